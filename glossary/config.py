@@ -1,0 +1,84 @@
+"""The one configuration object, built in one place from the environment (and Argos' settings.json)."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+DEFAULT_INDEX_URL = "https://raw.githubusercontent.com/argosopentech/argospm-index/main/"
+
+
+def _argos_settings_file(env: Mapping[str, str], home: Path) -> dict[str, Any]:
+    """Argos lets users keep ARGOS_* settings in a JSON file; read it so both tools agree."""
+    config_home = Path(env.get("XDG_CONFIG_HOME", home / ".config"))
+    path = config_home / "argos-translate" / "settings.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _int(env: Mapping[str, str], key: str, default: int) -> int:
+    raw = env.get(key)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ValueError(f"environment variable {key}={raw!r} is not an integer") from exc
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable. Paths follow argostranslate's conventions so `argospm` and we
+    share one package directory."""
+
+    packages_dir: Path
+    downloads_dir: Path
+    index_url: str
+    terms_dir: Path
+    beam_size: int = 4
+    batch_size: int = 32
+    intra_threads: int = 1
+    inter_threads: int = 1
+    compute_type: str = "auto"
+    network_timeout: float = 10.0
+    max_chars: int = 200_000
+    host: str = "127.0.0.1"
+    port: int = 5000
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        env = os.environ if env is None else env
+        home = Path(env.get("HOME", str(Path.home())))
+        file_settings = _argos_settings_file(env, home)
+
+        def setting(key: str, default: str) -> str:
+            # Same precedence as argostranslate: environment, then settings.json, then default.
+            value = env.get(key, file_settings.get(key))
+            return default if value in (None, "") else str(value)
+
+        data_dir = Path(env.get("XDG_DATA_HOME", home / ".local" / "share")) / "argos-translate"
+        cache_dir = Path(env.get("XDG_CACHE_HOME", home / ".local" / "cache")) / "argos-translate"
+        index = setting("ARGOS_PACKAGE_INDEX", DEFAULT_INDEX_URL)
+        settings = cls(
+            packages_dir=Path(setting("ARGOS_PACKAGES_DIR", str(data_dir / "packages"))),
+            downloads_dir=cache_dir / "downloads",
+            index_url=index if index.endswith(".json") else index.rstrip("/") + "/index.json",
+            terms_dir=Path(env.get("GLOSSARY_TERMS_DIR", "terms")),
+            beam_size=_int(env, "ARGOS_BEAM_SIZE", 4),
+            batch_size=_int(env, "ARGOS_BATCH_SIZE", 32),
+            intra_threads=_int(env, "ARGOS_INTRA_THREADS", 1),
+            inter_threads=_int(env, "ARGOS_INTER_THREADS", 1),
+            compute_type=env.get("ARGOS_COMPUTE_TYPE", "auto"),
+            network_timeout=float(env.get("GLOSSARY_NETWORK_TIMEOUT", "10")),
+            max_chars=_int(env, "GLOSSARY_MAX_CHARS", 200_000),
+            host=env.get("GLOSSARY_HOST", "127.0.0.1"),
+            port=_int(env, "GLOSSARY_PORT", 5000),
+        )
+        return replace(settings, **overrides)
