@@ -1,4 +1,5 @@
-"""The one configuration object, built in one place from the environment (and Argos' settings.json)."""
+"""The one configuration object, built in one place from the environment and Argos'
+settings.json."""
 
 from __future__ import annotations
 

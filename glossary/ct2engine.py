@@ -1,0 +1,127 @@
+"""The CTranslate2 engine: an installed Argos package run directly, without argostranslate, so
+that attention and forced target prefixes are available."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import ctranslate2
+import sentencepiece as spm
+
+from glossary.engine import DecodeOptions, Hypothesis
+from glossary.errors import PackageError
+from glossary.packages import InstalledPackage
+
+SPACE = "▁"
+
+
+def join_pieces(tokens: Sequence[str]) -> str:
+    # Joining by hand (not sp.decode) also renders pieces the vocabulary lacks, e.g. a
+    # forced prefix; it is how Argos detokenizes as well.
+    return "".join(tokens).replace(SPACE, " ").strip()
+
+
+@dataclass(frozen=True)
+class RuntimeOptions:
+    device: str = "cpu"
+    compute_type: str = "auto"
+    intra_threads: int = 1
+    inter_threads: int = 1
+
+
+class CTranslate2Engine:
+    """Loads the package's translator and SentencePiece model once; translates batches."""
+
+    def __init__(self, package: InstalledPackage, runtime: RuntimeOptions | None = None) -> None:
+        runtime = runtime or RuntimeOptions()
+        self.package = package
+        self.from_code = package.from_code
+        self.to_code = package.to_code
+        if not package.sentencepiece_model.is_file():
+            raise PackageError(
+                f"{package.path}: no sentencepiece.model (BPE packages are not supported)"
+            )
+        self._sp = spm.SentencePieceProcessor(model_file=str(package.sentencepiece_model))
+        try:
+            self._translator = ctranslate2.Translator(
+                str(package.model_dir),
+                device=runtime.device,
+                compute_type=runtime.compute_type,
+                intra_threads=runtime.intra_threads,
+                inter_threads=runtime.inter_threads,
+            )
+        except (RuntimeError, ValueError) as exc:
+            raise PackageError(f"{package.model_dir}: cannot load model: {exc}") from exc
+        # Multilingual packages ask for a language token at the start of every output.
+        self._fixed_prefix = package.target_prefix.split() if package.target_prefix else []
+
+    def encode_source(self, text: str) -> list[str]:
+        return list(self._sp.encode(text, out_type=str))
+
+    def encode_target(self, text: str, *, sentence_start: bool = False) -> list[str]:
+        return list(self._sp.encode(text, out_type=str))
+
+    def detokenize(self, tokens: Sequence[str]) -> str:
+        return join_pieces(tokens)
+
+    def translate_batch(
+        self,
+        sentences: Sequence[str],
+        prefixes: Sequence[Sequence[str] | None] | None = None,
+        options: DecodeOptions | None = None,
+    ) -> list[Hypothesis]:
+        options = options or DecodeOptions()
+        prefixes = prefixes if prefixes is not None else [None] * len(sentences)
+        if len(prefixes) != len(sentences):
+            raise ValueError("prefixes must be as many as sentences")
+        sources = [self.encode_source(s) for s in sentences]
+        results: list[Hypothesis | None] = [None] * len(sentences)
+        # Sorting by length keeps padding low and lets each chunk get a length limit of its own.
+        order = sorted(range(len(sources)), key=lambda i: len(sources[i]))
+        for begin in range(0, len(order), options.max_batch_size):
+            chunk = [i for i in order[begin : begin + options.max_batch_size]]
+            for i, hyp in zip(chunk, self._decode(sources, prefixes, chunk, options), strict=True):
+                results[i] = hyp
+        return [h for h in results if h is not None]
+
+    def _decode(
+        self,
+        sources: list[list[str]],
+        prefixes: Sequence[Sequence[str] | None],
+        chunk: list[int],
+        options: DecodeOptions,
+    ) -> list[Hypothesis]:
+        empty = [i for i in chunk if not sources[i]]
+        work = [i for i in chunk if sources[i]]
+        out: dict[int, Hypothesis] = {i: Hypothesis((), (), "", 0.0, ()) for i in empty}
+        if work:
+            longest = max(len(sources[i]) + len(prefixes[i] or ()) for i in work)
+            grown = int(longest * options.length_ratio) + options.length_extra
+            limit = min(options.max_length, grown)
+            batch = self._translator.translate_batch(
+                [sources[i] for i in work],
+                target_prefix=[self._fixed_prefix + list(prefixes[i] or ()) or None for i in work],
+                beam_size=options.beam_size,
+                max_decoding_length=limit + len(self._fixed_prefix),
+                min_decoding_length=1,
+                return_scores=True,
+                return_attention=True,
+                replace_unknowns=True,
+            )
+            for i, result in zip(work, batch, strict=True):
+                out[i] = self._hypothesis(sources[i], result)
+        return [out[i] for i in chunk]
+
+    def _hypothesis(self, source: list[str], result: Any) -> Hypothesis:
+        skip = len(self._fixed_prefix)
+        tokens = tuple(result.hypotheses[0][skip:])
+        attention = tuple(tuple(float(x) for x in row) for row in result.attention[0][skip:])
+        return Hypothesis(
+            source_tokens=tuple(source),
+            tokens=tokens,
+            text=join_pieces(tokens),
+            score=float(result.scores[0]),
+            attention=attention,
+        )

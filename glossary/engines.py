@@ -1,0 +1,70 @@
+"""Which engine serves a language pair: a direct package, or two packages through English.
+Loaded engines are cached; the package directory is read again only on a miss."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+from glossary.config import Settings
+from glossary.ct2engine import CTranslate2Engine, RuntimeOptions
+from glossary.engine import Engine
+from glossary.errors import ModelNotInstalledError
+from glossary.packages import InstalledPackage, list_packages
+from glossary.pivot import PivotEngine
+
+PIVOT = "en"
+Loader = Callable[[InstalledPackage], Engine]
+
+
+def runtime_from(settings: Settings) -> RuntimeOptions:
+    return RuntimeOptions(
+        compute_type=settings.compute_type,
+        intra_threads=settings.intra_threads,
+        inter_threads=settings.inter_threads,
+    )
+
+
+class EngineRegistry:
+    def __init__(self, settings: Settings, loader: Loader | None = None) -> None:
+        self._settings = settings
+        runtime = runtime_from(settings)
+        self._load: Loader = loader or (lambda package: CTranslate2Engine(package, runtime))
+        self._engines: dict[tuple[str, str], Engine] = {}
+        self._lock = threading.Lock()
+
+    def installed(self) -> dict[tuple[str, str], InstalledPackage]:
+        # Sorted oldest first, so the newest version of a pair wins.
+        return {p.pair: p for p in list_packages(self._settings.packages_dir)}
+
+    def pairs(self) -> list[tuple[str, str]]:
+        """Every pair we can translate: direct packages plus X→en→Y pivots."""
+        direct = set(self.installed())
+        pivots = {
+            (a, d)
+            for (a, b) in direct
+            for (c, d) in direct
+            if b == PIVOT == c and a != d
+        }
+        return sorted(direct | pivots)
+
+    def get(self, from_code: str, to_code: str) -> Engine:
+        with self._lock:
+            key = (from_code, to_code)
+            if key not in self._engines:
+                self._engines[key] = self._build(from_code, to_code)
+            return self._engines[key]
+
+    def _build(self, from_code: str, to_code: str) -> Engine:
+        installed = self.installed()
+        if (from_code, to_code) in installed:
+            return self._load(installed[(from_code, to_code)])
+        first, second = installed.get((from_code, PIVOT)), installed.get((PIVOT, to_code))
+        if first is None or second is None or PIVOT in (from_code, to_code):
+            raise ModelNotInstalledError(from_code, to_code)
+        return PivotEngine(self._load(first), self._load(second))
+
+    def forget(self) -> None:
+        """Drop cached engines, e.g. after a package was installed or removed."""
+        with self._lock:
+            self._engines.clear()
