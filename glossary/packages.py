@@ -1,15 +1,32 @@
-"""The Argos package directory: reading installed packages (the same layout argospm writes)."""
+"""The Argos package directory: listing, installing and removing packages in the same layout
+argospm writes, so packages installed by either tool are seen by the other."""
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
+import re
+import shutil
+import stat
+import tempfile
+import zipfile
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
-from glossary.errors import PackageError
+from glossary.errors import InputError, PackageError
 
 METADATA = "metadata.json"
+# Real packages unpack to ~100-300 MB; anything past this is a zip bomb or not a model.
+DEFAULT_MAX_UNPACKED_BYTES = 4 * 1024**3
+STAGING_PREFIX = ".glossary-staging-"
+_CHUNK = 1024 * 1024
+_REQUIRED_FILES = ("model/model.bin", "model/config.json")
+_TOKENIZER_FILES = ("sentencepiece.model", "bpe.model")
 
 
 @dataclass(frozen=True)
@@ -34,6 +51,14 @@ class InstalledPackage:
     @property
     def pair(self) -> tuple[str, str]:
         return self.from_code, self.to_code
+
+
+def version_key(version: str) -> tuple[tuple[int, int | str], ...]:
+    """Sort key comparing versions part by part, numbers numerically ("1.10" > "1.9").
+    A small stand-in for packaging.version so the service needs no extra dependency;
+    Argos package versions are plain dotted numbers."""
+    parts = re.findall(r"\d+|[A-Za-z]+", version)
+    return tuple((1, int(p)) if p.isdigit() else (0, p.lower()) for p in parts)
 
 
 def read_metadata(package_dir: Path) -> dict[str, Any]:
@@ -70,8 +95,9 @@ def package_from_dir(package_dir: Path) -> InstalledPackage:
 
 
 def list_packages(packages_dir: Path) -> list[InstalledPackage]:
-    """Installed translate packages, sorted by pair. Folders that are not packages (stray
-    directories, other package types) are skipped rather than breaking the listing."""
+    """Installed translate packages, sorted by pair, then version (oldest first). Folders that
+    are not packages (stray directories, other package types) are skipped rather than breaking
+    the listing."""
     if not packages_dir.is_dir():
         return []
     found = []
@@ -82,10 +108,211 @@ def list_packages(packages_dir: Path) -> list[InstalledPackage]:
             found.append(package_from_dir(child))
         except PackageError:
             continue
-    return sorted(found, key=lambda p: (p.pair, p.package_version))
+    return sorted(found, key=lambda p: (p.pair, version_key(p.package_version), p.path.name))
 
 
 def find_package(packages_dir: Path, from_code: str, to_code: str) -> InstalledPackage | None:
     """The newest installed package for exactly this pair, or None."""
     matches = [p for p in list_packages(packages_dir) if p.pair == (from_code, to_code)]
     return matches[-1] if matches else None
+
+
+@contextmanager
+def package_lock(packages_dir: Path) -> Iterator[None]:
+    """Serialises installs and removals across processes (two `make run`s at once, say).
+    The lock file sits beside the package directory, not in it: argostranslate treats every
+    entry of the package directory as a package."""
+    try:
+        packages_dir.mkdir(parents=True, exist_ok=True)
+        handle = open(_sibling(packages_dir, ".glossary.lock"), "a+b")  # noqa: SIM115
+    except OSError as exc:
+        raise PackageError(f"cannot use package directory {packages_dir}: {exc}") from exc
+    with handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _sibling(packages_dir: Path, suffix: str) -> Path:
+    return packages_dir.parent / f".{packages_dir.name}{suffix}"
+
+
+def _make_staging(packages_dir: Path) -> Path:
+    """A fresh directory on the same filesystem as the package directory (so rename is atomic)
+    but outside it (so no tool lists a half-written package). Call with the lock held: leftovers
+    of a killed earlier run are deleted here, as no other install can be using them."""
+    prefix = f"{STAGING_PREFIX}{packages_dir.name}-"
+    for stale in packages_dir.parent.glob(f"{prefix}*"):
+        shutil.rmtree(stale, ignore_errors=True)
+    return Path(tempfile.mkdtemp(dir=packages_dir.parent, prefix=prefix))
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What a checked archive will unpack to."""
+
+    folder: str
+    members: list[tuple[zipfile.ZipInfo, PurePosixPath]]
+
+
+def _open_archive(archive: Path) -> zipfile.ZipFile:
+    if not archive.is_file():
+        raise PackageError(f"{archive}: no such file")
+    try:
+        return zipfile.ZipFile(archive)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise PackageError(f"{archive}: not a zip archive (.argosmodel files are): {exc}") from exc
+
+
+def _member_path(archive: Path, info: zipfile.ZipInfo) -> PurePosixPath:
+    """The member's path, refusing anything that could land outside the staging folder."""
+    name = info.filename
+    path = PurePosixPath(name)
+    if path.is_absolute() or "\\" in name or re.match(r"[A-Za-z]:", name) or ".." in path.parts:
+        raise PackageError(f"{archive}: member {name!r} points outside the package folder")
+    if stat.S_ISLNK(info.external_attr >> 16):
+        raise PackageError(f"{archive}: member {name!r} is a symbolic link")
+    return path
+
+
+def _top_folder(archive: Path, members: list[tuple[zipfile.ZipInfo, PurePosixPath]]) -> str:
+    tops = sorted({path.parts[0] for _, path in members if path.parts})
+    if len(tops) != 1:
+        shown = ", ".join(tops[:5]) or "none"
+        raise PackageError(
+            f"{archive}: {len(tops)} top-level entries ({shown}); "
+            "an Argos package holds exactly one top-level folder"
+        )
+    loose = [info.filename for info, path in members if len(path.parts) == 1 and not info.is_dir()]
+    if loose or tops[0].startswith("."):
+        raise PackageError(f"{archive}: top-level entry {tops[0]!r} is not a package folder")
+    return tops[0]
+
+
+def _check_metadata(archive: Path, zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
+    if info.file_size > _CHUNK:
+        raise PackageError(f"{archive}: {info.filename} is implausibly large")
+    try:
+        data = json.loads(zf.read(info).decode("utf-8"))
+    except (zipfile.BadZipFile, UnicodeDecodeError, ValueError) as exc:
+        raise PackageError(f"{archive}: {info.filename} is not valid JSON: {exc}") from exc
+    if not isinstance(data, dict):
+        raise PackageError(f"{archive}: {info.filename} must hold a JSON object")
+    if data.get("type", "translate") != "translate":
+        raise PackageError(f"{archive}: package type {data.get('type')!r} is not 'translate'")
+    for key in ("from_code", "to_code"):
+        if not isinstance(data.get(key), str) or not data[key]:
+            raise PackageError(f"{archive}: {info.filename} lacks the field {key!r}")
+
+
+def _plan_install(archive: Path, zf: zipfile.ZipFile, max_unpacked_bytes: int) -> _Plan:
+    """Checks the whole archive before a single byte is written."""
+    members = [(info, _member_path(archive, info)) for info in zf.infolist()]
+    folder = _top_folder(archive, members)
+    files = {str(path): info for info, path in members if not info.is_dir()}
+    missing = [name for name in (METADATA, *_REQUIRED_FILES) if f"{folder}/{name}" not in files]
+    if not any(f"{folder}/{name}" in files for name in _TOKENIZER_FILES):
+        missing.append(" or ".join(_TOKENIZER_FILES))
+    if missing:
+        raise PackageError(f"{archive}: not an Argos package, missing {', '.join(missing)}")
+    total = sum(info.file_size for info, _ in members)
+    if total > max_unpacked_bytes:
+        raise PackageError(
+            f"{archive}: unpacks to {total} bytes, more than the limit of {max_unpacked_bytes}"
+        )
+    _check_metadata(archive, zf, files[f"{folder}/{METADATA}"])
+    return _Plan(folder=folder, members=members)
+
+
+def _extract_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path, budget: int) -> int:
+    """Copies one member in chunks; returns the bytes written. Counts what really comes out
+    rather than trusting the sizes the archive declares."""
+    written = 0
+    with zf.open(info) as source, open(target, "wb") as sink:
+        while chunk := source.read(_CHUNK):
+            written += len(chunk)
+            if written > budget:
+                raise PackageError(f"{info.filename}: unpacks past the size limit")
+            sink.write(chunk)
+    return written
+
+
+def _extract(archive: Path, zf: zipfile.ZipFile, plan: _Plan, dest: Path, limit: int) -> None:
+    budget = limit
+    try:
+        for info, path in plan.members:
+            target = dest.joinpath(*path.parts)
+            if info.is_dir():
+                target.mkdir(parents=True, exist_ok=True)
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            budget -= _extract_member(zf, info, target, budget)
+    except PackageError as exc:
+        raise PackageError(f"{archive}: {exc}") from exc
+    except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+        raise PackageError(f"{archive}: corrupt archive: {exc}") from exc
+    except OSError as exc:
+        raise PackageError(f"{archive}: cannot unpack into {dest}: {exc}") from exc
+
+
+def _swap_in(new: Path, target: Path, staging: Path) -> None:
+    """Moves the unpacked package into place with renames only, so the package directory never
+    shows a half package; a package already in that folder is moved aside first and restored
+    if the second rename fails."""
+    aside = staging / "previous"
+    had_old = target.exists() or target.is_symlink()
+    if had_old:
+        os.replace(target, aside)
+    try:
+        os.replace(new, target)
+    except OSError:
+        if had_old:
+            os.replace(aside, target)
+        raise
+
+
+def install_from_file(
+    packages_dir: Path, archive: Path, max_unpacked_bytes: int = DEFAULT_MAX_UNPACKED_BYTES
+) -> InstalledPackage:
+    """Installs an `.argosmodel` file into `packages_dir/<its top folder>`, the folder argospm
+    would use, replacing a package already there. A bad archive raises PackageError naming
+    the file and the problem, and leaves the package directory as it was."""
+    with _open_archive(archive) as zf:
+        plan = _plan_install(archive, zf, max_unpacked_bytes)
+        with package_lock(packages_dir):
+            staging = _make_staging(packages_dir)
+            try:
+                _extract(archive, zf, plan, staging, max_unpacked_bytes)
+                package_from_dir(staging / plan.folder)
+                _swap_in(staging / plan.folder, packages_dir / plan.folder, staging)
+            except OSError as exc:
+                raise PackageError(f"{archive}: cannot install into {packages_dir}: {exc}") from exc
+            finally:
+                shutil.rmtree(staging, ignore_errors=True)
+    return package_from_dir(packages_dir / plan.folder)
+
+
+def remove_package(packages_dir: Path, from_code: str, to_code: str) -> InstalledPackage:
+    """Removes every installed package for the pair (so the pair is really gone, not replaced
+    by an older version) and returns the newest of them, the one that was in use. Folders are
+    renamed out of the package directory before deletion, so an interrupted removal never
+    leaves a half package behind."""
+    with package_lock(packages_dir):
+        matches = [p for p in list_packages(packages_dir) if p.pair == (from_code, to_code)]
+        if not matches:
+            installed = ", ".join(f"{p.from_code}→{p.to_code}" for p in list_packages(packages_dir))
+            raise InputError(
+                f"no {from_code}→{to_code} package is installed in {packages_dir} "
+                f"(installed: {installed or 'none'})"
+            )
+        staging = _make_staging(packages_dir)
+        try:
+            for number, package in enumerate(matches):
+                os.replace(package.path, staging / str(number))
+        except OSError as exc:
+            raise PackageError(f"cannot remove {from_code}→{to_code}: {exc}") from exc
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+    return matches[-1]
