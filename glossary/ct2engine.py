@@ -23,6 +23,13 @@ def join_pieces(tokens: Sequence[str]) -> str:
     return "".join(tokens).replace(SPACE, " ").strip()
 
 
+def _normalised(row: Sequence[float]) -> tuple[float, ...]:
+    # With beam search over a padded batch, CTranslate2 4.8 returns a first attention row whose
+    # mass partly sat on padding (measured: rows summing to ~0.39); rescale so rows are weights.
+    total = sum(row)
+    return tuple(float(x) / total for x in row) if total > 0 else tuple(float(x) for x in row)
+
+
 @dataclass(frozen=True)
 class RuntimeOptions:
     device: str = "cpu"
@@ -117,7 +124,7 @@ class CTranslate2Engine:
     def _hypothesis(self, source: list[str], result: Any) -> Hypothesis:
         skip = len(self._fixed_prefix)
         tokens = tuple(result.hypotheses[0][skip:])
-        attention = tuple(tuple(float(x) for x in row) for row in result.attention[0][skip:])
+        attention = tuple(_normalised(row) for row in result.attention[0][skip:])
         return Hypothesis(
             source_tokens=tuple(source),
             tokens=tokens,

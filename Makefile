@@ -1,0 +1,38 @@
+# Set-up is two commands: `make run` (install, then serve) and `make test` (install, then test).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+
+.PHONY: install run test lint bench clean
+
+install: $(STAMP)
+
+# Re-runs only when the dependency list changes. argostranslate is installed without its
+# dependencies (stanza, spacy, torch: ~3 GB); the service never imports it, the tests use it to
+# prove that both tools share one package directory, and the bench compares against it.
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps \
+		"argostranslate==1.11.0" "sacremoses>=0.0.53,<0.2"
+	touch $(STAMP)
+
+run: install
+	$(BIN)/glossary models ensure de en
+	$(BIN)/glossary serve --host $(HOST) --port $(PORT)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+test: lint
+	$(BIN)/pytest
+
+bench: install
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) build *.egg-info .mypy_cache .ruff_cache .pytest_cache

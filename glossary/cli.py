@@ -1,0 +1,99 @@
+"""The `glossary` command. Configuration is built once here and passed to every handler;
+library errors are mapped once to a message on stderr and their exit code."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+from glossary import cli_models
+from glossary.config import Settings
+from glossary.engine import DecodeOptions
+from glossary.engines import EngineRegistry
+from glossary.errors import GlossaryError
+from glossary.pipeline import Pipeline
+from glossary.textio import read_text
+
+
+def decode_options(settings: Settings, beam_size: int | None = None) -> DecodeOptions:
+    return DecodeOptions(
+        beam_size=beam_size or settings.beam_size, max_batch_size=settings.batch_size
+    )
+
+
+def cmd_translate(args: argparse.Namespace, settings: Settings) -> int:
+    text = read_text(args.file)
+    engine = EngineRegistry(settings).get(args.source, args.target)
+    pipeline = Pipeline(engine, decode_options(settings, args.beam_size))
+    if args.json:
+        result = pipeline.translate(text)
+        json.dump(result.to_dict(), sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+        return 0
+    wrote_any = False
+    for piece, _ in pipeline.stream(text):
+        sys.stdout.write(piece)
+        sys.stdout.flush()
+        wrote_any = wrote_any or bool(piece)
+    if wrote_any and not piece.endswith("\n"):
+        sys.stdout.write("\n")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    from web.serve import serve  # the web layer is only imported when serving
+
+    serve(settings, host=args.host or settings.host, port=args.port or settings.port)
+    return 0
+
+
+def _add_translate(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("translate", help="translate text (FILE or - for stdin)")
+    p.add_argument("file", nargs="?", default="-", help="UTF-8 text file, or - (default)")
+    p.add_argument("--from", dest="source", default="de", help="source language (default de)")
+    p.add_argument("--to", dest="target", default="en", help="target language (default en)")
+    p.add_argument("--json", action="store_true", help="print sentences with their offsets")
+    p.add_argument("--beam-size", type=int, default=None, help="beam size (default 4)")
+    p.set_defaults(handler=cmd_translate)
+
+
+def _add_serve(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("serve", help="serve the web page and the HTTP APIs")
+    p.add_argument("--host", default=None, help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=None, help="port (default 5000)")
+    p.set_defaults(handler=cmd_serve)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="glossary", description="Offline translation with an enforced glossary."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    _add_translate(sub)
+    cli_models.register(sub)
+    _add_serve(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = Settings.from_env()
+        code: int = args.handler(args, settings)
+        return code
+    except GlossaryError as exc:
+        print(f"glossary: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except ValueError as exc:  # bad configuration values from the environment
+        print(f"glossary: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
