@@ -295,15 +295,25 @@ def install_from_index(settings: Settings, from_code: str, to_code: str,
 
 @contextmanager
 def progress_bar(description: str, force: bool = False) -> Iterator[Progress]:
-    """A download progress bar on stderr; silent when stderr is not a terminal (logs, CI,
-    `make run` piped somewhere) unless forced."""
-    bar = tqdm(desc=description, unit="B", unit_scale=True, unit_divisor=1024,
-               file=sys.stderr, disable=not (force or sys.stderr.isatty()))
+    """A download progress bar on stderr, drawn from the first byte on (so a failure to reach
+    the index prints no empty bar); silent when stderr is not a terminal (logs, CI, `make run`
+    piped somewhere) unless forced."""
+    enabled = force or sys.stderr.isatty()
+    bars: list[tqdm[Any]] = []
 
     def update(done: int, total: int | None) -> None:
+        if not enabled:
+            return
+        if not bars:
+            bars.append(tqdm(desc=description, total=total, unit="B", unit_scale=True,
+                             unit_divisor=1024, file=sys.stderr))
+        bar = bars[0]
         if total is not None and bar.total != total:
             bar.total = total
         bar.update(done - bar.n)  # a retry on the next link starts again from 0
 
-    with bar:
+    try:
         yield update
+    finally:
+        for bar in bars:
+            bar.close()
