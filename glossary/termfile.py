@@ -1,0 +1,884 @@
+"""Glossary YAML files: load and validate with file:line:column errors, edit them atomically
+under a revision check, and keep a directory of them that survives a broken file.
+
+Safety choices, made once here:
+- ruamel.yaml round-trip mode (typ="rt"), so comments, key order and quoting written by hand
+  survive an edit made from code.
+- Anchors, aliases and explicit tags are refused while the document is composed, before any
+  value is constructed. A glossary needs none of them, and refusing them outright is a complete
+  answer both to alias-expansion bombs ("billion laughs": nothing is ever expanded) and to
+  `!!python/object`-style tags (nothing is ever constructed from a tag).
+- A size cap (default 10 MB, DeepL's dictionary limit), a nesting-depth cap, and a cap of
+  1024 UTF-8 bytes a term (DeepL's per-term limit).
+"""
+
+from __future__ import annotations
+
+import builtins
+import contextlib
+import fcntl
+import hashlib
+import io
+import os
+import re
+import tempfile
+import threading
+import time
+import unicodedata
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
+from functools import partial
+from pathlib import Path
+from typing import Any, NoReturn, cast
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.composer import Composer, ComposerError
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.events import AliasEvent
+from ruamel.yaml.nodes import MappingNode, Node, SequenceNode
+from ruamel.yaml.reader import ReaderError
+
+from glossary.errors import ConflictError, InputError
+from glossary.term import MATCH_MODES, STATUSES, Glossary, MatchMode, Status, Term
+
+DEFAULT_MAX_BYTES = 10 * 1024 * 1024
+MAX_TERM_BYTES = 1024
+MAX_DEPTH = 20  # the format nests three levels deep; anything deeper is not a glossary
+
+TOP_KEYS: tuple[str, ...] = ("source_language", "target_language", "name", "terms")
+TERM_KEYS: tuple[str, ...] = (
+    "source", "target", "target_plural", "match", "case_sensitive",
+    "forbidden", "status", "note", "pos", "gender",
+)  # fmt: skip
+POS_VALUES: tuple[str, ...] = ("noun", "verb", "adjective", "adverb", "phrase", "other")
+GENDERS: tuple[str, ...] = ("m", "f", "n")
+
+_LANGUAGE_RE = re.compile(r"[a-z]{2,3}")
+_NAME_RE = re.compile(r"[A-Za-z0-9_.-]+")
+_DASHES = re.compile(r"\s*[\u2010-\u2015\u2212-]\s*")
+_SOFT_HYPHEN = "\u00ad"
+_DEFAULT_INDENT = (4, 2)  # (sequence, offset): items written as "  - source: ..."
+
+
+class GlossaryFileError(InputError):
+    """A glossary file (or text meant to become one) is not valid.
+
+    `line` and `column` are 1-based and None where no position is known."""
+
+    def __init__(
+        self, message: str, *, path: str, line: int | None = None, column: int | None = None
+    ) -> None:
+        self.message = message
+        self.path = path
+        self.line = line
+        self.column = column
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = self.path
+        if self.line is not None:
+            where += f":{self.line}"
+            if self.column is not None:
+                where += f":{self.column}"
+        return f"{where}: {self.message}"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Keyword-only arguments defeat the default exception pickling (multiprocessing).
+        rebuild = partial(GlossaryFileError, path=self.path, line=self.line, column=self.column)
+        return (rebuild, (self.message,))
+
+
+class NotFoundError(InputError):
+    """No glossary of that name, or no term with that source."""
+
+    http_status = 404
+
+
+# --- text checks shared with glossary.formats --------------------------------------------
+
+
+def control_character(text: str, *, allow: str = "") -> tuple[int, str] | None:
+    """(index, character) of the first C0/C1 control or line/paragraph separator in `text`.
+
+    These never belong in a term; they also break TSV, CSV and XML 1.0."""
+    for index, char in enumerate(text):
+        if char in allow:
+            continue
+        if unicodedata.category(char) == "Cc" or char in "\u2028\u2029":
+            return index, char
+    return None
+
+
+def duplicate_key(source: str, *, case_sensitive: bool) -> str:
+    """The form under which two sources count as the same term.
+
+    Dash variants, spacing around dashes and soft hyphens are ignored because the matcher treats
+    them as one; casefold() also folds ß to ss, which the matcher does too."""
+    key = _DASHES.sub("-", source.replace(_SOFT_HYPHEN, ""))
+    key = " ".join(key.split())
+    return key if case_sensitive else key.casefold()
+
+
+def revision_of(data: bytes) -> str:
+    """The revision an edit must name: the SHA-256 of the file's bytes, as hex."""
+    return hashlib.sha256(data).hexdigest()
+
+
+# --- YAML reading ------------------------------------------------------------------------
+
+
+class _RefusedError(ComposerError):
+    """Raised while composing, so it carries a mark like every other YAML error."""
+
+
+class _PlainComposer(Composer):
+    """Composer that refuses anchors, aliases and explicit tags (see the module docstring)."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        event = self.parser.peek_event()
+        if isinstance(event, AliasEvent) or getattr(event, "anchor", None) is not None:
+            raise _RefusedError(
+                None, None,
+                "YAML anchors and aliases (&name, *name) are not allowed in a glossary",
+                event.start_mark,
+            )  # fmt: skip
+        tag = getattr(event, "ctag", None)
+        if tag is not None and str(tag) != "!":
+            shown = str(tag).replace("tag:yaml.org,2002:", "!!")
+            raise _RefusedError(
+                None, None,
+                f"YAML tags are not allowed in a glossary (found {shown!r}); "
+                "write plain values, quoted if they are text",
+                event.start_mark,
+            )  # fmt: skip
+        return super().compose_node(parent, index)
+
+
+def _yaml(indent: tuple[int, int] = _DEFAULT_INDENT) -> YAML:
+    yaml = YAML(typ="rt")
+    yaml.Composer = _PlainComposer
+    yaml.preserve_quotes = True  # so an edit leaves the quoting of untouched entries alone
+    yaml.max_depth = MAX_DEPTH
+    yaml.width = 4096  # never re-wrap a long note that the author kept on one line
+    yaml.indent(mapping=2, sequence=indent[0], offset=indent[1])
+    return yaml
+
+
+@dataclass
+class _Document:
+    """A parsed file plus what is needed to write it back the way it was written."""
+
+    root: Any
+    text: str
+    indent: tuple[int, int]
+
+
+def _position(text: str, index: int) -> tuple[int, int]:
+    """1-based line and column of a character index."""
+    line = text.count("\n", 0, index) + 1
+    return line, index - (text.rfind("\n", 0, index) + 1) + 1
+
+
+def _decode(data: bytes, path: str, max_bytes: int) -> str:
+    if len(data) > max_bytes:
+        raise GlossaryFileError(
+            f"file is {len(data)} bytes; the limit is {max_bytes} bytes", path=path
+        )
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise GlossaryFileError(
+            f"not valid UTF-8: byte 0x{data[exc.start]:02x} at byte offset {exc.start}; "
+            "save the file as UTF-8",
+            path=path, line=line, column=column,
+        ) from None  # fmt: skip
+
+
+def _syntax_error(exc: YAMLError, text: str, path: str) -> GlossaryFileError:
+    if isinstance(exc, ReaderError):
+        line, column = _position(text, exc.position)
+        return GlossaryFileError(
+            f"character U+{ord(exc.character):04X} is not allowed in YAML",
+            path=path, line=line, column=column,
+        )  # fmt: skip
+    if isinstance(exc, MarkedYAMLError) and exc.problem_mark is not None:
+        mark = exc.problem_mark
+        problem = " ".join(str(exc.problem or "invalid YAML").split())
+        if exc.context and not isinstance(exc, _RefusedError):
+            context = " ".join(str(exc.context).split())
+            if exc.context_mark is not None:
+                context += f" (line {exc.context_mark.line + 1})"
+            problem = f"{problem}, {context}"
+        kind = "" if isinstance(exc, _RefusedError) else "YAML syntax: "
+        return GlossaryFileError(kind + problem, path=path, line=mark.line + 1,
+                                 column=mark.column + 1)  # fmt: skip
+    return GlossaryFileError(f"YAML syntax: {exc}", path=path)
+
+
+def _guess_indent(seq: Any, text: str) -> tuple[int, int]:
+    """The (sequence, offset) indentation the author used for a block list of entries."""
+    if not isinstance(seq, CommentedSeq) or not seq or not isinstance(seq[0], CommentedMap):
+        return _DEFAULT_INDENT
+    line, key_col = seq[0].lc.line, seq[0].lc.col
+    dash_col = text.split("\n")[line].rfind("-", 0, key_col)
+    if dash_col < 0 or key_col - dash_col < 2:
+        return _DEFAULT_INDENT
+    return key_col, dash_col
+
+
+def _load_document(data: bytes, path: str, max_bytes: int) -> _Document:
+    text = _decode(data, path, max_bytes)
+    try:
+        root = _yaml().load(text)
+    except YAMLError as exc:
+        raise _syntax_error(exc, text, path) from None
+    terms = root.get("terms") if isinstance(root, CommentedMap) else None
+    return _Document(root, text, _guess_indent(terms, text))
+
+
+def _dump(document: _Document) -> bytes:
+    """The whole document re-emitted by ruamel (used where line surgery is not possible)."""
+    buffer = io.StringIO()
+    _yaml(document.indent).dump(document.root, buffer)
+    bom = "\ufeff" if document.text.startswith("\ufeff") else ""
+    return (bom + buffer.getvalue()).encode("utf-8")
+
+
+# --- validation --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Node:
+    """A value in the document, with how to name it and where it sits."""
+
+    path: str
+    label: str
+    container: Any
+    key: Any
+
+    def child(self, label: str, container: Any, key: Any) -> _Node:
+        return _Node(self.path, label, container, key)
+
+    @property
+    def value(self) -> Any:
+        if isinstance(self.container, list):
+            return self.container[self.key]
+        return self.container.get(self.key)
+
+    def where(self, *, at_key: bool = False) -> tuple[int | None, int | None]:
+        lc = getattr(self.container, "lc", None)
+        if lc is None or lc.line is None:
+            return None, None
+        position: Any = None
+        with contextlib.suppress(KeyError, IndexError, TypeError):
+            if isinstance(self.container, list):
+                position = lc.item(self.key)
+            elif at_key or self.value is None:
+                # A null value's mark points at the next token; the key is the useful spot.
+                position = lc.key(self.key)
+            else:
+                position = lc.value(self.key)
+        line, column = position if position else (lc.line, lc.col)
+        return line + 1, column + 1
+
+    def fail(self, message: str, *, at_key: bool = False) -> NoReturn:
+        line, column = self.where(at_key=at_key)
+        prefix = f"{self.label}: " if self.label else ""
+        raise GlossaryFileError(prefix + message, path=self.path, line=line, column=column)
+
+    def mapping_fail(self, mapping: Any, message: str) -> NoReturn:
+        """Fail at the start of `mapping` itself (for a missing key)."""
+        lc = getattr(mapping, "lc", None)
+        line = None if lc is None else lc.line + 1
+        column = None if lc is None else lc.col + 1
+        prefix = f"{self.label}: " if self.label else ""
+        raise GlossaryFileError(prefix + message, path=self.path, line=line, column=column)
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, Mapping):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return type(value).__name__
+
+
+def _check_keys(mapping: Mapping[Any, Any], allowed: tuple[str, ...], node: _Node) -> None:
+    for key in mapping:
+        if key not in allowed:
+            label = f"{node.label}.{key}" if node.label else str(key)
+            node.child(label, mapping, key).fail(
+                f"unknown key; allowed keys are {', '.join(allowed)}", at_key=True
+            )
+
+
+def _text(node: _Node, *, required: bool, term: bool = True) -> str | None:
+    """A string field. `term` strings are one line with no control characters at all."""
+    value = node.value
+    if value is None and not required:
+        return None
+    if value is None or (isinstance(value, str) and not value.strip()):
+        node.fail("must not be empty")
+    if not isinstance(value, str):
+        node.fail(f"must be a string, not {_kind(value)}; quote it if it is meant as text")
+    text = str(value)
+    if term and text != text.strip():
+        node.fail("has leading or trailing whitespace")
+    found = control_character(text, allow="" if term else "\n\t")
+    if found is not None:
+        node.fail(f"contains control character U+{ord(found[1]):04X} at position {found[0]}")
+    if term and len(text.encode("utf-8")) > MAX_TERM_BYTES:
+        node.fail(f"is longer than {MAX_TERM_BYTES} UTF-8 bytes")
+    return text
+
+
+def _choice(node: _Node, choices: tuple[str, ...], default: str | None) -> str | None:
+    value = node.value
+    if value is None:
+        return default
+    if not isinstance(value, str) or value not in choices:
+        node.fail(f"must be one of {', '.join(choices)}, not {value!r}")
+    return str(value)
+
+
+def _flag(node: _Node) -> bool:
+    value = False if node.value is None else node.value
+    if not isinstance(value, bool):
+        node.fail(f"must be true or false, not {value!r}")
+    return value
+
+
+def _forbidden(node: _Node, target: str) -> tuple[str, ...]:
+    value = node.value
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        node.fail(f"must be a list of strings, not {_kind(value)}")
+    items: list[str] = []
+    for index in range(len(value)):
+        item = node.child(f"{node.label}[{index}]", value, index)
+        text = cast(str, _text(item, required=True))
+        if text == target:
+            item.fail("is the approved target itself")
+        if text in items:
+            item.fail("is listed twice")
+        items.append(text)
+    return tuple(items)
+
+
+def _build_term(node: _Node) -> Term:
+    item = node.container[node.key]
+    if not isinstance(item, Mapping):
+        node.fail(f"must be a mapping with at least source and target, not {_kind(item)}")
+    _check_keys(item, TERM_KEYS, node)
+    for key in ("source", "target"):
+        if key not in item:
+            node.mapping_fail(item, f"missing required key {key!r}")
+
+    def field(key: str) -> _Node:
+        return node.child(f"{node.label}.{key}", item, key)
+
+    target = cast(str, _text(field("target"), required=True))
+    return Term(
+        source=cast(str, _text(field("source"), required=True)),
+        target=target,
+        target_plural=_text(field("target_plural"), required=False),
+        match=cast(MatchMode, _choice(field("match"), MATCH_MODES, "inflected")),
+        case_sensitive=_flag(field("case_sensitive")),
+        forbidden=_forbidden(field("forbidden"), target),
+        status=cast(Status, _choice(field("status"), STATUSES, "approved")),
+        note=_text(field("note"), required=False, term=False),
+        pos=_choice(field("pos"), POS_VALUES, None),
+        gender=_choice(field("gender"), GENDERS, None),
+        line=node.where()[0],
+    )
+
+
+def _check_duplicates(terms: Sequence[Term], seq: Any, path: str) -> None:
+    """Two sources clash when they fold to the same key, unless both are case-sensitive
+    and differ in case."""
+    seen: dict[str, list[int]] = {}
+    for index, term in enumerate(terms):
+        folded = duplicate_key(term.source, case_sensitive=False)
+        exact = duplicate_key(term.source, case_sensitive=True)
+        for other_index in seen.get(folded, []):
+            other = terms[other_index]
+            both_sensitive = term.case_sensitive and other.case_sensitive
+            if both_sensitive and exact != duplicate_key(other.source, case_sensitive=True):
+                continue
+            where = f" at line {other.line}" if other.line is not None else ""
+            _Node(path, f"terms[{index}].source", seq[index], "source").fail(
+                f"duplicate of terms[{other_index}] {other.source!r}{where}; sources are "
+                "compared ignoring case and dash variants unless both set case_sensitive: true"
+            )
+        seen.setdefault(folded, []).append(index)
+
+
+def _build_glossary(root: Any, path: str) -> Glossary:
+    top = _Node(path, "", root, None)
+    if not isinstance(root, Mapping):
+        raise GlossaryFileError(
+            "the top level must be a mapping with the keys " + ", ".join(TOP_KEYS),
+            path=path, line=1, column=1,
+        )  # fmt: skip
+    _check_keys(root, TOP_KEYS, top)
+    for key in TOP_KEYS:
+        if key not in root:
+            top.mapping_fail(root, f"missing required key {key!r}")
+    languages = []
+    for key in ("source_language", "target_language"):
+        node = top.child(key, root, key)
+        code = cast(str, _text(node, required=True))
+        if not _LANGUAGE_RE.fullmatch(code):
+            node.fail(
+                f"must be a 2- or 3-letter lowercase language code such as 'de', not {code!r}"
+            )
+        languages.append(code)
+    name = cast(str, _text(top.child("name", root, "name"), required=True))
+    seq = root["terms"]
+    if not isinstance(seq, list):
+        top.child("terms", root, "terms").fail(
+            f"must be a list (write [] for none), not {_kind(seq)}"
+        )
+    terms = tuple(_build_term(_Node(path, f"terms[{i}]", seq, i)) for i in range(len(seq)))
+    _check_duplicates(terms, seq, path)
+    return Glossary(name, languages[0], languages[1], terms, path=path)
+
+
+def check_terms(terms: Sequence[Term], path: str) -> None:
+    """Validate terms that did not come from a YAML file (imports); raises GlossaryFileError
+    naming `path` and terms[i]."""
+    seq = [dump_term(term) for term in terms]
+    built = [_build_term(_Node(path, f"terms[{i}]", seq, i)) for i in range(len(seq))]
+    _check_duplicates(built, seq, path)
+
+
+# --- loading -----------------------------------------------------------------------------
+
+
+def parse_glossary(data: bytes, path: str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Glossary:
+    """Validate and build a glossary from a file's bytes; `path` is used in messages."""
+    document = _load_document(data, path, max_bytes)
+    return replace(_build_glossary(document.root, path), revision=revision_of(data))
+
+
+def _read(path: Path, max_bytes: int) -> bytes:
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(max_bytes + 1)  # one byte more tells "too big" apart
+    except FileNotFoundError:
+        raise NotFoundError(f"{path}: no such glossary file") from None
+    except OSError as exc:
+        raise GlossaryFileError(f"cannot read: {exc.strerror}", path=str(path)) from None
+    if len(data) > max_bytes:
+        raise GlossaryFileError(f"file is larger than the limit of {max_bytes} bytes",
+                                path=str(path))  # fmt: skip
+    return data
+
+
+def load_glossary(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Glossary:
+    """Read and validate one glossary file (Glossary.path = str(path), revision = SHA-256)."""
+    return parse_glossary(_read(Path(path), max_bytes), str(path), max_bytes=max_bytes)
+
+
+# --- writing -----------------------------------------------------------------------------
+
+
+def dump_term(term: Term) -> dict[str, Any]:
+    """The YAML mapping for a term: source and target, then only fields that differ from
+    their defaults, in the canonical key order."""
+    data: dict[str, Any] = {"source": term.source, "target": term.target}
+    optional: dict[str, Any] = {
+        "target_plural": term.target_plural,
+        "match": None if term.match == "inflected" else term.match,
+        "case_sensitive": True if term.case_sensitive else None,
+        "forbidden": list(term.forbidden) or None,
+        "status": None if term.status == "approved" else term.status,
+        "note": term.note,
+        "pos": term.pos,
+        "gender": term.gender,
+    }
+    data.update((key, value) for key, value in optional.items() if value is not None)
+    return data
+
+
+def _yaml_value(value: Any) -> Any:
+    if isinstance(value, list):
+        seq = CommentedSeq(value)
+        seq.fa.set_flow_style()  # forbidden: [a, b] keeps an entry compact
+        return seq
+    return value
+
+
+def _term_map(term: Term) -> CommentedMap:
+    return CommentedMap((key, _yaml_value(value)) for key, value in dump_term(term).items())
+
+
+def _unchanged(old: Any, new: Any) -> bool:
+    if isinstance(new, list):
+        return isinstance(old, list) and [str(x) for x in old] == new
+    if isinstance(new, bool):
+        return old is new
+    return isinstance(old, str) and str(old) == new
+
+
+def _fill(entry: CommentedMap, term: Term) -> None:
+    """Update an entry in place, so comments on unchanged keys stay where they are."""
+    wanted = dump_term(term)
+    for key in [key for key in entry if key not in wanted]:
+        del entry[key]
+    for key, value in wanted.items():
+        if key in entry and _unchanged(entry[key], value):
+            continue
+        if key in entry:
+            entry[key] = _yaml_value(value)
+            continue
+        rank = TERM_KEYS.index(key)
+        position = sum(1 for k in entry if k in TERM_KEYS and TERM_KEYS.index(k) < rank)
+        entry.insert(position, key, _yaml_value(value))
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """Exclusive flock on `.<name>.lock` beside the file, across read-check-write.
+
+    The lock file is never deleted: deleting it would let a waiter lock a file that a newcomer
+    has already replaced."""
+    lock_path = path.with_name(f".{path.name}.lock")
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing the descriptor releases the lock
+
+
+def _atomic_write(path: Path, data: bytes, *, exclusive: bool = False) -> None:
+    """Temp file in the same directory, write, fsync, rename over (or link, when `exclusive`,
+    which fails instead of replacing), then fsync the directory so the rename is durable."""
+    try:
+        mode = path.stat().st_mode & 0o777
+    except FileNotFoundError:
+        mode = 0o644
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fchmod(handle.fileno(), mode)
+            os.fsync(handle.fileno())
+        if exclusive:
+            os.link(tmp_name, path)
+            os.unlink(tmp_name)
+        else:
+            os.replace(tmp_name, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp_name)
+        raise
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def _edit(
+    path: Path, revision: str, rewrite: Callable[[_Document], bytes], max_bytes: int
+) -> Glossary:
+    """Lock, check the revision, rewrite, validate the new bytes, write atomically."""
+    path = Path(path)
+    with _locked(path):
+        data = _read(path, max_bytes)
+        current = revision_of(data)
+        if revision != current:
+            raise ConflictError(
+                f"{path}: the edit names revision {revision}, but the file is at revision "
+                f"{current}; reload it and apply the edit again"
+            )
+        document = _load_document(data, str(path), max_bytes)
+        _build_glossary(document.root, str(path))  # the file as it is must be valid first
+        new_data = rewrite(document)
+        glossary = parse_glossary(new_data, str(path), max_bytes=max_bytes)
+        _atomic_write(path, new_data)
+        return glossary
+
+
+def _find(seq: Any, source: str, path: Path) -> int:
+    """Index of the entry for `source`: exact spelling first, else the one duplicate-key match."""
+    sources = [str(entry.get("source", "")) if isinstance(entry, Mapping) else "" for entry in seq]
+    if source in sources:
+        return sources.index(source)
+    key = duplicate_key(source, case_sensitive=False)
+    folded = [i for i, s in enumerate(sources) if duplicate_key(s, case_sensitive=False) == key]
+    if len(folded) == 1:
+        return folded[0]
+    raise NotFoundError(f"{path}: no term with source {source!r}")
+
+
+# Edits are line surgery on the original text wherever the terms list is an ordinary block
+# list: only the lines of the entry being added, changed or removed are touched, so every
+# other byte (comments, blank lines, quoting, wrapping) stays as written. Other layouts (a
+# flow-style list, an empty list, exotic line breaks) fall back to re-emitting the document
+# with ruamel, which keeps comments and order but may normalise spacing.
+
+_ODD_BREAKS = re.compile(r"\r(?!\n)|[\x85\u2028\u2029]")  # ruamel counts these as lines
+
+
+def _last_line(node: Node) -> int:
+    """0-based last line of a node's own text (its trailing comments excluded)."""
+    while isinstance(node, MappingNode | SequenceNode) and not node.flow_style and node.value:
+        last = node.value[-1]
+        node = last[1] if isinstance(last, tuple) else last
+    mark = node.end_mark
+    return int(mark.line) - 1 if mark.column == 0 else int(mark.line)
+
+
+def _entry_spans(document: _Document) -> builtins.list[tuple[int, int]] | None:
+    """(first, last) 0-based line of each entry of a block-style terms list, else None."""
+    if _ODD_BREAKS.search(document.text):
+        return None
+    root = _yaml().compose(document.text)
+    terms = next((value for key, value in root.value if key.value == "terms"), None)
+    if not isinstance(terms, SequenceNode) or terms.flow_style or not terms.value:
+        return None
+    lines = document.text.split("\n")
+    spans = []
+    for item in terms.value:
+        first = item.start_mark.line
+        while not lines[first].lstrip().startswith("-"):  # "-" alone, entry on the next line
+            first -= 1
+        last = _last_line(item)
+        while last > first and not lines[last].strip():
+            last -= 1  # a block scalar's end mark lies past the blank lines that follow it
+        spans.append((first, last))
+    return spans
+
+
+def _splice(document: _Document, first: int, last: int, fragment: str) -> bytes:
+    """Replace lines first..last (inclusive; last = first - 1 inserts) with `fragment`."""
+    lines = document.text.split("\n")
+    eol = "\r" if "\r\n" in document.text else ""  # new lines follow a CRLF file's style
+    new = [line + eol for line in fragment.split("\n")[:-1]]
+    result = lines[:first] + new + lines[last + 1 :]
+    between_blanks = 0 < first < len(result) and not result[first - 1].strip()
+    if not new and between_blanks and not result[first].strip():
+        del result[first]  # removing an entry between blank lines leaves one, not two
+    return "\n".join(result).encode("utf-8")
+
+
+def _dump_entries(entries: CommentedSeq, indent: tuple[int, int]) -> str:
+    buffer = io.StringIO()
+    _yaml(indent).dump(entries, buffer)
+    return buffer.getvalue()
+
+
+def _rewrite_add(document: _Document, term: Term) -> bytes:
+    spans = _entry_spans(document)
+    if spans is None:
+        seq = document.root["terms"]
+        if isinstance(seq, CommentedSeq) and seq.fa.flow_style():
+            seq.fa.set_block_style()  # "terms: []" grows into a normal block list
+        seq.append(_term_map(term))
+        return _dump(document)
+    end = spans[-1][1]
+    fragment = _dump_entries(CommentedSeq([_term_map(term)]), document.indent)
+    return _splice(document, end + 1, end, fragment)
+
+
+def _rewrite_update(document: _Document, index: int, term: Term) -> bytes:
+    spans = _entry_spans(document)
+    seq = document.root["terms"]
+    if spans is None or not isinstance(seq[index], CommentedMap):
+        if isinstance(seq[index], CommentedMap):
+            _fill(seq[index], term)
+        else:
+            seq[index] = _term_map(term)
+        return _dump(document)
+    first, last = spans[index]
+    # Re-read just this entry so its own comments survive the change.
+    text = "\n".join(document.text.split("\n")[first : last + 1]) + "\n"
+    entries = _yaml().load(text)
+    _fill(entries[0], term)
+    fragment = _dump_entries(entries, _guess_indent(entries, text))
+    return _splice(document, first, last, fragment)
+
+
+def _rewrite_remove(document: _Document, index: int) -> bytes:
+    spans = _entry_spans(document)
+    if spans is None or len(spans) == 1:
+        del document.root["terms"][index]  # the last entry: ruamel writes "terms: []"
+        return _dump(document)
+    first, last = spans[index]
+    return _splice(document, first, last, "")
+
+
+def add_term(
+    path: Path, term: Term, *, revision: str, max_bytes: int = DEFAULT_MAX_BYTES
+) -> Glossary:
+    """Append a term; returns the glossary as written."""
+    return _edit(path, revision, lambda doc: _rewrite_add(doc, term), max_bytes)
+
+
+def update_term(
+    path: Path, source: str, term: Term, *, revision: str, max_bytes: int = DEFAULT_MAX_BYTES
+) -> Glossary:
+    """Replace the entry for `source` with `term` (which may rename it); the entry keeps its
+    place and the comments on its unchanged lines."""
+
+    def rewrite(document: _Document) -> bytes:
+        index = _find(document.root["terms"], source, path)
+        return _rewrite_update(document, index, term)
+
+    return _edit(path, revision, rewrite, max_bytes)
+
+
+def remove_term(
+    path: Path, source: str, *, revision: str, max_bytes: int = DEFAULT_MAX_BYTES
+) -> Glossary:
+    """Delete the entry for `source`: its own lines go; full-line comments around it stay
+    (they usually head a section or the next entry)."""
+
+    def rewrite(document: _Document) -> bytes:
+        index = _find(document.root["terms"], source, path)
+        return _rewrite_remove(document, index)
+
+    return _edit(path, revision, rewrite, max_bytes)
+
+
+def create_glossary(
+    path: Path, name: str, source_language: str, target_language: str, terms: Sequence[Term]
+) -> Glossary:
+    """Write a new glossary file; refuses (ConflictError) if `path` already exists."""
+    path = Path(path)
+    entries = CommentedSeq(_term_map(term) for term in terms)
+    if not terms:
+        entries.fa.set_flow_style()
+    root = CommentedMap(
+        [("source_language", source_language), ("target_language", target_language),
+         ("name", name), ("terms", entries)]
+    )  # fmt: skip
+    data = _dump(_Document(root, "", _DEFAULT_INDENT))
+    glossary = parse_glossary(data, str(path))
+    with _locked(path):
+        try:
+            _atomic_write(path, data, exclusive=True)
+        except FileExistsError:
+            raise ConflictError(f"{path} already exists; it was not overwritten") from None
+    return glossary
+
+
+# --- a directory of glossaries -----------------------------------------------------------
+
+_Stamp = tuple[int, int, int]  # (inode, size, mtime_ns): a cheap "did it change?"
+
+
+class GlossaryStore:
+    """The glossaries in one directory (`<name>.yaml`), reloaded when they change.
+
+    A file that becomes invalid does not replace its last good version: `get` keeps returning
+    that and `errors` says why the new content was refused. Safe to share between threads."""
+
+    def __init__(self, directory: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+        self.directory = Path(directory)
+        self.max_bytes = max_bytes
+        self._lock = threading.RLock()
+        self._good: dict[str, Glossary] = {}
+        self._stamps: dict[str, _Stamp | None] = {}
+        self._errors: dict[str, GlossaryFileError] = {}
+
+    def path(self, name: str) -> Path:
+        """The file for a glossary name; refuses names that could leave the directory."""
+        if not _NAME_RE.fullmatch(name) or name.startswith("."):
+            raise InputError(
+                f"invalid glossary name {name!r}: use letters, digits, '_', '.' and '-', "
+                "not starting with '.'"
+            )
+        candidate = self.directory / f"{name}.yaml"
+        if not candidate.resolve().is_relative_to(self.directory.resolve()):
+            raise InputError(f"glossary {name!r} resolves outside {self.directory}")
+        return candidate
+
+    def names(self) -> builtins.list[str]:
+        """Names of the glossary files present now (valid or not)."""
+        if not self.directory.is_dir():
+            return []
+        return sorted(
+            p.stem for p in self.directory.glob("*.yaml")
+            if _NAME_RE.fullmatch(p.stem) and not p.name.startswith(".")
+        )  # fmt: skip
+
+    @property
+    def errors(self) -> dict[str, GlossaryFileError]:
+        """Why the current content of a file was refused, by name (after the last refresh)."""
+        with self._lock:
+            return dict(self._errors)
+
+    def get(self, name: str) -> Glossary:
+        """The glossary `name`, reloaded if its file changed; the last good version if the
+        file is now invalid; its error if it never was valid."""
+        path = self.path(name)
+        with self._lock:
+            self._refresh_one(name, path)
+            if name in self._good:
+                return self._good[name]
+            if name in self._errors:
+                raise self._errors[name]
+        raise NotFoundError(f"no glossary named {name!r} in {self.directory}")
+
+    def refresh(self) -> None:
+        """Re-check every file; forget glossaries whose file is gone."""
+        with self._lock:
+            present = set(self.names())
+            for name in set(self._stamps) - present:
+                self._forget(name)
+            for name in sorted(present):
+                self._refresh_one(name, self.directory / f"{name}.yaml")
+
+    def _forget(self, name: str) -> None:
+        self._good.pop(name, None)
+        self._errors.pop(name, None)
+        self._stamps.pop(name, None)
+
+    def _refresh_one(self, name: str, path: Path) -> None:
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
+            self._forget(name)
+            return
+        stamp: _Stamp | None = (stat.st_ino, stat.st_size, stat.st_mtime_ns)
+        if self._stamps.get(name) == stamp:
+            return
+        if time.time_ns() - stat.st_mtime_ns < 2_000_000_000:
+            # Written within the clock's granularity: a same-size rewrite in the same tick
+            # would look unchanged, so re-hash next time rather than trust this stamp.
+            stamp = None
+        self._load(name, path)
+        self._stamps[name] = stamp
+
+    def _load(self, name: str, path: Path) -> None:
+        try:
+            data = _read(path, self.max_bytes)
+            current = self._good.get(name)
+            if current is not None and current.revision == revision_of(data):
+                self._errors.pop(name, None)
+                return
+            self._good[name] = parse_glossary(data, str(path), max_bytes=self.max_bytes)
+            self._errors.pop(name, None)
+        except GlossaryFileError as exc:
+            self._errors[name] = exc
+        except NotFoundError:
+            self._forget(name)
+
+    def list(self) -> builtins.list[Glossary]:
+        """Every glossary with a good version, by name, after a refresh."""
+        self.refresh()
+        with self._lock:
+            return [self._good[name] for name in sorted(self._good)]
