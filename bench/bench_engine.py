@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+from functools import partial
 
 import ctranslate2
 
@@ -51,10 +52,10 @@ def main(argv: list[str] | None = None) -> None:
     rows = []
     for beam in (1, 4):
         for batch in (1, 8, 32):
-            ours = median_time(lambda: engine.translate_batch(
-                sentences, None, DecodeOptions(beam_size=beam, max_batch_size=batch)))
-            plain = median_time(lambda: plain_argos_style(
-                str(package.model_dir), tokens, beam, batch))
+            options = DecodeOptions(beam_size=beam, max_batch_size=batch)
+            ours = median_time(partial(engine.translate_batch, sentences, None, options))
+            plain = median_time(
+                partial(plain_argos_style, str(package.model_dir), tokens, beam, batch))
             rows.append((beam, batch, f"{len(sentences) / ours:.1f}",
                          f"{len(sentences) / plain:.1f}", f"{plain / ours:.2f}"))
     print_table(

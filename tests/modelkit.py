@@ -89,7 +89,8 @@ class _RandomTransformer(ctranslate2.converters.Converter):  # type: ignore[misc
 
     def _load(self) -> Any:
         shape = self.shape
-        spec = transformer_spec.TransformerSpec.from_config((shape.layers, shape.layers), shape.heads)
+        layers = (shape.layers, shape.layers)
+        spec = transformer_spec.TransformerSpec.from_config(layers, shape.heads)
 
         def fill(layer: Any, name: str, value: Any) -> None:
             if value is None:

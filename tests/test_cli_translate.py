@@ -13,7 +13,9 @@ import pytest
 SENTENCE = "Der Kreml-Herrscher reist nach Pjöngjang.\n"
 
 
-def glossary(env: dict[str, str], *args: str, stdin: bytes = b"") -> subprocess.CompletedProcess[bytes]:
+def glossary(
+    env: dict[str, str], *args: str, stdin: bytes = b""
+) -> subprocess.CompletedProcess[bytes]:
     return subprocess.run(
         [sys.executable, "-m", "glossary.cli", *args],
         input=stdin, env=env, capture_output=True, timeout=120, check=False,

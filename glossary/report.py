@@ -1,0 +1,60 @@
+"""What happened to each glossary term occurrence in a translation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from glossary.term import Term
+
+TermStatus = Literal["kept", "enforced", "missed"]
+
+
+@dataclass(frozen=True)
+class TermReport:
+    source_start: int
+    source_end: int
+    source_text: str
+    term: Term
+    form: str  # the English wording required here (singular/plural, capitalised)
+    status: TermStatus
+    target_start: int | None = None
+    target_end: int | None = None
+    reason: str | None = None
+    forbidden: tuple[str, ...] = ()
+    plural: bool | None = None
+
+    def shifted(self, source: int, target: int) -> TermReport:
+        """The same report with sentence-relative offsets made document-relative."""
+        return TermReport(
+            self.source_start + source, self.source_end + source, self.source_text, self.term,
+            self.form, self.status,
+            None if self.target_start is None else self.target_start + target,
+            None if self.target_end is None else self.target_end + target,
+            self.reason, self.forbidden, self.plural,
+        )
+
+    def to_dict(self) -> dict[str, object]:
+        target = None
+        if self.target_start is not None:
+            target = {"start": self.target_start, "end": self.target_end}
+        return {
+            "source": {"start": self.source_start, "end": self.source_end,
+                       "text": self.source_text},
+            "term": {"source": self.term.source, "target": self.term.target,
+                     "note": self.term.note},
+            "form": self.form,
+            "target": target,
+            "status": self.status,
+            "reason": self.reason,
+            "forbidden": list(self.forbidden),
+            "plural": self.plural,
+        }
+
+
+def summarize(reports: list[TermReport]) -> dict[str, int]:
+    counts = {"kept": 0, "enforced": 0, "missed": 0, "forbidden": 0}
+    for report in reports:
+        counts[report.status] += 1
+        counts["forbidden"] += bool(report.forbidden)
+    return counts
