@@ -124,7 +124,8 @@ def package_lock(packages_dir: Path) -> Iterator[None]:
     entry of the package directory as a package."""
     try:
         packages_dir.mkdir(parents=True, exist_ok=True)
-        handle = open(_sibling(packages_dir, ".glossary.lock"), "a+b")  # noqa: SIM115
+        real = packages_dir.resolve()
+        handle = open(real.parent / f".{real.name}.glossary.lock", "a+b")  # noqa: SIM115
     except OSError as exc:
         raise PackageError(f"cannot use package directory {packages_dir}: {exc}") from exc
     with handle:
@@ -135,18 +136,17 @@ def package_lock(packages_dir: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _sibling(packages_dir: Path, suffix: str) -> Path:
-    return packages_dir.parent / f".{packages_dir.name}{suffix}"
-
-
 def _make_staging(packages_dir: Path) -> Path:
     """A fresh directory on the same filesystem as the package directory (so rename is atomic)
     but outside it (so no tool lists a half-written package). Call with the lock held: leftovers
-    of a killed earlier run are deleted here, as no other install can be using them."""
-    prefix = f"{STAGING_PREFIX}{packages_dir.name}-"
-    for stale in packages_dir.parent.glob(f"{prefix}*"):
-        shutil.rmtree(stale, ignore_errors=True)
-    return Path(tempfile.mkdtemp(dir=packages_dir.parent, prefix=prefix))
+    of a killed earlier run are deleted here, as no other install can be using them. A
+    symlinked package directory is resolved: its target's parent shares its filesystem."""
+    real = packages_dir.resolve()
+    prefix = f"{STAGING_PREFIX}{real.name}-"
+    for stale in real.parent.iterdir():
+        if stale.name.startswith(prefix) and stale.is_dir():
+            shutil.rmtree(stale, ignore_errors=True)
+    return Path(tempfile.mkdtemp(dir=real.parent, prefix=prefix))
 
 
 @dataclass(frozen=True)

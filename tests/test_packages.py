@@ -138,6 +138,16 @@ def test_reinstall_replaces_the_same_folder(tmp_path: Path) -> None:
     assert_untouched(packages_dir, {FOLDER})
 
 
+def test_symlinked_package_dir_stages_beside_its_target(tmp_path: Path, tiny_archive: Path) -> None:
+    real = tmp_path / "disk" / "packages"
+    real.mkdir(parents=True)
+    (tmp_path / "link").symlink_to(real)
+    install_from_file(tmp_path / "link", tiny_archive)
+    assert [p.path.name for p in list_packages(real)] == [FOLDER]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["disk", "link"]
+    assert_untouched(real, {FOLDER})
+
+
 def test_bpe_model_is_accepted(tmp_path: Path) -> None:
     files = members({"sentencepiece.model": None, "bpe.model": b"bpe"})
     package = install_from_file(tmp_path / "p", write_zip(tmp_path / "bpe.argosmodel", files))
