@@ -54,7 +54,7 @@ TERM_KEYS: tuple[str, ...] = (
 POS_VALUES: tuple[str, ...] = ("noun", "verb", "adjective", "adverb", "phrase", "other")
 GENDERS: tuple[str, ...] = ("m", "f", "n")
 
-_LANGUAGE_RE = re.compile(r"[a-z]{2,3}")
+LANGUAGE_RE = re.compile(r"[a-z]{2,3}")  # ISO 639-1/-2/-3 codes, as written in the file
 _NAME_RE = re.compile(r"[A-Za-z0-9_.-]+")
 _DASHES = re.compile(r"\s*[\u2010-\u2015\u2212-]\s*")
 _SOFT_HYPHEN = "\u00ad"
@@ -331,6 +331,8 @@ def _text(node: _Node, *, required: bool, term: bool = True) -> str | None:
     text = str(value)
     if term and text != text.strip():
         node.fail("has leading or trailing whitespace")
+    if not term:
+        text = text.strip()  # a "|" block scalar ends in a newline that is not part of the note
     found = control_character(text, allow="" if term else "\n\t")
     if found is not None:
         node.fail(f"contains control character U+{ord(found[1]):04X} at position {found[0]}")
@@ -401,7 +403,9 @@ def _build_term(node: _Node) -> Term:
     )
 
 
-def _check_duplicates(terms: Sequence[Term], seq: Any, path: str) -> None:
+def _check_duplicates(
+    terms: Sequence[Term], seq: Any, path: str, labels: Sequence[str] | None = None
+) -> None:
     """Two sources clash when they fold to the same key, unless both are case-sensitive
     and differ in case."""
     seen: dict[str, list[int]] = {}
@@ -414,8 +418,10 @@ def _check_duplicates(terms: Sequence[Term], seq: Any, path: str) -> None:
             if both_sensitive and exact != duplicate_key(other.source, case_sensitive=True):
                 continue
             where = f" at line {other.line}" if other.line is not None else ""
-            _Node(path, f"terms[{index}].source", seq[index], "source").fail(
-                f"duplicate of terms[{other_index}] {other.source!r}{where}; sources are "
+            label = labels[index] if labels else f"terms[{index}]"
+            other_label = labels[other_index] if labels else f"terms[{other_index}]"
+            _Node(path, f"{label}.source", seq[index], "source").fail(
+                f"duplicate of {other_label} {other.source!r}{where}; sources are "
                 "compared ignoring case and dash variants unless both set case_sensitive: true"
             )
         seen.setdefault(folded, []).append(index)
@@ -436,7 +442,7 @@ def _build_glossary(root: Any, path: str) -> Glossary:
     for key in ("source_language", "target_language"):
         node = top.child(key, root, key)
         code = cast(str, _text(node, required=True))
-        if not _LANGUAGE_RE.fullmatch(code):
+        if not LANGUAGE_RE.fullmatch(code):
             node.fail(
                 f"must be a 2- or 3-letter lowercase language code such as 'de', not {code!r}"
             )
@@ -452,12 +458,13 @@ def _build_glossary(root: Any, path: str) -> Glossary:
     return Glossary(name, languages[0], languages[1], terms, path=path)
 
 
-def check_terms(terms: Sequence[Term], path: str) -> None:
-    """Validate terms that did not come from a YAML file (imports); raises GlossaryFileError
-    naming `path` and terms[i]."""
+def check_terms(terms: Sequence[Term], path: str, labels: Sequence[str] | None = None) -> None:
+    """Validate terms that did not come from a YAML file (imports) by the same rules; errors
+    name `path` and the term's label (default terms[i])."""
     seq = [dump_term(term) for term in terms]
-    built = [_build_term(_Node(path, f"terms[{i}]", seq, i)) for i in range(len(seq))]
-    _check_duplicates(built, seq, path)
+    names = labels if labels is not None else [f"terms[{i}]" for i in range(len(seq))]
+    built = [_build_term(_Node(path, names[i], seq, i)) for i in range(len(seq))]
+    _check_duplicates(built, seq, path, names)
 
 
 # --- loading -----------------------------------------------------------------------------
