@@ -38,12 +38,17 @@ def word_starts(tokens: Sequence[str]) -> list[int]:
     return [i for i, t in enumerate(tokens) if i == 0 or t.startswith(SPACE)]
 
 
+def _wordy(token: str) -> bool:
+    return any(c.isalnum() for c in token)
+
+
 def expand_to_words(tokens: Sequence[str], first: int, last: int) -> tuple[int, int]:
-    """[first, last] token range widened to whole words; returns a half-open range."""
-    while first > 0 and not tokens[first].startswith(SPACE):
+    """[first, last] token range widened to whole words; returns a half-open range.
+    Punctuation pieces glued to a word ("Pyongyang" + ".") are not part of it."""
+    while first > 0 and not tokens[first].startswith(SPACE) and _wordy(tokens[first - 1]):
         first -= 1
     end = last + 1
-    while end < len(tokens) and not tokens[end].startswith(SPACE):
+    while end < len(tokens) and not tokens[end].startswith(SPACE) and _wordy(tokens[end]):
         end += 1
     return first, end
 

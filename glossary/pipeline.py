@@ -3,10 +3,14 @@ with the original paragraph breaks and whitespace."""
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
+from glossary.enforce import Enforcer, Mode, required_form
 from glossary.engine import DecodeOptions, Engine, Hypothesis
+from glossary.match import Occurrence, TermMatcher
+from glossary.report import TermReport, summarize
 from glossary.segment import Segment, split_sentences
 
 # A "sentence" longer than this (a 100,000-character line) is cut at spaces so that one
@@ -24,6 +28,7 @@ class SentenceResult:
     target: str
     score: float
     hypothesis: Hypothesis = field(repr=False, compare=False)
+    terms: tuple[TermReport, ...] = ()
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -38,8 +43,45 @@ class TranslationResult:
     text: str
     sentences: tuple[SentenceResult, ...]
 
+    @property
+    def terms(self) -> list[TermReport]:
+        return [t for s in self.sentences for t in s.terms]
+
     def to_dict(self) -> dict[str, object]:
-        return {"text": self.text, "sentences": [s.to_dict() for s in self.sentences]}
+        terms = self.terms
+        return {
+            "text": self.text,
+            "sentences": [s.to_dict() for s in self.sentences],
+            "terms": [t.to_dict() for t in terms],
+            "summary": summarize(terms),
+        }
+
+
+def _by_segment(
+    segments: Sequence[Segment], occurrences: Sequence[Occurrence]
+) -> tuple[list[list[Occurrence]], list[list[Occurrence]]]:
+    """Occurrences per segment, made segment-relative; and those that cross a boundary,
+    listed under the segment where they start."""
+    inside: list[list[Occurrence]] = [[] for _ in segments]
+    crossing: list[list[Occurrence]] = [[] for _ in segments]
+    starts = [s.start for s in segments]
+    for occ in occurrences:
+        index = bisect.bisect_right(starts, occ.start) - 1
+        if index < 0:
+            continue
+        seg = segments[index]
+        if occ.end <= seg.end:
+            inside[index].append(replace(occ, start=occ.start - seg.start, end=occ.end - seg.start))
+        else:
+            crossing[index].append(occ)
+    return inside, crossing
+
+
+def _crossing_report(occ: Occurrence) -> TermReport:
+    return TermReport(
+        occ.start, occ.end, occ.text, occ.term, required_form(occ), "missed",
+        reason="the term crosses a sentence boundary", plural=occ.plural,
+    )
 
 
 def _cut(segment: Segment, limit: int) -> Iterator[Segment]:
@@ -69,10 +111,14 @@ class Pipeline:
         engine: Engine,
         options: DecodeOptions | None = None,
         chunk_sentences: int = 256,
+        matcher: TermMatcher | None = None,
+        mode: Mode = "constrain",
     ) -> None:
         self.engine = engine
         self.options = options or DecodeOptions()
         self.chunk_sentences = chunk_sentences
+        self.matcher = matcher
+        self.enforcer = Enforcer(engine, self.options, mode)
 
     def translate(self, text: str) -> TranslationResult:
         pieces: list[str] = []
@@ -89,11 +135,25 @@ class Pipeline:
         if not segments:
             yield text, []
             return
+        found = self.matcher.find(text) if self.matcher else []
+        inside, crossing = _by_segment(segments, found)
         cursor, out_len = 0, 0
         for begin in range(0, len(segments), self.chunk_sentences):
-            chunk = segments[begin : begin + self.chunk_sentences]
+            end = begin + self.chunk_sentences
+            chunk = segments[begin:end]
             hypotheses = self.engine.translate_batch([s.text for s in chunk], None, self.options)
+            reports: list[list[TermReport]] = [[] for _ in chunk]
+            if self.matcher:
+                enforced = self.enforcer.enforce(
+                    [s.text for s in chunk], hypotheses, inside[begin:end])
+                hypotheses = [h for h, _ in enforced]
+                reports = [r for _, r in enforced]
             piece, results = self._assemble(text, chunk, hypotheses, cursor, out_len)
+            results = [
+                replace(res, terms=tuple(r.shifted(res.source_start, res.target_start)
+                                         for r in rep) + tuple(map(_crossing_report, cross)))
+                for res, rep, cross in zip(results, reports, crossing[begin:end], strict=True)
+            ]
             cursor = chunk[-1].end
             out_len += len(piece)
             if begin + self.chunk_sentences >= len(segments):
