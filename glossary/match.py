@@ -1,0 +1,635 @@
+"""Find glossary terms in German text, in every form German gives them.
+
+How it works
+------------
+Compiling: each term's source is split into words and the joiners between them (a space, or
+a hyphen/dash). Every word becomes a *slot*: the word plus the way it may vary (noun endings,
+adjective endings, or fixed). A rule-based generator lists each slot's forms once (slots are
+shared between terms, so a word that recurs in 1,000 terms is inflected once) and all forms go
+into one dict keyed by the normalised form (NFC, soft hyphens removed, casefolded, which also
+maps ß to ss) pointing at the slots it may fill. The terms then form a trie over slot ids
+whose edges carry the joiner that must come before the next word.
+
+Searching: one regex tokenises the text; each token's key is looked up in the form dict and
+the trie is walked from every token that can start a term. All matches are collected, then
+the longest win (at equal length the earlier start; at equal span a match in the term's own
+spelling, then the earlier term). Offsets are indices into the original text.
+
+What counts as a match (decisions, so that callers can rely on them)
+-------------------------------------------------------------------
+- Whole words only: "Butter" never matches inside "Butterbrot", "Vertrag" never inside
+  "Partnerschaftsvertrag". The parts of a hyphenated compound are words, so "Kreml" alone
+  does match in "Kreml-Herrscher" unless a longer term (Kreml-Herrscher) covers the span.
+- Inflection (match "inflected"): nouns get genitive, dative and plural forms by their ending
+  (-s/-es, -e/-er/-en/-n/-nen, umlaut plurals also at the end of compounds, -nis/-nisse,
+  -um/-en, -ismus/-ismen, -us/-en/-usse, -or/-oren, -a/-en); lowercase words (adjectives) and
+  the non-final words of a multi-word term get the adjective endings -e/-er/-es/-en/-em; the
+  first parts of a hyphenated compound and function words (für, von, der...) stay fixed.
+  A term's `gender` ("m"/"f"/"n") narrows the noun forms. Verbs (pos "verb") stay fixed.
+- Case: insensitive by default, so headlines in capitals or Title Case match. One exception
+  keeps verbs from passing as nouns: a noun's *inflected* forms must start with a capital
+  ("machte" is not "Macht"); its own spelling matches in any case.
+- ß and ss are the same letter (casefold); soft hyphens are ignored; text in NFD is fine.
+- Between the words of a term: any whitespace with at most one line break, and typographic
+  quotes („…“ »…« ‚…‘ "…"); a term's hyphen or dash matches hyphen-minus, U+2010, U+2011,
+  en/em dash, minus, spaced or not, and a hyphen at a line end. A hyphenated term also matches
+  its closed spelling (Kremlherrscher), and a hyphen in the text is also read as a closed
+  compound (Sanktions-Regime, Sanktions-<newline>regime find Sanktionsregime).
+- `match: "exact"`: the words as written (case-insensitive unless `case_sensitive`), ß and ss
+  distinct, the term's own joiners only (any whitespace for a space), no quotes inside, no
+  closed or re-hyphenated spelling. `case_sensitive`: each word must have the term's case
+  (still inflected, ß/ss still lenient; the first letter after a hyphen may be lowered in a
+  closed spelling).
+- Grammatical number (`Occurrence.plural`): from the form when it shows it (Verträge,
+  Herrschern, Diktatoren → True; Vertrages, Vertrag → False), else from the determiner
+  before the term (skipping up to two lowercase adjectives): plural-only words (alle, beide,
+  viele, mehrere, zwei, numbers > 1) → True; singular-only ones (ein, dem, des, das, jeder)
+  → False; der/die/den/diese... decide only together with the term's `gender`; else None.
+- Duplicate spans of different terms: the term written exactly as the text wins, then the
+  one given first. Terms without any letter or digit are ignored.
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import NamedTuple
+
+from glossary.term import Term
+
+__all__ = ["Occurrence", "TermMatcher"]
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    """One term found in a text; `text == input[start:end]`."""
+
+    start: int
+    end: int
+    text: str
+    term: Term
+    plural: bool | None
+
+
+# ---------------------------------------------------------------------------------------------
+# Tokens and the gaps between them
+
+# A word: starts with a letter or digit; soft hyphens and combining marks (NFD umlauts) may
+# follow inside. (An underscore inside a word is kept: a plain character class is 2× faster.)
+_WORD_RE = re.compile(r"[^\W_][\w\u00ad\u0300-\u036f]*")
+# A hyphen that glues two tokens into one compound: same line, or at a line end; or a line
+# end after a soft hyphen (which the token then ends with). Only matches that start at a
+# token's end are used, so no look-behind is needed (it would slow the scan down 4×).
+_JOIN_RE = re.compile(
+    r"\u00ad[ \t]*\r?\n[ \t]*(?=[^\W_])|[-\u2010\u2011](?:[ \t]*\r?\n[ \t]*)?(?=[^\W_])"
+)
+_LINEBREAK_HYPHEN_RE = re.compile(r"[-\u2010\u2011][ \t]*\r?\n[ \t]*")
+_WHITESPACE_RE = re.compile(r"\s+")
+_QUOTES = str.maketrans("", "", "\"'„“”‚‘’»«›‹")
+_DASHES = frozenset("-\u2010\u2011\u2012\u2013\u2014\u2015\u2212")
+_HYPHENS = frozenset("-\u2010\u2011")
+
+_SPACE, _DASH = "sp", "hy"  # lenient joiner codes; exact ones are "=" + the gap itself
+
+
+@lru_cache(maxsize=8192)
+def _gap_codes(gap: str) -> tuple[str, ...]:
+    """The joiner codes a gap between two words satisfies: lenient first, exact last."""
+    exact = "=" + (gap[0] if _LINEBREAK_HYPHEN_RE.fullmatch(gap) else
+                   _WHITESPACE_RE.sub(" ", gap))
+    core = gap.translate(_QUOTES)
+    if core.count("\n") > 1:  # a paragraph break ends any term
+        return (exact,)
+    bare = core.strip()
+    if not bare:
+        return (_SPACE, exact)
+    if len(bare) == 1 and bare in _DASHES:
+        return (_DASH, exact)
+    return (exact,)
+
+
+def _clean(word: str) -> str:
+    word = word.replace("\u00ad", "")
+    return word if unicodedata.is_normalized("NFC", word) else unicodedata.normalize("NFC", word)
+
+
+# (key, raw, index of the next token, end offset, joined over a same-line hyphen)
+_Unit = tuple[str, str, int, int, bool]
+
+
+class _Doc:
+    """A text tokenised once: offsets, cleaned words, casefolded keys, compound joins."""
+
+    def __init__(self, text: str) -> None:
+        found = list(_WORD_RE.finditer(text))
+        self.text = text
+        self.n = len(found)
+        self.starts = [m.start() for m in found]
+        self.ends = [m.end() for m in found]
+        raws = [m.group() for m in found]
+        if "\u00ad" in text:
+            raws = [r.replace("\u00ad", "") for r in raws]
+        if not unicodedata.is_normalized("NFC", text):
+            raws = [unicodedata.normalize("NFC", r) for r in raws]
+        self.raws = raws
+        self.keys = [r.casefold() for r in raws]
+        # token end before a join gap → True when the gap is a line-break hyphenation
+        self.joins = {m.start() + (text[m.start()] == "\u00ad"): "\n" in m.group()
+                      for m in _JOIN_RE.finditer(text)}
+
+    def gap(self, left_end: int, right: int) -> str:
+        return self.text[left_end:self.starts[right]]
+
+    def units(self, j: int) -> Iterator[_Unit]:
+        yield (self.keys[j], self.raws[j], j + 1, self.ends[j], False)
+        if self.ends[j] in self.joins:
+            yield from self.joined(j)
+
+    def joined(self, j: int) -> Iterator[_Unit]:
+        """Token j glued to up to two following tokens over hyphens: Sanktions-Regime."""
+        key, raw, same_line, k = self.keys[j], self.raws[j], False, j
+        while k + 1 < self.n and k - j < 2:
+            linebreak = self.joins.get(self.ends[k])
+            if linebreak is None:
+                return
+            nxt = self.raws[k + 1]
+            key += self.keys[k + 1]
+            raw += nxt[:1].lower() + nxt[1:]
+            same_line = same_line or not linebreak
+            k += 1
+            yield (key, raw, k + 1, self.ends[k], same_line)
+
+
+# ---------------------------------------------------------------------------------------------
+# Inflected forms
+
+AMB, SG, PL = 0, 1, 2  # number a form shows: either, singular, plural
+_CAP = 4  # packed flag: this form must start with a capital in the text
+
+_VOWELS = frozenset("aeiouyäöü")
+_UMLAUTS = {"a": "ä", "o": "ö", "u": "ü", "au": "äu", "aa": "ä", "oo": "ö"}
+_ADJ_ENDINGS = ("e", "er", "es", "en", "em")
+_FEM_EN = ("ung", "heit", "keit", "schaft", "ion", "tät", "ik", "ur", "enz", "anz", "ei", "ie")
+_FEM_IN = ("erin", "entin", "antin", "istin", "orin", "ärin", "eurin", "login")
+_N_DECL = ("ent", "ant", "ist", "at", "ot", "nom", "graf", "graph", "soph")
+
+
+def _umlaut(word: str) -> str | None:
+    """Umlaut the last full syllable's vowel (Vertrag → Verträg, Vater → Väter); None if
+    it has none to umlaut (Herrscher)."""
+    lower = word.lower()
+    tail = 0
+    for ending in ("er", "el", "en", "e"):
+        if lower.endswith(ending) and any(c in _VOWELS for c in lower[: -len(ending)]):
+            tail = len(ending)
+            break
+    j = len(word) - tail
+    while j > 0 and lower[j - 1] not in _VOWELS:
+        j -= 1
+    k = j
+    while k > 0 and lower[k - 1] in _VOWELS:
+        k -= 1
+    repl = _UMLAUTS.get(lower[k:j])
+    if repl is None:
+        return None
+    if word[k].isupper():
+        repl = repl[0].upper() + repl[1:]
+    return word[:k] + repl + word[j:]
+
+
+def _suffix_noun_forms(w: str, lower: str, g: str | None) -> list[tuple[str, int]] | None:
+    """Nouns whose ending decides their declension; None for the rest."""
+    if lower.endswith("nis"):
+        return [(w, SG), (w + "ses", SG), (w + "se", PL), (w + "sen", PL)]
+    if lower.endswith("ismus"):
+        return [(w, SG), (w[:-2] + "en", PL)]
+    if lower.endswith("us") and len(lower) >= 3 and lower[-3] not in _VOWELS:
+        return [(w, SG), (w + "ses", SG), (w + "se", PL), (w + "sen", PL), (w[:-2] + "en", PL)]
+    if lower.endswith("tum"):
+        u = _umlaut(w) or w
+        return [(w, SG), (w + "s", SG), (w + "es", SG), (u + "er", PL), (u + "ern", PL)]
+    if lower.endswith("um") and len(lower) > 4:
+        return [(w, SG), (w + "s", SG), (w[:-2] + "en", PL), (w[:-2] + "a", PL)]
+    if lower.endswith(_FEM_IN) or (g == "f" and lower.endswith("in")):
+        return [(w, SG), (w + "nen", PL)]
+    if lower.endswith(_FEM_EN):
+        genitive = [(w + "s", SG)] if g in ("m", "n") else []
+        return [(w, SG), (w + ("n" if lower.endswith("e") else "en"), PL), *genitive]
+    if lower.endswith("or") and len(lower) > 3:
+        return [(w, SG), (w + "s", SG), (w + "es", SG), (w + "en", PL), (w + "e", PL)]
+    return _vowel_noun_forms(w, lower, g)
+
+
+def _vowel_noun_forms(w: str, lower: str, g: str | None) -> list[tuple[str, int]] | None:
+    """Nouns ending in a vowel: Waffe, Ukraine, Thema, Nordkorea, Auto."""
+    if lower.endswith("e"):
+        forms = [(w, SG), (w + "n", AMB if g == "m" else PL)]
+        return forms + ([(w + "s", SG)] if g != "f" else [])
+    if lower.endswith("a") and len(lower) > 2:
+        return [(w, SG), (w + "s", PL if g == "f" else AMB), (w[:-1] + "en", PL)]
+    if lower[-1] in "oiyé" or (lower[-1] == "u" and lower[-2:-1] not in _VOWELS):
+        return [(w, SG), (w + "s", AMB)]
+    return None
+
+
+def _er_noun_forms(w: str, lower: str, g: str | None) -> list[tuple[str, int]]:
+    """Nouns in -er/-el/-en/-chen/-lein: der/die Herrscher, des Herrschers, den Herrschern."""
+    forms = [(w, SG if g == "f" else AMB)]
+    if g != "f":
+        forms.append((w + "s", SG))
+    takes_n = not lower.endswith(("en", "chen", "lein"))
+    if takes_n:
+        forms.append((w + "n", PL))
+    u = _umlaut(w)
+    if u is not None:
+        forms.append((u, PL))
+        if takes_n:
+            forms.append((u + "n", PL))
+    return forms
+
+
+def _default_noun_forms(w: str, lower: str, g: str | None) -> list[tuple[str, int]]:
+    """Other nouns (mostly ending in a consonant): Vertrag, Macht, Haus, Staat, Putin."""
+    forms = [(w, SG)]
+    if g != "f":
+        if not lower.endswith(("s", "ß", "x", "z")):
+            forms.append((w + "s", SG))
+        forms += [(w + "es", SG), (w + "e", PL), (w + "er", PL), (w + "ern", PL)]
+    forms.append((w + "en", AMB if g == "m" or lower.endswith(_N_DECL) else PL))
+    if lower[-1] in "rl":
+        forms.append((w + "n", PL))
+    u = _umlaut(w)
+    if u is not None:
+        forms += [(u + "e", PL), (u + "en", PL)]
+        if g != "f":
+            forms += [(u + "er", PL), (u + "ern", PL)]
+    return forms
+
+
+def _noun_forms(word: str, gender: str | None) -> list[tuple[str, int]]:
+    """Forms of a noun, its own spelling first, each tagged SG, PL or AMB."""
+    lower = word.lower()
+    forms = _suffix_noun_forms(word, lower, gender)
+    if forms is not None:
+        return forms
+    if (lower.endswith(("er", "el", "en")) and len(lower) > 3 and lower[-3] not in _VOWELS) \
+            or lower.endswith(("chen", "lein")):
+        return _er_noun_forms(word, lower, gender)
+    return _default_noun_forms(word, lower, gender)
+
+
+def _adj_forms(word: str) -> list[tuple[str, int]]:
+    """An adjective with every ending: gegenseitiger → gegenseitig, -e, -er, -es, -en, -em."""
+    lower, stem = word.lower(), word
+    for ending in ("er", "es", "en", "em", "e"):
+        if lower.endswith(ending) and len(lower) - len(ending) >= 3:
+            stem = word[: -len(ending)]
+            break
+    return [(word, AMB), (stem, AMB)] + [(stem + e, AMB) for e in _ADJ_ENDINGS]
+
+
+# Slot kinds: how a word of a term may vary.
+_FIXED, _NOUN, _ADJ, _NOUN_ADJ, _ACRONYM, _EXACT = range(6)
+
+
+def _slot_forms(kind: int, word: str, gender: str | None) -> list[tuple[str, int, bool]]:
+    """(form, number tag, needs a capital) for one slot."""
+    if kind in (_NOUN, _NOUN_ADJ):
+        nouns = _noun_forms(word, gender)
+        forms = [(nouns[0][0], nouns[0][1], False)] + [(f, t, True) for f, t in nouns[1:]]
+        if kind == _NOUN_ADJ:
+            forms += [(f, t, False) for f, t in _adj_forms(word)]
+        return forms
+    if kind == _ADJ:
+        return [(f, t, False) for f, t in _adj_forms(word)]
+    if kind == _ACRONYM:
+        return [(word, AMB, False), (word + "s", AMB, True)]
+    return [(word, AMB, False)]
+
+
+def _merge_forms(forms: list[tuple[str, int, bool]]) -> dict[str, int]:
+    """Key → packed tag|cap; a form generated twice with different numbers is AMB."""
+    out: dict[str, int] = {}
+    for form, tag, cap in forms:
+        key = form.casefold()
+        packed = tag | (_CAP if cap else 0)
+        old = out.get(key)
+        if old is not None:
+            same_tag = (old & 3) == tag
+            packed = (tag if same_tag else AMB) | (old & packed & _CAP)
+        out[key] = packed
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Terms → slots
+
+_FUNCTION_WORDS = frozenset(
+    "für von vom zu zum zur mit nach bei beim aus an am auf in im ins über unter gegen ohne um "
+    "durch vor hinter neben zwischen bis seit wegen trotz der die das des dem den und oder "
+    "sowie ein eine einer eines einem einen als wie de del la le les of the and for".split()
+)
+_NO_CHECK, _CHECK_CASE, _CHECK_LOWER, _CHECK_RAW = range(4)
+
+
+def _gender(term: Term) -> str | None:
+    g = (term.gender or "").strip().lower()
+    return {"der": "m", "die": "f", "das": "n"}.get(g, g[:1] if g[:1] in ("m", "f", "n") else None)
+
+
+def _split_term(source: str) -> tuple[list[str], list[str]]:
+    """A term's words (cleaned) and the raw gaps between them."""
+    found = list(_WORD_RE.finditer(source))
+    words = [_clean(m.group()) for m in found]
+    gaps = [source[a.end():b.start()] for a, b in itertools.pairwise(found)]
+    return words, gaps
+
+
+def _closed_spelling(words: list[str], gaps: list[str]) -> tuple[list[str], list[str]] | None:
+    """Kreml-Herrscher → Kremlherrscher; None when the term has no compound hyphen."""
+    if not any(g in _HYPHENS for g in gaps):
+        return None
+    out_words, out_gaps = [words[0]], []
+    for word, gap in zip(words[1:], gaps, strict=True):
+        if gap in _HYPHENS:
+            out_words[-1] += word[:1].lower() + word[1:]
+        else:
+            out_words.append(word)
+            out_gaps.append(gap)
+    return out_words, out_gaps
+
+
+def _word_kind(word: str, joiner: str | None, multi: bool, pos: str) -> int:
+    """How one word of a lenient term varies; `joiner` is the code after it (None if last)."""
+    if joiner == _DASH or not word[0].isalpha():
+        return _FIXED  # the first part of a compound does not inflect
+    if multi and word.casefold() in _FUNCTION_WORDS:
+        return _FIXED
+    if len(word) > 1 and word.isupper():
+        return _ACRONYM
+    if not multi and pos.startswith("verb"):
+        return _FIXED
+    if (not multi and pos.startswith("adj")) or word[0].islower():
+        return _ADJ
+    if joiner is None or not word.lower().endswith(_ADJ_ENDINGS):
+        return _NOUN
+    return _NOUN_ADJ  # "Europäische Union", "Neue Zürcher Zeitung": may be an adjective
+
+
+# ---------------------------------------------------------------------------------------------
+# The matcher
+
+
+class _Node:
+    __slots__ = ("edges", "head", "terms")
+
+    def __init__(self) -> None:
+        self.edges: dict[str, dict[int, _Node]] | None = None
+        self.terms: list[int] = []
+        self.head = 0  # how many leading slots speak for grammatical number
+
+    def child(self, code: str, sid: int) -> _Node:
+        if self.edges is None:
+            self.edges = {}
+        return self.edges.setdefault(code, {}).setdefault(sid, _Node())
+
+
+class _Cand(NamedTuple):
+    start: int
+    end: int
+    term: int
+    tags: tuple[int, ...]
+    first: int  # index of the first token
+    head: int
+
+
+class TermMatcher:
+    """Compiled glossary terms; `find` returns their occurrences in a text."""
+
+    def __init__(self, terms: Iterable[Term]) -> None:
+        self._terms = tuple(terms)
+        self._forms: dict[str, tuple[int, ...]] = {}
+        self._slot_ids: dict[tuple[int, str, str | None, int], int] = {}
+        self._checks: list[tuple[int, frozenset[str], bool] | None] = []
+        self._root: dict[int, _Node] = {}
+        self._source_keys = [_clean(t.source).casefold() for t in self._terms]
+        for index, term in enumerate(self._terms):
+            self._add_term(index, term)
+
+    @property
+    def terms(self) -> tuple[Term, ...]:
+        return self._terms
+
+    # -- compiling ------------------------------------------------------------------------
+
+    def _add_term(self, index: int, term: Term) -> None:
+        words, gaps = _split_term(term.source)
+        if not words:
+            return
+        exact = term.match == "exact"
+        variants = [(words, gaps)]
+        closed = None if exact else _closed_spelling(words, gaps)
+        if closed is not None:
+            variants.append(closed)
+        for v_words, v_gaps in variants:
+            codes = [_gap_codes(g)[-1 if exact else 0] for g in v_gaps]
+            sids = self._term_slots(term, v_words, codes, exact)
+            multi = len(v_words) > 1
+            head = next((k for k, w in enumerate(v_words)
+                         if multi and w.casefold() in _FUNCTION_WORDS), len(v_words))
+            self._insert(sids, codes, index, head)
+
+    def _term_slots(self, term: Term, words: list[str], codes: list[str], exact: bool
+                    ) -> list[int]:
+        gender, pos, multi = _gender(term), (term.pos or "").lower(), len(words) > 1
+        if exact:
+            check = _CHECK_RAW if term.case_sensitive else _CHECK_LOWER
+            return [self._slot(_EXACT, w, None, check) for w in words]
+        check = _CHECK_CASE if term.case_sensitive else _NO_CHECK
+        sids = []
+        for k, word in enumerate(words):
+            kind = _word_kind(word, codes[k] if k < len(codes) else None, multi, pos)
+            sids.append(self._slot(kind, word, gender if kind in (_NOUN, _NOUN_ADJ) else None,
+                                   check))
+        return sids
+
+    def _slot(self, kind: int, word: str, gender: str | None, check: int) -> int:
+        """The id of a slot, generating its forms the first time it is seen."""
+        base = word.casefold() if check == _NO_CHECK else word
+        key = (kind, base, gender, check)
+        sid = self._slot_ids.get(key)
+        if sid is not None:
+            return sid
+        sid = len(self._checks)
+        self._slot_ids[key] = sid
+        forms = _slot_forms(kind, base, gender)
+        for form_key, packed in _merge_forms(forms).items():
+            value = (sid << 3) | packed
+            old = self._forms.get(form_key)
+            self._forms[form_key] = (value,) if old is None else (*old, value)
+        if check == _NO_CHECK:
+            self._checks.append(None)
+        else:
+            allowed = frozenset(_check_form(check, f) for f, _, _ in forms)
+            self._checks.append((check, allowed, kind == _EXACT))
+        return sid
+
+    def _insert(self, sids: list[int], codes: list[str], index: int, head: int) -> None:
+        node = self._root.setdefault(sids[0], _Node())
+        for code, sid in zip(codes, sids[1:], strict=True):
+            node = node.child(code, sid)
+        if index not in node.terms:
+            node.terms.append(index)
+        node.head = head
+
+    # -- searching ------------------------------------------------------------------------
+
+    def find(self, text: str) -> list[Occurrence]:
+        """Occurrences in text order, non-overlapping, the longest winning."""
+        if not text or not self._root:
+            return []
+        doc = _Doc(text)
+        cands: list[_Cand] = []
+        get = self._forms.get
+        for i, key in enumerate(doc.keys):
+            hits = get(key)
+            if hits is not None:
+                unit = (key, doc.raws[i], i + 1, doc.ends[i], False)
+                self._start(doc, i, unit, hits, cands)
+            if doc.ends[i] in doc.joins:
+                for unit in doc.joined(i):
+                    hits = get(unit[0])
+                    if hits is not None:
+                        self._start(doc, i, unit, hits, cands)
+        return [self._occurrence(doc, c) for c in self._select(doc, cands)]
+
+    def _accepts(self, value: int, unit: _Unit) -> bool:
+        if value & _CAP and not unit[1][:1].isupper():
+            return False
+        check = self._checks[value >> 3]
+        if check is None:
+            return True
+        mode, allowed, exact = check
+        if exact and unit[4]:
+            return False  # exact terms refuse a hyphen inserted into a closed word
+        return _check_form(mode, unit[1]) in allowed
+
+    def _start(self, doc: _Doc, i: int, unit: _Unit, hits: tuple[int, ...],
+               cands: list[_Cand]) -> None:
+        for value in hits:
+            node = self._root.get(value >> 3)
+            if node is not None and self._accepts(value, unit):
+                self._extend(doc, node, unit, (value & 3,), i, cands)
+
+    def _extend(self, doc: _Doc, node: _Node, last: _Unit, tags: tuple[int, ...], first: int,
+                cands: list[_Cand]) -> None:
+        """Record the terms ending at `node`, then try every continuation after `last`."""
+        for term in node.terms:
+            cands.append(_Cand(doc.starts[first], last[3], term, tags, first, node.head))
+        j = last[2]
+        if node.edges is None or j >= doc.n:
+            return
+        codes = _gap_codes(doc.gap(last[3], j))
+        subs = [s for c in codes if (s := node.edges.get(c)) is not None]
+        if not subs:
+            return
+        for unit in doc.units(j):
+            for value in self._forms.get(unit[0], ()):
+                for sub in subs:
+                    child = sub.get(value >> 3)
+                    if child is not None and self._accepts(value, unit):
+                        self._extend(doc, child, unit, (*tags, value & 3), first, cands)
+
+    def _select(self, doc: _Doc, cands: list[_Cand]) -> list[_Cand]:
+        """Longest first, then earliest, then own spelling, then glossary order."""
+        def rank(c: _Cand) -> tuple[int, int, bool, int]:
+            own = _clean(doc.text[c.start:c.end]).casefold() == self._source_keys[c.term]
+            return (c.start - c.end, c.start, not own, c.term)
+
+        starts: list[int] = []
+        ends: list[int] = []
+        chosen: list[_Cand] = []
+        for c in sorted(cands, key=rank):
+            k = bisect.bisect_right(starts, c.start)
+            if (k > 0 and ends[k - 1] > c.start) or (k < len(starts) and starts[k] < c.end):
+                continue
+            starts.insert(k, c.start)
+            ends.insert(k, c.end)
+            chosen.append(c)
+        chosen.sort(key=lambda c: c.start)
+        return chosen
+
+    def _occurrence(self, doc: _Doc, c: _Cand) -> Occurrence:
+        term = self._terms[c.term]
+        tags = c.tags[: c.head]
+        if PL in tags:
+            plural: bool | None = True
+        elif SG in tags:
+            plural = False
+        else:
+            plural = _determiner_number(doc, c.first, _gender(term))
+        return Occurrence(c.start, c.end, doc.text[c.start:c.end], term, plural)
+
+
+def _check_form(mode: int, word: str) -> str:
+    """The spelling a case-sensitive or exact slot compares."""
+    if mode == _CHECK_LOWER:
+        return word.lower()
+    if mode == _CHECK_CASE:
+        return word.replace("ß", "ss").replace("ẞ", "SS")
+    return word
+
+
+# ---------------------------------------------------------------------------------------------
+# Number from the determiner
+
+def _determiners() -> dict[str, tuple[frozenset[str], bool]]:
+    """Determiner → (genders it can be singular with, whether it can be plural)."""
+    table: dict[str, tuple[str, bool]] = {
+        "der": ("mf", True), "die": ("f", True), "das": ("n", False), "des": ("mn", False),
+        "dem": ("mn", False), "den": ("m", True), "dies": ("n", False),
+    }
+    for stem in ("ein", "kein", "mein", "dein", "sein", "ihr", "unser", "eur"):
+        plural = stem != "ein"
+        base = "euer" if stem == "eur" else stem
+        table |= {base: ("mn", False), stem + "e": ("f", plural), stem + "en": ("m", plural),
+                  stem + "em": ("mn", False), stem + "er": ("mf", plural),
+                  stem + "es": ("mn", False)}
+    for stem in ("dies", "jen", "welch", "solch", "jed"):
+        plural = stem != "jed"
+        table |= {stem + "er": ("mf", plural), stem + "e": ("f", plural),
+                  stem + "es": ("mn", False), stem + "em": ("mn", False),
+                  stem + "en": ("m", plural)}
+    plural_only = ("alle allen aller beide beiden beider viele vielen vieler mehrere mehreren "
+                   "mehrerer einige einigen einiger wenige wenigen zahlreiche zahlreichen "
+                   "sämtliche sämtlichen etliche etlichen zwei drei vier fünf sechs sieben acht "
+                   "neun zehn elf zwölf zwanzig dreissig hundert tausend hunderte hunderten "
+                   "tausende tausenden dutzende dutzenden")
+    table |= {w: ("", True) for w in plural_only.split()}
+    return {w: (frozenset(g), p) for w, (g, p) in table.items()}
+
+
+_DETERMINERS = _determiners()
+
+
+def _determiner_number(doc: _Doc, first: int, gender: str | None) -> bool | None:
+    """Number shown by the determiner before token `first`, skipping ≤ 2 adjectives."""
+    j, skipped = first - 1, 0
+    while j >= 0 and _SPACE in _gap_codes(doc.gap(doc.ends[j], j + 1)):
+        word = doc.keys[j]
+        if word in _DETERMINERS:
+            genders, can_plural = _DETERMINERS[word]
+            can_singular = bool(genders) if gender is None else gender in genders
+            return None if can_plural == can_singular else can_plural
+        if word.isascii() and word.isdigit():
+            return int(word) != 1
+        if skipped < 2 and doc.raws[j][:1].islower() and word.endswith(_ADJ_ENDINGS):
+            skipped, j = skipped + 1, j - 1
+            continue
+        return None
+    return None
