@@ -200,8 +200,9 @@ def _decode(data: bytes, path: str, max_bytes: int) -> str:
 def _syntax_error(exc: YAMLError, text: str, path: str) -> GlossaryFileError:
     if isinstance(exc, ReaderError):
         line, column = _position(text, exc.position)
+        code = exc.character if isinstance(exc.character, int) else ord(exc.character)
         return GlossaryFileError(
-            f"character U+{ord(exc.character):04X} is not allowed in YAML",
+            f"character U+{code:04X} is not allowed in YAML",
             path=path, line=line, column=column,
         )  # fmt: skip
     if isinstance(exc, MarkedYAMLError) and exc.problem_mark is not None:
