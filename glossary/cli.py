@@ -8,12 +8,15 @@ import json
 import sys
 from collections.abc import Sequence
 
-from glossary import cli_models
+from glossary import cli_models, cli_terms
 from glossary.config import Settings
+from glossary.enforce import MODES
 from glossary.engine import DecodeOptions
 from glossary.engines import EngineRegistry
 from glossary.errors import GlossaryError
-from glossary.pipeline import Pipeline
+from glossary.glossaries import MatcherCache, load_all
+from glossary.pipeline import Pipeline, TranslationResult
+from glossary.report import summarize
 from glossary.textio import read_text
 
 
@@ -25,20 +28,27 @@ def decode_options(settings: Settings, beam_size: int | None = None) -> DecodeOp
 
 def cmd_translate(args: argparse.Namespace, settings: Settings) -> int:
     text = read_text(args.file)
+    glossaries = load_all(args.glossary or [])
     engine = EngineRegistry(settings).get(args.source, args.target)
-    pipeline = Pipeline(engine, decode_options(settings, args.beam_size))
+    matcher = MatcherCache().get(glossaries) if glossaries else None
+    pipeline = Pipeline(
+        engine, decode_options(settings, args.beam_size), matcher=matcher, mode=args.mode
+    )
     if args.json:
         result = pipeline.translate(text)
         json.dump(result.to_dict(), sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
         return 0
-    wrote_any = False
-    for piece, _ in pipeline.stream(text):
+    reports, piece = [], ""
+    for piece, sentences in pipeline.stream(text):
         sys.stdout.write(piece)
         sys.stdout.flush()
-        wrote_any = wrote_any or bool(piece)
-    if wrote_any and not piece.endswith("\n"):
+        reports.extend(TranslationResult("", tuple(sentences)).terms)
+    if text.strip() and not piece.endswith("\n"):
         sys.stdout.write("\n")
+    if glossaries:
+        counts = summarize(reports)
+        print("terms: " + ", ".join(f"{n} {k}" for k, n in counts.items()), file=sys.stderr)
     return 0
 
 
@@ -56,6 +66,10 @@ def _add_translate(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     p.add_argument("--to", dest="target", default="en", help="target language (default en)")
     p.add_argument("--json", action="store_true", help="print sentences with their offsets")
     p.add_argument("--beam-size", type=int, default=None, help="beam size (default 4)")
+    p.add_argument("--glossary", action="append", help="YAML glossary to enforce (repeatable)")
+    p.add_argument("--mode", choices=MODES, default="constrain",
+                   help="constrain: re-decode after the term (default); replace: substitute; "
+                        "off: report only")
     p.set_defaults(handler=cmd_translate)
 
 
@@ -73,6 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     _add_translate(sub)
     cli_models.register(sub)
+    cli_terms.register(sub)
     _add_serve(sub)
     return parser
 

@@ -118,12 +118,14 @@ class CTranslate2Engine:
                 replace_unknowns=True,
             )
             for i, result in zip(work, batch, strict=True):
-                out[i] = self._hypothesis(sources[i], result)
+                out[i] = self._hypothesis(sources[i], result, prefixes[i] or ())
         return [out[i] for i in chunk]
 
-    def _hypothesis(self, source: list[str], result: Any) -> Hypothesis:
+    def _hypothesis(self, source: list[str], result: Any, prefix: Sequence[str]) -> Hypothesis:
         skip = len(self._fixed_prefix)
-        tokens = tuple(result.hypotheses[0][skip:])
+        # The output starts with the forced prefix, except that pieces missing from the
+        # vocabulary come back as <unk> (or a source word): give back exactly what was forced.
+        tokens = tuple(prefix) + tuple(result.hypotheses[0][skip + len(prefix) :])
         attention = tuple(_normalised(row) for row in result.attention[0][skip:])
         return Hypothesis(
             source_tokens=tuple(source),

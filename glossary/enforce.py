@@ -51,7 +51,7 @@ class _Work:
     occurrences: list[Occurrence]
     hyp: Hypothesis
     locked: int = 0  # target tokens that are a forced prefix and may not move any more
-    tried: set[int] = field(default_factory=set)
+    tried: list[int] = field(default_factory=list)  # occurrences forced so far, in order
     reasons: dict[int, str] = field(default_factory=dict)
 
 
@@ -89,7 +89,9 @@ class Enforcer:
 
     # -- constrain -------------------------------------------------------------------------
     def _constrain(self, work: list[_Work]) -> None:
-        for _ in range(1 + max((len(w.occurrences) for w in work), default=0)):
+        # A re-decode can lose a term that was right before (random or weak models do), so a
+        # term may need a second turn; the bound keeps a pathological model from looping.
+        for _ in range(2 * max((len(w.occurrences) for w in work), default=0) + 1):
             requests = [(w, plan) for w in work if (plan := self._next_prefix(w)) is not None]
             if not requests:
                 return
@@ -97,29 +99,28 @@ class Enforcer:
             new = self.engine.translate_batch([w.source for w, _ in requests], prefixes,
                                               self.options)
             for (w, (prefix, old)), hyp in zip(requests, new, strict=True):
-                w.hyp = _drop_echo(hyp, len(prefix), old)
+                w.hyp = _drop_echo(_unglue(hyp, len(prefix)), len(prefix), old)
                 w.locked = len(prefix)
 
     def _next_prefix(self, w: _Work) -> tuple[list[str], list[str]] | None:
-        """The forced prefix for the earliest missing term that lies after the locked part,
-        and the words it replaces; None when nothing is left to do."""
+        """The forced prefix for the missing term that comes first in the target, and the words
+        it replaces; None when nothing is left to do. A term aligned before the locked part (or
+        not aligned at all) goes right after it: landing matters more than position."""
         best: tuple[int, int, int] | None = None
         for i, occ in enumerate(w.occurrences):
-            if i in w.tried or not occ.term.enforced or _present(w.hyp.text, w.occurrences, i):
+            if w.tried.count(i) >= 2 or not occ.term.enforced:
                 continue
-            span = self._aligned(w, occ)
-            if span is None:
-                w.tried.add(i)
-                w.reasons[i] = "no target words are aligned to the source term"
-            elif span[0] < w.locked:
-                w.tried.add(i)
-                w.reasons[i] = "aligned inside an already enforced term"
-            elif best is None or span[0] < best[0]:
-                best = (span[0], span[1], i)
+            if _present(w.hyp.text, w.occurrences, i):
+                continue
+            span = self._aligned(w, occ) or (w.locked, w.locked)
+            start = max(span[0], w.locked)
+            end = max(span[1], start)
+            if best is None or start < best[0]:
+                best = (start, end, i)
         if best is None:
             return None
         start, end, index = best
-        w.tried.add(index)
+        w.tried.append(index)
         form = required_form(w.occurrences[index])
         form = capitalize_first(form) if start == 0 else form
         prefix = list(w.hyp.tokens[:start]) + self.engine.encode_target(form)
@@ -157,9 +158,10 @@ class Enforcer:
         used: set[tuple[int, int]] = set()
         for i, occ in enumerate(w.occurrences):
             target = _locate(w.hyp.text, occ, used)
-            if i in kept:
+            present = _present(w.hyp.text, w.occurrences, i)
+            if present and i in kept and i not in w.tried:
                 status, reason = "kept", None
-            elif _present(w.hyp.text, w.occurrences, i):
+            elif present:
                 status, reason = "enforced", None
             else:
                 status = "missed"
@@ -216,6 +218,18 @@ def _drop_echo(hyp: Hypothesis, prefix_len: int, replaced: list[str]) -> Hypothe
     tokens = hyp.tokens[:prefix_len] + hyp.tokens[cut:]
     attention = hyp.attention[:prefix_len] + hyp.attention[cut:]
     return replace(hyp, tokens=tokens, attention=attention, text=_text(tokens).strip())
+
+
+def _unglue(hyp: Hypothesis, prefix_len: int) -> Hypothesis:
+    """A forced term is a whole word: a continuation piece glued onto it ("ruler" + "ship")
+    would change the word, so it starts a word of its own instead."""
+    if prefix_len >= len(hyp.tokens):
+        return hyp
+    piece = hyp.tokens[prefix_len]
+    if piece.startswith(SPACE) or not piece[:1].isalnum():
+        return hyp
+    tokens = (*hyp.tokens[:prefix_len], SPACE + piece, *hyp.tokens[prefix_len + 1 :])
+    return replace(hyp, tokens=tokens, text=_text(tokens).strip())
 
 
 def _text(tokens: Sequence[str]) -> str:
