@@ -1,0 +1,71 @@
+"""The translation service as the web layer (and scripts) use it: engines, the glossary
+directory and compiled matchers behind one object built from Settings."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from glossary.config import Settings
+from glossary.enforce import Mode
+from glossary.engine import DecodeOptions
+from glossary.engines import EngineRegistry
+from glossary.errors import InputError
+from glossary.glossaries import MatcherCache
+from glossary.pipeline import Pipeline, TranslationResult
+from glossary.term import Glossary
+from glossary.termfile import GlossaryStore
+
+
+class TranslationService:
+    def __init__(
+        self,
+        settings: Settings,
+        engines: EngineRegistry | None = None,
+        store: GlossaryStore | None = None,
+    ) -> None:
+        self.settings = settings
+        self.engines = engines or EngineRegistry(settings)
+        self.store = store or GlossaryStore(settings.terms_dir)
+        self._matchers = MatcherCache()
+
+    def options(self, beam_size: int | None = None) -> DecodeOptions:
+        return DecodeOptions(
+            beam_size=beam_size or self.settings.beam_size,
+            max_batch_size=self.settings.batch_size,
+        )
+
+    def glossaries_for(
+        self, source: str, target: str, names: Sequence[str] | None = None
+    ) -> list[Glossary]:
+        """The glossaries a request names (exactly those), or, when it names none, every
+        glossary in the directory for the pair."""
+        if names:
+            chosen = [self.store.get(name) for name in names]
+            for glossary in chosen:
+                if (glossary.source_language, glossary.target_language) != (source, target):
+                    raise InputError(
+                        f"glossary {glossary.name!r} is {glossary.source_language}→"
+                        f"{glossary.target_language}, not {source}→{target}"
+                    )
+            return chosen
+        return [
+            g for g in self.store.list()
+            if (g.source_language, g.target_language) == (source, target)
+        ]
+
+    def translate(
+        self,
+        text: str,
+        source: str,
+        target: str,
+        glossaries: Sequence[str] | None = None,
+        mode: Mode = "constrain",
+    ) -> TranslationResult:
+        if len(text) > self.settings.max_chars:
+            raise InputError(
+                f"text has {len(text)} characters; the limit is {self.settings.max_chars}"
+            )
+        chosen = self.glossaries_for(source, target, glossaries)
+        matcher = self._matchers.get(chosen) if chosen else None
+        engine = self.engines.get(source, target)
+        return Pipeline(engine, self.options(), matcher=matcher, mode=mode).translate(text)
