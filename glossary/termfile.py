@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import builtins
 import contextlib
+import errno
 import fcntl
 import hashlib
 import io
@@ -568,6 +569,24 @@ def _locked(path: Path) -> Iterator[None]:
         os.close(fd)  # closing the descriptor releases the lock
 
 
+def _link_new(tmp_name: str, path: Path) -> None:
+    """Publish a new file without ever replacing one: link() fails if `path` exists. Where a
+    filesystem has no hard links, fall back to check-then-rename, which our lock still makes
+    safe against other editors using this module."""
+    try:
+        os.link(tmp_name, path)
+    except FileExistsError:
+        raise
+    except OSError as exc:
+        if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV):
+            raise
+        if path.exists():
+            raise FileExistsError(errno.EEXIST, "file exists", str(path)) from None
+        os.replace(tmp_name, path)
+        return
+    os.unlink(tmp_name)
+
+
 def _atomic_write(path: Path, data: bytes, *, exclusive: bool = False) -> None:
     """Temp file in the same directory, write, fsync, rename over (or link, when `exclusive`,
     which fails instead of replacing), then fsync the directory so the rename is durable."""
@@ -583,8 +602,7 @@ def _atomic_write(path: Path, data: bytes, *, exclusive: bool = False) -> None:
             os.fchmod(handle.fileno(), mode)
             os.fsync(handle.fileno())
         if exclusive:
-            os.link(tmp_name, path)
-            os.unlink(tmp_name)
+            _link_new(tmp_name, path)
         else:
             os.replace(tmp_name, path)
     except BaseException:

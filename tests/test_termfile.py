@@ -3,6 +3,7 @@ that keep every untouched byte, concurrent editors, and the directory store."""
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import multiprocessing
 import os
@@ -599,3 +600,19 @@ def test_curated_glossary_loads_with_the_required_terms() -> None:
     assert next(t for t in glossary.terms if t.source == "Schulterschluss").note
     assert all(term.enforced for term in glossary.terms)
     assert "programme" in (REPO / "terms" / "de-en.yaml").read_text(encoding="utf-8")[:400]
+
+
+def test_create_without_hard_links_still_refuses_to_overwrite(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_links(src: str, dst: str) -> None:
+        raise OSError(errno.EPERM, "Operation not permitted")
+
+    monkeypatch.setattr(os, "link", no_links)
+    path = tmp_path / "fs.yaml"
+    create_glossary(path, "FS", "de", "en", [Term("A", "a")])
+    assert len(load_glossary(path).terms) == 1
+    with pytest.raises(ConflictError):
+        create_glossary(path, "FS", "de", "en", [])
+    assert len(load_glossary(path).terms) == 1
+    assert leftovers(tmp_path) == []
