@@ -19,7 +19,6 @@ from glossary.termfile import add_term, dump_term, load_glossary, remove_term, u
 from glossary.textio import read_text
 
 
-
 def _tsv(glossary: Glossary) -> str:
     return formats.terms_to_tsv(glossary.terms)
 

@@ -7,10 +7,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
-from glossary.match import Occurrence
 
 from glossary.enforce import Enforcer, Mode, _trim_overlap
 from glossary.engine import DecodeOptions
+from glossary.match import Occurrence
 from glossary.term import Term
 from tests.fakes import PhraseEngine, word_tokens
 
