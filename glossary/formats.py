@@ -46,8 +46,8 @@ _TBX_TO_STATUS = {value: key for key, value in _STATUS_TO_TBX.items()}
 _TBX_TO_STATUS["supersededTerm-admn-sts"] = "deprecated"
 _GENDER_TO_TBX = {"m": "masculine", "f": "feminine", "n": "neuter"}
 _TBX_TO_GENDER = {value: key for key, value in _GENDER_TO_TBX.items()}
-_TBX_TO_POS = {"noun": "noun", "propernoun": "noun", "verb": "verb", "adjective": "adjective",
-               "adverb": "adverb", "other": "other"}  # fmt: skip
+_TBX_TO_POS = {name.lower(): name for name in ("noun", "verb", "adjective", "adverb", "other")}
+_TBX_TO_POS["propernoun"] = "noun"  # TBX has proper nouns; the glossary calls them nouns
 
 
 class EntriesError(InputError):
@@ -375,8 +375,9 @@ def _parse_tbx(text: str | bytes, max_bytes: int) -> ET.Element:
     except ET.ParseError as exc:
         raise EntriesError(f"TBX is not well-formed XML: {exc}", line=exc.position[0]) from None
     if _local(root.tag) not in ("martif", "tbx"):
-        raise EntriesError(f"not a TBX file: the root element is <{_local(root.tag)}>, "
-                           "expected <martif> or <tbx>")  # fmt: skip
+        raise EntriesError(
+            f"not a TBX file: the root element is <{_local(root.tag)}>, expected <martif> or <tbx>"
+        )
     return root
 
 

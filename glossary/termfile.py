@@ -34,7 +34,7 @@ from typing import Any, NoReturn, cast
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.composer import Composer, ComposerError
+from ruamel.yaml.composer import Composer, ComposerError, MaxDepthExceededError
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.events import AliasEvent
 from ruamel.yaml.nodes import MappingNode, Node, SequenceNode
@@ -49,9 +49,17 @@ MAX_DEPTH = 20  # the format nests three levels deep; anything deeper is not a g
 
 TOP_KEYS: tuple[str, ...] = ("source_language", "target_language", "name", "terms")
 TERM_KEYS: tuple[str, ...] = (
-    "source", "target", "target_plural", "match", "case_sensitive",
-    "forbidden", "status", "note", "pos", "gender",
-)  # fmt: skip
+    "source",
+    "target",
+    "target_plural",
+    "match",
+    "case_sensitive",
+    "forbidden",
+    "status",
+    "note",
+    "pos",
+    "gender",
+)
 POS_VALUES: tuple[str, ...] = ("noun", "verb", "adjective", "adverb", "phrase", "other")
 GENDERS: tuple[str, ...] = ("m", "f", "n")
 
@@ -114,8 +122,9 @@ def control_character(text: str, *, allow: str = "") -> tuple[int, str] | None:
 def duplicate_key(source: str, *, case_sensitive: bool) -> str:
     """The form under which two sources count as the same term.
 
-    Dash variants, spacing around dashes and soft hyphens are ignored because the matcher treats
-    them as one; casefold() also folds ß to ss, which the matcher does too."""
+    Dash variants, spacing around dashes and soft hyphens are ignored, and casefold() folds ß
+    to ss, because the matcher must find such spellings as one term (issue 3): two entries
+    for them could never both apply."""
     key = _DASHES.sub("-", source.replace(_SOFT_HYPHEN, ""))
     key = " ".join(key.split())
     return key if case_sensitive else key.casefold()
@@ -140,19 +149,21 @@ class _PlainComposer(Composer):
         event = self.parser.peek_event()
         if isinstance(event, AliasEvent) or getattr(event, "anchor", None) is not None:
             raise _RefusedError(
-                None, None,
+                None,
+                None,
                 "YAML anchors and aliases (&name, *name) are not allowed in a glossary",
                 event.start_mark,
-            )  # fmt: skip
+            )
         tag = getattr(event, "ctag", None)
         if tag is not None and str(tag) != "!":
             shown = str(tag).replace("tag:yaml.org,2002:", "!!")
             raise _RefusedError(
-                None, None,
+                None,
+                None,
                 f"YAML tags are not allowed in a glossary (found {shown!r}); "
                 "write plain values, quoted if they are text",
                 event.start_mark,
-            )  # fmt: skip
+            )
         return super().compose_node(parent, index)
 
 
@@ -194,8 +205,10 @@ def _decode(data: bytes, path: str, max_bytes: int) -> str:
         raise GlossaryFileError(
             f"not valid UTF-8: byte 0x{data[exc.start]:02x} at byte offset {exc.start}; "
             "save the file as UTF-8",
-            path=path, line=line, column=column,
-        ) from None  # fmt: skip
+            path=path,
+            line=line,
+            column=column,
+        ) from None
 
 
 def _syntax_error(exc: YAMLError, text: str, path: str) -> GlossaryFileError:
@@ -204,8 +217,18 @@ def _syntax_error(exc: YAMLError, text: str, path: str) -> GlossaryFileError:
         code = exc.character if isinstance(exc.character, int) else ord(exc.character)
         return GlossaryFileError(
             f"character U+{code:04X} is not allowed in YAML",
-            path=path, line=line, column=column,
-        )  # fmt: skip
+            path=path,
+            line=line,
+            column=column,
+        )
+    if isinstance(exc, MaxDepthExceededError):
+        mark = exc.problem_mark
+        return GlossaryFileError(
+            f"nested deeper than {MAX_DEPTH} levels; a glossary needs three",
+            path=path,
+            line=mark.line + 1,
+            column=mark.column + 1,
+        )
     if isinstance(exc, MarkedYAMLError) and exc.problem_mark is not None:
         mark = exc.problem_mark
         problem = " ".join(str(exc.problem or "invalid YAML").split())
@@ -215,8 +238,9 @@ def _syntax_error(exc: YAMLError, text: str, path: str) -> GlossaryFileError:
                 context += f" (line {exc.context_mark.line + 1})"
             problem = f"{problem}, {context}"
         kind = "" if isinstance(exc, _RefusedError) else "YAML syntax: "
-        return GlossaryFileError(kind + problem, path=path, line=mark.line + 1,
-                                 column=mark.column + 1)  # fmt: skip
+        return GlossaryFileError(
+            kind + problem, path=path, line=mark.line + 1, column=mark.column + 1
+        )
     return GlossaryFileError(f"YAML syntax: {exc}", path=path)
 
 
@@ -434,8 +458,10 @@ def _build_glossary(root: Any, path: str) -> Glossary:
     if not isinstance(root, Mapping):
         raise GlossaryFileError(
             "the top level must be a mapping with the keys " + ", ".join(TOP_KEYS),
-            path=path, line=1, column=1,
-        )  # fmt: skip
+            path=path,
+            line=1,
+            column=1,
+        )
     _check_keys(root, TOP_KEYS, top)
     for key in TOP_KEYS:
         if key not in root:
@@ -487,8 +513,9 @@ def _read(path: Path, max_bytes: int) -> bytes:
     except OSError as exc:
         raise GlossaryFileError(f"cannot read: {exc.strerror}", path=str(path)) from None
     if len(data) > max_bytes:
-        raise GlossaryFileError(f"file is larger than the limit of {max_bytes} bytes",
-                                path=str(path))  # fmt: skip
+        raise GlossaryFileError(
+            f"file is larger than the limit of {max_bytes} bytes", path=str(path)
+        )
     return data
 
 
@@ -558,8 +585,8 @@ def _fill(entry: CommentedMap, term: Term) -> None:
 def _locked(path: Path) -> Iterator[None]:
     """Exclusive flock on `.<name>.lock` beside the file, across read-check-write.
 
-    The lock file is never deleted: deleting it would let a waiter lock a file that a newcomer
-    has already replaced."""
+    The lock file is never deleted: a process already waiting on the old one and a newcomer
+    creating a fresh one would then both hold "the" lock."""
     lock_path = path.with_name(f".{path.name}.lock")
     fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
@@ -621,6 +648,8 @@ def _edit(
 ) -> Glossary:
     """Lock, check the revision, rewrite, validate the new bytes, write atomically."""
     path = Path(path)
+    if not path.parent.is_dir():
+        raise NotFoundError(f"{path}: no such directory for a glossary file")
     with _locked(path):
         data = _read(path, max_bytes)
         current = revision_of(data)
@@ -788,9 +817,13 @@ def create_glossary(
     if not terms:
         entries.fa.set_flow_style()
     root = CommentedMap(
-        [("source_language", source_language), ("target_language", target_language),
-         ("name", name), ("terms", entries)]
-    )  # fmt: skip
+        [
+            ("source_language", source_language),
+            ("target_language", target_language),
+            ("name", name),
+            ("terms", entries),
+        ]
+    )
     data = _dump(_Document(root, "", _DEFAULT_INDENT))
     glossary = parse_glossary(data, str(path))
     with _locked(path):
@@ -837,9 +870,10 @@ class GlossaryStore:
         if not self.directory.is_dir():
             return []
         return sorted(
-            p.stem for p in self.directory.glob("*.yaml")
+            p.stem
+            for p in self.directory.glob("*.yaml")
             if _NAME_RE.fullmatch(p.stem) and not p.name.startswith(".")
-        )  # fmt: skip
+        )
 
     @property
     def errors(self) -> dict[str, GlossaryFileError]:

@@ -160,7 +160,7 @@ def test_case_sensitive_pair_may_differ_in_case() -> None:
 
 def test_deep_nesting_is_refused() -> None:
     text = HEAD + "  - source: A\n    target: a\n    note: " + "[" * 200 + "]" * 200 + "\n"
-    with pytest.raises(GlossaryFileError, match="depth"):
+    with pytest.raises(GlossaryFileError, match="nested deeper than 20 levels"):
         parse_glossary(text.encode(), "t.yaml")
 
 
