@@ -46,7 +46,7 @@ _TBX_TO_STATUS = {value: key for key, value in _STATUS_TO_TBX.items()}
 _TBX_TO_STATUS["supersededTerm-admn-sts"] = "deprecated"
 _GENDER_TO_TBX = {"m": "masculine", "f": "feminine", "n": "neuter"}
 _TBX_TO_GENDER = {value: key for key, value in _GENDER_TO_TBX.items()}
-_TBX_TO_POS = {name.lower(): name for name in ("noun", "verb", "adjective", "adverb", "other")}
+_TBX_TO_POS = {name: name for name in ("noun", "verb", "adjective", "adverb", "other")}
 _TBX_TO_POS["propernoun"] = "noun"  # TBX has proper nouns; the glossary calls them nouns
 
 
