@@ -81,7 +81,7 @@ class Occurrence:
 
 # A word: starts with a letter or digit; soft hyphens and combining marks (NFD umlauts) may
 # follow inside. (An underscore inside a word is kept: a plain character class is 2× faster.)
-_WORD_RE = re.compile(r"[^\W_][\w\u00ad\u0300-\u036f]*")
+_WORD_RE = re.compile(r"([^\W_][\w\u00ad\u0300-\u036f]*)")
 # A hyphen that glues two tokens into one compound: same line, or at a line end; or a line
 # end after a soft hyphen (which the token then ends with). Only matches that start at a
 # token's end are used, so no look-behind is needed (it would slow the scan down 4×).
@@ -126,24 +126,24 @@ class _Doc:
     """A text tokenised once: offsets, cleaned words, casefolded keys, compound joins."""
 
     def __init__(self, text: str) -> None:
-        found = list(_WORD_RE.finditer(text))
+        # split() + accumulate() run in C: [gap, word, gap, word, ..., gap] and the offsets.
+        pieces = _WORD_RE.split(text)
+        offsets = list(itertools.accumulate(map(len, pieces), initial=0))
         self.text = text
-        self.n = len(found)
-        self.starts = [m.start() for m in found]
-        self.ends = [m.end() for m in found]
-        raws = [m.group() for m in found]
+        self.starts = offsets[1::2]
+        self.ends = offsets[2::2]
+        self.gaps = pieces[2::2]  # gaps[k]: the text after token k
+        raws = pieces[1::2]
+        self.n = len(raws)
         if "\u00ad" in text:
             raws = [r.replace("\u00ad", "") for r in raws]
         if not unicodedata.is_normalized("NFC", text):
             raws = [unicodedata.normalize("NFC", r) for r in raws]
         self.raws = raws
-        self.keys = [r.casefold() for r in raws]
+        self.keys = list(map(str.casefold, raws))
         # token end before a join gap → True when the gap is a line-break hyphenation
         self.joins = {m.start() + (text[m.start()] == "\u00ad"): "\n" in m.group()
                       for m in _JOIN_RE.finditer(text)}
-
-    def gap(self, left_end: int, right: int) -> str:
-        return self.text[left_end:self.starts[right]]
 
     def units(self, j: int) -> Iterator[_Unit]:
         yield (self.keys[j], self.raws[j], j + 1, self.ends[j], False)
@@ -299,12 +299,15 @@ _FIXED, _NOUN, _ADJ, _NOUN_ADJ, _ACRONYM, _EXACT = range(6)
 
 def _slot_forms(kind: int, word: str, gender: str | None) -> list[tuple[str, int, bool]]:
     """(form, number tag, needs a capital) for one slot."""
-    if kind in (_NOUN, _NOUN_ADJ):
+    if kind == _NOUN:
         nouns = _noun_forms(word, gender)
-        forms = [(nouns[0][0], nouns[0][1], False)] + [(f, t, True) for f, t in nouns[1:]]
-        if kind == _NOUN_ADJ:
-            forms += [(f, t, False) for f, t in _adj_forms(word)]
-        return forms
+        return [(nouns[0][0], nouns[0][1], False)] + [(f, t, True) for f, t in nouns[1:]]
+    if kind == _NOUN_ADJ:
+        # It may be an adjective ("Europäischen Union" is singular), so no form tells number.
+        nouns = _noun_forms(word, gender)
+        forms = [(word, AMB, False)] + [(f, AMB, True) for f, _ in nouns[1:]]
+        seen = {f for f, _ in nouns}
+        return forms + [(f, AMB, False) for f, _ in _adj_forms(word) if f not in seen]
     if kind == _ADJ:
         return [(f, t, False) for f, t in _adj_forms(word)]
     if kind == _ACRONYM:
@@ -344,10 +347,10 @@ def _gender(term: Term) -> str | None:
 
 def _split_term(source: str) -> tuple[list[str], list[str]]:
     """A term's words (cleaned) and the raw gaps between them."""
-    found = list(_WORD_RE.finditer(source))
-    words = [_clean(m.group()) for m in found]
-    gaps = [source[a.end():b.start()] for a, b in itertools.pairwise(found)]
-    return words, gaps
+    if source.isalpha() and unicodedata.is_normalized("NFC", source):
+        return [source], []  # most terms: one plain word
+    pieces = _WORD_RE.split(source)
+    return [_clean(w) for w in pieces[1::2]], pieces[2:-1:2]
 
 
 def _closed_spelling(words: list[str], gaps: list[str]) -> tuple[list[str], list[str]] | None:
@@ -362,6 +365,15 @@ def _closed_spelling(words: list[str], gaps: list[str]) -> tuple[list[str], list
             out_words.append(word)
             out_gaps.append(gap)
     return out_words, out_gaps
+
+
+def _head_slot(words: list[str]) -> int:
+    """The word that shows the number: the last one before a preposition or article
+    (Waffen für Butter → Waffen), else the last (gegenseitiger Beistand → Beistand)."""
+    for k in range(1, len(words)):
+        if words[k].casefold() in _FUNCTION_WORDS:
+            return k - 1
+    return len(words) - 1
 
 
 def _word_kind(word: str, joiner: str | None, multi: bool, pos: str) -> int:
@@ -385,20 +397,6 @@ def _word_kind(word: str, joiner: str | None, multi: bool, pos: str) -> int:
 # The matcher
 
 
-class _Node:
-    __slots__ = ("edges", "head", "terms")
-
-    def __init__(self) -> None:
-        self.edges: dict[str, dict[int, _Node]] | None = None
-        self.terms: list[int] = []
-        self.head = 0  # how many leading slots speak for grammatical number
-
-    def child(self, code: str, sid: int) -> _Node:
-        if self.edges is None:
-            self.edges = {}
-        return self.edges.setdefault(code, {}).setdefault(sid, _Node())
-
-
 class _Cand(NamedTuple):
     start: int
     end: int
@@ -413,13 +411,21 @@ class TermMatcher:
 
     def __init__(self, terms: Iterable[Term]) -> None:
         self._terms = tuple(terms)
+        # form key → packed (slot id << 3 | capital flag | number tag) of the slots it fills
         self._forms: dict[str, tuple[int, ...]] = {}
         self._slot_ids: dict[tuple[int, str, str | None, int], int] = {}
         self._checks: list[tuple[int, frozenset[str], bool] | None] = []
-        self._root: dict[int, _Node] = {}
+        # The trie, as flat dicts of ints and strings: the garbage collector does not track
+        # them, so a 100k-term matcher does not slow every later collection down.
+        self._root: dict[int, int] = {}  # first slot id → node
+        self._edges: dict[tuple[int, str, int], int] = {}  # (node, joiner, slot id) → node
+        self._codes: dict[int, tuple[str, ...]] = {}  # node → joiners it has edges for
+        self._ends: dict[int, tuple[tuple[int, ...], int]] = {}  # node → (terms, head slot)
+        self._node_count = 0
         self._source_keys = [_clean(t.source).casefold() for t in self._terms]
         for index, term in enumerate(self._terms):
             self._add_term(index, term)
+        self._slot_ids = {}  # only needed while compiling
 
     @property
     def terms(self) -> tuple[Term, ...]:
@@ -439,10 +445,7 @@ class TermMatcher:
         for v_words, v_gaps in variants:
             codes = [_gap_codes(g)[-1 if exact else 0] for g in v_gaps]
             sids = self._term_slots(term, v_words, codes, exact)
-            multi = len(v_words) > 1
-            head = next((k for k, w in enumerate(v_words)
-                         if multi and w.casefold() in _FUNCTION_WORDS), len(v_words))
-            self._insert(sids, codes, index, head)
+            self._insert(sids, codes, index, _head_slot(v_words))
 
     def _term_slots(self, term: Term, words: list[str], codes: list[str], exact: bool
                     ) -> list[int]:
@@ -479,13 +482,25 @@ class TermMatcher:
             self._checks.append((check, allowed, kind == _EXACT))
         return sid
 
+    def _new_node(self) -> int:
+        self._node_count += 1
+        return self._node_count
+
     def _insert(self, sids: list[int], codes: list[str], index: int, head: int) -> None:
-        node = self._root.setdefault(sids[0], _Node())
+        node = self._root.get(sids[0])
+        if node is None:
+            node = self._root[sids[0]] = self._new_node()
         for code, sid in zip(codes, sids[1:], strict=True):
-            node = node.child(code, sid)
-        if index not in node.terms:
-            node.terms.append(index)
-        node.head = head
+            child = self._edges.get((node, code, sid))
+            if child is None:
+                child = self._edges[(node, code, sid)] = self._new_node()
+                known = self._codes.get(node, ())
+                if code not in known:
+                    self._codes[node] = (*known, code)
+            node = child
+        terms, _ = self._ends.get(node, ((), head))
+        if index not in terms:
+            self._ends[node] = ((*terms, index), head)
 
     # -- searching ------------------------------------------------------------------------
 
@@ -496,12 +511,13 @@ class TermMatcher:
         doc = _Doc(text)
         cands: list[_Cand] = []
         get = self._forms.get
+        joins = doc.joins
         for i, key in enumerate(doc.keys):
             hits = get(key)
             if hits is not None:
                 unit = (key, doc.raws[i], i + 1, doc.ends[i], False)
                 self._start(doc, i, unit, hits, cands)
-            if doc.ends[i] in doc.joins:
+            if joins and doc.ends[i] in joins:
                 for unit in doc.joined(i):
                     hits = get(unit[0])
                     if hits is not None:
@@ -526,22 +542,23 @@ class TermMatcher:
             if node is not None and self._accepts(value, unit):
                 self._extend(doc, node, unit, (value & 3,), i, cands)
 
-    def _extend(self, doc: _Doc, node: _Node, last: _Unit, tags: tuple[int, ...], first: int,
+    def _extend(self, doc: _Doc, node: int, last: _Unit, tags: tuple[int, ...], first: int,
                 cands: list[_Cand]) -> None:
         """Record the terms ending at `node`, then try every continuation after `last`."""
-        for term in node.terms:
-            cands.append(_Cand(doc.starts[first], last[3], term, tags, first, node.head))
-        j = last[2]
-        if node.edges is None or j >= doc.n:
+        ends = self._ends.get(node)
+        if ends is not None:
+            for term in ends[0]:
+                cands.append(_Cand(doc.starts[first], last[3], term, tags, first, ends[1]))
+        known, j = self._codes.get(node), last[2]
+        if known is None or j >= doc.n:
             return
-        codes = _gap_codes(doc.gap(last[3], j))
-        subs = [s for c in codes if (s := node.edges.get(c)) is not None]
-        if not subs:
+        codes = [c for c in _gap_codes(doc.gaps[j - 1]) if c in known]
+        if not codes:
             return
         for unit in doc.units(j):
             for value in self._forms.get(unit[0], ()):
-                for sub in subs:
-                    child = sub.get(value >> 3)
+                for code in codes:
+                    child = self._edges.get((node, code, value >> 3))
                     if child is not None and self._accepts(value, unit):
                         self._extend(doc, child, unit, (*tags, value & 3), first, cands)
 
@@ -566,13 +583,8 @@ class TermMatcher:
 
     def _occurrence(self, doc: _Doc, c: _Cand) -> Occurrence:
         term = self._terms[c.term]
-        tags = c.tags[: c.head]
-        if PL in tags:
-            plural: bool | None = True
-        elif SG in tags:
-            plural = False
-        else:
-            plural = _determiner_number(doc, c.first, _gender(term))
+        tag = c.tags[c.head]
+        plural = _determiner_number(doc, c.first, _gender(term)) if tag == AMB else tag == PL
         return Occurrence(c.start, c.end, doc.text[c.start:c.end], term, plural)
 
 
@@ -620,7 +632,7 @@ _DETERMINERS = _determiners()
 def _determiner_number(doc: _Doc, first: int, gender: str | None) -> bool | None:
     """Number shown by the determiner before token `first`, skipping ≤ 2 adjectives."""
     j, skipped = first - 1, 0
-    while j >= 0 and _SPACE in _gap_codes(doc.gap(doc.ends[j], j + 1)):
+    while j >= 0 and _SPACE in _gap_codes(doc.gaps[j]):
         word = doc.keys[j]
         if word in _DETERMINERS:
             genders, can_plural = _DETERMINERS[word]
