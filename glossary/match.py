@@ -24,8 +24,11 @@ What counts as a match (decisions, so that callers can rely on them)
   (-s/-es, -e/-er/-en/-n/-nen, umlaut plurals also at the end of compounds, -nis/-nisse,
   -um/-en, -ismus/-ismen, -us/-en/-usse, -or/-oren, -a/-en); lowercase words (adjectives) and
   the non-final words of a multi-word term get the adjective endings -e/-er/-es/-en/-em; the
-  first parts of a hyphenated compound and function words (für, von, der...) stay fixed.
-  A term's `gender` ("m"/"f"/"n") narrows the noun forms. Verbs (pos "verb") stay fixed.
+  first parts of a hyphenated compound and function words (für, von...) stay fixed; a
+  leading article takes any form (der Westen / den Westen / des Westens). A term's `gender`
+  ("m"/"f"/"n") narrows the noun forms; `pos` "verb" keeps a word fixed, "adj"/"noun" pick
+  its endings (otherwise a lowercase word is taken for an adjective, a capitalised one for a
+  noun).
 - Case: insensitive by default, so headlines in capitals or Title Case match. One exception
   keeps verbs from passing as nouns: a noun's *inflected* forms must start with a capital
   ("machte" is not "Macht"); its own spelling matches in any case.
@@ -34,17 +37,20 @@ What counts as a match (decisions, so that callers can rely on them)
   quotes („…“ »…« ‚…‘ "…"); a term's hyphen or dash matches hyphen-minus, U+2010, U+2011,
   en/em dash, minus, spaced or not, and a hyphen at a line end. A hyphenated term also matches
   its closed spelling (Kremlherrscher), and a hyphen in the text is also read as a closed
-  compound (Sanktions-Regime, Sanktions-<newline>regime find Sanktionsregime).
+  compound (Sanktions-Regime, Sanktions-<newline>regime find Sanktionsregime). Any other
+  punctuation inside a term (Dr. Müller, C&A) must be as written.
 - `match: "exact"`: the words as written (case-insensitive unless `case_sensitive`), ß and ss
   distinct, the term's own joiners only (any whitespace for a space), no quotes inside, no
   closed or re-hyphenated spelling. `case_sensitive`: each word must have the term's case
   (still inflected, ß/ss still lenient; the first letter after a hyphen may be lowered in a
   closed spelling).
-- Grammatical number (`Occurrence.plural`): from the form when it shows it (Verträge,
-  Herrschern, Diktatoren → True; Vertrages, Vertrag → False), else from the determiner
-  before the term (skipping up to two lowercase adjectives): plural-only words (alle, beide,
-  viele, mehrere, zwei, numbers > 1) → True; singular-only ones (ein, dem, des, das, jeder)
-  → False; der/die/den/diese... decide only together with the term's `gender`; else None.
+- Grammatical number (`Occurrence.plural`): from the head word's form when it shows it
+  (Verträge, Herrschern, Diktatoren → True; Vertrages, Vertrag → False; the head is the last
+  word, or the last before a preposition: *Waffen* für Butter). Else from the determiner
+  before the term, or the term's own leading article, skipping up to two lowercase
+  adjectives: plural-only words (alle, beide, viele, mehrere, zwei, numbers > 1) → True;
+  singular-only ones (ein, dem, des, das, jeder) → False; der/die/den/diese... decide only
+  together with the term's `gender` (die Herrscher, gender m → True); else None.
 - Duplicate spans of different terms: the term written exactly as the text wins, then the
   one given first. Terms without any letter or digit are ignored.
 """
@@ -294,7 +300,9 @@ def _adj_forms(word: str) -> list[tuple[str, int]]:
 
 
 # Slot kinds: how a word of a term may vary.
-_FIXED, _NOUN, _ADJ, _NOUN_ADJ, _ACRONYM, _EXACT = range(6)
+_FIXED, _NOUN, _ADJ, _NOUN_ADJ, _ACRONYM, _EXACT, _ARTICLE = range(7)
+_DEFINITE = ("der", "die", "das", "den", "dem", "des")
+_INDEFINITE = ("ein", "eine", "einen", "einem", "einer", "eines")
 
 
 def _slot_forms(kind: int, word: str, gender: str | None) -> list[tuple[str, int, bool]]:
@@ -312,6 +320,9 @@ def _slot_forms(kind: int, word: str, gender: str | None) -> list[tuple[str, int
         return [(f, t, False) for f, t in _adj_forms(word)]
     if kind == _ACRONYM:
         return [(word, AMB, False), (word + "s", AMB, True)]
+    if kind == _ARTICLE:  # "der Westen" is also "den Westen", "des Westens"
+        articles = _DEFINITE if word.casefold() in _DEFINITE else _INDEFINITE
+        return [(a, AMB, False) for a in articles]
     return [(word, AMB, False)]
 
 
@@ -376,6 +387,10 @@ def _head_slot(words: list[str]) -> int:
     return len(words) - 1
 
 
+def _leading_article(words: list[str]) -> bool:
+    return len(words) > 1 and words[0].casefold() in (*_DEFINITE, *_INDEFINITE)
+
+
 def _word_kind(word: str, joiner: str | None, multi: bool, pos: str) -> int:
     """How one word of a lenient term varies; `joiner` is the code after it (None if last)."""
     if joiner == _DASH or not word[0].isalpha():
@@ -386,6 +401,8 @@ def _word_kind(word: str, joiner: str | None, multi: bool, pos: str) -> int:
         return _ACRONYM
     if not multi and pos.startswith("verb"):
         return _FIXED
+    if not multi and pos.startswith(("noun", "proper", "name")):
+        return _NOUN
     if (not multi and pos.startswith("adj")) or word[0].islower():
         return _ADJ
     if joiner is None or not word.lower().endswith(_ADJ_ENDINGS):
@@ -423,6 +440,8 @@ class TermMatcher:
         self._ends: dict[int, tuple[tuple[int, ...], int]] = {}  # node → (terms, head slot)
         self._node_count = 0
         self._source_keys = [_clean(t.source).casefold() for t in self._terms]
+        # 1 where a term starts with an article, which then is the determiner to look at
+        self._leads = [0] * len(self._terms)
         for index, term in enumerate(self._terms):
             self._add_term(index, term)
         self._slot_ids = {}  # only needed while compiling
@@ -437,6 +456,7 @@ class TermMatcher:
         words, gaps = _split_term(term.source)
         if not words:
             return
+        self._leads[index] = int(_leading_article(words))
         exact = term.match == "exact"
         variants = [(words, gaps)]
         closed = None if exact else _closed_spelling(words, gaps)
@@ -457,6 +477,8 @@ class TermMatcher:
         sids = []
         for k, word in enumerate(words):
             kind = _word_kind(word, codes[k] if k < len(codes) else None, multi, pos)
+            if k == 0 and _leading_article(words):
+                kind = _ARTICLE
             sids.append(self._slot(kind, word, gender if kind in (_NOUN, _NOUN_ADJ) else None,
                                    check))
         return sids
@@ -584,7 +606,9 @@ class TermMatcher:
     def _occurrence(self, doc: _Doc, c: _Cand) -> Occurrence:
         term = self._terms[c.term]
         tag = c.tags[c.head]
-        plural = _determiner_number(doc, c.first, _gender(term)) if tag == AMB else tag == PL
+        if tag != AMB:
+            return Occurrence(c.start, c.end, doc.text[c.start:c.end], term, tag == PL)
+        plural = _determiner_number(doc, c.first + self._leads[c.term], _gender(term))
         return Occurrence(c.start, c.end, doc.text[c.start:c.end], term, plural)
 
 

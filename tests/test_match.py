@@ -73,6 +73,8 @@ INFLECTION = [
     ("Putin", "Dann hat ⟦Putins⟧ Krieg begonnen."),
     ("Irrtum", "Alte ⟦Irrtümer⟧."),
     ("Auto", "Viele ⟦Autos⟧."),
+    ("Kim Jong Un", "Die Raketen ⟦Kim Jong Uns⟧."),
+    ("Herr", "Sehr geehrter ⟦Herr⟧, an den ⟦Herrn⟧."),
     ("Staatsbesuch", "Ein Foto des ⟦Staatsbesuchs⟧."),
     ("Artilleriegeschoss", "Raketen und ⟦Artilleriegeschosse⟧."),
     ("Schulterschluss", "Die ⟦Schulterschlüsse⟧ der Autokraten."),
@@ -86,6 +88,7 @@ INFLECTION_NEGATIVE = [
     ("Rat", "Wir raten davon ab."),
     ("Bündnis", "Die Bündnispolitik."),
     ("Diktator", "Die Diktatur endet."),
+    ("Kim Jong Un", "Kim Jong und uns"),
 ]
 
 
@@ -111,6 +114,8 @@ ADJECTIVES = [
     ("Europäische Union", "Die ⟦Europäische Union⟧ und die Länder der ⟦Europäischen Union⟧."),
     ("Neue Zürcher Zeitung", "Die ⟦Neue Zürcher Zeitung⟧; in der ⟦Neuen Zürcher Zeitung⟧."),
     ("nordkoreanisch", "⟦Nordkoreanische⟧ Raketen und ⟦nordkoreanischen⟧ Soldaten."),
+    ("der Westen", "⟦Der Westen⟧, ⟦dem Westen⟧, ⟦des Westens⟧; Westen allein nicht."),
+    ("ein Deal", "⟦einen Deal⟧ und ⟦eines Deals⟧"),
 ]
 
 ADJECTIVES_NEGATIVE = [
@@ -232,6 +237,18 @@ BREAKS = [
     ("Partnerschaftsvertrag", "die ⟦Partner\u00adschafts\u00adver\u00adträge⟧"),
 ]
 
+OTHER_PUNCTUATION = [
+    ("Dr. Müller", "Sagt ⟦Dr. Müller⟧ heute."),
+    ("St. Gallen", "In ⟦St. Gallen⟧ und ⟦St.  Gallen⟧, nicht St.Gallen oder St - Gallen"),
+    ("C&A", "bei ⟦C&A⟧ und C & A"),
+]
+
+
+@pytest.mark.parametrize(("source", "marked"), OTHER_PUNCTUATION)
+def test_other_punctuation_in_a_term_must_be_as_written(source: str, marked: str) -> None:
+    assert_spans([Term(source, "x")], marked)
+
+
 BREAKS_NEGATIVE = [
     ("Waffen für Butter", "Waffen für\n\nButter"),  # a paragraph break ends a term
     ("Sanktionsregime", "Sanktions regime"),
@@ -326,6 +343,7 @@ EXACT = [
     (Term("Waffen für Butter", "x", match="exact"),
      "⟦Waffen für\nButter⟧, Waffen „für“ Butter, Waffe für Butter"),
     (Term("Kreml-Herrscher", "x", match="exact"), "der ⟦Kreml-\nHerrscher⟧"),
+    (Term("Sanktionsregime", "x", match="exact"), "ein ⟦Sanktions-\nregime⟧"),
 ]
 
 CASE_SENSITIVE = [
@@ -378,6 +396,12 @@ PLURAL = [
     ("Tyrann", "m", "mit dem ⟦Tyrannen⟧", False),
     ("Waffen für Butter", None, "ein Deal ⟦Waffen für Butter⟧", None),
     ("gegenseitiger Beistand", None, "⟦gegenseitigen Beistand⟧", False),
+    ("gegenseitiger Beistand", None, "⟦gegenseitige Beistände⟧", True),
+    ("Europäische Union", None, "in der ⟦Europäischen Union⟧", False),
+    ("der Westen", None, "gegen ⟦den Westen⟧", None),
+    ("der Westen", None, "Werte ⟦des Westens⟧", False),
+    ("der Herrscher", "m", "⟦die Herrscher⟧ kommen", True),
+    ("Kim Jong Un", None, "⟦Kim Jong Uns⟧ Raketen", False),
 ]
 
 
