@@ -52,6 +52,8 @@ class Settings:
     max_chars: int = 200_000
     host: str = "127.0.0.1"
     port: int = 5000
+    api_keys: tuple[str, ...] = ()  # empty: no key needed anywhere
+    keys_for_translate: bool = False  # with keys configured: also for translating and reading
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -81,5 +83,9 @@ class Settings:
             max_chars=_int(env, "GLOSSARY_MAX_CHARS", 200_000),
             host=env.get("GLOSSARY_HOST", "127.0.0.1"),
             port=_int(env, "GLOSSARY_PORT", 5000),
+            api_keys=tuple(k.strip() for k in env.get("GLOSSARY_API_KEYS", "").split(",")
+                           if k.strip()),
+            keys_for_translate=env.get("GLOSSARY_KEYS_FOR_TRANSLATE", "").lower()
+            in ("1", "true", "yes", "on"),
         )
         return replace(settings, **overrides)

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, jsonify
-from werkzeug.exceptions import HTTPException
+from flask import Flask, current_app
 
 from glossary.config import Settings
 from glossary.engines import EngineRegistry
-from glossary.errors import GlossaryError
+from glossary.service import TranslationService
 
 
 def create_app(
@@ -25,21 +24,20 @@ def create_app(
     )
     if test_config:
         app.config.from_mapping(test_config)
+    engines = registry or EngineRegistry(settings)
     app.extensions["glossary.settings"] = settings
-    app.extensions["glossary.engines"] = registry or EngineRegistry(settings)
+    app.extensions["glossary.engines"] = engines
+    app.extensions["glossary.service"] = TranslationService(settings, engines)
 
-    from web import pages
+    from web import api, deepl, errors, libretranslate, openapi, pages
 
-    app.register_blueprint(pages.bp)
-    _register_errors(app)
+    for blueprint in (pages.bp, libretranslate.bp, deepl.bp, api.bp, openapi.bp):
+        app.register_blueprint(blueprint)
+    errors.register(app)
     return app
 
 
-def _register_errors(app: Flask) -> None:
-    @app.errorhandler(HTTPException)
-    def http_error(exc: HTTPException) -> Any:
-        return jsonify(error=exc.description or exc.name), exc.code or 500
-
-    @app.errorhandler(GlossaryError)
-    def library_error(exc: GlossaryError) -> Any:
-        return jsonify(error=str(exc)), exc.http_status
+def service() -> TranslationService:
+    """The app's one TranslationService (inside a request or app context)."""
+    translation_service: TranslationService = current_app.extensions["glossary.service"]
+    return translation_service

@@ -1,0 +1,194 @@
+"""The LibreTranslate-compatible API: /translate, /detect, /languages, /frontend/settings, /spec.
+
+Extensions that LibreTranslate clients ignore: a `glossary` parameter (a name, a list of names,
+or names separated by commas; none given: every glossary for the pair) and a `terms` report
+in the /translate reply. `alternatives` is accepted; the list it asks for comes back empty.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify
+from flask.typing import ResponseReturnValue
+
+from glossary.config import Settings
+from glossary.pipeline import TranslationResult
+from web.app import service
+from web.auth import check_key
+from web.detect import Guess, detect, language_name
+from web.errors import ApiError, request_params
+
+bp = Blueprint("libretranslate", __name__)
+_TAG = re.compile(r"(<[^>]*>)")
+
+
+@bp.after_request
+def cors(response: Response) -> Response:
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
+    response.headers["Access-Control-Allow-Headers"] = "Content-Type, Authorization"
+    return response
+
+
+def _text(params: dict[str, Any], key: str, default: str | None = None) -> str:
+    value = params.get(key, default)
+    if value is None or value == "":
+        raise ApiError(f"Invalid request: missing {key} parameter")
+    if not isinstance(value, str):
+        raise ApiError(f"Invalid request: {key} must be a string")
+    return value
+
+
+def _queries(params: dict[str, Any]) -> list[str] | str:
+    q = params.get("q")
+    if q is None or q == "" or q == []:
+        raise ApiError("Invalid request: missing q parameter")
+    if isinstance(q, list) and all(isinstance(item, str) for item in q):
+        return q
+    if not isinstance(q, str):
+        raise ApiError("Invalid request: q must be a string or a list of strings")
+    return q
+
+
+def _glossaries(params: dict[str, Any]) -> list[str] | None:
+    value = params.get("glossary")
+    if value is None or value == "" or value == []:
+        return None
+    items = value if isinstance(value, list) else [value]
+    if not all(isinstance(item, str) for item in items):
+        raise ApiError("Invalid request: glossary must be a name or a list of names")
+    return [name.strip() for item in items for name in item.split(",") if name.strip()]
+
+
+def _language(code: str, role: str, codes: set[str]) -> str:
+    code = code.strip().lower()
+    if code not in codes and language_name(code) is None:
+        raise ApiError(f"{code} is not supported")
+    return code  # a real language without a model: the service answers 503 with instructions
+
+
+def _check(params: dict[str, Any]) -> None:
+    key = params.get("api_key")
+    check_key(key if isinstance(key, str) else None, write=False, missing_status=400)
+
+
+def _limit(texts: list[str]) -> None:
+    settings: Settings = current_app.extensions["glossary.settings"]
+    total = sum(len(text) for text in texts)
+    if total > settings.max_chars:
+        raise ApiError(f"Invalid request: request ({total}) exceeds text limit "
+                       f"({settings.max_chars})")  # fmt: skip
+
+
+def _sources_for(target: str) -> list[str]:
+    return sorted({a for a, b in service().engines.pairs() if b == target and a != target})
+
+
+def _translate_one(text: str, source: str, target: str, fmt: str,
+                   names: list[str] | None) -> tuple[str, list[dict[str, object]]]:
+    if fmt == "text":
+        result = service().translate(text, source, target, names)
+        return result.text, [t.to_dict() for t in result.terms]
+    # html: translate the text between tags, keep the tags as they are
+    out: list[str] = []
+    terms: list[dict[str, object]] = []
+    for piece in _TAG.split(text):
+        if piece.startswith("<") or not piece.strip():
+            out.append(piece)
+            continue
+        done: TranslationResult = service().translate(html.unescape(piece), source, target, names)
+        out.append(html.escape(done.text, quote=False))
+        terms += [t.to_dict() for t in done.terms]
+    return "".join(out), terms
+
+
+@bp.post("/translate")
+def translate() -> ResponseReturnValue:
+    params = request_params()
+    _check(params)
+    q = _queries(params)
+    texts = q if isinstance(q, list) else [q]
+    source_param, target_param = _text(params, "source"), _text(params, "target")
+    fmt = params.get("format") or "text"
+    if fmt not in ("text", "html"):
+        raise ApiError("Invalid request: format must be text or html")
+    alternatives = params.get("alternatives", 0)
+    try:
+        alternatives = int(alternatives)
+    except (TypeError, ValueError):
+        raise ApiError("Invalid request: alternatives must be an integer") from None
+    names = _glossaries(params)
+    _limit(texts)
+    codes = {code for pair in service().engines.pairs() for code in pair}
+    target = _language(target_param, "target", codes)
+    guesses: list[Guess] = []
+    if source_param == "auto":
+        candidates = _sources_for(target) or sorted({a for a, _ in service().engines.pairs()})
+        guesses = [detect(text, candidates)[0] if candidates else Guess("auto", 0.0)
+                   for text in texts]  # fmt: skip
+    else:
+        source = _language(source_param, "source", codes)
+        guesses = [Guess(source, 100.0)] * len(texts)
+    done = [_translate_one(text, guess.language, target, fmt, names)
+            for text, guess in zip(texts, guesses, strict=True)]  # fmt: skip
+    reply: dict[str, Any] = {"translatedText": [d[0] for d in done], "terms": [d[1] for d in done]}
+    if source_param == "auto":
+        reply["detectedLanguage"] = [g.to_dict() for g in guesses]
+    if alternatives > 0:
+        reply["alternatives"] = [[] for _ in texts]
+    if not isinstance(q, list):
+        reply = {key: value[0] for key, value in reply.items()}
+    return jsonify(reply)
+
+
+@bp.post("/detect")
+def detect_language() -> ResponseReturnValue:
+    params = request_params()
+    _check(params)
+    q = _queries(params)
+    text = q if isinstance(q, str) else "\n".join(q)
+    _limit([text])
+    candidates = sorted({a for a, _ in service().engines.pairs()})
+    return jsonify([guess.to_dict() for guess in detect(text, candidates)])
+
+
+@bp.get("/languages")
+def languages() -> ResponseReturnValue:
+    _check(request_params())
+    targets: dict[str, list[str]] = {}
+    for source, target in service().engines.pairs():
+        targets.setdefault(source, []).append(target)
+        targets.setdefault(target, [])
+    return jsonify([
+        {"code": code, "name": language_name(code) or code, "targets": sorted(targets[code])}
+        for code in sorted(targets)
+    ])  # fmt: skip
+
+
+@bp.get("/frontend/settings")
+def frontend_settings() -> ResponseReturnValue:
+    settings: Settings = current_app.extensions["glossary.settings"]
+    pairs = service().engines.pairs()
+    source, target = pairs[0] if pairs else ("de", "en")
+    return jsonify(
+        charLimit=settings.max_chars,
+        apiKeys=bool(settings.api_keys),
+        keyRequired=bool(settings.api_keys) and settings.keys_for_translate,
+        suggestions=False,
+        filesTranslation=False,
+        supportedFilesFormat=[],
+        language={
+            "source": {"code": source, "name": language_name(source) or source},
+            "target": {"code": target, "name": language_name(target) or target},
+        },
+    )
+
+
+@bp.get("/spec")
+def spec() -> ResponseReturnValue:
+    from web.openapi import document
+
+    return jsonify(document())
