@@ -1,25 +1,161 @@
-"""The human-facing pages (a status page until the translate page lands)."""
+"""The translate page: German in, English beside it with every glossary term marked in both,
+and a summary of what happened to the terms. Plus /health and the wiring of the UI."""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, render_template
-from flask.typing import ResponseReturnValue
+import contextlib
+from dataclasses import dataclass, field
+from typing import cast
 
-from glossary.engines import EngineRegistry
+from flask import Blueprint, Flask, current_app, jsonify, render_template, request
+from flask.blueprints import BlueprintSetupState
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from glossary.enforce import MODES, Mode
+from glossary.errors import GlossaryError, ModelNotInstalledError
+from glossary.pipeline import Pipeline, TranslationResult
+from glossary.report import summarize
+from glossary.term import Glossary
+from glossary.textio import decode_utf8
+from web import csrf, i18n, marks
+from web.services import service
 
 bp = Blueprint("pages", __name__)
+csrf.protect(bp)
 
 
-def engines() -> EngineRegistry:
-    registry: EngineRegistry = current_app.extensions["glossary.engines"]
-    return registry
+@dataclass
+class Form:
+    text: str = ""
+    pair: tuple[str, str] = ("de", "en")
+    glossaries: list[str] | None = None  # None: every glossary for the pair
+    mode: str = "constrain"
+    errors: list[str] = field(default_factory=list)
+    install: tuple[str, str] | None = None  # a pair whose model is missing
+
+
+def _pairs() -> list[tuple[str, str]]:
+    return service().engines.pairs()
+
+
+def _glossaries(pair: tuple[str, str]) -> dict[str, Glossary]:
+    """The usable glossaries for the pair, by file name."""
+    store = service().store
+    found = {}
+    for name in store.names():
+        with contextlib.suppress(GlossaryError):
+            glossary = store.get(name)
+            if (glossary.source_language, glossary.target_language) == pair:
+                found[name] = glossary
+    return found
+
+
+def _render(form: Form, result: TranslationResult | None = None, status: int = 200) -> \
+        ResponseReturnValue:
+    pairs = _pairs()
+    glossaries = _glossaries(form.pair)
+    chosen = list(glossaries) if form.glossaries is None else form.glossaries
+    page = render_template(
+        "index.html", form=form, pairs=pairs, glossaries=glossaries, chosen=chosen,
+        modes=MODES, result=result, marks=marks,
+        summary=summarize(result.terms) if result else None,
+        max_chars=service().settings.max_chars,
+    )  # fmt: skip
+    return page, status
+
+
+def _read_form() -> Form:
+    form = Form(text=request.form.get("text", ""), mode=request.form.get("mode", "constrain"))
+    source, _sep, target = request.form.get("pair", "de:en").partition(":")
+    form.pair = (source, target)
+    form.glossaries = request.form.getlist("glossary")
+    upload = request.files.get("file")
+    if upload is not None and upload.filename:
+        try:
+            form.text = decode_utf8(upload.read(), upload.filename)
+        except GlossaryError as exc:
+            form.errors.append(str(exc))
+    if form.mode not in MODES:
+        form.errors.append(_("Unknown mode %(mode)s.", mode=form.mode))
+    limit = service().settings.max_chars
+    if len(form.text) > limit:
+        form.errors.append(_("The text has %(count)d characters; the limit is %(limit)d.",
+                             count=len(form.text), limit=limit))  # fmt: skip
+    if not form.text.strip() and not form.errors:
+        form.errors.append(_("Enter some text to translate, or choose a .txt file."))
+    return form
+
+
+def _translate(form: Form) -> TranslationResult:
+    svc = service()
+    source, target = form.pair
+    names = [name for name in _glossaries(form.pair) if name in (form.glossaries or [])]
+    mode = cast(Mode, form.mode)
+    if names:
+        return svc.translate(form.text, source, target, names, mode)
+    # No glossary ticked: translate without one (the service would take them all).
+    engine = svc.engines.get(source, target)
+    return Pipeline(engine, svc.options(), mode=mode).translate(form.text)
 
 
 @bp.get("/")
 def index() -> ResponseReturnValue:
-    return render_template("index.html", pairs=engines().pairs())
+    pairs = _pairs()
+    form = Form()
+    if pairs and form.pair not in pairs:
+        form.pair = pairs[0]
+    return _render(form)
+
+
+@bp.post("/")
+def translate() -> ResponseReturnValue:
+    form = _read_form()
+    if form.errors:
+        return _render(form, status=400)
+    try:
+        result = _translate(form)
+    except ModelNotInstalledError as exc:
+        form.install = (exc.from_code, exc.to_code)
+        return _render(form, status=503)
+    except GlossaryError as exc:
+        form.errors.append(str(exc))
+        return _render(form, status=400)
+    except Exception:
+        current_app.logger.exception("translation failed")
+        form.errors.append(_("The translation failed because of an error in the service. "
+                             "It has been logged; please try again later."))
+        return _render(form, status=500)
+    return _render(form, result)
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def too_large(exc: RequestEntityTooLarge) -> ResponseReturnValue:
+    limit = current_app.config.get("MAX_CONTENT_LENGTH") or 0
+    message = _("The request is larger than the limit of %(limit)d bytes.", limit=limit)
+    return render_template("error.html", message=message), 413
 
 
 @bp.get("/health")
 def health() -> ResponseReturnValue:
     return jsonify(status="ok")
+
+
+@bp.record_once
+def _setup(state: BlueprintSetupState) -> None:
+    """Registering this blueprint brings the rest of the UI with it: the terms pages, CSRF
+    protection and the interface languages."""
+    from web import terms_pages
+
+    app = cast(Flask, state.app)
+    csrf.init_app(app)
+    i18n.init_app(app)
+    if terms_pages.bp.name not in app.blueprints:
+        app.register_blueprint(terms_pages.bp)
+
+
+def register_pages(app: Flask) -> None:
+    """The UI: translate and terms pages, CSRF and the interface languages. Idempotent."""
+    if bp.name not in app.blueprints:
+        app.register_blueprint(bp)

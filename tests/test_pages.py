@@ -1,0 +1,207 @@
+"""The translate page through Flask's test client, with a fake engine of known wording and a
+copy of terms/de-en.yaml: marking in both texts, escaping, summary, errors, CSRF, languages."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from glossary.config import Settings
+from glossary.engines import EngineRegistry
+from glossary.packages import InstalledPackage
+from tests.conftest import REPO
+from tests.fakes import PhraseEngine
+from web import create_app
+from web.pages import register_pages
+
+LEXICON = {
+    "der": "the", "die": "the", "das": "the", "ist": "is", "kein": "no", "deal": "deal",
+    "reist": "travels", "nach": "to", "und": "and", "pjöngjang": "Pyongyang",
+    "kreml-herrscher": "Kremlin lord", "gipfeltreffen": "summit meeting",
+}  # fmt: skip
+SENTENCE = "Der Kreml-Herrscher reist nach Pjöngjang."
+TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def make_app(settings: Settings, tmp_path: Path, *, engine: bool = True) -> Flask:
+    """The real app factory over a fake engine and a private copy of the terms folder."""
+    terms = tmp_path / "terms"
+    terms.mkdir(exist_ok=True)
+    shutil.copy(REPO / "terms" / "de-en.yaml", terms / "de-en.yaml")
+    settings = replace(settings, terms_dir=terms)
+    loader = (lambda package: PhraseEngine(LEXICON)) if engine else None
+    app = create_app(settings, EngineRegistry(settings, loader=loader),
+                     test_config={"TESTING": True, "SECRET_KEY": "test"})  # fmt: skip
+    register_pages(app)
+    return app
+
+
+def csrf_token(client: FlaskClient, path: str = "/") -> str:
+    found = TOKEN.search(client.get(path).get_data(as_text=True))
+    assert found, "no CSRF token in the form"
+    return found.group(1)
+
+
+def post_text(client: FlaskClient, text: str, **fields: object) -> tuple[int, str]:
+    data = {"csrf_token": csrf_token(client), "text": text, "pair": "de:en",
+            "mode": "constrain", "glossary": "de-en", **fields}  # fmt: skip
+    response = client.post("/", data=data)
+    return response.status_code, response.get_data(as_text=True)
+
+
+@pytest.fixture
+def client(settings: Settings, installed: InstalledPackage, tmp_path: Path) -> FlaskClient:
+    return make_app(settings, tmp_path).test_client()
+
+
+def test_page_shows_form_pairs_and_glossaries(client: FlaskClient) -> None:
+    page = client.get("/").get_data(as_text=True)
+    assert '<textarea id="text" name="text"' in page
+    assert 'value="de:en"' in page and "German → English" in page
+    assert 'name="glossary" value="de-en" checked' in page
+    for mode in ("constrain", "replace", "off"):
+        assert f'<option value="{mode}"' in page
+
+
+def test_term_marked_in_both_texts(client: FlaskClient) -> None:
+    status, page = post_text(client, SENTENCE)
+    assert status == 200
+    assert "The Kremlin ruler travels to Pyongyang." in re.sub(r"<[^>]+>", "", page)
+    source = re.search(r'<div id="source-marked".*?</div>', page, re.S)
+    target = re.search(r'<div id="result".*?</div>', page, re.S)
+    assert source and target
+    assert re.search(r'<mark class="term term-enforced[^"]*" data-term="Kreml-Herrscher"'
+                     r'[^>]*tabindex="0">Kreml-Herrscher</mark>', source.group())
+    assert re.search(r'class="term term-enforced[^>]*>Kremlin ruler</mark>', target.group())
+    assert re.search(r'class="term term-kept[^>]*>Pyongyang</mark>', target.group())
+    title = re.search(r'data-term="Kreml-Herrscher"[^>]*title="([^"]*)"', target.group())
+    assert title and "Kremlin ruler" in title.group(1) and "enforced" in title.group(1)
+
+
+def test_summary_counts(client: FlaskClient) -> None:
+    _status, page = post_text(client, SENTENCE)
+    counts = dict(re.findall(r'data-count="(\w+)">(\d+)<', page))
+    assert counts == {"kept": "1", "enforced": "1", "missed": "0", "forbidden": "0"}
+
+
+@pytest.mark.parametrize("mode, status", [("off", "missed"), ("replace", "enforced")])
+def test_modes(client: FlaskClient, mode: str, status: str) -> None:
+    _status, page = post_text(client, SENTENCE, mode=mode)
+    assert re.search(rf'class="term term-{status}[^"]*" data-term="Kreml-Herrscher"', page)
+
+
+def test_no_glossary_ticked_marks_nothing(client: FlaskClient) -> None:
+    data = {"csrf_token": csrf_token(client), "text": SENTENCE, "pair": "de:en",
+            "mode": "constrain"}  # fmt: skip
+    page = client.post("/", data=data).get_data(as_text=True)
+    assert "Kremlin lord" in page and "<mark" not in page
+
+
+def test_html_in_input_is_text(client: FlaskClient) -> None:
+    _status, page = post_text(client, "<script>alert(1)</script> Der Kreml-Herrscher <b>x</b>")
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "<b>x</b>" not in page
+
+
+def test_html_in_term_note_is_text(
+    settings: Settings, installed: InstalledPackage, tmp_path: Path
+) -> None:
+    app = make_app(settings, tmp_path)
+    path = tmp_path / "terms" / "de-en.yaml"
+    text = path.read_text(encoding="utf-8")
+    note = re.search(r"(?<=\n    note: )German commentary's epithet[^\n]*", text)
+    assert note
+    text = text.replace(note.group(), "'<script>alert(\"x\")</script>'")
+    path.write_text(text, encoding="utf-8")
+    status, page = post_text(app.test_client(), SENTENCE)
+    assert status == 200, page
+    assert "<script>alert(" not in page
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in page
+
+
+def test_txt_upload(client: FlaskClient) -> None:
+    from io import BytesIO
+
+    data = {"csrf_token": csrf_token(client), "text": "", "pair": "de:en", "mode": "constrain",
+            "glossary": "de-en", "file": (BytesIO(SENTENCE.encode()), "in.txt")}  # fmt: skip
+    page = client.post("/", data=data, content_type="multipart/form-data").get_data(True)
+    assert "Kremlin ruler" in page
+
+
+@pytest.mark.parametrize("text, message", [
+    ("", "Enter some text"),
+    ("x" * 51, "The text has 51 characters; the limit is 50."),
+])  # fmt: skip
+def test_input_errors(
+    settings: Settings, installed: InstalledPackage, tmp_path: Path, text: str, message: str
+) -> None:
+    client = make_app(replace(settings, max_chars=50), tmp_path).test_client()
+    status, page = post_text(client, text)
+    assert status == 400 and message in page and "Traceback" not in page
+
+
+def test_no_model_says_how_to_install(settings: Settings, tmp_path: Path) -> None:
+    client = make_app(settings, tmp_path, engine=False).test_client()
+    assert "No translation model is installed" in client.get("/").get_data(as_text=True)
+    status, page = post_text(client, SENTENCE)
+    assert status == 503
+    assert "glossary models install de en" in page and "Traceback" not in page
+
+
+def test_post_without_csrf_token_is_refused(client: FlaskClient) -> None:
+    response = client.post("/", data={"text": SENTENCE, "pair": "de:en"})
+    assert response.status_code == 400
+    assert "Kremlin" not in response.get_data(as_text=True)
+    response = client.post("/", data={"text": SENTENCE, "csrf_token": "forged"})
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize("how", ["header", "query", "cookie"])
+def test_german_interface(client: FlaskClient, how: str) -> None:
+    if how == "header":
+        page = client.get("/", headers={"Accept-Language": "de-DE,de;q=0.9"})
+    elif how == "query":
+        page = client.get("/?lang=de", headers={"Accept-Language": "en"})
+    else:
+        client.get("/?lang=de")
+        page = client.get("/", headers={"Accept-Language": "en"})
+    text = page.get_data(as_text=True)
+    assert '<html lang="de">' in text
+    assert "Übersetzen" in text and "Deutsch → Englisch" in text
+
+
+def test_english_by_default(client: FlaskClient) -> None:
+    text = client.get("/", headers={"Accept-Language": "fr"}).get_data(as_text=True)
+    assert '<html lang="en">' in text and ">Translate<" in text
+
+
+def test_health_unchanged(client: FlaskClient) -> None:
+    assert client.get("/health").get_json() == {"status": "ok"}
+
+
+CATALOG = REPO / "web" / "translations" / "de" / "LC_MESSAGES"
+
+
+def test_german_catalogue_complete_and_compiled() -> None:
+    """Every UI string is translated, and the committed .mo is the compiled .po."""
+    from babel.messages.extract import extract_from_dir
+    from babel.messages.mofile import read_mo
+    from babel.messages.pofile import read_po
+
+    methods = [("**.py", "python"), ("templates/**.html", "jinja2")]
+    used = {message for _file, _line, message, *_ in extract_from_dir(REPO / "web", methods)}
+    with (CATALOG / "messages.po").open("rb") as po_file:
+        po = read_po(po_file)
+    with (CATALOG / "messages.mo").open("rb") as mo_file:
+        mo = read_mo(mo_file)
+    untranslated = sorted(m.id for m in po if m.id and not m.string)
+    missing = sorted(m for m in used if isinstance(m, str) and m not in po)
+    assert not untranslated and not missing
+    assert {m.id: m.string for m in po if m.id} == {m.id: m.string for m in mo if m.id}

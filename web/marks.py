@@ -1,0 +1,65 @@
+"""Glossary terms marked in text, as escaped HTML built from the report's offsets."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from flask_babel import gettext as _
+from markupsafe import Markup, escape
+
+from glossary.report import TermReport
+
+_MARK = Markup(
+    '<mark class="{classes}" data-term="{term}" data-status="{status}" title="{title}" '
+    'tabindex="0">{text}</mark>'
+)
+
+
+def status_label(status: str) -> str:
+    labels = {"kept": _("kept"), "enforced": _("enforced"), "missed": _("missed"),
+              "forbidden": _("forbidden")}  # fmt: skip
+    return str(labels.get(status, status))
+
+
+def tooltip(report: TermReport) -> str:
+    parts = [f"{report.term.source} → {report.form or report.term.target}",
+             status_label(report.status)]  # fmt: skip
+    if report.term.note:
+        parts.append(report.term.note)
+    if report.reason:
+        parts.append(report.reason)
+    if report.forbidden:
+        parts.append(_("forbidden wording: %(words)s", words=", ".join(report.forbidden)))
+    return " · ".join(parts)
+
+
+def _mark(text: str, report: TermReport) -> Markup:
+    classes = f"term term-{report.status}" + (" term-forbidden" if report.forbidden else "")
+    return _MARK.format(classes=classes, term=report.term.source, status=report.status,
+                        title=tooltip(report), text=text)  # fmt: skip
+
+
+def marked(text: str, spans: Iterable[tuple[int, int, TermReport]]) -> Markup:
+    """`text` escaped, with each span wrapped in a <mark>; overlapping spans after the first
+    are left unmarked rather than producing broken nesting."""
+    out: list[str] = []
+    position = 0
+    for start, end, report in sorted(spans, key=lambda span: (span[0], -span[1])):
+        if start < position or not 0 <= start < end <= len(text):
+            continue
+        out.append(escape(text[position:start]))
+        out.append(_mark(text[start:end], report))
+        position = end
+    out.append(escape(text[position:]))
+    return Markup("".join(out))
+
+
+def source_marked(text: str, reports: Iterable[TermReport]) -> Markup:
+    return marked(text, ((r.source_start, r.source_end, r) for r in reports))
+
+
+def target_marked(text: str, reports: Iterable[TermReport]) -> Markup:
+    return marked(text, (
+        (r.target_start, r.target_end, r) for r in reports
+        if r.target_start is not None and r.target_end is not None
+    ))  # fmt: skip
