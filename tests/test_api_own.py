@@ -1,0 +1,174 @@
+"""The own JSON API: translate with the full report, glossaries and terms with the revision as
+ETag / If-Match."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from glossary.config import Settings
+from glossary.engines import EngineRegistry
+from glossary.packages import InstalledPackage
+from glossary.term import Term
+from glossary.termfile import create_glossary, load_glossary
+from tests.fakes import PhraseEngine
+from web.app import create_app
+
+
+@pytest.fixture
+def terms_dir(tmp_path: Path) -> Path:
+    terms = tmp_path / "terms"
+    terms.mkdir()
+    create_glossary(terms / "p.yaml", "Politics", "de", "en", [Term("Herrscher", "ruler")])
+    return terms
+
+
+@pytest.fixture
+def app(settings: Settings, installed: InstalledPackage, terms_dir: Path) -> Flask:
+    engine = PhraseEngine({"der": "the", "herrscher": "lord", "spricht": "speaks"})
+    registry = EngineRegistry(settings, loader=lambda package: engine)
+    return create_app(dataclasses.replace(settings, terms_dir=terms_dir, max_chars=1000),
+                      registry)  # fmt: skip
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.mark.parametrize(("mode", "text", "status"), [
+    ("constrain", "The ruler speaks.", "enforced"),
+    ("replace", "The ruler speaks.", "enforced"),
+    ("off", "The lord speaks.", "missed"),
+])  # fmt: skip
+def test_fake_engine_translate_with_report(client: FlaskClient, mode: str, text: str,
+                                           status: str) -> None:  # fmt: skip
+    reply = client.post("/api/translate", json={
+        "text": "Der Herrscher spricht.", "source": "de", "target": "en", "mode": mode})
+    assert reply.status_code == 200, reply.json
+    body = reply.json
+    assert body["text"] == text and body["glossaries"] == ["Politics"] and body["mode"] == mode
+    assert [t["status"] for t in body["terms"]] == [status]
+    assert body["summary"][status] == 1
+    assert body["sentences"][0]["source"]["text"] == "Der Herrscher spricht."
+
+
+def test_fake_engine_named_glossary_is_used(client: FlaskClient) -> None:
+    reply = client.post("/api/translate", json={
+        "text": "Der Herrscher.", "source": "de", "target": "en", "glossaries": ["p"]})
+    assert reply.json["glossaries"] == ["Politics"]
+
+
+BAD: list[tuple[str, Any, int, str]] = [
+    ("not JSON content type", None, 415, "JSON"),
+    ("JSON list", ["x"], 400, "object"),
+    ("missing text", {"source": "de", "target": "en"}, 400, "'text'"),
+    ("text a number", {"text": 1, "source": "de", "target": "en"}, 400, "'text'"),
+    ("glossaries a string", {"text": "x", "source": "de", "target": "en", "glossaries": "p"},
+     400, "glossaries"),
+    ("bad mode", {"text": "x", "source": "de", "target": "en", "mode": "force"}, 400, "mode"),
+    ("too long", {"text": "x" * 1001, "source": "de", "target": "en"}, 400, "limit"),
+    ("unknown glossary", {"text": "x", "source": "de", "target": "en", "glossaries": ["q"]},
+     404, "q"),
+    ("no model", {"text": "x", "source": "de", "target": "fr"}, 503, "install"),
+]
+
+
+@pytest.mark.parametrize(("label", "body", "status", "message"), BAD, ids=[c[0] for c in BAD])
+def test_fake_engine_translate_bad_input(client: FlaskClient, label: str, body: Any,
+                                         status: int, message: str) -> None:  # fmt: skip
+    if body is None:
+        reply = client.post("/api/translate", data="text=x")
+    else:
+        reply = client.post("/api/translate", json=body)
+    assert reply.status_code == status, reply.json
+    assert message in reply.json["error"]
+
+
+def test_fake_engine_glossary_crud_with_etags(client: FlaskClient, terms_dir: Path) -> None:
+    listed = client.get("/api/glossaries").json
+    assert [g["name"] for g in listed["glossaries"]] == ["p"] and listed["errors"] == {}
+    read = client.get("/api/glossaries/p")
+    etag = read.headers["ETag"]
+    assert read.json["terms"] == [{"source": "Herrscher", "target": "ruler"}]
+    assert client.get("/api/glossaries/p", headers={"If-None-Match": etag}).status_code == 304
+
+    new = {"source": "Kanzler", "target": "chancellor", "note": "head of government"}
+    assert client.post("/api/glossaries/p/terms", json=new).status_code == 428
+    added = client.post("/api/glossaries/p/terms", json=new, headers={"If-Match": etag})
+    assert added.status_code == 201, added.json
+    assert added.headers["ETag"] != etag
+    stale = client.post("/api/glossaries/p/terms", json={"source": "A", "target": "b"},
+                        headers={"If-Match": etag})  # fmt: skip
+    assert stale.status_code == 412 and "reload" in stale.json["error"]
+
+    etag = added.headers["ETag"]
+    changed = client.put("/api/glossaries/p/terms/Kanzler", headers={"If-Match": etag},
+                         json={"source": "Kanzler", "target": "Chancellor", "status": "proposed"})
+    assert changed.status_code == 200, changed.json
+    assert load_glossary(terms_dir / "p.yaml").terms[1].target == "Chancellor"
+    gone = client.delete("/api/glossaries/p/terms/Kanzler",
+                         headers={"If-Match": changed.headers["ETag"]})  # fmt: skip
+    assert gone.status_code == 200 and len(gone.json["terms"]) == 1
+    missing = client.delete("/api/glossaries/p/terms/Kanzler",
+                            headers={"If-Match": gone.headers["ETag"]})  # fmt: skip
+    assert missing.status_code == 404
+
+
+def test_create_glossary(client: FlaskClient, terms_dir: Path) -> None:
+    reply = client.post("/api/glossaries", json={
+        "name": "sport", "source_language": "de", "target_language": "en",
+        "terms": [{"source": "Tor", "target": "goal"}]})
+    assert reply.status_code == 201, reply.json
+    assert load_glossary(terms_dir / "sport.yaml").terms[0].target == "goal"
+    again = client.post("/api/glossaries", json={
+        "name": "sport", "source_language": "de", "target_language": "en"})
+    assert again.status_code == 409
+
+
+TERM_BAD: list[tuple[str, dict[str, Any], int]] = [
+    ("missing target", {"source": "X"}, 400),
+    ("bad match", {"source": "X", "target": "y", "match": "fuzzy"}, 400),
+    ("bad status", {"source": "X", "target": "y", "status": "maybe"}, 400),
+    ("case_sensitive a string", {"source": "X", "target": "y", "case_sensitive": "yes"}, 400),
+    ("forbidden a string", {"source": "X", "target": "y", "forbidden": "z"}, 400),
+    ("unknown field", {"source": "X", "target": "y", "colour": "red"}, 400),
+    ("duplicate source", {"source": "herrscher", "target": "y"}, 400),
+    ("control character", {"source": "X\u0007", "target": "y"}, 400),
+]
+
+
+@pytest.mark.parametrize(("label", "term", "status"), TERM_BAD, ids=[c[0] for c in TERM_BAD])
+def test_term_bad_input(client: FlaskClient, label: str, term: dict[str, Any],
+                        status: int) -> None:  # fmt: skip
+    etag = client.get("/api/glossaries/p").headers["ETag"]
+    reply = client.post("/api/glossaries/p/terms", json=term, headers={"If-Match": etag})
+    assert reply.status_code == status, reply.json
+    assert "error" in reply.json
+
+
+@pytest.mark.parametrize(("path", "status"), [
+    ("/api/glossaries/nope", 404), ("/api/glossaries/..%2Fetc", 404),
+    ("/api/glossaries/.hidden", 400)])  # fmt: skip
+def test_glossary_names(client: FlaskClient, path: str, status: int) -> None:
+    reply = client.get(path)
+    assert reply.status_code == status and "error" in reply.json
+
+
+def test_writes_need_a_key_when_keys_are_configured(
+    settings: Settings, installed: InstalledPackage, terms_dir: Path
+) -> None:
+    client = create_app(dataclasses.replace(settings, terms_dir=terms_dir,
+                                            api_keys=("k1",))).test_client()  # fmt: skip
+    etag = client.get("/api/glossaries/p").headers["ETag"]
+    term = {"source": "Tor", "target": "goal"}
+    for headers, status in [({}, 401), ({"Authorization": "Bearer no"}, 403),
+                            ({"X-API-Key": "k1"}, 201)]:  # fmt: skip
+        reply = client.post("/api/glossaries/p/terms", json=term,
+                            headers={"If-Match": etag, **headers})  # fmt: skip
+        assert reply.status_code == status, reply.json
