@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: install run test lint bench clean
+.PHONY: install run test lint bench clean browser
 
 install: $(STAMP)
 
@@ -28,8 +28,14 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-test: lint
+# Debian's Chromium for tests/test_browser.py (driven by Playwright; nothing is downloaded
+# by Playwright itself). Needs root where it is missing.
+browser:
+	command -v chromium >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
+
+test: lint browser
 	$(BIN)/pytest
+	@echo "browser screenshots: var/screenshots/"
 
 bench: install
 	$(BIN)/python -m bench

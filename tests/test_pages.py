@@ -23,7 +23,7 @@ from web.pages import register_pages
 LEXICON = {
     "der": "the", "die": "the", "das": "the", "ist": "is", "kein": "no", "deal": "deal",
     "reist": "travels", "nach": "to", "und": "and", "pjöngjang": "Pyongyang",
-    "kreml-herrscher": "Kremlin lord", "gipfeltreffen": "summit meeting",
+    "kreml-herrscher": "Kremlin lord", "gipfeltreffen": "top meeting",
 }  # fmt: skip
 SENTENCE = "Der Kreml-Herrscher reist nach Pjöngjang."
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
