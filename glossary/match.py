@@ -103,9 +103,13 @@ _HYPHENS = frozenset("-\u2010\u2011")
 _SPACE, _DASH = "sp", "hy"  # lenient joiner codes; exact ones are "=" + the gap itself
 
 
-@lru_cache(maxsize=8192)
 def _gap_codes(gap: str) -> tuple[str, ...]:
     """The joiner codes a gap between two words satisfies: lenient first, exact last."""
+    # Gaps repeat (" ", ", ", " – "): cache the short ones, never a long run of punctuation.
+    return _short_gap_codes(gap) if len(gap) <= 8 else _classify_gap(gap)
+
+
+def _classify_gap(gap: str) -> tuple[str, ...]:
     exact = "=" + (gap[0] if _LINEBREAK_HYPHEN_RE.fullmatch(gap) else
                    _WHITESPACE_RE.sub(" ", gap))
     core = gap.translate(_QUOTES)
@@ -117,6 +121,9 @@ def _gap_codes(gap: str) -> tuple[str, ...]:
     if len(bare) == 1 and bare in _DASHES:
         return (_DASH, exact)
     return (exact,)
+
+
+_short_gap_codes = lru_cache(maxsize=4096)(_classify_gap)
 
 
 def _clean(word: str) -> str:
@@ -189,6 +196,8 @@ def _umlaut(word: str) -> str | None:
     """Umlaut the last full syllable's vowel (Vertrag → Verträg, Vater → Väter); None if
     it has none to umlaut (Herrscher)."""
     lower = word.lower()
+    if len(lower) != len(word):
+        return None  # not German (İ lowercases to two characters); offsets would shift
     tail = 0
     for ending in ("er", "el", "en", "e"):
         if lower.endswith(ending) and any(c in _VOWELS for c in lower[: -len(ending)]):
@@ -322,7 +331,7 @@ def _slot_forms(kind: int, word: str, gender: str | None) -> list[tuple[str, int
         return [(word, AMB, False), (word + "s", AMB, True)]
     if kind == _ARTICLE:  # "der Westen" is also "den Westen", "des Westens"
         articles = _DEFINITE if word.casefold() in _DEFINITE else _INDEFINITE
-        return [(a, AMB, False) for a in articles]
+        return [(word, AMB, False)] + [(a, AMB, False) for a in articles]
     return [(word, AMB, False)]
 
 

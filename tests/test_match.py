@@ -459,6 +459,36 @@ def test_occurrences_are_exact_sorted_and_disjoint(parts: list[tuple[str, str]])
         end = occ.end
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(min_size=1, max_size=12), min_size=1, max_size=5),
+       st.text(max_size=60), st.booleans(), st.sampled_from([None, "m", "f", "n", "x"]))
+def test_any_term_compiles_and_any_text_is_searched(
+    sources: list[str], text: str, exact: bool, gender: str | None
+) -> None:
+    terms = [Term(s, "x", match="exact" if exact else "inflected", gender=gender,
+                  case_sensitive=exact) for s in sources]
+    matcher = TermMatcher(terms)
+    for sample in (text, " ".join(sources), text.join(sources)):
+        for occ in matcher.find(sample):
+            assert sample[occ.start:occ.end] == occ.text
+
+
+WORD = st.text(st.characters(categories=("L", "Nd")), min_size=1, max_size=8)
+JOINER = st.sampled_from([" ", "-", " – ", "\u2011", "\n", ", ", ". ", " „", "“ ", "&"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(WORD, min_size=1, max_size=4), st.lists(JOINER, min_size=3, max_size=3),
+       st.booleans(), st.booleans())
+def test_a_term_finds_itself(words: list[str], joiners: list[str], exact: bool,
+                             case_sensitive: bool) -> None:
+    source = words[0] + "".join(j + w for j, w in zip(joiners, words[1:], strict=False))
+    term = Term(source, "x", match="exact" if exact else "inflected",
+                case_sensitive=case_sensitive)
+    occurrences = TermMatcher([term]).find(f"§ {source} §")
+    assert [(o.start, o.end) for o in occurrences] == [(2, 2 + len(source))]
+
+
 # -- the article ------------------------------------------------------------------------------
 
 ARTICLE_TERMS = [
