@@ -172,3 +172,19 @@ def test_writes_need_a_key_when_keys_are_configured(
         reply = client.post("/api/glossaries/p/terms", json=term,
                             headers={"If-Match": etag, **headers})  # fmt: skip
         assert reply.status_code == status, reply.json
+
+
+def test_openapi_describes_every_api_route(app: Flask, client: FlaskClient) -> None:
+    document = client.get("/openapi.json").json
+    assert document["openapi"] == "3.1.0"
+    paths = document["paths"]
+    api_blueprints = {"libretranslate", "deepl", "api", "openapi"}
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint.split(".")[0] not in api_blueprints:
+            continue
+        path = rule.rule.replace("<path:source>", "{source}")
+        path = path.replace("<", "{").replace(">", "}")
+        assert path in paths, path
+        documented = {m.upper() for m in paths[path]}
+        assert set(rule.methods or ()) - {"HEAD", "OPTIONS"} <= documented, path
+    assert client.get("/spec").json == document

@@ -147,7 +147,7 @@ def new_id() -> uuid.UUID:
     return uuid.UUID(int=value)
 
 
-def glossary_id(name: str) -> str:
+def id_for(name: str) -> str:
     if name.startswith(PREFIX):
         return name[len(PREFIX):]
     return str(uuid.uuid5(_FOREIGN, name))
@@ -160,13 +160,13 @@ def _find(given: str) -> str:
     except ValueError:
         raise ApiError("Glossary not found", 404, f"{given!r} is not a glossary ID") from None
     for name in service().store.names():
-        if glossary_id(name) == wanted:
+        if id_for(name) == wanted:
             return name
     raise ApiError("Glossary not found", 404)
 
 
 def _creation_time(name: str, glossary: Glossary) -> str:
-    ident = uuid.UUID(glossary_id(name))
+    ident = uuid.UUID(id_for(name))
     if name.startswith(PREFIX) and ident.version == 7:
         seconds = (ident.int >> 80) / 1000
     else:
@@ -177,7 +177,7 @@ def _creation_time(name: str, glossary: Glossary) -> str:
 
 def _info(name: str, glossary: Glossary) -> dict[str, object]:
     return {
-        "glossary_id": glossary_id(name), "name": glossary.name, "ready": True,
+        "glossary_id": id_for(name), "name": glossary.name, "ready": True,
         "source_lang": glossary.source_language, "target_lang": glossary.target_language,
         "creation_time": _creation_time(name, glossary), "entry_count": len(glossary.terms),
     }  # fmt: skip
@@ -233,27 +233,27 @@ def list_glossaries() -> ResponseReturnValue:
     return jsonify(glossaries=infos)
 
 
-@bp.get("/glossaries/<ident>")
-def get(ident: str) -> ResponseReturnValue:
+@bp.get("/glossaries/<glossary_id>")
+def get(glossary_id: str) -> ResponseReturnValue:
     check_key(deepl_key(), write=False)
-    name = _find(ident)
+    name = _find(glossary_id)
     return jsonify(_info(name, service().store.get(name)))
 
 
-@bp.delete("/glossaries/<ident>")
-def delete(ident: str) -> ResponseReturnValue:
+@bp.delete("/glossaries/<glossary_id>")
+def delete(glossary_id: str) -> ResponseReturnValue:
     check_key(deepl_key(), write=True)
-    name = _find(ident)
+    name = _find(glossary_id)
     if not name.startswith(PREFIX):
         raise ApiError("Glossary is managed as a file; delete it there.", 403)
     service().store.path(name).unlink(missing_ok=True)
     return Response(status=204)
 
 
-@bp.get("/glossaries/<ident>/entries")
-def entries(ident: str) -> ResponseReturnValue:
+@bp.get("/glossaries/<glossary_id>/entries")
+def entries(glossary_id: str) -> ResponseReturnValue:
     check_key(deepl_key(), write=False)
-    name = _find(ident)
+    name = _find(glossary_id)
     accept = request.accept_mimetypes
     if request.headers.get("Accept") and not accept.best_match(["text/tab-separated-values"]):
         raise ApiError("Unsupported Accept header; use text/tab-separated-values.", 415)

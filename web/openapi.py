@@ -1,4 +1,5 @@
-"""GET /openapi.json: an OpenAPI 3.1 description of every endpoint, built as a dict."""
+"""GET /openapi.json (and LibreTranslate's /spec): an OpenAPI 3.1 description of the APIs,
+built as a plain dict so that it needs no extra dependency."""
 
 from __future__ import annotations
 
@@ -9,9 +10,184 @@ from flask.typing import ResponseReturnValue
 
 bp = Blueprint("openapi", __name__)
 
+Schema = dict[str, Any]
+STRING: Schema = {"type": "string"}
+TEXTS: Schema = {"oneOf": [STRING, {"type": "array", "items": STRING}]}
+LT_ERROR: Schema = {"type": "object", "properties": {"error": STRING}, "required": ["error"]}
+DEEPL_ERROR: Schema = {"type": "object", "properties": {"message": STRING, "detail": STRING},
+                       "required": ["message"]}  # fmt: skip
+OWN_ERROR: Schema = {"type": "object", "properties": {"error": STRING, "detail": STRING},
+                     "required": ["error"]}  # fmt: skip
+FORMS = ("application/json", "application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def _obj(required: list[str] | None = None, **properties: Schema) -> Schema:
+    return {"type": "object", "properties": properties, "required": required or []}
+
+
+def _json(schema: Schema) -> dict[str, Any]:
+    return {"content": {"application/json": {"schema": schema}}}
+
+
+def _op(tag: str, summary: str, reply: Schema | None, error: Schema, *, body: Schema | None = None,
+        forms: tuple[str, ...] = FORMS, status: str = "200", params: list[Any] | None = None,
+        errors: tuple[str, ...] = ("400",)) -> dict[str, Any]:  # fmt: skip
+    responses: dict[str, Any] = {status: {"description": "success"}}
+    if reply is not None:
+        responses[status] |= _json(reply)
+    for code in (*errors, "404", "405", "413"):
+        responses[code] = {"description": "error"} | _json(error)
+    op: dict[str, Any] = {"tags": [tag], "summary": summary, "responses": responses}
+    if body is not None:
+        op["requestBody"] = {"required": True,
+                             "content": {kind: {"schema": body} for kind in forms}}  # fmt: skip
+    if params:
+        op["parameters"] = params
+    return op
+
+
+def _path_param(name: str) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "schema": STRING}
+
+
+TERM = _obj(["source", "target"], source=STRING, target=STRING, target_plural=STRING,
+            match={"enum": ["inflected", "exact"]}, case_sensitive={"type": "boolean"},
+            forbidden={"type": "array", "items": STRING},
+            status={"enum": ["approved", "proposed", "deprecated"]},
+            note=STRING, pos=STRING, gender=STRING)  # fmt: skip
+DEEPL_GLOSSARY = _obj(
+    ["glossary_id", "name", "ready", "source_lang", "target_lang", "creation_time",
+     "entry_count"],
+    glossary_id={"type": "string", "format": "uuid"}, name=STRING, ready={"type": "boolean"},
+    source_lang=STRING, target_lang=STRING, creation_time={"type": "string",
+                                                           "format": "date-time"},
+    entry_count={"type": "integer"},
+)  # fmt: skip
+
+
+def _libretranslate() -> dict[str, Any]:
+    lt = "LibreTranslate"
+    translate_body = _obj(["q", "source", "target"], q=TEXTS, source=STRING, target=STRING,
+                          format={"enum": ["text", "html"]}, alternatives={"type": "integer"},
+                          api_key=STRING, glossary=TEXTS)  # fmt: skip
+    translated = _obj(["translatedText"], translatedText=TEXTS,
+                      detectedLanguage={"type": ["object", "array"]},
+                      alternatives={"type": "array"}, terms={"type": "array"})  # fmt: skip
+    guess = _obj(["language", "confidence"], language=STRING, confidence={"type": "number"})
+    language = _obj(["code", "name", "targets"], code=STRING, name=STRING,
+                    targets={"type": "array", "items": STRING})  # fmt: skip
+    return {
+        "/translate": {"post": _op(lt, "Translate text", translated, LT_ERROR,
+                                   body=translate_body, errors=("400", "403", "503"))},
+        "/detect": {"post": _op(lt, "Detect the language", {"type": "array", "items": guess},
+                                LT_ERROR, body=_obj(["q"], q=TEXTS, api_key=STRING))},
+        "/languages": {"get": _op(lt, "Languages and their targets",
+                                  {"type": "array", "items": language}, LT_ERROR)},
+        "/frontend/settings": {"get": _op(lt, "Settings for front ends", {"type": "object"},
+                                          LT_ERROR)},
+        "/spec": {"get": _op(lt, "This document", {"type": "object"}, LT_ERROR)},
+    }  # fmt: skip
+
+
+def _deepl() -> dict[str, Any]:
+    d = "DeepL"
+    translate_body = _obj(["text", "target_lang"], text=TEXTS, target_lang=STRING,
+                          source_lang=STRING, glossary_id=STRING,
+                          glossary_ids={"type": "array", "items": STRING})  # fmt: skip
+    translation = _obj(["detected_source_language", "text", "billed_characters"],
+                       detected_source_language=STRING, text=STRING,
+                       billed_characters={"type": "integer"})  # fmt: skip
+    create_body = _obj(["name", "source_lang", "target_lang", "entries"], name=STRING,
+                       source_lang=STRING, target_lang=STRING, entries=STRING,
+                       entries_format={"enum": ["tsv", "csv"]})  # fmt: skip
+    ident = [_path_param("glossary_id")]
+    entries_op = _op(d, "Entries as TSV", None, DEEPL_ERROR, params=ident, errors=("415",))
+    entries_op["responses"]["200"]["content"] = {"text/tab-separated-values": {"schema": STRING}}
+    languages = _op(d, "Source or target languages", {"type": "array"}, DEEPL_ERROR,
+                    params=[{"name": "type", "in": "query",
+                             "schema": {"enum": ["source", "target"]}}])
+    usage = _op(d, "Characters translated", _obj(
+        ["character_count", "character_limit"], character_count={"type": "integer"},
+        character_limit={"type": "integer"}), DEEPL_ERROR)
+    return {
+        "/v2/translate": {"post": _op(d, "Translate text", _obj(
+            ["translations"], translations={"type": "array", "items": translation}),
+            DEEPL_ERROR, body=translate_body, errors=("400", "403"))},
+        "/v2/languages": {"get": languages, "post": languages},
+        "/v2/usage": {"get": usage, "post": usage},
+        "/v2/glossary-language-pairs": {"get": _op(d, "Pairs a glossary may have",
+                                                   {"type": "object"}, DEEPL_ERROR)},
+        "/v2/glossaries": {
+            "get": _op(d, "List glossaries", _obj(["glossaries"], glossaries={
+                "type": "array", "items": DEEPL_GLOSSARY}), DEEPL_ERROR),
+            "post": _op(d, "Create a glossary (a YAML file)", DEEPL_GLOSSARY, DEEPL_ERROR,
+                        body=create_body, forms=FORMS[:2], status="201",
+                        errors=("400", "403")),
+        },
+        "/v2/glossaries/{glossary_id}": {
+            "get": _op(d, "One glossary", DEEPL_GLOSSARY, DEEPL_ERROR, params=ident),
+            "delete": _op(d, "Delete a glossary made here", None, DEEPL_ERROR, params=ident,
+                          status="204", errors=("403",)),
+        },
+        "/v2/glossaries/{glossary_id}/entries": {"get": entries_op},
+    }  # fmt: skip
+
+
+def _own() -> dict[str, Any]:
+    o = "Own API"
+    name, source = [_path_param("name")], [_path_param("name"), _path_param("source")]
+    if_match = {"name": "If-Match", "in": "header", "required": True, "schema": STRING,
+                "description": "the glossary's ETag (its revision)"}  # fmt: skip
+    glossary = _obj(["name", "revision"], name=STRING, title=STRING, source_language=STRING,
+                    target_language=STRING, term_count={"type": "integer"}, revision=STRING,
+                    terms={"type": "array", "items": TERM})  # fmt: skip
+    translate_body = _obj(["text", "source", "target"], text=STRING, source=STRING,
+                          target=STRING, glossaries={"type": "array", "items": STRING},
+                          mode={"enum": ["constrain", "replace", "off"]})  # fmt: skip
+    json_only = ("application/json",)
+    edit_errors = ("400", "401", "403", "412", "428")
+    return {
+        "/api/translate": {"post": _op(o, "Translate with the full term report",
+                                       {"type": "object"}, OWN_ERROR, body=translate_body,
+                                       forms=json_only, errors=("400", "415", "503"))},
+        "/api/languages": {"get": _op(o, "Installed pairs", {"type": "object"}, OWN_ERROR)},
+        "/api/glossaries": {
+            "get": _op(o, "List glossaries and files refused", {"type": "object"}, OWN_ERROR),
+            "post": _op(o, "Create a glossary", glossary, OWN_ERROR, forms=json_only,
+                        body=_obj(["name", "source_language", "target_language"],
+                                  name=STRING, title=STRING, source_language=STRING,
+                                  target_language=STRING,
+                                  terms={"type": "array", "items": TERM}),
+                        status="201", errors=("400", "401", "403", "409")),
+        },
+        "/api/glossaries/{name}": {"get": _op(o, "A glossary with its terms (ETag)", glossary,
+                                              OWN_ERROR, params=name)},
+        "/api/glossaries/{name}/terms": {"post": _op(
+            o, "Add a term", glossary, OWN_ERROR, body=TERM, forms=json_only, status="201",
+            params=[*name, if_match], errors=edit_errors)},
+        "/api/glossaries/{name}/terms/{source}": {
+            "put": _op(o, "Replace a term", glossary, OWN_ERROR, body=TERM, forms=json_only,
+                       params=[*source, if_match], errors=edit_errors),
+            "delete": _op(o, "Delete a term", glossary, OWN_ERROR,
+                          params=[*source, if_match], errors=edit_errors),
+        },
+        "/openapi.json": {"get": _op(o, "This document", {"type": "object"}, OWN_ERROR)},
+    }  # fmt: skip
+
 
 def document() -> dict[str, Any]:
-    return {"openapi": "3.1.0", "info": {"title": "glossary-mt", "version": "0.1.0"}, "paths": {}}
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "glossary-mt", "version": "0.1.0",
+                 "description": "Offline translation with an enforced glossary; "
+                                "LibreTranslate- and DeepL-compatible endpoints."},
+        "components": {"securitySchemes": {
+            "deepl": {"type": "apiKey", "in": "header", "name": "Authorization",
+                      "description": "DeepL-Auth-Key <key> (only when keys are configured)"},
+            "bearer": {"type": "http", "scheme": "bearer"},
+        }},
+        "paths": _libretranslate() | _deepl() | _own(),
+    }  # fmt: skip
 
 
 @bp.get("/openapi.json")
