@@ -61,6 +61,7 @@ import bisect
 import itertools
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
@@ -157,11 +158,6 @@ class _Doc:
         # token end before a join gap → True when the gap is a line-break hyphenation
         self.joins = {m.start() + (text[m.start()] == "\u00ad"): "\n" in m.group()
                       for m in _JOIN_RE.finditer(text)}
-
-    def units(self, j: int) -> Iterator[_Unit]:
-        yield (self.keys[j], self.raws[j], j + 1, self.ends[j], False)
-        if self.ends[j] in self.joins:
-            yield from self.joined(j)
 
     def joined(self, j: int) -> Iterator[_Unit]:
         """Token j glued to up to two following tokens over hyphens: Sanktions-Regime."""
@@ -451,6 +447,7 @@ class TermMatcher:
         self._source_keys = [_clean(t.source).casefold() for t in self._terms]
         # 1 where a term starts with an article, which then is the determiner to look at
         self._leads = [0] * len(self._terms)
+        self._genders = [_gender(t) for t in self._terms]
         for index, term in enumerate(self._terms):
             self._add_term(index, term)
         self._slot_ids = {}  # only needed while compiling
@@ -541,13 +538,11 @@ class TermMatcher:
             return []
         doc = _Doc(text)
         cands: list[_Cand] = []
-        get = self._forms.get
-        joins = doc.joins
-        for i, key in enumerate(doc.keys):
+        get, joins = self._forms.get, doc.joins
+        for i, key in enumerate(doc.keys):  # the hot loop: most tokens start no term
             hits = get(key)
             if hits is not None:
-                unit = (key, doc.raws[i], i + 1, doc.ends[i], False)
-                self._start(doc, i, unit, hits, cands)
+                self._start(doc, i, (key, doc.raws[i], i + 1, doc.ends[i], False), hits, cands)
             if joins and doc.ends[i] in joins:
                 for unit in doc.joined(i):
                     hits = get(unit[0])
@@ -556,6 +551,7 @@ class TermMatcher:
         return [self._occurrence(doc, c) for c in self._select(doc, cands)]
 
     def _accepts(self, value: int, unit: _Unit) -> bool:
+        """Whether a token may fill the slot `value` points at: capital, case, exactness."""
         if value & _CAP and not unit[1][:1].isupper():
             return False
         check = self._checks[value >> 3]
@@ -586,7 +582,10 @@ class TermMatcher:
         codes = [c for c in _gap_codes(doc.gaps[j - 1]) if c in known]
         if not codes:
             return
-        for unit in doc.units(j):
+        units = [(doc.keys[j], doc.raws[j], j + 1, doc.ends[j], False)]
+        if doc.ends[j] in doc.joins:
+            units += doc.joined(j)
+        for unit in units:
             for value in self._forms.get(unit[0], ()):
                 for code in codes:
                     child = self._edges.get((node, code, value >> 3))
@@ -595,8 +594,11 @@ class TermMatcher:
 
     def _select(self, doc: _Doc, cands: list[_Cand]) -> list[_Cand]:
         """Longest first, then earliest, then own spelling, then glossary order."""
+        spans = Counter((c.start, c.end) for c in cands)
+
         def rank(c: _Cand) -> tuple[int, int, bool, int]:
-            own = _clean(doc.text[c.start:c.end]).casefold() == self._source_keys[c.term]
+            own = spans[c.start, c.end] > 1 and \
+                _clean(doc.text[c.start:c.end]).casefold() == self._source_keys[c.term]
             return (c.start - c.end, c.start, not own, c.term)
 
         starts: list[int] = []
@@ -617,7 +619,7 @@ class TermMatcher:
         tag = c.tags[c.head]
         if tag != AMB:
             return Occurrence(c.start, c.end, doc.text[c.start:c.end], term, tag == PL)
-        plural = _determiner_number(doc, c.first + self._leads[c.term], _gender(term))
+        plural = _determiner_number(doc, c.first + self._leads[c.term], self._genders[c.term])
         return Occurrence(c.start, c.end, doc.text[c.start:c.end], term, plural)
 
 
