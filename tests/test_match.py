@@ -249,8 +249,22 @@ def test_other_punctuation_in_a_term_must_be_as_written(source: str, marked: str
     assert_spans([Term(source, "x")], marked)
 
 
+SPACES = [
+    ("Kim Jong Un", "Machthaber ⟦Kim\u00a0Jong\u00a0Un⟧ sagt"),
+    ("Kim Jong Un", "Machthaber ⟦Kim\u202fJong\tUn⟧ sagt"),
+    ("Waffen für Butter", "ein Deal ⟦Waffen für\r\nButter⟧"),
+    ("Sanktionsregime", "ein ⟦Sanktions-\r\nregime⟧"),
+]
+
+
+@pytest.mark.parametrize(("source", "marked"), SPACES)
+def test_any_whitespace_between_words(source: str, marked: str) -> None:
+    assert_spans([Term(source, "x")], marked)
+
+
 BREAKS_NEGATIVE = [
     ("Waffen für Butter", "Waffen für\n\nButter"),  # a paragraph break ends a term
+    ("Waffen für Butter", "Waffen für\r\n\r\nButter"),
     ("Sanktionsregime", "Sanktions regime"),
 ]
 
