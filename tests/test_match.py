@@ -149,9 +149,21 @@ HEADLINES = [
 ]
 
 
+HEADLINES_NEGATIVE = [
+    ("Waffen für Butter", "WAFFEN UND BUTTER"),
+    ("Kreml-Herrscher", "KREMLHERRSCHAFT UND KREML-HERRSCHAFT"),
+    ("Vertrag", "VERTRAGSPARTEIEN"),
+]
+
+
 @pytest.mark.parametrize(("source", "marked"), HEADLINES)
 def test_case_does_not_matter_by_default(source: str, marked: str) -> None:
     assert_spans([Term(source, "x")], marked)
+
+
+@pytest.mark.parametrize(("source", "text"), HEADLINES_NEGATIVE)
+def test_capitals_do_not_loosen_words(source: str, text: str) -> None:
+    assert found([Term(source, "x")], text) == []
 
 
 # -- ß and ss ---------------------------------------------------------------------------------
@@ -165,9 +177,21 @@ SHARP_S = [
 ]
 
 
+SHARP_S_NEGATIVE = [
+    ("Fuß", "Die Fusion."),
+    ("Straße", "In Strasbourg."),
+    ("Schulterschluss", "Der Schulterschlüssel."),
+]
+
+
 @pytest.mark.parametrize(("source", "marked"), SHARP_S)
 def test_sharp_s_and_ss_are_one_letter(source: str, marked: str) -> None:
     assert_spans([Term(source, "x")], marked)
+
+
+@pytest.mark.parametrize(("source", "text"), SHARP_S_NEGATIVE)
+def test_sharp_s_only_stands_for_ss(source: str, text: str) -> None:
+    assert found([Term(source, "x")], text) == []
 
 
 # -- hyphens, dashes and closed spellings -----------------------------------------------------
@@ -217,9 +241,21 @@ QUOTES = [
 ]
 
 
+QUOTES_NEGATIVE = [
+    ("Waffen für Butter", "„Waffen“, „für“, „Butter“"),
+    ("Waffen für Butter", "Waffen für „mehr“ Butter"),
+    ("Waffen für Butter", "„Waffen für“\n\n„Butter“"),
+]
+
+
 @pytest.mark.parametrize(("source", "marked"), QUOTES)
 def test_quotes_around_and_inside_terms(source: str, marked: str) -> None:
     assert_spans([Term(source, "x")], marked)
+
+
+@pytest.mark.parametrize(("source", "text"), QUOTES_NEGATIVE)
+def test_quotes_do_not_join_separated_words(source: str, text: str) -> None:
+    assert found([Term(source, "x")], text) == []
 
 
 # -- soft hyphens and words broken across lines -----------------------------------------------
