@@ -52,7 +52,17 @@ What counts as a match (decisions, so that callers can rely on them)
   singular-only ones (ein, dem, des, das, jeder) → False; der/die/den/diese... decide only
   together with the term's `gender` (die Herrscher, gender m → True); else None.
 - Duplicate spans of different terms: the term written exactly as the text wins, then the
-  one given first. Terms without any letter or digit are ignored.
+  one given first. Terms without any letter or digit are ignored; every term is searched
+  whatever its `status` (the caller decides what to enforce).
+
+Known limits
+------------
+- Rules, not a lexicon: irregular plurals outside the rules (Praxis → Praxen, Kaktus →
+  Kakteen) are missed, and a noun of unknown gender gets the union of its class's endings,
+  so a rare collision is possible (Rat → Rate); giving `gender` narrows it.
+- ß/ss folding also joins words that differ only there (Maße/Masse); use `match: exact`.
+- In ALL-CAPS text the capital rule cannot tell a verb from a noun (MACHTE → Macht).
+- Verbs are not conjugated; comparatives of adjectives are not generated.
 """
 
 from __future__ import annotations
