@@ -29,13 +29,24 @@ def server(settings: Settings, installed: InstalledPackage, tmp_path: Path) -> I
                     [Term("Kreml-Herrscher", "Kremlin ruler")])  # fmt: skip
     app = create_app(dataclasses.replace(settings, terms_dir=terms))
     wsgi = waitress.create_server(app, host="127.0.0.1", port=0, threads=2)
-    thread = threading.Thread(target=wsgi.run, daemon=True)
+    stop = threading.Event()
+
+    def serve() -> None:
+        # The loop runs here in small steps, and every socket is closed here too, after the
+        # worker threads are done: closing them from the test thread races with select().
+        while not stop.is_set():
+            wsgi.asyncore.loop(timeout=0.05, map=wsgi._map, count=1)
+        wsgi.task_dispatcher.shutdown(timeout=10)
+        for channel in list(wsgi._map.values()):
+            channel.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{wsgi.effective_port}"
     finally:
-        wsgi.close()
-        thread.join(timeout=5)
+        stop.set()
+        thread.join(timeout=15)
 
 
 def test_libretranslatepy(server: str) -> None:
