@@ -430,12 +430,14 @@ def _word_kind(word: str, joiner: str | None, multi: bool, pos: str) -> int:
 
 
 class _Cand(NamedTuple):
+    """A match before overlaps are resolved."""
+
     start: int
     end: int
     term: int
-    tags: tuple[int, ...]
+    tags: tuple[int, ...]  # number tag of each slot's form
     first: int  # index of the first token
-    head: int
+    head: int  # index of the slot whose tag gives the number
 
 
 class TermMatcher:
@@ -560,6 +562,20 @@ class TermMatcher:
                         self._start(doc, i, unit, hits, cands)
         return [self._occurrence(doc, c) for c in self._select(doc, cands)]
 
+    def _start(self, doc: _Doc, i: int, unit: _Unit, hits: tuple[int, ...],
+               cands: list[_Cand]) -> None:
+        """Start a walk for every slot of `hits` that begins a term."""
+        root, checks = self._root, self._checks
+        for value in hits:
+            node = root.get(value >> 3)
+            if node is None:
+                continue
+            # the common case needs no call: no capital required, no case/exactness check
+            if (value & _CAP or checks[value >> 3] is not None) and \
+                    not self._accepts(value, unit):
+                continue
+            self._extend(doc, node, unit, (value & 3,), i, cands)
+
     def _accepts(self, value: int, unit: _Unit) -> bool:
         """Whether a token may fill the slot `value` points at: capital, case, exactness."""
         if value & _CAP and not unit[1][:1].isupper():
@@ -572,22 +588,19 @@ class TermMatcher:
             return False  # exact terms refuse a hyphen inserted into a closed word
         return _check_form(mode, unit[1]) in allowed
 
-    def _start(self, doc: _Doc, i: int, unit: _Unit, hits: tuple[int, ...],
-               cands: list[_Cand]) -> None:
-        for value in hits:
-            node = self._root.get(value >> 3)
-            if node is not None and self._accepts(value, unit):
-                self._extend(doc, node, unit, (value & 3,), i, cands)
-
     def _extend(self, doc: _Doc, node: int, last: _Unit, tags: tuple[int, ...], first: int,
                 cands: list[_Cand]) -> None:
         """Record the terms ending at `node`, then try every continuation after `last`."""
         ends = self._ends.get(node)
         if ends is not None:
+            start = doc.starts[first]
             for term in ends[0]:
-                cands.append(_Cand(doc.starts[first], last[3], term, tags, first, ends[1]))
-        known, j = self._codes.get(node), last[2]
-        if known is None or j >= doc.n:
+                cands.append(_Cand(start, last[3], term, tags, first, ends[1]))
+        known = self._codes.get(node)
+        if known is None:
+            return
+        j = last[2]
+        if j >= doc.n:
             return
         codes = [c for c in _gap_codes(doc.gaps[j - 1]) if c in known]
         if not codes:
