@@ -487,6 +487,7 @@ class TermMatcher:
 
     def _term_slots(self, term: Term, words: list[str], codes: list[str], exact: bool
                     ) -> list[int]:
+        """The slot of each word of one spelling of a term."""
         gender, pos, multi = _gender(term), (term.pos or "").lower(), len(words) > 1
         if exact:
             check = _CHECK_RAW if term.case_sensitive else _CHECK_LOWER
