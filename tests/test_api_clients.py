@@ -5,19 +5,18 @@ reply, not what the translation says."""
 from __future__ import annotations
 
 import dataclasses
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import deepl
 import pytest
-import waitress
 from libretranslatepy import LibreTranslateAPI
 
 from glossary.config import Settings
 from glossary.packages import InstalledPackage
 from glossary.term import Term
 from glossary.termfile import create_glossary
+from tests.helpers import live_server
 from web.app import create_app
 
 
@@ -28,25 +27,8 @@ def server(settings: Settings, installed: InstalledPackage, tmp_path: Path) -> I
     create_glossary(terms / "politics.yaml", "Politics", "de", "en",
                     [Term("Kreml-Herrscher", "Kremlin ruler")])  # fmt: skip
     app = create_app(dataclasses.replace(settings, terms_dir=terms))
-    wsgi = waitress.create_server(app, host="127.0.0.1", port=0, threads=2)
-    stop = threading.Event()
-
-    def serve() -> None:
-        # The loop runs here in small steps, and every socket is closed here too, after the
-        # worker threads are done: closing them from the test thread races with select().
-        while not stop.is_set():
-            wsgi.asyncore.loop(timeout=0.05, map=wsgi._map, count=1)
-        wsgi.task_dispatcher.shutdown(timeout=10)
-        for channel in list(wsgi._map.values()):
-            channel.close()
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{wsgi.effective_port}"
-    finally:
-        stop.set()
-        thread.join(timeout=15)
+    with live_server(app) as url:
+        yield url
 
 
 def test_libretranslatepy(server: str) -> None:

@@ -7,17 +7,16 @@ from __future__ import annotations
 
 import os
 import shutil
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import waitress
 
 from glossary.config import Settings
 from glossary.packages import InstalledPackage
 from tests.conftest import REPO
+from tests.helpers import live_server
 from tests.test_pages import make_app
 
 CHROMIUM = "/usr/bin/chromium"
@@ -35,14 +34,8 @@ def _unavailable(reason: str) -> None:
 
 @pytest.fixture
 def base_url(settings: Settings, installed: InstalledPackage, tmp_path: Path) -> Iterator[str]:
-    server: Any = waitress.create_server(make_app(settings, tmp_path), host="127.0.0.1", port=0)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.effective_port}"
-    finally:
-        server.close()
-        thread.join(timeout=5)
+    with live_server(make_app(settings, tmp_path), threads=4) as url:
+        yield url
 
 
 @pytest.fixture

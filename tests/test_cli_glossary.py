@@ -4,13 +4,12 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import ARTICLE, REPO
+from tests.helpers import run_glossary
 
 GLOSSARY = REPO / "terms" / "de-en.yaml"
 
@@ -102,13 +101,7 @@ ARTICLE_TERMS = [
 ]
 
 
-def glossary(
-    env: dict[str, str], *args: str, stdin: bytes = b""
-) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run(
-        [sys.executable, "-m", "glossary.cli", *args],
-        input=stdin, env=env, capture_output=True, timeout=300, check=False,
-    )
+glossary = run_glossary
 
 
 def test_find_on_article_gives_every_occurrence_with_exact_offsets(env: dict[str, str]) -> None:

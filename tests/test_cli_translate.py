@@ -4,22 +4,16 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.helpers import run_glossary
+
 SENTENCE = "Der Kreml-Herrscher reist nach Pjöngjang.\n"
 
 
-def glossary(
-    env: dict[str, str], *args: str, stdin: bytes = b""
-) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run(
-        [sys.executable, "-m", "glossary.cli", *args],
-        input=stdin, env=env, capture_output=True, timeout=120, check=False,
-    )
+glossary = run_glossary
 
 
 @pytest.fixture
