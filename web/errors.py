@@ -121,6 +121,8 @@ def request_params() -> dict[str, Any]:
                 body = json.loads(data)
             except ValueError as exc:
                 raise ApiError(f"the body is not valid JSON: {exc}") from None
+            except RecursionError:  # e.g. 100,000 levels of "[": the decoder gives up
+                raise ApiError("the JSON body is nested too deeply") from None
             if not isinstance(body, dict):
                 raise ApiError("the JSON body must be an object")
             params.update(body)
