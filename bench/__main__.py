@@ -5,7 +5,9 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHMARKS = ["bench.bench_engine", "bench.bench_match"]
+BENCHMARKS = [
+    "bench.bench_engine", "bench.bench_pipeline", "bench.bench_match", "bench.bench_service",
+]
 
 
 def main() -> None:

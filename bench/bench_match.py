@@ -101,7 +101,7 @@ def measure(size: int, repeat: int) -> list[str]:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--sizes", default="1000,10000,100000")
+    parser.add_argument("--sizes", default="1000,3000,10000,30000,100000")
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args(argv)
     rows = [measure(int(size), args.repeat) for size in args.sizes.split(",")]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import statistics
 import time
 from collections.abc import Callable, Sequence
@@ -17,11 +18,13 @@ SHAPES = {"tiny": TINY, "base": BASE}
 def bench_package(kind: str) -> InstalledPackage:
     """A de→en package of the given size, built once and kept under var/bench/."""
     shape: ModelShape = SHAPES[kind]
-    packages_dir = CACHE / kind / "packages"
+    # The folder name carries the shape, so a changed shape is built anew.
+    tag = hashlib.sha256(repr(shape).encode()).hexdigest()[:10]
+    packages_dir = CACHE / f"{kind}-{tag}" / "packages"
     installed = list_packages(packages_dir)
     if installed:
         return installed[0]
-    archive = build_package(CACHE / kind, shape=shape)
+    archive = build_package(packages_dir.parent, shape=shape)
     return install_from_file(packages_dir, archive)
 
 
