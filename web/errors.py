@@ -108,6 +108,24 @@ def _collect(pairs: list[tuple[str, str]], into: dict[str, Any]) -> None:
         into[key] = values[0] if len(values) == 1 else values
 
 
+def _lone_surrogate(value: Any) -> bool:
+    """Whether a decoded JSON value holds a string with an unpaired surrogate ("\\ud800"):
+    JSON allows the escape, but such a string cannot be written as UTF-8 anywhere."""
+    stack = [value]
+    while stack:  # no recursion: the body may nest as deep as the decoder allowed
+        item = stack.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+        elif isinstance(item, dict):
+            stack += [*item, *item.values()]
+        elif isinstance(item, list):
+            stack += item
+    return False
+
+
 def request_params() -> dict[str, Any]:
     """Query string and body together (the body wins): a JSON object, an urlencoded form or
     a multipart form. A key repeated in a form gives a list. A JSON body that is not an
@@ -125,6 +143,9 @@ def request_params() -> dict[str, Any]:
                 raise ApiError("the JSON body is nested too deeply") from None
             if not isinstance(body, dict):
                 raise ApiError("the JSON body must be an object")
+            if _lone_surrogate(body):
+                raise ApiError("the JSON body is not valid Unicode: it has a lone surrogate "
+                               "(an unpaired \\ud800-\\udfff escape)")  # fmt: skip
             params.update(body)
     elif request.mimetype == "application/x-www-form-urlencoded":
         _collect(_strict_pairs(request.get_data(cache=True)), params)
