@@ -22,6 +22,7 @@ from glossary.term import MATCH_MODES, STATUSES, Glossary, Term
 from glossary.termfile import add_term, create_glossary, dump_term, remove_term, update_term
 from web.app import service
 from web.auth import bearer_key, check_key
+from web.detect import language_name
 from web.errors import ApiError, request_params
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -59,6 +60,10 @@ def translate() -> ResponseReturnValue:
     if mode not in MODES:
         raise ApiError(f"'mode' must be one of {', '.join(MODES)}")
     assert text is not None and source is not None and target is not None
+    codes = {code for pair in service().engines.pairs() for code in pair}
+    for code in (source, target):
+        if code not in codes and language_name(code) is None:
+            raise ApiError(f"{code!r} is not a language code (such as 'de' or 'en')")
     result = service().translate(text, source, target, names or None, cast(Mode, mode))
     used = [g.name for g in service().glossaries_for(source, target, names or None)]
     return jsonify(source=source, target=target, mode=mode, glossaries=used, **result.to_dict())
