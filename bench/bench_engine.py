@@ -27,8 +27,12 @@ def plain_ctranslate2(model_dir: str, tokens: list[list[str]], beam: int, batch:
     if translator is None:
         translator = ctranslate2.Translator(model_dir, compute_type="auto", intra_threads=2)
         _translators[model_dir] = translator
+    # The same length cap as ours: random weights sometimes never end a sentence, and
+    # without a cap one runaway output dominates the time.
+    limit = int(max(len(t) for t in tokens) * 2) + 10
     translator.translate_batch(
-        tokens, beam_size=beam, max_batch_size=batch, replace_unknowns=True
+        tokens, beam_size=beam, max_batch_size=batch, replace_unknowns=True,
+        max_decoding_length=limit,
     )
 
 
