@@ -135,6 +135,12 @@ class EditLog:
         return json.dumps({"acked": self.acked, "conflicts": self.conflicts})
 
 
+def _back_off(rng: random.Random, attempt: int) -> None:
+    """Exponential back-off with jitter after a conflict, as a well-behaved client does: on
+    two cores, eight editors retrying at once mostly starve the one holding the lock."""
+    time.sleep(rng.uniform(0, 0.002 * 2 ** min(attempt, 6)))
+
+
 def _await_go() -> None:
     print("ready", flush=True)
     sys.stdin.readline()
@@ -143,10 +149,10 @@ def _await_go() -> None:
 def api_editor(base: str, name: str, editor: int, count: int) -> EditLog:
     """Adds the term `Editor<n>`, then updates its target count-1 times, all through the API,
     always naming the revision just read (If-Match); a 412 means re-read and try again."""
-    log, source = EditLog(), f"Editor{editor}"
+    log, source, rng = EditLog(), f"Editor{editor}", random.Random(editor)
     for k in range(count):
         target = f"editor {editor} v{k}"
-        while True:
+        for attempt in range(1_000):
             revision = call(base, "GET", f"/api/glossaries/{name}").etag
             body, headers = {"source": source, "target": target}, {"If-Match": f'"{revision}"'}
             if k == 0:
@@ -159,6 +165,9 @@ def api_editor(base: str, name: str, editor: int, count: int) -> EditLog:
             if reply.status != 412:
                 raise RuntimeError(f"edit refused with {reply.status}: {reply.body!r}")
             log.conflicts += 1
+            _back_off(rng, attempt)
+        else:
+            raise RuntimeError(f"edit {k} still conflicting after 1000 attempts")
     return log
 
 
@@ -172,11 +181,11 @@ def cli_editor(path: Path, editor: int, count: int) -> EditLog:
     from glossary.cli import main
     from glossary.termfile import revision_of
 
-    log, source = EditLog(), f"Editor{editor}"
+    log, source, rng = EditLog(), f"Editor{editor}", random.Random(editor)
     for k in range(count):
         target = f"editor {editor} v{k}"
         action = "add" if k == 0 else "update"
-        while True:
+        for attempt in range(1_000):
             revision = revision_of(path.read_bytes())
             stderr = io.StringIO()
             with contextlib.redirect_stderr(stderr):
@@ -190,6 +199,9 @@ def cli_editor(path: Path, editor: int, count: int) -> EditLog:
             if code != 3:
                 raise RuntimeError(f"exit {code}: {stderr.getvalue()}")
             log.conflicts += 1
+            _back_off(rng, attempt)
+        else:
+            raise RuntimeError(f"edit {k} still conflicting after 1000 attempts")
     return log
 
 
