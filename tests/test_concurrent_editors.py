@@ -1,7 +1,9 @@
 """Concurrent editors: 8 processes make 50 edits each to one glossary at the same time, four
 through the HTTP API of a live `glossary serve` process, four through the `glossary terms`
-command line. Every editor names the revision it read; a stale one is refused (412 / exit 3)
-and the editor re-reads and tries again.
+command line (its `main()`, called in the editor's own process: an interpreter start per edit
+would add a minute; the final stale edit goes through a real `glossary` process). Every editor
+names the revision it read; a stale one is refused (412 / exit 3) and the editor re-reads and
+tries again after a jittered pause.
 
 Checked: every acknowledged edit is in the file, because the acknowledged edits form one
 chain of revisions (each written on top of the one before, no two on the same revision) that

@@ -138,7 +138,7 @@ class EditLog:
 def _back_off(rng: random.Random, attempt: int) -> None:
     """Exponential back-off with jitter after a conflict, as a well-behaved client does: on
     two cores, eight editors retrying at once mostly starve the one holding the lock."""
-    time.sleep(rng.uniform(0, 0.002 * 2 ** min(attempt, 6)))
+    time.sleep(rng.uniform(0, 0.01 * 2 ** min(attempt, 5)))
 
 
 def _await_go() -> None:
