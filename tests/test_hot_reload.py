@@ -42,6 +42,12 @@ def _reported(body: dict[str, Any], source: str) -> list[dict[str, Any]]:
     return [t for t in body["terms"] if t["term"]["source"] == source]
 
 
+def _new_term(body: dict[str, Any], base: str) -> dict[str, Any]:
+    found = _reported(body, NEW_SOURCE)
+    assert len(found) == 1, f"{base} did not use the edited glossary: {body['terms']}"
+    return found[0]
+
+
 def _edit(base: str, method: str, path: str, target: str) -> None:
     etag = call(base, "GET", "/api/glossaries/de-en").etag
     reply = call(base, method, path, {"source": NEW_SOURCE, "target": target},
@@ -58,14 +64,14 @@ def test_edit_through_one_worker_is_used_by_every_worker(workers: tuple[str, str
     _edit(a, "POST", "/api/glossaries/de-en/terms", FIRST_TARGET)
     for base in (b, a):
         body = _translate(base)
-        [term] = _reported(body, NEW_SOURCE)
+        term = _new_term(body, base)
         assert term["status"] == "enforced" and term["term"]["target"] == FIRST_TARGET
         assert FIRST_TARGET in body["translatedText"]
 
     _edit(b, "PUT", f"/api/glossaries/de-en/terms/{NEW_SOURCE}", SECOND_TARGET)
     for base in (a, b):
         body = _translate(base)
-        [term] = _reported(body, NEW_SOURCE)
+        term = _new_term(body, base)
         assert term["status"] == "enforced" and term["term"]["target"] == SECOND_TARGET
         assert SECOND_TARGET in body["translatedText"] and FIRST_TARGET not in body[
             "translatedText"]
