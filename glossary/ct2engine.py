@@ -114,7 +114,7 @@ class CTranslate2Engine:
                 max_decoding_length=limit + len(self._fixed_prefix),
                 min_decoding_length=1,
                 return_scores=True,
-                return_attention=True,
+                return_attention=options.return_attention,
                 replace_unknowns=True,
             )
             for i, result in zip(work, batch, strict=True):
@@ -126,7 +126,8 @@ class CTranslate2Engine:
         # The output starts with the forced prefix, except that pieces missing from the
         # vocabulary come back as <unk> (or a source word): give back exactly what was forced.
         tokens = tuple(prefix) + tuple(result.hypotheses[0][skip + len(prefix) :])
-        attention = tuple(_normalised(row) for row in result.attention[0][skip:])
+        rows = result.attention[0][skip:] if result.attention else []
+        attention = tuple(_normalised(row) for row in rows)
         return Hypothesis(
             source_tokens=tuple(source),
             tokens=tokens,

@@ -28,6 +28,8 @@ class DecodeOptions:
     length_ratio: float = 2.0
     length_extra: int = 10
     max_length: int = 512
+    # Attention is only needed to align glossary terms; without a glossary it is extra work.
+    return_attention: bool = True
 
 
 class Engine(Protocol):

@@ -115,7 +115,8 @@ class Pipeline:
         mode: Mode = "constrain",
     ) -> None:
         self.engine = engine
-        self.options = options or DecodeOptions()
+        options = options or DecodeOptions()
+        self.options = options if matcher else replace(options, return_attention=False)
         self.chunk_sentences = chunk_sentences
         self.matcher = matcher
         self.enforcer = Enforcer(engine, self.options, mode)

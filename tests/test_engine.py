@@ -82,3 +82,9 @@ def test_pair_without_direct_package_goes_through_english(
     for row in hyp.attention:
         assert len(row) == len(hyp.source_tokens)
         assert sum(row) == pytest.approx(1.0, abs=1e-3)
+
+
+def test_attention_can_be_left_out_when_no_glossary_needs_it(registry: EngineRegistry) -> None:
+    options = DecodeOptions(beam_size=1, return_attention=False)
+    hyp = registry.get("de", "en").translate_batch(SENTENCES[:1], None, options)[0]
+    assert hyp.text and hyp.attention == ()
