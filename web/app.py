@@ -29,9 +29,9 @@ def create_app(
     app.extensions["glossary.engines"] = engines
     app.extensions["glossary.service"] = TranslationService(settings, engines)
 
-    from web import api, deepl, errors, libretranslate, openapi, pages
+    from web import api, deepl, deepl_v3, errors, libretranslate, openapi, pages
 
-    for blueprint in (pages.bp, libretranslate.bp, deepl.bp, api.bp, openapi.bp):
+    for blueprint in (pages.bp, libretranslate.bp, deepl.bp, deepl_v3.bp, api.bp, openapi.bp):
         app.register_blueprint(blueprint)
     errors.register(app)
     return app

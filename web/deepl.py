@@ -1,51 +1,46 @@
 """The DeepL-compatible API (v2): translate, languages, usage, glossaries.
 
 A glossary created here is a YAML file `deepl-<uuid>.yaml` in the glossary folder, like any
-other. Its glossary_id is a version-7 UUID, which carries its creation time to the
-millisecond. Glossaries that came from elsewhere (`de-en.yaml`) are listed too, under a
-UUID derived from the file name and with the file's modification time; they can be used and
-read here but not deleted (403: they are managed as files).
+other (web/deepl_common.py has the whole mapping). Glossaries that came from elsewhere
+(`de-en.yaml`) are listed too; they can be used and read here but not deleted (403: they are
+managed as files). As at DeepL, the v2 glossary endpoints show glossaries of one dictionary;
+one with several (made or grown through /v3) is a 400 here, but usable in /v2/translate.
 """
 
 from __future__ import annotations
 
-import os
-import secrets
 import threading
-import time
-import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from glossary.errors import InputError
-from glossary.formats import terms_from_csv, terms_from_tsv, terms_to_tsv
-from glossary.term import Glossary
-from glossary.termfile import create_glossary
+from glossary.formats import terms_to_tsv
 from web.app import service
 from web.auth import check_key, deepl_key
+from web.deepl_common import (
+    PREFIX,
+    Dictionary,
+    creation_time,
+    delete_files,
+    every_glossary,
+    find,
+    for_pair,
+    glossary_pair,
+    id_for,
+    new_id,
+    parse_entries,
+    write_new,
+)
+from web.deepl_common import lang as _lang
+from web.deepl_common import pairs as _pairs
 from web.detect import detect, language_name
 from web.errors import ApiError, request_params
 
 bp = Blueprint("deepl", __name__, url_prefix="/v2")
-PREFIX = "deepl-"
-_FOREIGN = uuid.UUID("5d0a3f6e-8f1c-4c55-9a3e-2f7f1b0c9e11")  # namespace for file-name ids
 _usage_lock = threading.Lock()
 _usage = {"characters": 0}
 CHARACTER_LIMIT = 1_000_000_000_000  # no quota; DeepL clients expect a number
-
-
-def _lang(value: Any, field: str) -> str:
-    """`EN-US` → `en`: DeepL codes are upper case with optional variants; ours are base codes."""
-    if not isinstance(value, str) or not value.strip():
-        raise ApiError(f"Value for '{field}' not supported.")
-    return value.strip().split("-")[0].lower()
-
-
-def _pairs() -> list[tuple[str, str]]:
-    return service().engines.pairs()
 
 
 # --- translate ------------------------------------------------------------------------------
@@ -61,7 +56,9 @@ def _texts(params: dict[str, Any]) -> list[str]:
     return texts
 
 
-def _glossary_names(params: dict[str, Any], has_source: bool) -> list[str] | None:
+def _glossary_names(params: dict[str, Any], source: str | None, target: str) -> list[str] | None:
+    """The files a request's glossary_id(s) name: of each glossary, its dictionary for the
+    request's pair (a v3 glossary may hold several)."""
     ids: list[Any] = []
     for key in ("glossary_id", "glossary_ids"):
         value = params.get(key)
@@ -69,9 +66,17 @@ def _glossary_names(params: dict[str, Any], has_source: bool) -> list[str] | Non
             ids += value if isinstance(value, list) else str(value).split(",")
     if not ids:
         return None
-    if not has_source:
+    if source is None:
         raise ApiError("Use of a glossary requires the source_lang parameter to be specified.")
-    return [_find(str(glossary_id).strip()) for glossary_id in ids]
+    names = []
+    for glossary_id in ids:
+        dictionaries = find(str(glossary_id).strip())
+        dictionary = for_pair(dictionaries, source, target)
+        if dictionary is None:
+            raise ApiError(f"The glossary has no dictionary for {source}→{target}.",
+                           detail=", ".join("→".join(d.pair) for d in dictionaries))  # fmt: skip
+        names.append(dictionary.name)
+    return names
 
 
 @bp.post("/translate")
@@ -89,7 +94,7 @@ def translate() -> ResponseReturnValue:
     if source is not None and (source, target) not in pairs:
         raise ApiError("Value for 'source_lang' not supported.",
                        detail=f"no installed model translates {source}→{target}")  # fmt: skip
-    names = _glossary_names(params, source is not None)
+    names = _glossary_names(params, source, target)
     candidates = sorted({a for a, b in pairs if b == target})
     translations = []
     for text in texts:
@@ -139,66 +144,22 @@ def glossary_language_pairs() -> ResponseReturnValue:
 # --- glossaries -----------------------------------------------------------------------------
 
 
-def new_id() -> uuid.UUID:
-    """A version-7 UUID: 48 bits of Unix time in milliseconds, then random bits."""
-    value = (time.time_ns() // 1_000_000) << 80 | secrets.randbits(80)
-    value = (value & ~(0xF << 76)) | (0x7 << 76)  # version 7
-    value = (value & ~(0x3 << 62)) | (0x2 << 62)  # RFC 4122 variant
-    return uuid.UUID(int=value)
-
-
-def id_for(name: str) -> str:
-    if name.startswith(PREFIX):
-        return name[len(PREFIX):]
-    return str(uuid.uuid5(_FOREIGN, name))
-
-
-def _find(given: str) -> str:
-    """The store name for a glossary_id; 404 when there is none."""
-    try:
-        wanted = str(uuid.UUID(given))
-    except ValueError:
-        raise ApiError("Glossary not found", 404, f"{given!r} is not a glossary ID") from None
-    for name in service().store.names():
-        if id_for(name) == wanted:
-            return name
-    raise ApiError("Glossary not found", 404)
-
-
-def _creation_time(name: str, glossary: Glossary) -> str:
-    ident = uuid.UUID(id_for(name))
-    if name.startswith(PREFIX) and ident.version == 7:
-        seconds = (ident.int >> 80) / 1000
-    else:
-        seconds = os.stat(glossary.path or service().store.path(name)).st_mtime
-    stamp = datetime.fromtimestamp(seconds, UTC)
-    return stamp.strftime("%Y-%m-%dT%H:%M:%S.") + f"{stamp.microsecond // 1000:03d}Z"
-
-
-def _info(name: str, glossary: Glossary) -> dict[str, object]:
+def _info(dictionaries: list[Dictionary]) -> dict[str, object]:
+    [dictionary] = dictionaries
+    glossary = dictionary.glossary
     return {
-        "glossary_id": id_for(name), "name": glossary.name, "ready": True,
+        "glossary_id": id_for(dictionary.name), "name": glossary.name, "ready": True,
         "source_lang": glossary.source_language, "target_lang": glossary.target_language,
-        "creation_time": _creation_time(name, glossary), "entry_count": len(glossary.terms),
+        "creation_time": creation_time(dictionaries), "entry_count": len(glossary.terms),
     }  # fmt: skip
 
 
-def _entries(params: dict[str, Any], source: str, target: str) -> list[Any]:
-    entries, fmt = params.get("entries"), params.get("entries_format", "tsv")
-    if not isinstance(entries, str):
-        raise ApiError("Parameter 'entries' not specified.")
-    if fmt not in ("tsv", "csv"):
-        raise ApiError("Value for 'entries_format' not supported.")
-    try:
-        if fmt == "tsv":
-            terms = terms_from_tsv(entries)
-        else:
-            terms = terms_from_csv(entries, source_language=source, target_language=target)
-    except InputError as exc:
-        raise ApiError("Invalid glossary entries provided", detail=str(exc)) from None
-    if not terms:
-        raise ApiError("Invalid glossary entries provided", detail="no entries")
-    return terms
+def _single(glossary_id: str) -> list[Dictionary]:
+    dictionaries = find(glossary_id)
+    if len(dictionaries) != 1:
+        raise ApiError("This glossary has several dictionaries; use the /v3 endpoints.",
+                       detail=", ".join("→".join(d.pair) for d in dictionaries))  # fmt: skip
+    return dictionaries
 
 
 @bp.post("/glossaries")
@@ -208,54 +169,39 @@ def create() -> ResponseReturnValue:
     name = params.get("name")
     if not isinstance(name, str) or not name.strip():
         raise ApiError("Parameter 'name' not specified.")
-    source = _lang(params.get("source_lang"), "source_lang")
-    target = _lang(params.get("target_lang"), "target_lang")
-    if (source, target) not in _pairs():
-        raise ApiError("Unsupported glossary source and target language pair.")
-    terms = _entries(params, source, target)
+    source, target = glossary_pair(params)
+    terms = parse_entries(params, source, target)
     store_name = PREFIX + str(new_id())
-    path = service().store.path(store_name)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    glossary = create_glossary(path, name.strip(), source, target, terms)
-    return jsonify(_info(store_name, glossary)), 201
+    glossary = write_new(store_name, name.strip(), source, target, terms)
+    return jsonify(_info([Dictionary(store_name, glossary)])), 201
 
 
 @bp.get("/glossaries")
 def list_glossaries() -> ResponseReturnValue:
     check_key(deepl_key(), write=False)
-    store = service().store
-    found = {g.path: g for g in store.list()}
-    infos = []
-    for name in store.names():
-        glossary = found.get(str(store.path(name)))
-        if glossary is not None:
-            infos.append(_info(name, glossary))
-    return jsonify(glossaries=infos)
+    found = every_glossary().values()
+    return jsonify(glossaries=[_info(d) for d in found if len(d) == 1])
 
 
 @bp.get("/glossaries/<glossary_id>")
 def get(glossary_id: str) -> ResponseReturnValue:
     check_key(deepl_key(), write=False)
-    name = _find(glossary_id)
-    return jsonify(_info(name, service().store.get(name)))
+    return jsonify(_info(_single(glossary_id)))
 
 
 @bp.delete("/glossaries/<glossary_id>")
 def delete(glossary_id: str) -> ResponseReturnValue:
     check_key(deepl_key(), write=True)
-    name = _find(glossary_id)
-    if not name.startswith(PREFIX):
-        raise ApiError("Glossary is managed as a file; delete it there.", 403)
-    service().store.path(name).unlink(missing_ok=True)
+    delete_files(find(glossary_id))
     return Response(status=204)
 
 
 @bp.get("/glossaries/<glossary_id>/entries")
 def entries(glossary_id: str) -> ResponseReturnValue:
     check_key(deepl_key(), write=False)
-    name = _find(glossary_id)
+    [dictionary] = _single(glossary_id)
     accept = request.accept_mimetypes
     if request.headers.get("Accept") and not accept.best_match(["text/tab-separated-values"]):
         raise ApiError("Unsupported Accept header; use text/tab-separated-values.", 415)
-    body = terms_to_tsv(service().store.get(name).terms)
+    body = terms_to_tsv(dictionary.glossary.terms)
     return Response(body, content_type="text/tab-separated-values; charset=UTF-8")

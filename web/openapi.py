@@ -133,6 +133,57 @@ def _deepl() -> dict[str, Any]:
     }  # fmt: skip
 
 
+DICTIONARY = _obj(["source_lang", "target_lang", "entries"], source_lang=STRING,
+                  target_lang=STRING, entries=STRING,
+                  entries_format={"enum": ["tsv", "csv"]})  # fmt: skip
+DICTIONARY_INFO = _obj(["source_lang", "target_lang", "entry_count"], source_lang=STRING,
+                       target_lang=STRING, entry_count={"type": "integer"})  # fmt: skip
+V3_GLOSSARY = _obj(
+    ["glossary_id", "name", "dictionaries", "creation_time"],
+    glossary_id={"type": "string", "format": "uuid"}, name=STRING,
+    dictionaries={"type": "array", "items": DICTIONARY_INFO},
+    creation_time={"type": "string", "format": "date-time"},
+)  # fmt: skip
+
+
+def _deepl_v3() -> dict[str, Any]:
+    d, json_only = "DeepL v3", ("application/json",)
+    ident = [_path_param("glossary_id")]
+    pair = [*ident, *({"name": name, "in": "query", "required": True, "schema": STRING}
+                      for name in ("source_lang", "target_lang"))]  # fmt: skip
+    dictionaries = {"type": "array", "items": DICTIONARY, "minItems": 1}
+    entries = _obj(["dictionaries"], dictionaries={"type": "array", "items": _obj(
+        ["source_lang", "target_lang", "entries", "entries_format"], source_lang=STRING,
+        target_lang=STRING, entries=STRING, entries_format={"enum": ["tsv"]})})
+    return {
+        "/v3/glossaries": {
+            "get": _op(d, "List glossaries", _obj(["glossaries"], glossaries={
+                "type": "array", "items": V3_GLOSSARY}), DEEPL_ERROR),
+            "post": _op(d, "Create a glossary (a YAML file per dictionary)", V3_GLOSSARY,
+                        DEEPL_ERROR, body=_obj(["name", "dictionaries"], name=STRING,
+                                               dictionaries=dictionaries),
+                        forms=json_only, status="201", errors=("400", "403", "409")),
+        },
+        "/v3/glossaries/{glossary_id}": {
+            "get": _op(d, "One glossary", V3_GLOSSARY, DEEPL_ERROR, params=ident),
+            "patch": _op(d, "Rename and/or merge entries into dictionaries", V3_GLOSSARY,
+                         DEEPL_ERROR, body=_obj(name=STRING, dictionaries=dictionaries),
+                         forms=json_only, params=ident, errors=("400", "403", "409")),
+            "delete": _op(d, "Delete a glossary made here", None, DEEPL_ERROR, params=ident,
+                          status="204", errors=("403",)),
+        },
+        "/v3/glossaries/{glossary_id}/entries": {"get": _op(
+            d, "A dictionary's entries as TSV in JSON", entries, DEEPL_ERROR, params=pair)},
+        "/v3/glossaries/{glossary_id}/dictionaries": {
+            "put": _op(d, "Replace (or add) one dictionary", DICTIONARY_INFO, DEEPL_ERROR,
+                       body=DICTIONARY, forms=json_only, params=ident,
+                       errors=("400", "403", "409")),
+            "delete": _op(d, "Delete one dictionary (the last one: the glossary)", None,
+                          DEEPL_ERROR, params=pair, status="204", errors=("400", "403")),
+        },
+    }  # fmt: skip
+
+
 def _own() -> dict[str, Any]:
     o = "Own API"
     name, source = [_path_param("name")], [_path_param("name"), _path_param("source")]
@@ -186,7 +237,7 @@ def document() -> dict[str, Any]:
                       "description": "DeepL-Auth-Key <key> (only when keys are configured)"},
             "bearer": {"type": "http", "scheme": "bearer"},
         }},
-        "paths": _libretranslate() | _deepl() | _own(),
+        "paths": _libretranslate() | _deepl() | _deepl_v3() | _own(),
     }  # fmt: skip
 
 

@@ -1,0 +1,244 @@
+"""DeepL glossaries as YAML files: what the v2 and v3 endpoints share.
+
+A DeepL glossary holds one or more dictionaries (one language direction each); a glossary
+file holds one direction. So every dictionary is one file in the glossary folder, and the
+files of one glossary share its UUID in their names and its name in their `name` field:
+
+- `deepl-<uuid>.yaml`: made through /v2/glossaries (one dictionary);
+- `deepl-<uuid>.<src>-<tgt>.yaml`: a dictionary made through /v3/glossaries;
+- any other file (`de-en.yaml`): a glossary of one dictionary, managed as a file, under a
+  UUID derived from its name; readable and usable here, but not changed or deleted here.
+
+A glossary exists while one of its files does: deleting its last dictionary deletes it. A
+file's language pair is read from its content, not from its name. The UUIDs made here are
+version 7, so a glossary's creation time (to the millisecond) is in its ID.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import secrets
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+from glossary import termfile
+from glossary.errors import ConflictError, InputError
+from glossary.formats import terms_from_csv, terms_from_tsv
+from glossary.term import Glossary, Term
+from glossary.termfile import create_glossary, duplicate_key, load_glossary
+from web.app import service
+from web.errors import ApiError
+
+PREFIX = "deepl-"
+_FOREIGN = uuid.UUID("5d0a3f6e-8f1c-4c55-9a3e-2f7f1b0c9e11")  # namespace for file-name ids
+_UUID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+_MANAGED = re.compile(rf"{PREFIX}({_UUID})(?:\.[a-z]{{2,3}}-[a-z]{{2,3}})?")
+
+
+@dataclass(frozen=True)
+class Dictionary:
+    """One file of a DeepL glossary: its store name and its content."""
+
+    name: str
+    glossary: Glossary
+
+    @property
+    def pair(self) -> tuple[str, str]:
+        return self.glossary.source_language, self.glossary.target_language
+
+
+# --- ids and names ---------------------------------------------------------------------------
+
+
+def new_id() -> uuid.UUID:
+    """A version-7 UUID: 48 bits of Unix time in milliseconds, then random bits."""
+    value = (time.time_ns() // 1_000_000) << 80 | secrets.randbits(80)
+    value = (value & ~(0xF << 76)) | (0x7 << 76)  # version 7
+    value = (value & ~(0x3 << 62)) | (0x2 << 62)  # RFC 4122 variant
+    return uuid.UUID(int=value)
+
+
+def managed(name: str) -> bool:
+    """Whether a store name is a file made through the DeepL API (deletable here)."""
+    return _MANAGED.fullmatch(name) is not None
+
+
+def id_for(name: str) -> str:
+    """The glossary_id of a store name (several dictionary files share one)."""
+    found = _MANAGED.fullmatch(name)
+    return found.group(1) if found else str(uuid.uuid5(_FOREIGN, name))
+
+
+def dictionary_name(ident: str, source: str, target: str) -> str:
+    return f"{PREFIX}{ident}.{source}-{target}"
+
+
+def lang(value: Any, field: str) -> str:
+    """`EN-US` → `en`: DeepL codes are upper case with optional variants; ours are base codes."""
+    if not isinstance(value, str) or not value.strip():
+        raise ApiError(f"Value for '{field}' not supported.")
+    return value.strip().split("-")[0].lower()
+
+
+def pairs() -> list[tuple[str, str]]:
+    return service().engines.pairs()
+
+
+def glossary_pair(params: dict[str, Any]) -> tuple[str, str]:
+    """`source_lang` and `target_lang` of a request: a pair a glossary may have."""
+    source = lang(params.get("source_lang"), "source_lang")
+    target = lang(params.get("target_lang"), "target_lang")
+    if (source, target) not in pairs():
+        raise ApiError("Unsupported glossary source and target language pair.",
+                       detail=f"no installed model translates {source}→{target}")  # fmt: skip
+    return source, target
+
+
+# --- finding ---------------------------------------------------------------------------------
+
+
+def find(given: str) -> list[Dictionary]:
+    """The dictionaries of a glossary_id, in file-name order; 404 when there are none."""
+    try:
+        wanted = str(uuid.UUID(given))
+    except (ValueError, TypeError):
+        raise ApiError("Glossary not found", 404, f"{given!r} is not a glossary ID") from None
+    store = service().store
+    names = [name for name in store.names() if id_for(name) == wanted]
+    if not names:
+        raise ApiError("Glossary not found", 404)
+    return [Dictionary(name, store.get(name)) for name in names]
+
+
+def every_glossary() -> dict[str, list[Dictionary]]:
+    """Every glossary with a valid file, by glossary_id (files refused as invalid left out)."""
+    store = service().store
+    found = {g.path: g for g in store.list()}
+    out: dict[str, list[Dictionary]] = {}
+    for name in store.names():
+        glossary = found.get(str(store.path(name)))
+        if glossary is not None:
+            out.setdefault(id_for(name), []).append(Dictionary(name, glossary))
+    return out
+
+
+def for_pair(dictionaries: list[Dictionary], source: str, target: str) -> Dictionary | None:
+    return next((d for d in dictionaries if d.pair == (source, target)), None)
+
+
+def creation_time(dictionaries: list[Dictionary]) -> str:
+    """`2026-01-02T03:04:05.123Z`: from a version-7 ID, else the oldest file's mtime."""
+    first = dictionaries[0]
+    ident = uuid.UUID(id_for(first.name))
+    if managed(first.name) and ident.version == 7:
+        seconds = (ident.int >> 80) / 1000
+    else:
+        store = service().store
+        seconds = min(os.stat(d.glossary.path or store.path(d.name)).st_mtime
+                      for d in dictionaries)  # fmt: skip
+    stamp = datetime.fromtimestamp(seconds, UTC)
+    return stamp.strftime("%Y-%m-%dT%H:%M:%S.") + f"{stamp.microsecond // 1000:03d}Z"
+
+
+# --- entries ---------------------------------------------------------------------------------
+
+
+def parse_entries(params: dict[str, Any], source: str, target: str) -> list[Term]:
+    """`entries` in `entries_format` (tsv, the default, or csv); at least one entry."""
+    entries, fmt = params.get("entries"), params.get("entries_format", "tsv")
+    if not isinstance(entries, str):
+        raise ApiError("Parameter 'entries' not specified.")
+    if fmt not in ("tsv", "csv"):
+        raise ApiError("Value for 'entries_format' not supported.")
+    try:
+        if fmt == "tsv":
+            terms = terms_from_tsv(entries)
+        else:
+            terms = terms_from_csv(entries, source_language=source, target_language=target)
+    except InputError as exc:
+        raise ApiError("Invalid glossary entries provided", detail=str(exc)) from None
+    if not terms:
+        raise ApiError("Invalid glossary entries provided", detail="no entries")
+    return terms
+
+
+# --- writing ---------------------------------------------------------------------------------
+
+
+def write_new(name: str, title: str, source: str, target: str, terms: list[Term]) -> Glossary:
+    """A new dictionary file (refused with 409 if the file exists)."""
+    path = service().store.path(name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return create_glossary(path, title, source, target, terms)
+
+
+def delete_files(dictionaries: list[Dictionary]) -> None:
+    """Delete the files of a glossary made here; 403 for one managed as a file."""
+    if not all(managed(d.name) for d in dictionaries):
+        raise ApiError("Glossary is managed as a file; change it there.", 403)
+    for dictionary in dictionaries:
+        service().store.path(dictionary.name).unlink(missing_ok=True)
+
+
+def _edit(path: Path, change: Callable[[CommentedMap], None]) -> Glossary:
+    """Change a file's YAML document under termfile's lock and revision check (comments and
+    untouched entries kept, the result validated before it is written atomically); retried
+    when another writer got in between."""
+    max_bytes = service().store.max_bytes
+
+    def rewrite(document: Any) -> bytes:
+        change(document.root)
+        return termfile._dump(document)
+
+    for _ in range(4):
+        revision = load_glossary(path, max_bytes=max_bytes).revision
+        with contextlib.suppress(ConflictError):
+            return termfile._edit(path, revision, rewrite, max_bytes)
+    raise ApiError("The glossary is being changed by someone else; try again.", 409)
+
+
+def _terms_list(root: CommentedMap) -> CommentedSeq:
+    seq = root["terms"]
+    if isinstance(seq, CommentedSeq) and seq.fa.flow_style():
+        seq.fa.set_block_style()  # "terms: []" grows into a normal block list
+    return seq  # type: ignore[no-any-return]
+
+
+def rename(dictionary: Dictionary, title: str) -> Glossary:
+    path = service().store.path(dictionary.name)
+    return _edit(path, lambda root: root.__setitem__("name", title))
+
+
+def merge(dictionary: Dictionary, terms: list[Term]) -> Glossary:
+    """Entries added, or replacing the target of the entry with the same source; the other
+    fields of a replaced entry (note, status, ...) stay."""
+
+    def change(root: CommentedMap) -> None:
+        seq = _terms_list(root)
+        index = {duplicate_key(str(entry.get("source", "")), case_sensitive=False): i
+                 for i, entry in enumerate(seq) if isinstance(entry, CommentedMap)}  # fmt: skip
+        for term in terms:
+            at = index.get(duplicate_key(term.source, case_sensitive=False))
+            if at is None:
+                index[duplicate_key(term.source, case_sensitive=False)] = len(seq)
+                seq.append(termfile._term_map(term))
+            else:
+                seq[at]["source"], seq[at]["target"] = term.source, term.target
+
+    return _edit(service().store.path(dictionary.name), change)
+
+
+def replace_terms(dictionary: Dictionary, terms: list[Term]) -> Glossary:
+    def change(root: CommentedMap) -> None:
+        root["terms"] = CommentedSeq(termfile._term_map(term) for term in terms)
+
+    return _edit(service().store.path(dictionary.name), change)
