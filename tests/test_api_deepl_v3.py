@@ -290,3 +290,12 @@ def test_openapi_describes_every_v3_route(app: Flask, client: FlaskClient) -> No
     for rule in rules:
         path = rule.rule.replace("<", "{").replace(">", "}")
         assert set(rule.methods or ()) - {"HEAD", "OPTIONS"} <= {m.upper() for m in paths[path]}
+
+
+def test_hand_named_deepl_file_is_a_file_glossary(client: FlaskClient, terms_dir: Path) -> None:
+    create_glossary(terms_dir / "deepl-handmade.yaml", "Hand", "de", "en", [Term("a", "b")])
+    for version in ("v2", "v3"):
+        reply = client.get(f"/{version}/glossaries", headers=AUTH)
+        assert reply.status_code == 200 and "Hand" in {g["name"] for g in reply.json["glossaries"]}
+    reply = client.delete(f"/v3/glossaries/{id_for('deepl-handmade')}", headers=AUTH)
+    assert reply.status_code == 403
