@@ -779,6 +779,7 @@ def add_term(
     path: Path, term: Term, *, revision: str, max_bytes: int = DEFAULT_MAX_BYTES
 ) -> Glossary:
     """Append a term; returns the glossary as written."""
+    check_terms([term], str(path), ["term"])  # before YAML folds what it cannot hold (U+0085)
     return _edit(path, revision, lambda doc: _rewrite_add(doc, term), max_bytes)
 
 
@@ -787,6 +788,7 @@ def update_term(
 ) -> Glossary:
     """Replace the entry for `source` with `term` (which may rename it); the entry keeps its
     place and the comments on its unchanged lines."""
+    check_terms([term], str(path), ["term"])
 
     def rewrite(document: _Document) -> bytes:
         index = _find(document.root["terms"], source, path)
@@ -808,11 +810,66 @@ def remove_term(
     return _edit(path, revision, rewrite, max_bytes)
 
 
+def _block_terms(root: Any) -> Any:
+    seq = root["terms"]
+    if isinstance(seq, CommentedSeq) and seq.fa.flow_style():
+        seq.fa.set_block_style()  # "terms: []" grows into a normal block list
+    return seq
+
+
+def rename_glossary(
+    path: Path, name: str, *, revision: str, max_bytes: int = DEFAULT_MAX_BYTES
+) -> Glossary:
+    """Change the glossary's display name; everything else stays as written."""
+
+    def rewrite(document: _Document) -> bytes:
+        document.root["name"] = name
+        return _dump(document)
+
+    return _edit(path, revision, rewrite, max_bytes)
+
+
+def merge_terms(
+    path: Path, terms: Sequence[Term], *, revision: str, max_bytes: int = DEFAULT_MAX_BYTES
+) -> Glossary:
+    """Add the terms in one write; one whose source is already there (compared as for
+    duplicates) replaces only that entry's target: its note, status and comments stay."""
+
+    def rewrite(document: _Document) -> bytes:
+        seq = _block_terms(document.root)
+        key = partial(duplicate_key, case_sensitive=False)
+        index = {key(str(e.get("source", ""))): i
+                 for i, e in enumerate(seq) if isinstance(e, CommentedMap)}  # fmt: skip
+        for term in terms:
+            at = index.get(key(term.source))
+            if at is None:
+                index[key(term.source)] = len(seq)
+                seq.append(_term_map(term))
+            else:
+                seq[at]["source"], seq[at]["target"] = term.source, term.target
+        return _dump(document)
+
+    return _edit(path, revision, rewrite, max_bytes)
+
+
+def replace_terms(
+    path: Path, terms: Sequence[Term], *, revision: str, max_bytes: int = DEFAULT_MAX_BYTES
+) -> Glossary:
+    """Replace every entry with `terms` in one write (the file's header stays)."""
+
+    def rewrite(document: _Document) -> bytes:
+        document.root["terms"] = CommentedSeq(_term_map(term) for term in terms)
+        return _dump(document)
+
+    return _edit(path, revision, rewrite, max_bytes)
+
+
 def create_glossary(
     path: Path, name: str, source_language: str, target_language: str, terms: Sequence[Term]
 ) -> Glossary:
     """Write a new glossary file; refuses (ConflictError) if `path` already exists."""
     path = Path(path)
+    check_terms(terms, str(path))
     entries = CommentedSeq(_term_map(term) for term in terms)
     if not terms:
         entries.fa.set_flow_style()

@@ -25,16 +25,15 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
-
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from glossary import termfile
 from glossary.errors import ConflictError, InputError
 from glossary.formats import terms_from_csv, terms_from_tsv
 from glossary.term import Glossary, Term
-from glossary.termfile import create_glossary, duplicate_key, load_glossary
+from glossary.termfile import create_glossary, load_glossary
 from web.app import service
 from web.errors import ApiError
 
@@ -189,56 +188,32 @@ def delete_files(dictionaries: list[Dictionary]) -> None:
         service().store.path(dictionary.name).unlink(missing_ok=True)
 
 
-def _edit(path: Path, change: Callable[[CommentedMap], None]) -> Glossary:
-    """Change a file's YAML document under termfile's lock and revision check (comments and
-    untouched entries kept, the result validated before it is written atomically); retried
-    when another writer got in between."""
-    max_bytes = service().store.max_bytes
+def _max() -> int:
+    return service().store.max_bytes
 
-    def rewrite(document: Any) -> bytes:
-        change(document.root)
-        return termfile._dump(document)
 
+def _retrying(edit: Callable[..., Glossary], path: Path) -> Glossary:
+    """An API edit that names no revision: take the current one, and retry when another
+    writer got in between."""
     for _ in range(4):
-        revision = load_glossary(path, max_bytes=max_bytes).revision
+        revision = load_glossary(path, max_bytes=_max()).revision
         with contextlib.suppress(ConflictError):
-            return termfile._edit(path, revision, rewrite, max_bytes)
+            return edit(revision=revision)
     raise ApiError("The glossary is being changed by someone else; try again.", 409)
-
-
-def _terms_list(root: CommentedMap) -> CommentedSeq:
-    seq = root["terms"]
-    if isinstance(seq, CommentedSeq) and seq.fa.flow_style():
-        seq.fa.set_block_style()  # "terms: []" grows into a normal block list
-    return seq  # type: ignore[no-any-return]
 
 
 def rename(dictionary: Dictionary, title: str) -> Glossary:
     path = service().store.path(dictionary.name)
-    return _edit(path, lambda root: root.__setitem__("name", title))
+    return _retrying(partial(termfile.rename_glossary, path, title, max_bytes=_max()), path)
 
 
 def merge(dictionary: Dictionary, terms: list[Term]) -> Glossary:
     """Entries added, or replacing the target of the entry with the same source; the other
     fields of a replaced entry (note, status, ...) stay."""
-
-    def change(root: CommentedMap) -> None:
-        seq = _terms_list(root)
-        index = {duplicate_key(str(entry.get("source", "")), case_sensitive=False): i
-                 for i, entry in enumerate(seq) if isinstance(entry, CommentedMap)}  # fmt: skip
-        for term in terms:
-            at = index.get(duplicate_key(term.source, case_sensitive=False))
-            if at is None:
-                index[duplicate_key(term.source, case_sensitive=False)] = len(seq)
-                seq.append(termfile._term_map(term))
-            else:
-                seq[at]["source"], seq[at]["target"] = term.source, term.target
-
-    return _edit(service().store.path(dictionary.name), change)
+    path = service().store.path(dictionary.name)
+    return _retrying(partial(termfile.merge_terms, path, terms, max_bytes=_max()), path)
 
 
 def replace_terms(dictionary: Dictionary, terms: list[Term]) -> Glossary:
-    def change(root: CommentedMap) -> None:
-        root["terms"] = CommentedSeq(termfile._term_map(term) for term in terms)
-
-    return _edit(service().store.path(dictionary.name), change)
+    path = service().store.path(dictionary.name)
+    return _retrying(partial(termfile.replace_terms, path, terms, max_bytes=_max()), path)
