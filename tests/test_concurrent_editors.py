@@ -115,6 +115,7 @@ def test_eight_editors_api_and_cli(env: dict[str, str], tmp_path: Path,
     assert cli.returncode == 3, cli.stderr
 
     assert not watcher.failures, watcher.failures[:3]
+    assert "Traceback" not in (tmp_path / "server.log").read_text(errors="replace")
     acked = [tuple(edit) for log in logs for edit in log["acked"]]
     assert len(acked) == EDITORS * EDITS
     final = load_glossary(path)

@@ -130,6 +130,7 @@ def test_mixed_load_no_5xx_no_lost_edits(
         print("\n" + _table(record, elapsed))
 
     assert not record.failures, record.failures[:5]
+    assert "Traceback" not in (tmp_path / "server.log").read_text(errors="replace")
     server_errors = [r for replies in record.replies.values() for r in replies if r.status >= 500]
     assert not server_errors, [(r.status, r.body[:200]) for r in server_errors[:3]]
     for kind, replies in record.replies.items():
