@@ -5,6 +5,8 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Sequence
 
+import numpy as np
+
 SPACE = "▁"
 Attention = Sequence[Sequence[float]]
 
@@ -54,19 +56,18 @@ def expand_to_words(tokens: Sequence[str], first: int, last: int) -> tuple[int, 
 
 
 def aligned_range(
-    tokens: Sequence[str], attention: Attention, source_indices: Sequence[int]
+    tokens: Sequence[str], attention: Attention | np.ndarray, source_indices: Sequence[int]
 ) -> tuple[int, int] | None:
     """The contiguous run of target words that attend mostly to the given source tokens,
-    grown from the single token attending most; None if nothing attends there."""
-    if not source_indices or not attention:
+    grown from the single token attending most; None if nothing attends there. Pass the
+    attention as an array when asking repeatedly about one hypothesis."""
+    matrix = np.asarray(attention, dtype=np.float32)
+    if not source_indices or matrix.ndim != 2 or matrix.size == 0:
         return None
-    wanted = set(source_indices)
-    mass = [sum(row[j] for j in wanted if j < len(row)) for row in attention]
-    aligned = [
-        mass[i] >= 0.5 or (row and max(range(len(row)), key=row.__getitem__) in wanted)
-        for i, row in enumerate(attention)
-    ]
-    best = max(range(len(mass)), key=mass.__getitem__)
+    wanted = [j for j in source_indices if j < matrix.shape[1]]
+    mass = matrix[:, wanted].sum(axis=1)
+    aligned = (mass >= 0.5) | np.isin(matrix.argmax(axis=1), wanted)
+    best = int(mass.argmax())
     if mass[best] <= 0.0:
         return None
     first = last = best

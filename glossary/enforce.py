@@ -16,11 +16,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
+import numpy as np
+
 from glossary.alignment import aligned_range, token_char_spans, tokens_in_span
 from glossary.engine import DecodeOptions, Engine, Hypothesis
 from glossary.english import capitalize_first, find_phrase, pluralize, words
 from glossary.match import Occurrence
 from glossary.report import TermReport
+from glossary.term import Term
 
 Mode = Literal["constrain", "replace", "off"]
 MODES: tuple[str, ...] = ("constrain", "replace", "off")
@@ -52,17 +55,37 @@ class _Work:
     hyp: Hypothesis
     locked: int = 0  # target tokens that are a forced prefix and may not move any more
     tried: list[int] = field(default_factory=list)  # occurrences forced so far, in order
+    source_spans: list[tuple[int, int]] = field(default_factory=list)
+
+    _matrix: tuple[Hypothesis, np.ndarray] | None = None
+
+    def __post_init__(self) -> None:
+        # Re-decoding never changes the source side, so its token spans are computed once.
+        self.source_spans = token_char_spans(self.source, self.hyp.source_tokens)
+
+    def attention(self) -> np.ndarray:
+        """The current hypothesis' attention as one array, built once per hypothesis."""
+        if self._matrix is None or self._matrix[0] is not self.hyp:
+            self._matrix = (self.hyp, np.asarray(self.hyp.attention, dtype=np.float32))
+        return self._matrix[1]
     reasons: dict[int, str] = field(default_factory=dict)
 
 
-def _present(text: str, occurrences: Sequence[Occurrence], index: int) -> bool:
-    """Is occurrence `index` covered: does the text hold at least as many renderings of its
-    term as there are occurrences of that term up to and including it?"""
-    term = occurrences[index].term
-    rank = sum(1 for o in occurrences[: index + 1] if o.term == term)
-    spans = {s for form in accepted_forms(occurrences[index])
-             for s in find_phrase(text, form, term.case_sensitive)}
-    return len(spans) >= rank
+def _present(text: str, occurrences: Sequence[Occurrence]) -> list[bool]:
+    """Per occurrence: is it covered, i.e. does the text hold at least as many renderings of
+    its term as there are occurrences of that term up to and including it? Each term's
+    renderings are counted once, so this stays linear in the number of occurrences."""
+    counts: dict[Term, int] = {}
+    seen: dict[Term, int] = {}
+    covered = []
+    for occ in occurrences:
+        term = occ.term
+        if term not in counts:
+            counts[term] = len({s for form in accepted_forms(occ)
+                                for s in find_phrase(text, form, term.case_sensitive)})
+        seen[term] = seen.get(term, 0) + 1
+        covered.append(counts[term] >= seen[term])
+    return covered
 
 
 class Enforcer:
@@ -78,7 +101,7 @@ class Enforcer:
         occurrences: Sequence[Sequence[Occurrence]],
     ) -> list[tuple[Hypothesis, list[TermReport]]]:
         work = [_Work(s, list(o), h) for s, h, o in zip(sources, hyps, occurrences, strict=True)]
-        kept = [{i for i in range(len(w.occurrences)) if _present(w.hyp.text, w.occurrences, i)}
+        kept = [{i for i, ok in enumerate(_present(w.hyp.text, w.occurrences)) if ok}
                 for w in work]
         if self.mode == "constrain":
             self._constrain(work)
@@ -107,10 +130,9 @@ class Enforcer:
         it replaces; None when nothing is left to do. A term aligned before the locked part (or
         not aligned at all) goes right after it: landing matters more than position."""
         best: tuple[int, int, int] | None = None
+        present = _present(w.hyp.text, w.occurrences)
         for i, occ in enumerate(w.occurrences):
-            if w.tried.count(i) >= 2 or not occ.term.enforced:
-                continue
-            if _present(w.hyp.text, w.occurrences, i):
+            if present[i] or not occ.term.enforced or w.tried.count(i) >= 2:
                 continue
             span = self._aligned(w, occ) or (w.locked, w.locked)
             start = max(span[0], w.locked)
@@ -127,16 +149,16 @@ class Enforcer:
         return prefix, list(w.hyp.tokens[start:end])
 
     def _aligned(self, w: _Work, occ: Occurrence) -> tuple[int, int] | None:
-        spans = token_char_spans(w.source, w.hyp.source_tokens)
-        indices = tokens_in_span(spans, occ.start, occ.end)
-        return aligned_range(w.hyp.tokens, w.hyp.attention, indices)
+        indices = tokens_in_span(w.source_spans, occ.start, occ.end)
+        return aligned_range(w.hyp.tokens, w.attention(), indices)
 
     # -- replace ---------------------------------------------------------------------------
     def _replace_all(self, w: _Work) -> None:
         # Right to left, so earlier token positions stay valid.
         plans = []
+        present = _present(w.hyp.text, w.occurrences)
         for i, occ in enumerate(w.occurrences):
-            if not occ.term.enforced or _present(w.hyp.text, w.occurrences, i):
+            if not occ.term.enforced or present[i]:
                 continue
             span = self._aligned(w, occ)
             if span is None:
@@ -156,12 +178,12 @@ class Enforcer:
     def _reports(self, w: _Work, kept: set[int]) -> list[TermReport]:
         reports: list[TermReport] = []
         used: set[tuple[int, int]] = set()
+        present = _present(w.hyp.text, w.occurrences)
         for i, occ in enumerate(w.occurrences):
             target = _locate(w.hyp.text, occ, used)
-            present = _present(w.hyp.text, w.occurrences, i)
-            if present and i in kept and i not in w.tried:
+            if present[i] and i in kept and i not in w.tried:
                 status, reason = "kept", None
-            elif present:
+            elif present[i]:
                 status, reason = "enforced", None
             else:
                 status = "missed"
