@@ -18,6 +18,7 @@ import builtins
 import contextlib
 import errno
 import fcntl
+import glob
 import hashlib
 import io
 import os
@@ -614,6 +615,19 @@ def _link_new(tmp_name: str, path: Path) -> None:
     os.unlink(tmp_name)
 
 
+STALE_TEMP_SECONDS = 60.0
+
+
+def _sweep_stale_temps(path: Path) -> None:
+    """Remove temp files a killed writer left beside `path`. Called under the file's lock, so
+    no live writer of this file has one in flight; the age check is a second guard."""
+    cutoff = time.time() - STALE_TEMP_SECONDS
+    for stale in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        with contextlib.suppress(OSError):
+            if stale.stat().st_mtime < cutoff:
+                stale.unlink()
+
+
 def _atomic_write(path: Path, data: bytes, *, exclusive: bool = False) -> None:
     """Temp file in the same directory, write, fsync, rename over (or link, when `exclusive`,
     which fails instead of replacing), then fsync the directory so the rename is durable."""
@@ -662,6 +676,7 @@ def _edit(
         _build_glossary(document.root, str(path))  # the file as it is must be valid first
         new_data = rewrite(document)
         glossary = parse_glossary(new_data, str(path), max_bytes=max_bytes)
+        _sweep_stale_temps(path)
         _atomic_write(path, new_data)
         return glossary
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -56,3 +57,13 @@ def test_stale_revision_changes_nothing(path: Path, edit: object) -> None:
     with pytest.raises(ConflictError):
         edit(path)  # type: ignore[operator]
     assert path.read_text(encoding="utf-8") == FILE
+
+
+def test_edit_sweeps_temp_files_a_killed_writer_left(path: Path) -> None:
+    stale = path.parent / f".{path.name}.abc123.tmp"
+    fresh = path.parent / f".{path.name}.def456.tmp"
+    stale.write_text("half a file")
+    fresh.write_text("maybe a live writer")
+    os.utime(stale, (0, 0))
+    rename_glossary(path, "Desk", revision=load_glossary(path).revision)
+    assert not stale.exists() and fresh.exists()
