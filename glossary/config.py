@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +54,7 @@ class Settings:
     port: int = 5000
     api_keys: tuple[str, ...] = ()  # empty: no key needed anywhere
     keys_for_translate: bool = False  # with keys configured: also for translating and reading
+    secret_key: str = field(default="", repr=False)  # signs web sessions; empty: random per process
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -85,6 +86,7 @@ class Settings:
             port=_int(env, "GLOSSARY_PORT", 5000),
             api_keys=tuple(k.strip() for k in env.get("GLOSSARY_API_KEYS", "").split(",")
                            if k.strip()),
+            secret_key=env.get("GLOSSARY_SECRET_KEY", ""),
             keys_for_translate=env.get("GLOSSARY_KEYS_FOR_TRANSLATE", "").lower()
             in ("1", "true", "yes", "on"),
         )

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hmac
 import logging
-import os
 import secrets
 
 from flask import Blueprint, Flask, render_template, request, session
@@ -45,7 +44,7 @@ def protect(bp: Blueprint) -> None:
 
 def init_app(app: Flask) -> None:
     if not app.config.get("SECRET_KEY"):
-        key = os.environ.get("GLOSSARY_SECRET_KEY")
+        key = app.extensions["glossary.settings"].secret_key
         if not key:
             key = secrets.token_hex(32)
             log.warning(
