@@ -12,8 +12,8 @@ from glossary.engines import EngineRegistry
 from glossary.errors import InputError
 from glossary.glossaries import MatcherCache
 from glossary.pipeline import Pipeline, TranslationResult
+from glossary.store import GlossaryStore
 from glossary.term import Glossary
-from glossary.termfile import GlossaryStore
 
 
 class TranslationService:

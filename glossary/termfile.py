@@ -1,5 +1,5 @@
-"""Glossary YAML files: load and validate with file:line:column errors, edit them atomically
-under a revision check, and keep a directory of them that survives a broken file.
+"""Glossary YAML files: load and validate with file:line:column errors, and edit them
+atomically under a revision check (the directory of them is glossary/store.py).
 
 Safety choices, made once here:
 - ruamel.yaml round-trip mode (typ="rt"), so comments, key order and quoting written by hand
@@ -24,7 +24,6 @@ import io
 import os
 import re
 import tempfile
-import threading
 import time
 import unicodedata
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -65,7 +64,6 @@ POS_VALUES: tuple[str, ...] = ("noun", "verb", "adjective", "adverb", "phrase", 
 GENDERS: tuple[str, ...] = ("m", "f", "n")
 
 LANGUAGE_RE = re.compile(r"[a-z]{2,3}")  # ISO 639-1/-2/-3 codes, as written in the file
-_NAME_RE = re.compile(r"[A-Za-z0-9_.-]+")
 _DASHES = re.compile(r"\s*[\u2010-\u2015\u2212-]\s*")
 _SOFT_HYPHEN = "\u00ad"
 _DEFAULT_INDENT = (4, 2)  # (sequence, offset): items written as "  - source: ..."
@@ -505,7 +503,7 @@ def parse_glossary(data: bytes, path: str, *, max_bytes: int = DEFAULT_MAX_BYTES
     return replace(_build_glossary(document.root, path), revision=revision_of(data))
 
 
-def _read(path: Path, max_bytes: int) -> bytes:
+def read_bytes(path: Path, max_bytes: int) -> bytes:
     try:
         with path.open("rb") as handle:
             data = handle.read(max_bytes + 1)  # one byte more tells "too big" apart
@@ -522,7 +520,7 @@ def _read(path: Path, max_bytes: int) -> bytes:
 
 def load_glossary(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Glossary:
     """Read and validate one glossary file (Glossary.path = str(path), revision = SHA-256)."""
-    return parse_glossary(_read(Path(path), max_bytes), str(path), max_bytes=max_bytes)
+    return parse_glossary(read_bytes(Path(path), max_bytes), str(path), max_bytes=max_bytes)
 
 
 # --- writing -----------------------------------------------------------------------------
@@ -665,7 +663,7 @@ def _edit(
     if not path.parent.is_dir():
         raise NotFoundError(f"{path}: no such directory for a glossary file")
     with _locked(path):
-        data = _read(path, max_bytes)
+        data = read_bytes(path, max_bytes)
         current = revision_of(data)
         if revision != current:
             raise ConflictError(
@@ -904,113 +902,3 @@ def create_glossary(
         except FileExistsError:
             raise ConflictError(f"{path} already exists; it was not overwritten") from None
     return glossary
-
-
-# --- a directory of glossaries -----------------------------------------------------------
-
-_Stamp = tuple[int, int, int]  # (inode, size, mtime_ns): a cheap "did it change?"
-
-
-class GlossaryStore:
-    """The glossaries in one directory (`<name>.yaml`), reloaded when they change.
-
-    A file that becomes invalid does not replace its last good version: `get` keeps returning
-    that and `errors` says why the new content was refused. Safe to share between threads."""
-
-    def __init__(self, directory: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
-        self.directory = Path(directory)
-        self.max_bytes = max_bytes
-        self._lock = threading.RLock()
-        self._good: dict[str, Glossary] = {}
-        self._stamps: dict[str, _Stamp | None] = {}
-        self._errors: dict[str, GlossaryFileError] = {}
-
-    def path(self, name: str) -> Path:
-        """The file for a glossary name; refuses names that could leave the directory."""
-        if not _NAME_RE.fullmatch(name) or name.startswith("."):
-            raise InputError(
-                f"invalid glossary name {name!r}: use letters, digits, '_', '.' and '-', "
-                "not starting with '.'"
-            )
-        candidate = self.directory / f"{name}.yaml"
-        if not candidate.resolve().is_relative_to(self.directory.resolve()):
-            raise InputError(f"glossary {name!r} resolves outside {self.directory}")
-        return candidate
-
-    def names(self) -> builtins.list[str]:
-        """Names of the glossary files present now (valid or not)."""
-        if not self.directory.is_dir():
-            return []
-        return sorted(
-            p.stem
-            for p in self.directory.glob("*.yaml")
-            if _NAME_RE.fullmatch(p.stem) and not p.name.startswith(".")
-        )
-
-    @property
-    def errors(self) -> dict[str, GlossaryFileError]:
-        """Why the current content of a file was refused, by name (after the last refresh)."""
-        with self._lock:
-            return dict(self._errors)
-
-    def get(self, name: str) -> Glossary:
-        """The glossary `name`, reloaded if its file changed; the last good version if the
-        file is now invalid; its error if it never was valid."""
-        path = self.path(name)
-        with self._lock:
-            self._refresh_one(name, path)
-            if name in self._good:
-                return self._good[name]
-            if name in self._errors:
-                raise self._errors[name]
-        raise NotFoundError(f"no glossary named {name!r} in {self.directory}")
-
-    def refresh(self) -> None:
-        """Re-check every file; forget glossaries whose file is gone."""
-        with self._lock:
-            present = set(self.names())
-            for name in set(self._stamps) - present:
-                self._forget(name)
-            for name in sorted(present):
-                self._refresh_one(name, self.directory / f"{name}.yaml")
-
-    def _forget(self, name: str) -> None:
-        self._good.pop(name, None)
-        self._errors.pop(name, None)
-        self._stamps.pop(name, None)
-
-    def _refresh_one(self, name: str, path: Path) -> None:
-        try:
-            stat = path.stat()
-        except FileNotFoundError:
-            self._forget(name)
-            return
-        stamp: _Stamp | None = (stat.st_ino, stat.st_size, stat.st_mtime_ns)
-        if self._stamps.get(name) == stamp:
-            return
-        if time.time_ns() - stat.st_mtime_ns < 2_000_000_000:
-            # Written within the clock's granularity: a same-size rewrite in the same tick
-            # would look unchanged, so re-hash next time rather than trust this stamp.
-            stamp = None
-        self._load(name, path)
-        self._stamps[name] = stamp
-
-    def _load(self, name: str, path: Path) -> None:
-        try:
-            data = _read(path, self.max_bytes)
-            current = self._good.get(name)
-            if current is not None and current.revision == revision_of(data):
-                self._errors.pop(name, None)
-                return
-            self._good[name] = parse_glossary(data, str(path), max_bytes=self.max_bytes)
-            self._errors.pop(name, None)
-        except GlossaryFileError as exc:
-            self._errors[name] = exc
-        except NotFoundError:
-            self._forget(name)
-
-    def list(self) -> builtins.list[Glossary]:
-        """Every glossary with a good version, by name, after a refresh."""
-        self.refresh()
-        with self._lock:
-            return [self._good[name] for name in sorted(self._good)]

@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from glossary.store import GlossaryStore
 from glossary.term import Term
-from glossary.termfile import GlossaryStore, create_glossary, parse_glossary, revision_of
+from glossary.termfile import create_glossary, parse_glossary, revision_of
 from tests.workers import process_env
 
 KILLS = 100

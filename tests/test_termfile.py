@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 
 from glossary.errors import ConflictError, InputError
+from glossary.store import GlossaryStore
 from glossary.term import Glossary, Term
 from glossary.termfile import (
     GlossaryFileError,
-    GlossaryStore,
     NotFoundError,
     add_term,
     create_glossary,

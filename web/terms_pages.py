@@ -16,12 +16,12 @@ from werkzeug.datastructures import MultiDict
 
 from glossary import formats
 from glossary.errors import ConflictError, GlossaryError, InputError
+from glossary.store import GlossaryStore
 from glossary.term import MATCH_MODES, STATUSES, Glossary, MatchMode, Status, Term
 from glossary.termfile import (
     GENDERS,
     POS_VALUES,
     GlossaryFileError,
-    GlossaryStore,
     add_term,
     check_terms,
     duplicate_key,
