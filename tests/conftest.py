@@ -11,6 +11,8 @@ import pytest
 
 from glossary.config import Settings
 from glossary.packages import InstalledPackage, install_from_file
+from glossary.term import Term
+from glossary.termfile import create_glossary
 from tests.modelkit import build_package
 
 ARTICLE = Path(__file__).resolve().parents[2] / "shared" / "seed" / "article-de.txt"
@@ -65,6 +67,15 @@ def settings(env: dict[str, str]) -> Settings:
 @pytest.fixture
 def installed(settings: Settings, tiny_archive: Path) -> InstalledPackage:
     return install_from_file(settings.packages_dir, tiny_archive)
+
+
+@pytest.fixture
+def terms_dir(tmp_path: Path) -> Path:
+    """A glossary folder with one small de→en glossary, `p` ("Politics"): Herrscher → ruler."""
+    terms = tmp_path / "terms"
+    terms.mkdir()
+    create_glossary(terms / "p.yaml", "Politics", "de", "en", [Term("Herrscher", "ruler")])
+    return terms
 
 
 @pytest.fixture

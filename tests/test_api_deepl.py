@@ -14,21 +14,12 @@ from flask.testing import FlaskClient
 from glossary.config import Settings
 from glossary.engines import EngineRegistry
 from glossary.packages import InstalledPackage
-from glossary.term import Term
-from glossary.termfile import create_glossary, load_glossary
+from glossary.termfile import load_glossary
 from tests.fakes import PhraseEngine
 from web.app import create_app
 
 AUTH = {"Authorization": "DeepL-Auth-Key anything"}
 TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
-
-
-@pytest.fixture
-def terms_dir(tmp_path: Path) -> Path:
-    terms = tmp_path / "terms"
-    terms.mkdir()
-    create_glossary(terms / "p.yaml", "Politics", "de", "en", [Term("Herrscher", "ruler")])
-    return terms
 
 
 @pytest.fixture

@@ -27,14 +27,6 @@ LEXICON = {"der": "the", "le": "the", "herrscher": "lord", "hund": "dog", "chien
 
 
 @pytest.fixture
-def terms_dir(tmp_path: Path) -> Path:
-    terms = tmp_path / "terms"
-    terms.mkdir()
-    create_glossary(terms / "p.yaml", "Politics", "de", "en", [Term("Herrscher", "ruler")])
-    return terms
-
-
-@pytest.fixture
 def app(settings: Settings, installed: InstalledPackage, terms_dir: Path,
         model_archives: dict[tuple[str, str], Path]) -> Flask:  # fmt: skip
     install_from_file(settings.packages_dir, model_archives[("fr", "en")])  # a second pair

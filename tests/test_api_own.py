@@ -14,18 +14,9 @@ from flask.testing import FlaskClient
 from glossary.config import Settings
 from glossary.engines import EngineRegistry
 from glossary.packages import InstalledPackage
-from glossary.term import Term
-from glossary.termfile import create_glossary, load_glossary
+from glossary.termfile import load_glossary
 from tests.fakes import PhraseEngine
 from web.app import create_app
-
-
-@pytest.fixture
-def terms_dir(tmp_path: Path) -> Path:
-    terms = tmp_path / "terms"
-    terms.mkdir()
-    create_glossary(terms / "p.yaml", "Politics", "de", "en", [Term("Herrscher", "ruler")])
-    return terms
 
 
 @pytest.fixture

@@ -26,8 +26,6 @@ from flask import Flask
 from glossary.config import Settings
 from glossary.engines import EngineRegistry
 from glossary.packages import InstalledPackage
-from glossary.term import Term
-from glossary.termfile import create_glossary
 from tests.fakes import PhraseEngine
 from web.app import create_app
 from web.deepl import id_for
@@ -163,14 +161,6 @@ TERM_EDIT: list[tuple[str, dict[str, Any], int, str]] = [
     ("100,000-character source", {"json": {"source": "K" * 100_000, "target": "x"}}, 400,
      "1024 UTF-8 bytes"),
 ]  # fmt: skip
-
-
-@pytest.fixture
-def terms_dir(tmp_path: Path) -> Path:
-    terms = tmp_path / "terms"
-    terms.mkdir()
-    create_glossary(terms / "p.yaml", "Politics", "de", "en", [Term("Herrscher", "ruler")])
-    return terms
 
 
 def make_app(settings: Settings, terms_dir: Path, max_chars: int = 200_000) -> Flask:

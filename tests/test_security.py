@@ -43,14 +43,6 @@ def make_app(settings: Settings, terms_dir: Path, **changes: Any) -> Flask:
 
 
 @pytest.fixture
-def terms_dir(tmp_path: Path) -> Path:
-    terms = tmp_path / "terms"
-    terms.mkdir()
-    create_glossary(terms / "p.yaml", "Politics", "de", "en", [Term("Herrscher", "ruler")])
-    return terms
-
-
-@pytest.fixture
 def app(settings: Settings, installed: InstalledPackage, terms_dir: Path) -> Flask:
     return make_app(settings, terms_dir)
 
