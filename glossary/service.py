@@ -37,9 +37,9 @@ class TranslationService:
     def glossaries_for(
         self, source: str, target: str, names: Sequence[str] | None = None
     ) -> list[Glossary]:
-        """The glossaries a request names (exactly those), or, when it names none, every
-        glossary in the directory for the pair."""
-        if names:
+        """The glossaries a request names (exactly those; an empty list is none), or, when it
+        does not say (None), every glossary in the directory for the pair."""
+        if names is not None:
             chosen = [self.store.get(name) for name in names]
             for glossary in chosen:
                 if (glossary.source_language, glossary.target_language) != (source, target):

@@ -15,7 +15,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from glossary.enforce import MODES, Mode
 from glossary.errors import GlossaryError, ModelNotInstalledError
-from glossary.pipeline import Pipeline, TranslationResult
+from glossary.pipeline import TranslationResult
 from glossary.report import summarize
 from glossary.term import Glossary
 from glossary.textio import decode_utf8
@@ -92,12 +92,7 @@ def _translate(form: Form) -> TranslationResult:
     svc = service()
     source, target = form.pair
     names = [name for name in _glossaries(form.pair) if name in (form.glossaries or [])]
-    mode = cast(Mode, form.mode)
-    if names:
-        return svc.translate(form.text, source, target, names, mode)
-    # No glossary ticked: translate without one (the service would take them all).
-    engine = svc.engines.get(source, target)
-    return Pipeline(engine, svc.options(), mode=mode).translate(form.text)
+    return svc.translate(form.text, source, target, names, cast(Mode, form.mode))
 
 
 @bp.get("/")
