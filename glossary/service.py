@@ -61,11 +61,22 @@ class TranslationService:
         glossaries: Sequence[str] | None = None,
         mode: Mode = "constrain",
     ) -> TranslationResult:
+        chosen = self.glossaries_for(source, target, glossaries)
+        return self.translate_with(text, source, target, chosen, mode)
+
+    def translate_with(
+        self,
+        text: str,
+        source: str,
+        target: str,
+        chosen: Sequence[Glossary],
+        mode: Mode = "constrain",
+    ) -> TranslationResult:
+        """Translate with glossaries the caller has already resolved (see glossaries_for)."""
         if len(text) > self.settings.max_chars:
             raise InputError(
                 f"text has {len(text)} characters; the limit is {self.settings.max_chars}"
             )
-        chosen = self.glossaries_for(source, target, glossaries)
         matcher = self._matchers.get(chosen) if chosen else None
         engine = self.engines.get(source, target)
         return Pipeline(engine, self.options(), matcher=matcher, mode=mode).translate(text)

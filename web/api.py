@@ -64,8 +64,9 @@ def translate() -> ResponseReturnValue:
     for code in (source, target):
         if code not in codes and language_name(code) is None:
             raise ApiError(f"{code!r} is not a language code (such as 'de' or 'en')")
-    result = service().translate(text, source, target, names or None, cast(Mode, mode))
-    used = [g.name for g in service().glossaries_for(source, target, names or None)]
+    chosen = service().glossaries_for(source, target, names or None)
+    result = service().translate_with(text, source, target, chosen, cast(Mode, mode))
+    used = [g.name for g in chosen]
     return jsonify(source=source, target=target, mode=mode, glossaries=used, **result.to_dict())
 
 
