@@ -1,49 +1,57 @@
 """Making translations carry the approved terms.
 
 For each term occurrence found in a source sentence: if the hypothesis already has the approved
-English → kept. Otherwise find the target words aligned (by attention) to the source span and
-- constrain: re-decode with target_prefix = hypothesis up to there + the approved English, so
-  the model continues fluently after it; terms in target order, one per round, rounds batched
-  across sentences;
-- replace: substitute the aligned words;
+English in words of its own (glossary.spans) → kept. Otherwise find where it belongs and
+- constrain (default): locate the words the model used for the German term (its own rendering
+  of the term, then attention), put the term there, and let the model propose continuations
+  after the last term; of the spliced sentence and the best continuation that starts a new word
+  and does not repeat the replaced words, the one the model scores higher wins;
+- replace: substitute the words aligned by attention, without asking the model again;
 - off: report only.
-Then verify: present → enforced, else missed with the reason."""
+Then verify each occurrence against its own span: present → enforced, else missed with the
+reason in that mode."""
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import numpy as np
 
-from glossary.alignment import aligned_range, token_char_spans, tokens_in_span
-from glossary.engine import DecodeOptions, Engine, Hypothesis
-from glossary.english import capitalize_first, find_phrase, pluralize, words
+from glossary.alignment import token_char_spans, tokens_in_span
+from glossary.engine import Continuation, DecodeOptions, Engine, GuidedEngine, Hypothesis
+from glossary.english import capitalize_first, find_phrase, indefinite_article, words
+from glossary.locate import (
+    DETERMINERS,
+    Renderings,
+    Span,
+    Word,
+    anchored,
+    by_attention,
+    by_rendering,
+    hypothesis_words,
+    insertion_point,
+)
 from glossary.match import Occurrence
 from glossary.report import TermReport
-from glossary.term import Term
+from glossary.spans import accepted_forms, assign_spans, required_form
+from glossary.tokens import SPACE, join_pieces, wordy
+
+__all__ = ["MODES", "Enforcer", "Mode", "accepted_forms", "required_form"]
 
 Mode = Literal["constrain", "replace", "off"]
 MODES: tuple[str, ...] = ("constrain", "replace", "off")
-SPACE = "▁"
-# Echoes made only of these are left alone: "… guns for butter for the army" is fine.
-_FUNCTION_WORDS = frozenset(
-    ["the", "a", "an", "of", "and", "or", "to", "in", "for", "with", "on", "at", "by", "from"]
-)
+RENDERINGS = 4  # n-best renderings per German phrase
+ALTERNATIVES = 4  # continuations proposed after a forced term
+MARGIN = 0.0  # how much better (mean log-probability per token) a continuation must score
 
 
-def required_form(occurrence: Occurrence) -> str:
-    term = occurrence.term
-    if occurrence.plural:
-        return term.target_plural or pluralize(term.target)
-    return str(term.target)
-
-
-def accepted_forms(occurrence: Occurrence) -> list[str]:
-    term = occurrence.term
-    return [term.target, term.target_plural or pluralize(term.target)]
+@dataclass
+class _Planned:
+    index: int  # the occurrence
+    span: Span  # target tokens it replaces in the original hypothesis
+    form: str
 
 
 @dataclass
@@ -53,39 +61,17 @@ class _Work:
     source: str
     occurrences: list[Occurrence]
     hyp: Hypothesis
-    locked: int = 0  # target tokens that are a forced prefix and may not move any more
-    tried: list[int] = field(default_factory=list)  # occurrences forced so far, in order
-    source_spans: list[tuple[int, int]] = field(default_factory=list)
-
-    _matrix: tuple[Hypothesis, np.ndarray] | None = None
-
-    def __post_init__(self) -> None:
-        # Re-decoding never changes the source side, so its token spans are computed once.
-        self.source_spans = token_char_spans(self.source, self.hyp.source_tokens)
-
-    def attention(self) -> np.ndarray:
-        """The current hypothesis' attention as one array, built once per hypothesis."""
-        if self._matrix is None or self._matrix[0] is not self.hyp:
-            self._matrix = (self.hyp, np.asarray(self.hyp.attention, dtype=np.float32))
-        return self._matrix[1]
+    kept: set[int] = field(default_factory=set)
+    planned: list[_Planned] = field(default_factory=list)
     reasons: dict[int, str] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        spans = assign_spans(self.hyp.text, self.occurrences)
+        self.kept = {i for i, s in enumerate(spans) if s is not None}
 
-def _present(text: str, occurrences: Sequence[Occurrence]) -> list[bool]:
-    """Per occurrence: is it covered, i.e. does the text hold at least as many renderings of
-    its term as there are occurrences of that term up to and including it? Each term's
-    renderings are counted once, so this stays linear in the number of occurrences."""
-    counts: dict[Term, int] = {}
-    seen: dict[Term, int] = {}
-    covered = []
-    for occ in occurrences:
-        term = occ.term
-        if term not in counts:
-            counts[term] = len({s for form in accepted_forms(occ)
-                                for s in find_phrase(text, form, term.case_sensitive)})
-        seen[term] = seen.get(term, 0) + 1
-        covered.append(counts[term] >= seen[term])
-    return covered
+    def missing(self) -> list[int]:
+        return [i for i, o in enumerate(self.occurrences)
+                if i not in self.kept and o.term.enforced]
 
 
 class Enforcer:
@@ -93,6 +79,7 @@ class Enforcer:
         if mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}")
         self.engine, self.options, self.mode = engine, options, mode
+        self._renderings = Renderings(self._nbest)
 
     def enforce(
         self,
@@ -101,96 +88,134 @@ class Enforcer:
         occurrences: Sequence[Sequence[Occurrence]],
     ) -> list[tuple[Hypothesis, list[TermReport]]]:
         work = [_Work(s, list(o), h) for s, h, o in zip(sources, hyps, occurrences, strict=True)]
-        kept = [{i for i, ok in enumerate(_present(w.hyp.text, w.occurrences)) if ok}
-                for w in work]
+        todo = [w for w in work if w.missing()] if self.mode != "off" else []
         if self.mode == "constrain":
-            self._constrain(work)
-        elif self.mode == "replace":
-            for w in work:
-                self._replace_all(w)
-        return [(w.hyp, self._reports(w, k)) for w, k in zip(work, kept, strict=True)]
+            self._renderings.prepare([p for w in todo for i in w.missing()
+                                      for p in (w.occurrences[i].text,
+                                                w.occurrences[i].term.source)])
+        spliced = [self._splice(w, self._plan(w)) for w in todo]
+        if self.mode == "constrain" and ALTERNATIVES and isinstance(self.engine, GuidedEngine):
+            spliced = self._continue(self.engine, todo, spliced)
+        for w, (hyp, _) in zip(todo, spliced, strict=True):
+            w.hyp = hyp
+        return [(w.hyp, self._reports(w)) for w in work]
 
-    # -- constrain -------------------------------------------------------------------------
-    def _constrain(self, work: list[_Work]) -> None:
-        # A re-decode can lose a term that was right before (random or weak models do), so a
-        # term may need a second turn; the bound keeps a pathological model from looping.
-        for _ in range(2 * max((len(w.occurrences) for w in work), default=0) + 1):
-            requests = [(w, plan) for w in work if (plan := self._next_prefix(w)) is not None]
-            if not requests:
-                return
-            prefixes = [plan[0] for _, plan in requests]
-            new = self.engine.translate_batch([w.source for w, _ in requests], prefixes,
-                                              self.options)
-            for (w, (prefix, old)), hyp in zip(requests, new, strict=True):
-                w.hyp = _drop_echo(_unglue(hyp, len(prefix)), len(prefix), old)
-                w.locked = len(prefix)
-
-    def _next_prefix(self, w: _Work) -> tuple[list[str], list[str]] | None:
-        """The forced prefix for the missing term that comes first in the target, and the words
-        it replaces; None when nothing is left to do. A term aligned before the locked part (or
-        not aligned at all) goes right after it: landing matters more than position."""
-        best: tuple[int, int, int] | None = None
-        present = _present(w.hyp.text, w.occurrences)
-        for i, occ in enumerate(w.occurrences):
-            if present[i] or not occ.term.enforced or w.tried.count(i) >= 2:
-                continue
-            span = self._aligned(w, occ) or (w.locked, w.locked)
-            start = max(span[0], w.locked)
-            end = max(span[1], start)
-            if best is None or start < best[0]:
-                best = (start, end, i)
-        if best is None:
-            return None
-        start, end, index = best
-        w.tried.append(index)
-        form = required_form(w.occurrences[index])
-        form = capitalize_first(form) if start == 0 else form
-        prefix = list(w.hyp.tokens[:start]) + self.engine.encode_target(form)
-        return prefix, list(w.hyp.tokens[start:end])
-
-    def _aligned(self, w: _Work, occ: Occurrence) -> tuple[int, int] | None:
-        indices = tokens_in_span(w.source_spans, occ.start, occ.end)
-        return aligned_range(w.hyp.tokens, w.attention(), indices)
-
-    # -- replace ---------------------------------------------------------------------------
-    def _replace_all(self, w: _Work) -> None:
-        # Right to left, so earlier token positions stay valid.
-        plans = []
-        present = _present(w.hyp.text, w.occurrences)
-        for i, occ in enumerate(w.occurrences):
-            if not occ.term.enforced or present[i]:
-                continue
-            span = self._aligned(w, occ)
+    # -- where each missing term goes ------------------------------------------------------
+    def _plan(self, w: _Work) -> list[_Planned]:
+        tokens = w.hyp.tokens
+        attention = np.asarray(w.hyp.attention, dtype=np.float32)
+        source_spans = token_char_spans(w.source, w.hyp.source_tokens)
+        words = hypothesis_words(tokens)
+        claimed = _claimed_tokens(w.hyp, assign_spans(w.hyp.text, w.occurrences))
+        for i in sorted(w.missing(), key=lambda i: w.occurrences[i].start):
+            occ = w.occurrences[i]
+            indices = tokens_in_span(source_spans, occ.start, occ.end)
+            mass = _mass(attention, indices, len(tokens))
+            span = self._locate(w, i, words, tokens, attention, indices, mass, claimed)
             if span is None:
                 w.reasons[i] = "no target words are aligned to the source term"
-            else:
-                plans.append((span, occ))
-        taken: list[tuple[int, int]] = []
-        for (start, end), occ in sorted(plans, key=lambda p: -p[0][0]):
-            if any(start < b and end > a for a, b in taken):
                 continue
-            taken.append((start, end))
-            form = required_form(occ)
-            form = capitalize_first(form) if start == 0 else form
-            w.hyp = _splice(self.engine, w.hyp, start, end, form)
+            if span[0] < span[1]:
+                span = anchored(words, span, _words(required_form(occ)), claimed)
+            claimed.append(span)
+            w.planned.append(_Planned(i, span, required_form(occ)))
+        return sorted(w.planned, key=lambda p: p.span)
 
-    # -- verify ----------------------------------------------------------------------------
-    def _reports(self, w: _Work, kept: set[int]) -> list[TermReport]:
-        reports: list[TermReport] = []
-        used: set[tuple[int, int]] = set()
-        present = _present(w.hyp.text, w.occurrences)
+    def _locate(self, w: _Work, i: int, words: list[Word], tokens: Sequence[str],
+                attention: np.ndarray, indices: list[int], mass: np.ndarray,
+                claimed: list[Span]) -> Span | None:
+        occ = w.occurrences[i]
+        if self.mode == "constrain":
+            keys = self._renderings.keys(occ.text) + self._renderings.keys(occ.term.source)
+            span = by_rendering(words, list(dict.fromkeys(keys)), mass, claimed)
+            if span is not None:
+                return span
+        span = by_attention(tokens, attention, indices, claimed) if attention.size else None
+        if span is None and self.mode == "constrain":
+            point = insertion_point(tokens, mass, claimed)
+            return point, point
+        return span
+
+    def _nbest(self, phrases: list[str]) -> list[list[str]]:
+        plain = replace(self.options, return_attention=False)
+        if isinstance(self.engine, GuidedEngine):
+            return self.engine.nbest(phrases, RENDERINGS, plain)
+        return [[h.text] for h in self.engine.translate_batch(phrases, None, plain)]
+
+    # -- splicing ---------------------------------------------------------------------------
+    def _splice(self, w: _Work, plan: list[_Planned]) -> tuple[Hypothesis, int]:
+        """The hypothesis with every planned term in place, and the token index after the last
+        term (where a continuation may start)."""
+        old, cursor, after_last = w.hyp, 0, 0
+        out: list[str] = []
+        rows: list[tuple[float, ...]] = []
+        width = len(old.source_tokens)
+        for p in plan:
+            start, end = p.span
+            out += _glued(old.tokens[cursor:start], out)
+            rows += old.attention[cursor:start]
+            term = self.engine.encode_target(capitalize_first(p.form) if not out else p.form)
+            if out and start < end and not old.tokens[start].startswith(SPACE):
+                term[0] = term[0].removeprefix(SPACE)  # glued to an opening quote, as it was
+            keep = len(_trim_overlap(out, term, at_end=True))
+            del out[keep:], rows[keep:]
+            _agree_article(out, p.form)
+            out += term
+            rows += [old.attention[min(start, len(old.attention) - 1)] if old.attention
+                     else (0.0,) * width] * len(term)
+            after_last = len(out)
+            nxt = next((q.span[0] for q in plan if q.span[0] >= end and q is not p), None)
+            following = list(old.tokens[end: nxt if nxt is not None else len(old.tokens)])
+            cursor = end + len(following) - len(_trim_overlap(following, term, at_end=False))
+        out += _glued(old.tokens[cursor:], out)
+        rows += old.attention[cursor:]
+        tokens = tuple(out)
+        return replace(old, tokens=tokens, text=self.engine.detokenize(tokens),
+                       attention=tuple(rows)), after_last
+
+    # -- continuing after the last term (constrain) ----------------------------------------
+    def _continue(self, engine: GuidedEngine, todo: list[_Work],
+                  spliced: list[tuple[Hypothesis, int]]) -> list[tuple[Hypothesis, int]]:
+        asks = [k for k, w in enumerate(todo) if w.planned]
+        if not asks:
+            return spliced
+        prefixes = [spliced[k][0].tokens[: spliced[k][1]] for k in asks]
+        proposals = engine.continuations([todo[k].source for k in asks], prefixes,
+                                         ALTERNATIVES, self.options)
+        chosen: dict[int, tuple[str, ...]] = {}
+        for k, prefix, options in zip(asks, prefixes, proposals, strict=True):
+            tail = _best_tail(options, todo[k], prefix,
+                              spliced[k][0].tokens[spliced[k][1]:])
+            if tail is not None and tuple(prefix) + tail != spliced[k][0].tokens:
+                chosen[k] = tuple(prefix) + tail
+        if not chosen:
+            return spliced
+        order = list(chosen)
+        sources = [todo[k].source for k in order]
+        scores = engine.score(sources + sources,
+                              [chosen[k] for k in order] + [spliced[k][0].tokens for k in order])
+        result = list(spliced)
+        for n, k in enumerate(order):
+            new, old = scores[n], scores[n + len(order)]
+            candidate = _with_tokens(spliced[k][0], chosen[k], self.engine)
+            covers = _covered(candidate, todo[k]) >= _covered(spliced[k][0], todo[k])
+            if new > old + MARGIN and covers:
+                result[k] = (candidate, spliced[k][1])
+        return result
+
+    # -- verify -----------------------------------------------------------------------------
+    def _reports(self, w: _Work) -> list[TermReport]:
+        spans = assign_spans(w.hyp.text, w.occurrences)
+        reports = []
         for i, occ in enumerate(w.occurrences):
-            target = _locate(w.hyp.text, occ, used)
-            if present[i] and i in kept and i not in w.tried:
-                status, reason = "kept", None
-            elif present[i]:
-                status, reason = "enforced", None
+            span = spans[i]
+            if span is not None:
+                status, reason = ("kept" if i in w.kept else "enforced"), None
             else:
-                status = "missed"
-                reason = self._miss_reason(w, i)
+                status, reason = "missed", self._miss_reason(w, i)
             reports.append(TermReport(
                 occ.start, occ.end, occ.text, occ.term, required_form(occ), status,  # type: ignore[arg-type]
-                target[0] if target else None, target[1] if target else None, reason,
+                span[0] if span else None, span[1] if span else None, reason,
                 _forbidden(w.hyp.text, occ), occ.plural,
             ))
         return reports
@@ -201,97 +226,112 @@ class Enforcer:
             return f"not enforced: status {term.status}"
         if self.mode == "off":
             return "enforcement is off"
-        return w.reasons.get(i, "the model did not keep the term after re-decoding")
+        if i in w.reasons:
+            return w.reasons[i]
+        if i in w.kept:
+            return "the model's rendering was lost when another term was put in place"
+        return "the term was put in place, but its words overlap another term's"
 
 
-def _locate(text: str, occ: Occurrence, used: set[tuple[int, int]]) -> tuple[int, int] | None:
-    for form in sorted(accepted_forms(occ), key=len, reverse=True):
-        for span in find_phrase(text, form, occ.term.case_sensitive):
-            if span not in used and not any(span[0] < b and span[1] > a for a, b in used):
-                used.add(span)
-                return span
+def _words(text: str) -> list[str]:
+    return [w for w in words(text)]
+
+
+def _mass(attention: np.ndarray, indices: list[int], rows: int) -> np.ndarray:
+    """How much each target token attends to the source tokens of a term."""
+    wanted = [j for j in indices if attention.ndim == 2 and j < attention.shape[1]]
+    if not wanted or attention.shape[0] != rows:
+        return np.zeros(rows, dtype=np.float32)
+    return np.asarray(attention[:, wanted].sum(axis=1), dtype=np.float32)
+
+
+def _claimed_tokens(hyp: Hypothesis, spans: Sequence[tuple[int, int] | None]) -> list[Span]:
+    """Token ranges under the given character spans of `hyp.text`."""
+    offsets = _token_offsets(hyp.tokens)
+    out = []
+    for span in spans:
+        if span is None:
+            continue
+        inside = [t for t, (a, b) in enumerate(offsets) if a < span[1] and b > span[0]]
+        if inside:
+            out.append((inside[0], inside[-1] + 1))
+    return out
+
+
+def _token_offsets(tokens: Sequence[str]) -> list[tuple[int, int]]:
+    """Character range of each token's text in join_pieces(tokens)."""
+    raw = "".join(tokens).replace(SPACE, " ")
+    shift = len(raw) - len(raw.lstrip())
+    offsets, cursor = [], -shift
+    for token in tokens:
+        a = cursor + (1 if token.startswith(SPACE) else 0)
+        cursor += len(token)
+        offsets.append((max(a, 0), max(cursor, 0)))
+    return offsets
+
+
+def _glued(tokens: Sequence[str], before: Sequence[str]) -> list[str]:
+    """A piece that would glue onto a term ("ruler" + "ship") starts a word of its own."""
+    out = list(tokens)
+    if out and before and not out[0].startswith(SPACE) and wordy(out[0]) and wordy(before[-1]):
+        out[0] = SPACE + out[0]
+    return out
+
+
+def _agree_article(tokens: list[str], form: str) -> None:
+    """'a' or 'an' right before a term agrees with the term's first sound."""
+    if not tokens or tokens[-1].lstrip(SPACE).lower() not in ("a", "an"):
+        return
+    last = tokens[-1]
+    article = indefinite_article(form)
+    bare = last.lstrip(SPACE)
+    article = article.capitalize() if bare[:1].isupper() else article
+    tokens[-1] = last[: len(last) - len(bare)] + article
+
+
+def _best_tail(options: Sequence[Continuation], w: _Work, prefix: Sequence[str],
+               kept_tail: Sequence[str]) -> tuple[str, ...] | None:
+    """The best-scoring continuation that starts a new word (or ends the sentence), does not
+    begin by repeating the term's last word, and does not bring back a word the terms replaced
+    (unless the spliced sentence has it there too)."""
+    replaced = {k.removesuffix("'s") for p in w.planned
+                for k in words(join_pieces(w.hyp.tokens[p.span[0]:p.span[1]]))}
+    replaced -= DETERMINERS | set(words(join_pieces(kept_tail)))
+    last = set(words(join_pieces(prefix))[-1:]) - DETERMINERS
+    for option in sorted(options, key=lambda c: -c.score):
+        tail = option.tokens
+        if tail and wordy(tail[0]) and not tail[0].startswith(SPACE):
+            continue
+        found = [k.removesuffix("'s") for k in words(join_pieces(tail))]
+        if (found and found[0] in last) or replaced & set(found):
+            continue
+        return tail
     return None
+
+
+def _with_tokens(hyp: Hypothesis, tokens: tuple[str, ...], engine: Engine) -> Hypothesis:
+    width = len(hyp.source_tokens)
+    rows = tuple(hyp.attention[:len(tokens)]) + ((0.0,) * width,) * max(
+        0, len(tokens) - len(hyp.attention))
+    return replace(hyp, tokens=tokens, text=engine.detokenize(tokens), attention=rows)
+
+
+def _covered(hyp: Hypothesis, w: _Work) -> int:
+    return sum(s is not None for s in assign_spans(hyp.text, w.occurrences))
 
 
 def _forbidden(text: str, occ: Occurrence) -> tuple[str, ...]:
     return tuple(f for f in occ.term.forbidden if find_phrase(text, f))
 
 
-def _drop_echo(hyp: Hypothesis, prefix_len: int, replaced: list[str]) -> Hypothesis:
-    """After a forced term the model sometimes repeats the tail of the term or of the words it
-    replaced ("Kremlin ruler ruler"); drop such leading words of the continuation."""
-    if prefix_len < len(hyp.tokens) and not hyp.tokens[prefix_len].startswith(SPACE):
-        return hyp  # the continuation glues onto the term; leave it alone
-    prefix_words = words(_text(hyp.tokens[:prefix_len]))
-    old_words = words(_text(replaced))
-    rel_starts, flat = _word_runs(hyp.tokens[prefix_len:])
-    starts = [prefix_len + i for i in rel_starts]
-    drop = 0
-    for tail_source in (prefix_words[-3:], old_words):
-        for k in range(len(tail_source)):
-            tail = tail_source[k:]
-            if tail and flat[: len(tail)] == tail and len(tail) > drop and not (
-                set(tail) <= _FUNCTION_WORDS
-            ):
-                drop = len(tail)
-    if drop == 0:
-        return hyp
-    cut = starts[drop]
-    tokens = hyp.tokens[:prefix_len] + hyp.tokens[cut:]
-    attention = hyp.attention[:prefix_len] + hyp.attention[cut:]
-    return replace(hyp, tokens=tokens, attention=attention, text=_text(tokens).strip())
-
-
-def _unglue(hyp: Hypothesis, prefix_len: int) -> Hypothesis:
-    """A forced term is a whole word: a continuation piece glued onto it ("ruler" + "ship")
-    would change the word, so it starts a word of its own instead."""
-    if prefix_len >= len(hyp.tokens):
-        return hyp
-    piece = hyp.tokens[prefix_len]
-    if piece.startswith(SPACE) or not piece[:1].isalnum():
-        return hyp
-    tokens = (*hyp.tokens[:prefix_len], SPACE + piece, *hyp.tokens[prefix_len + 1 :])
-    return replace(hyp, tokens=tokens, text=_text(tokens).strip())
-
-
-def _text(tokens: Sequence[str]) -> str:
-    return "".join(tokens).replace(SPACE, " ")
-
-
-def _word_runs(tokens: Sequence[str]) -> tuple[list[int], list[str]]:
-    """Start index of every word (plus the end) and each word's first alphanumeric run,
-    lower-cased."""
-    starts = [i for i, t in enumerate(tokens) if i == 0 or t.startswith(SPACE)] + [len(tokens)]
-    firsts = []
-    for a, b in itertools.pairwise(starts):
-        found = words(_text(tokens[a:b]))
-        firsts.append(found[0] if found else "")
-    return starts, firsts
-
-
-def _splice(engine: Engine, hyp: Hypothesis, start: int, end: int, form: str) -> Hypothesis:
-    before, after = list(hyp.tokens[:start]), list(hyp.tokens[end:])
-    term = engine.encode_target(form)
-    before = _trim_overlap(before, term, at_end=True)
-    after = _trim_overlap(after, term, at_end=False)
-    if after and not after[0].startswith(SPACE) and after[0][:1].isalnum():
-        after[0] = SPACE + after[0]
-    tokens = tuple(before + term + after)
-    width = len(hyp.source_tokens)
-    rows = hyp.attention[: len(before)] + tuple(
-        hyp.attention[min(start, len(hyp.attention) - 1)] if hyp.attention else (0.0,) * width
-        for _ in term
-    ) + hyp.attention[len(hyp.tokens) - len(after):]
-    return replace(hyp, tokens=tokens, text=engine.detokenize(tokens), attention=rows)
-
-
 def _trim_overlap(side: list[str], term: list[str], at_end: bool) -> list[str]:
     """Remove words on one side of a spliced term that duplicate the term's edge words."""
-    term_words = words(_text(term))
-    starts, flat = _word_runs(side)
-    for k in range(min(len(flat), len(term_words)), 0, -1):
-        if at_end and flat[-k:] == term_words[:k]:
-            return side[: starts[len(flat) - k]]
-        if not at_end and flat[:k] == term_words[-k:]:
-            return side[starts[k]:]
+    term_words = words(join_pieces(term))
+    units = [w for w in hypothesis_words(side)]
+    keys = [u.key for u in units]
+    for k in range(min(len(keys), len(term_words)), 0, -1):
+        if at_end and keys[-k:] == term_words[:k]:
+            return side[: units[len(keys) - k].start]
+        if not at_end and keys[:k] == term_words[-k:]:
+            return side[units[k].start:] if k < len(units) else []
     return side

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 
 @dataclass(frozen=True)
@@ -18,6 +18,10 @@ class Hypothesis:
     text: str
     score: float
     attention: tuple[tuple[float, ...], ...]
+
+
+# What an engine that cannot tell takes: CTranslate2's default maximum input length.
+DEFAULT_MAX_SOURCE_TOKENS = 1024
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,13 @@ class Engine(Protocol):
 
     from_code: str
     to_code: str
+    # The most source tokens (as encode_source counts them) one sentence may have; the
+    # pipeline cuts longer sentences into pieces. CTranslate2Engine reads it from the model.
+    max_source_tokens: int
+
+    def encode_source(self, text: str) -> list[str]:
+        """Subword tokens of a source sentence, as the model is given them."""
+        ...
 
     def translate_batch(
         self,
@@ -54,4 +65,36 @@ class Engine(Protocol):
         ...
 
     def detokenize(self, tokens: Sequence[str]) -> str:
+        ...
+
+
+@dataclass(frozen=True)
+class Continuation:
+    """Target tokens after a forced prefix, and the model's log-probability of them."""
+
+    tokens: tuple[str, ...]
+    score: float
+
+
+@runtime_checkable
+class GuidedEngine(Engine, Protocol):
+    """An engine that can also list n-best renderings, propose alternative continuations
+    after a prefix, and score given translations: what fluent enforcement asks of a model.
+    Engines without these still enforce, with less help from the model."""
+
+    def nbest(self, sentences: Sequence[str], n: int,
+              options: DecodeOptions | None = None) -> list[list[str]]:
+        """Up to n translations per sentence, best first."""
+        ...
+
+    def continuations(
+        self, sentences: Sequence[str], prefixes: Sequence[Sequence[str]], n: int,
+        options: DecodeOptions | None = None,
+    ) -> list[list[Continuation]]:
+        """Per sentence, up to n continuations after its prefix, each starting with a different
+        token, best first."""
+        ...
+
+    def score(self, sentences: Sequence[str], targets: Sequence[Sequence[str]]) -> list[float]:
+        """Mean log-probability per target token of each given translation."""
         ...

@@ -47,3 +47,17 @@ def find_phrase(text: str, phrase: str, case_sensitive: bool = False) -> list[tu
 
 def words(text: str) -> list[str]:
     return re.findall(r"\w+(?:['’]\w+)?", text.lower())
+
+
+_AN_EXCEPTIONS = ("uni", "use", "usu", "uti", "eu", "one", "once", "ur")
+_SILENT_H = ("hour", "honest", "honour", "honor", "heir")
+
+
+def indefinite_article(phrase: str) -> str:
+    """'a' or 'an' before the phrase, by its first letters (the usual spelling rules)."""
+    word = phrase.strip().lower()
+    if word.startswith(_SILENT_H):
+        return "an"
+    if word[:1] in ("a", "e", "i", "o", "u") and not word.startswith(_AN_EXCEPTIONS):
+        return "an"
+    return "a"

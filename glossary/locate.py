@@ -1,0 +1,199 @@
+"""Where a missing term belongs in a hypothesis.
+
+First by the model's own rendering of the German words: the words the model gives for them when
+they are translated alone (n-best, batched, cached) are looked for in the hypothesis, and of
+several matches the one attending most to the source span wins. Only when no rendering is
+there does attention alone decide; most Argos models are converted without guided alignment,
+so attention is the first head of the last layer and often points one word off or to an
+article, which is why articles at the edge of an attention span are left in place."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from glossary.alignment import aligned_range
+from glossary.english import pluralize, words
+from glossary.tokens import SPACE, wordy
+
+Span = tuple[int, int]  # half-open token range; start == end is an insertion point
+DETERMINERS = frozenset(
+    "a an the this that these those his her its their my your our some any".split()
+)
+
+
+@dataclass(frozen=True)
+class Word:
+    start: int
+    end: int
+    key: str  # lower-case, without a possessive 's
+
+
+def hypothesis_words(tokens: Sequence[str]) -> list[Word]:
+    """Words as token ranges; punctuation pieces are words with an empty key."""
+    out: list[Word] = []
+    start = 0
+    for i in range(1, len(tokens) + 1):
+        if i == len(tokens) or tokens[i].startswith(SPACE) or not (
+            wordy(tokens[i]) and wordy(tokens[i - 1])
+        ):
+            found = words("".join(tokens[start:i]).replace(SPACE, " "))
+            key = found[0] if found else ""
+            out.append(Word(start, i, key.removesuffix("'s").removesuffix("’s")))
+            start = i
+    return out
+
+
+def rendering_keys(text: str) -> list[tuple[str, ...]]:
+    """Word sequences a rendering may take in a sentence: as given and in the other number,
+    without a leading article."""
+    found = words(text)
+    while found and found[0] in DETERMINERS:
+        found = found[1:]
+    if not found or all(w in DETERMINERS for w in found):
+        return []
+    variants = {tuple(found), tuple(words(pluralize(" ".join(found))))}
+    if found[-1].endswith("s") and len(found[-1]) > 3:
+        variants.add((*found[:-1], found[-1][:-1]))
+    return sorted(variants, key=len, reverse=True)
+
+
+class Renderings:
+    """The model's n-best translations of source phrases alone, cached (bounded)."""
+
+    def __init__(self, translate: Callable[[list[str]], list[list[str]]],
+                 limit: int = 20_000) -> None:
+        self._translate, self._limit = translate, limit
+        self._cache: OrderedDict[str, list[tuple[str, ...]]] = OrderedDict()
+
+    def prepare(self, phrases: Sequence[str]) -> None:
+        missing = sorted({p for p in phrases if p not in self._cache})
+        if not missing:
+            return
+        for phrase, texts in zip(missing, self._translate(missing), strict=True):
+            keys = dict.fromkeys(k for t in texts for k in rendering_keys(t))
+            self._cache[phrase] = list(keys)
+        while len(self._cache) > self._limit:
+            self._cache.popitem(last=False)
+
+    def keys(self, phrase: str) -> list[tuple[str, ...]]:
+        return self._cache.get(phrase, [])
+
+
+def _matches(hyp_words: Sequence[Word], key: tuple[str, ...]) -> list[Span]:
+    keys = [w.key for w in hyp_words]
+    spans = []
+    for i in range(len(keys) - len(key) + 1):
+        if tuple(keys[i : i + len(key)]) == key:
+            spans.append((hyp_words[i].start, hyp_words[i + len(key) - 1].end))
+    return spans
+
+
+def _free(span: Span, claimed: Sequence[Span]) -> bool:
+    return not any(span[0] < b and span[1] > a for a, b in claimed)
+
+
+def by_rendering(hyp_words: Sequence[Word], keys: Sequence[tuple[str, ...]],
+                 mass: np.ndarray, claimed: Sequence[Span]) -> Span | None:
+    """The free match of any rendering whose tokens attend most to the source span."""
+    best: tuple[float, Span] | None = None
+    for key in keys:
+        for span in _matches(hyp_words, key):
+            if not _free(span, claimed):
+                continue
+            weight = float(mass[span[0]:span[1]].mean()) if mass.size >= span[1] else 0.0
+            if best is None or weight > best[0]:
+                best = (weight, span)
+    return _grown(hyp_words, best[1], mass, claimed) if best else None
+
+
+def _grown(hyp_words: Sequence[Word], span: Span, mass: np.ndarray,
+           claimed: Sequence[Span]) -> Span:
+    """A rendering of part of a multi-word term ("butter" for "Waffen für Butter") widened by
+    the neighbouring words that attend mostly to the term, articles excepted."""
+    def aligned(word: Word) -> bool:
+        return (bool(word.key) and word.key not in DETERMINERS and mass.size >= word.end
+                and float(mass[word.start:word.end].min()) >= 0.5
+                and _free((word.start, word.end), claimed))
+
+    first = next(k for k, w in enumerate(hyp_words) if w.start == span[0])
+    last = next(k for k, w in enumerate(hyp_words) if w.end == span[1])
+    while first > 0 and aligned(hyp_words[first - 1]):
+        first -= 1
+    while last + 1 < len(hyp_words) and aligned(hyp_words[last + 1]):
+        last += 1
+    return hyp_words[first].start, hyp_words[last].end
+
+
+def by_attention(tokens: Sequence[str], attention: np.ndarray, source_indices: Sequence[int],
+                 claimed: Sequence[Span]) -> Span | None:
+    """The aligned words, without articles at their edges; None if nothing free is aligned."""
+    span = aligned_range(tokens, attention, source_indices)
+    if span is None:
+        return None
+    inside = [w for w in hypothesis_words(tokens) if span[0] <= w.start and w.end <= span[1]]
+    while len(inside) > 1 and inside[0].key in DETERMINERS:
+        inside = inside[1:]
+    while len(inside) > 1 and not inside[-1].key:
+        inside = inside[:-1]
+    if not inside:
+        return None
+    span = (inside[0].start, inside[-1].end)
+    return span if _free(span, claimed) else None
+
+
+def insertion_point(tokens: Sequence[str], mass: np.ndarray, claimed: Sequence[Span]) -> int:
+    """Where a term with no free words of its own goes: before the word that attends most to
+    the source span, outside the claimed words; the end of the sentence (before closing
+    punctuation) when nothing attends there."""
+    ends = [w for w in hypothesis_words(tokens)]
+    if mass.size and float(mass.max()) > 0.0:
+        ranked = sorted(ends, key=lambda w: -float(mass[w.start:w.end].max(initial=0.0)))
+        for word in ranked:
+            if _free((word.start, word.start + 1), claimed) and all(
+                    not (a < word.start < b) for a, b in claimed):
+                return word.start
+    last = len(tokens)
+    for word in reversed(ends):
+        if word.key:
+            break
+        last = word.start
+    return last
+
+
+
+
+def anchored(hyp_words: Sequence[Word], span: Span, term_words: Sequence[str],
+             claimed: Sequence[Span]) -> Span:
+    """A span widened over the neighbouring words that the term shares with it: when the
+    located words render only part of a multi-word term ("butter" of "guns for butter" in
+    "weapons for butter"), the words beside them that are the term's other words belong to the
+    same rendering, and the one remaining word at an edge is what the model said instead."""
+    index = {w.start: k for k, w in enumerate(hyp_words)}
+    first = index.get(span[0])
+    ends = [k for k, w in enumerate(hyp_words) if w.end == span[1]]
+    if first is None or not ends or not term_words:
+        return span
+    last = ends[0]
+    keys = [hyp_words[k].key for k in range(first, last + 1)]
+    at = next((j for j in range(len(term_words) - len(keys) + 1)
+               if list(term_words[j : j + len(keys)]) == keys), None)
+    if at is None:
+        return span
+    before, after = at, len(term_words) - at - len(keys)
+
+    def usable(k: int) -> bool:
+        word = hyp_words[k]
+        return (bool(word.key) and word.key not in DETERMINERS
+                and _free((word.start, word.end), claimed))
+
+    while before and first > 0 and usable(first - 1) and (
+            hyp_words[first - 1].key == term_words[before - 1] or before == 1):
+        first, before = first - 1, before - 1
+    while after and last + 1 < len(hyp_words) and usable(last + 1) and (
+            hyp_words[last + 1].key == term_words[len(term_words) - after] or after == 1):
+        last, after = last + 1, after - 1
+    return hyp_words[first].start, hyp_words[last].end
