@@ -15,7 +15,7 @@ from glossary.engine import DecodeOptions
 from glossary.engines import EngineRegistry
 from glossary.errors import GlossaryError
 from glossary.glossaries import MatcherCache, load_all
-from glossary.pipeline import Pipeline, TranslationResult
+from glossary.pipeline import Pipeline, SentenceResult, TranslationResult
 from glossary.report import summarize
 from glossary.textio import read_text
 
@@ -39,17 +39,30 @@ def cmd_translate(args: argparse.Namespace, settings: Settings) -> int:
         json.dump(result.to_dict(), sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
         return 0
-    reports, piece = [], ""
+    reports, untranslated, piece = [], [], ""
     for piece, sentences in pipeline.stream(text):
         sys.stdout.write(piece)
         sys.stdout.flush()
-        reports.extend(TranslationResult("", tuple(sentences)).terms)
+        done = TranslationResult("", tuple(sentences))
+        reports.extend(done.terms)
+        untranslated.extend(done.untranslated)
     if text.strip() and not piece.endswith("\n"):
         sys.stdout.write("\n")
     if glossaries:
         counts = summarize(reports)
         print("terms: " + ", ".join(f"{n} {k}" for k, n in counts.items()), file=sys.stderr)
+    _warn_untranslated(untranslated)
     return 0
+
+
+def _warn_untranslated(sentences: Sequence[SentenceResult]) -> None:
+    """One line on stderr per sentence copied through untranslated (at most 20 of them)."""
+    for sentence in sentences[:20]:
+        print(f"glossary: warning: characters {sentence.source_start}-{sentence.source_end} "
+              f"left untranslated: {sentence.reason}", file=sys.stderr)  # fmt: skip
+    if len(sentences) > 20:
+        print(f"glossary: warning: {len(sentences) - 20} more sentences left untranslated",
+              file=sys.stderr)  # fmt: skip
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -108,6 +121,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except Exception as exc:  # anything else: one line, never a traceback
+        message = " ".join(str(exc).split()) or "no details"
+        print(f"glossary: error: {type(exc).__name__}: {message}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

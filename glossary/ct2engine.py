@@ -10,8 +10,9 @@ from typing import Any
 import ctranslate2
 import sentencepiece as spm
 
-from glossary.engine import DecodeOptions, Hypothesis
+from glossary.engine import Continuation, DecodeOptions, Hypothesis
 from glossary.errors import PackageError
+from glossary.modelinfo import source_token_limit
 from glossary.packages import InstalledPackage
 
 SPACE = "▁"
@@ -63,6 +64,8 @@ class CTranslate2Engine:
             raise PackageError(f"{package.model_dir}: cannot load model: {exc}") from exc
         # Multilingual packages ask for a language token at the start of every output.
         self._fixed_prefix = package.target_prefix.split() if package.target_prefix else []
+        # From the model's encoder position table (1,024 for the packages measured so far).
+        self.max_source_tokens = source_token_limit(package.model_dir)
 
     def encode_source(self, text: str) -> list[str]:
         return list(self._sp.encode(text, out_type=str))
@@ -116,6 +119,10 @@ class CTranslate2Engine:
                 return_scores=True,
                 return_attention=options.return_attention,
                 replace_unknowns=True,
+                # No silent truncation (the default cuts at 1,024 tokens): the pipeline keeps
+                # sentences within max_source_tokens, and one longer than the model takes
+                # raises, so that the pipeline reports it instead of dropping its end.
+                max_input_length=0,
             )
             for i, result in zip(work, batch, strict=True):
                 out[i] = self._hypothesis(sources[i], result, prefixes[i] or ())
@@ -135,3 +142,56 @@ class CTranslate2Engine:
             score=float(result.scores[0]),
             attention=attention,
         )
+
+    # -- what fluent enforcement asks of the model (engine.GuidedEngine) -------------------
+    def nbest(self, sentences: Sequence[str], n: int,
+              options: DecodeOptions | None = None) -> list[list[str]]:
+        options = options or DecodeOptions()
+        sources = [self.encode_source(s) for s in sentences]
+        if not sources:
+            return []
+        results = self._translator.translate_batch(
+            sources, target_prefix=self._prefixes(len(sources)),
+            beam_size=max(options.beam_size, n), num_hypotheses=n,
+            max_batch_size=options.max_batch_size, replace_unknowns=True,
+            max_decoding_length=options.max_length,
+        )
+        skip = len(self._fixed_prefix)
+        return [[join_pieces(h[skip:]) for h in r.hypotheses] for r in results]
+
+    def continuations(
+        self, sentences: Sequence[str], prefixes: Sequence[Sequence[str]], n: int,
+        options: DecodeOptions | None = None,
+    ) -> list[list[Continuation]]:
+        options = options or DecodeOptions()
+        sources = [self.encode_source(s) for s in sentences]
+        if not sources:
+            return []
+        forced = [self._fixed_prefix + list(p) for p in prefixes]
+        longest = max(len(s) + len(p) for s, p in zip(sources, forced, strict=True))
+        # return_alternatives expands n different tokens right after the prefix and finishes
+        # each greedily (beam 1): the cheap way to see what may follow a forced term.
+        results = self._translator.translate_batch(
+            sources, target_prefix=forced, beam_size=1, num_hypotheses=n,
+            return_alternatives=True, return_scores=True, replace_unknowns=True,
+            max_batch_size=options.max_batch_size,
+            max_decoding_length=min(options.max_length,
+                                    int(longest * options.length_ratio) + options.length_extra),
+        )
+        out = []
+        for prefix, result in zip(forced, results, strict=True):
+            out.append([Continuation(tuple(h[len(prefix):]), float(s))
+                        for h, s in zip(result.hypotheses, result.scores, strict=True)])
+        return out
+
+    def score(self, sentences: Sequence[str], targets: Sequence[Sequence[str]]) -> list[float]:
+        sources = [self.encode_source(s) for s in sentences]
+        if not sources:
+            return []
+        skip = len(self._fixed_prefix)
+        results = self._translator.score_batch(
+            sources, [self._fixed_prefix + list(t) for t in targets], offset=skip)
+        return [sum(r.log_probs) / max(len(r.log_probs), 1) for r in results]
+
+    def _prefixes(self, count: int) -> list[list[str]] | None:
+        return [list(self._fixed_prefix) for _ in range(count)] if self._fixed_prefix else None

@@ -1,11 +1,19 @@
 """One document through the engine: segment, translate in batches, put the text back together
-with the original paragraph breaks and whitespace."""
+with the original paragraph breaks and whitespace.
+
+A sentence longer than the model takes is cut into pieces by tokens (see token_limit), at a
+space or punctuation where there is one. A piece the engine still cannot translate is copied
+into the output untranslated, with status "untranslated" and the reason; the rest of the
+document is translated as usual."""
 
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterator, Sequence
+import logging
+import re
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Literal
 
 from glossary.enforce import Enforcer, Mode, required_form
 from glossary.engine import DecodeOptions, Engine, Hypothesis
@@ -13,9 +21,17 @@ from glossary.match import Occurrence, TermMatcher
 from glossary.report import TermReport, summarize
 from glossary.segment import Segment, split_sentences
 
-# A "sentence" longer than this (a 100,000-character line) is cut at spaces so that one
-# request cannot build a gigantic attention matrix.
-MAX_SEGMENT_CHARS = 1000
+# A cheap pre-cut: a "sentence" longer than this (a 100,000-character line) is cut at spaces
+# before its tokens are counted, so that no count looks at more text than this. Where pieces
+# end is decided by tokens: 251 tokens (token_limit with the default DecodeOptions) of the
+# longest piece in the measured package's vocabulary (16 characters) take about this much.
+MAX_SEGMENT_CHARS = 4000
+# A cut after one of these reads better than one inside a word (a URL is cut after a "/").
+_BREAK_AFTER = re.compile(r"[.,;:!?/\\)\]}»«”“\"'&=+|_–—-]")
+_SPACE = re.compile(r"\s")
+
+SentenceStatus = Literal["translated", "untranslated"]
+log = logging.getLogger("glossary.pipeline")
 
 
 @dataclass(frozen=True)
@@ -29,12 +45,27 @@ class SentenceResult:
     score: float
     hypothesis: Hypothesis = field(repr=False, compare=False)
     terms: tuple[TermReport, ...] = ()
+    # "untranslated": the engine failed on this sentence; target is the source, copied.
+    status: SentenceStatus = "translated"
+    reason: str | None = None
 
     def to_dict(self) -> dict[str, object]:
         return {
             "source": {"start": self.source_start, "end": self.source_end, "text": self.source},
             "target": {"start": self.target_start, "end": self.target_end, "text": self.target},
             "score": self.score,
+            "status": self.status,
+            "reason": self.reason,
+        }
+
+    def status_dict(self, *, spans: bool = True) -> dict[str, object]:
+        """The sentence's status without its translation, for the compatible APIs' replies;
+        without `spans`, start and end are null (offsets into text the caller never sent)."""
+        start, end = (self.source_start, self.source_end) if spans else (None, None)
+        return {
+            "source": {"start": start, "end": end, "text": self.source},
+            "status": self.status,
+            "reason": self.reason,
         }
 
 
@@ -46,6 +77,10 @@ class TranslationResult:
     @property
     def terms(self) -> list[TermReport]:
         return [t for s in self.sentences for t in s.terms]
+
+    @property
+    def untranslated(self) -> list[SentenceResult]:
+        return [s for s in self.sentences if s.status == "untranslated"]
 
     def to_dict(self) -> dict[str, object]:
         terms = self.terms
@@ -84,11 +119,13 @@ def _crossing_report(occ: Occurrence) -> TermReport:
     )
 
 
-def _cut(segment: Segment, limit: int) -> Iterator[Segment]:
+def _pieces(segment: Segment, too_long: Callable[[str], bool],
+            cut_point: Callable[[str], int]) -> Iterator[Segment]:
+    """The segment in pieces: while the rest is too long, cut it where cut_point says; the
+    whitespace at a cut stays in the gap between pieces, so offsets stay exact."""
     text, offset = segment.text, segment.start
-    while len(text) > limit:
-        cut = text.rfind(" ", limit // 2, limit)
-        cut = cut if cut > 0 else limit
+    while text and too_long(text):
+        cut = cut_point(text)
         piece = text[:cut].rstrip()
         yield Segment(offset, offset + len(piece), piece, segment.paragraph)
         rest = text[cut:]
@@ -98,8 +135,87 @@ def _cut(segment: Segment, limit: int) -> Iterator[Segment]:
         yield Segment(offset, offset + len(text), text, segment.paragraph)
 
 
-def segments_of(text: str, language: str, limit: int = MAX_SEGMENT_CHARS) -> list[Segment]:
-    return [piece for seg in split_sentences(text, language) for piece in _cut(seg, limit)]
+def _cut(segment: Segment, limit: int) -> Iterator[Segment]:
+    def at_space(text: str) -> int:
+        cut = text.rfind(" ", limit // 2, limit)
+        return cut if cut > 0 else limit
+
+    return _pieces(segment, lambda text: len(text) > limit, at_space)
+
+
+def _longest_prefix(text: str, count: Callable[[str], int], limit: int) -> int:
+    """The length of the longest prefix of `text` with at most `limit` tokens, found by
+    bisection (a longer prefix has as many tokens or more, give or take a merge); at least 1,
+    so that every cut makes progress."""
+    low, high, best = 1, len(text) - 1, 1
+    while low <= high:
+        middle = (low + high) // 2
+        if count(text[:middle]) <= limit:
+            best, low = middle, middle + 1
+        else:
+            high = middle - 1
+    return best
+
+
+def _token_cut(text: str, count: Callable[[str], int], limit: int) -> int:
+    """Where to cut `text` (which has more than `limit` tokens): at the last space that keeps
+    the piece within the limit, else after the last punctuation, else inside a word, never
+    in the first half of what would fit."""
+    longest = _longest_prefix(text, count, limit)
+    floor = longest // 2
+    spaces = [m.start() for m in _SPACE.finditer(text, floor, longest + 1)]
+    breaks = [m.end() for m in _BREAK_AFTER.finditer(text, floor, longest)]
+    cut = spaces[-1] if spaces else breaks[-1] if breaks else longest
+    if cut != longest and (cut <= 0 or count(text[:cut].rstrip()) > limit):
+        cut = longest
+    return cut
+
+
+def _by_tokens(segment: Segment, count: Callable[[str], int], limit: int) -> Iterator[Segment]:
+    return _pieces(segment, lambda text: count(text) > limit,
+                   lambda text: _token_cut(text, count, limit))
+
+
+def segments_of(
+    text: str,
+    language: str,
+    limit: int = MAX_SEGMENT_CHARS,
+    *,
+    count: Callable[[str], int] | None = None,
+    max_tokens: int | None = None,
+) -> list[Segment]:
+    """Sentences with exact offsets, those over `limit` characters cut at spaces; with a
+    token `count` and `max_tokens`, also every piece cut to at most that many tokens."""
+    pieces = [piece for seg in split_sentences(text, language) for piece in _cut(seg, limit)]
+    if count is None or max_tokens is None:
+        return pieces
+    return [part for piece in pieces for part in _by_tokens(piece, count, max_tokens)]
+
+
+def token_limit(engine: Engine, options: DecodeOptions) -> int:
+    """The most source tokens a piece may have: what the model encodes (max_source_tokens,
+    read from the package), and no more than lets its translation fit the decoding limit
+    (options.max_length target tokens, the engine allowing length_ratio per source token plus
+    length_extra). Measured with the small de→en package: "A. " * 300 (600 tokens, one
+    piece) ran into the 512-token cap. The defaults give 251."""
+    fits_output = int((options.max_length - options.length_extra) / options.length_ratio)
+    return max(1, min(engine.max_source_tokens, fits_output))
+
+
+def _passthrough(text: str) -> Hypothesis:
+    return Hypothesis(source_tokens=(), tokens=(), text=text, score=0.0, attention=())
+
+
+def _failure(exc: Exception) -> str:
+    message = " ".join(str(exc).split()) or type(exc).__name__
+    return f"the model could not translate this sentence: {message[:300]}"
+
+
+def _untranslated_report(occ: Occurrence) -> TermReport:
+    return TermReport(
+        occ.start, occ.end, occ.text, occ.term, required_form(occ), "missed",
+        reason="the sentence was not translated", plural=occ.plural,
+    )
 
 
 class Pipeline:
@@ -120,6 +236,14 @@ class Pipeline:
         self.chunk_sentences = chunk_sentences
         self.matcher = matcher
         self.enforcer = Enforcer(engine, self.options, mode)
+        self.max_tokens = token_limit(engine, self.options)
+
+    def segments(self, text: str) -> list[Segment]:
+        """The pieces the engine is given: sentences, cut to at most max_tokens tokens."""
+        def count(piece: str) -> int:
+            return len(self.engine.encode_source(piece))
+
+        return segments_of(text, self.engine.from_code, count=count, max_tokens=self.max_tokens)
 
     def translate(self, text: str) -> TranslationResult:
         pieces: list[str] = []
@@ -132,7 +256,7 @@ class Pipeline:
     def stream(self, text: str) -> Iterator[tuple[str, list[SentenceResult]]]:
         """Yields (output text piece, sentences in it) chunk by chunk; the pieces concatenate to
         the whole translation and target offsets refer to that whole."""
-        segments = segments_of(text, self.engine.from_code)
+        segments = self.segments(text)
         if not segments:
             yield text, []
             return
@@ -142,14 +266,20 @@ class Pipeline:
         for begin in range(0, len(segments), self.chunk_sentences):
             end = begin + self.chunk_sentences
             chunk = segments[begin:end]
-            hypotheses = self.engine.translate_batch([s.text for s in chunk], None, self.options)
+            sources = [s.text for s in chunk]
+            hypotheses, failures = self._translate(sources)
             reports: list[list[TermReport]] = [[] for _ in chunk]
             if self.matcher:
+                done = [i for i, reason in enumerate(failures) if reason is None]
                 enforced = self.enforcer.enforce(
-                    [s.text for s in chunk], hypotheses, inside[begin:end])
-                hypotheses = [h for h, _ in enforced]
-                reports = [r for _, r in enforced]
-            piece, results = self._assemble(text, chunk, hypotheses, cursor, out_len)
+                    [sources[i] for i in done], [hypotheses[i] for i in done],
+                    [inside[begin + i] for i in done]) if done else []
+                for i, (hyp, report) in zip(done, enforced, strict=True):
+                    hypotheses[i], reports[i] = hyp, report
+                for i, reason in enumerate(failures):
+                    if reason is not None:
+                        reports[i] = [_untranslated_report(occ) for occ in inside[begin + i]]
+            piece, results = self._assemble(text, chunk, hypotheses, failures, cursor, out_len)
             results = [
                 replace(res, terms=tuple(r.shifted(res.source_start, res.target_start)
                                          for r in rep) + tuple(map(_crossing_report, cross)))
@@ -161,18 +291,41 @@ class Pipeline:
                 piece += text[cursor:]
             yield piece, results
 
+    def _translate(self, sources: list[str]) -> tuple[list[Hypothesis], list[str | None]]:
+        """Hypotheses for a chunk, and per sentence None or why it stays untranslated. When
+        the batch fails, its sentences are tried one by one; those that fail alone are copied
+        through (a failing sentence must not cost the document its translation)."""
+        try:
+            hypotheses = self.engine.translate_batch(sources, None, self.options)
+            if len(hypotheses) != len(sources):
+                raise RuntimeError(f"{len(hypotheses)} translations for {len(sources)} sentences")
+            return list(hypotheses), [None] * len(sources)
+        except Exception as exc:
+            if len(sources) == 1:
+                log.warning("sentence left untranslated: %s", exc)
+                return [_passthrough(sources[0])], [_failure(exc)]
+            log.warning("a batch of %d sentences failed (%s); trying them one by one",
+                        len(sources), exc)  # fmt: skip
+        hypotheses, failures = [], []
+        for source in sources:
+            [hyp], [reason] = self._translate([source])
+            hypotheses.append(hyp)
+            failures.append(reason)
+        return hypotheses, failures
+
     @staticmethod
     def _assemble(
         text: str,
         chunk: Sequence[Segment],
         hypotheses: Sequence[Hypothesis],
+        failures: Sequence[str | None],
         cursor: int,
         out_len: int,
     ) -> tuple[str, list[SentenceResult]]:
         parts: list[str] = []
         results: list[SentenceResult] = []
         length = out_len
-        for segment, hyp in zip(chunk, hypotheses, strict=True):
+        for segment, hyp, reason in zip(chunk, hypotheses, failures, strict=True):
             gap = text[cursor : segment.start]
             parts.extend((gap, hyp.text))
             start = length + len(gap)
@@ -181,6 +334,7 @@ class Pipeline:
                 SentenceResult(
                     segment.start, segment.end, segment.text,
                     start, length, hyp.text, hyp.score, hyp,
+                    status="translated" if reason is None else "untranslated", reason=reason,
                 )
             )
             cursor = segment.end

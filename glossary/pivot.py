@@ -53,6 +53,12 @@ class PivotEngine:
             raise ValueError("pivot legs do not meet in one language")
         self.first, self.second = first, second
         self.from_code, self.to_code = first.from_code, second.to_code
+        # The source goes to the first leg; the second gets its output, which is bounded by
+        # DecodeOptions.max_length.
+        self.max_source_tokens = first.max_source_tokens
+
+    def encode_source(self, text: str) -> list[str]:
+        return self.first.encode_source(text)
 
     def encode_target(self, text: str, *, sentence_start: bool = False) -> list[str]:
         return self.second.encode_target(text, sentence_start=sentence_start)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from glossary.engine import DecodeOptions, Hypothesis
+from glossary.engine import DEFAULT_MAX_SOURCE_TOKENS, DecodeOptions, Hypothesis
 
 SPACE = "▁"
 _TOKEN = re.compile(r"\w+|[^\w\s]")
@@ -35,9 +35,14 @@ def diagonal(rows: int, cols: int) -> tuple[tuple[float, ...], ...]:
 class UppercaseEngine:
     """Fake: 'translates' by upper-casing each token; records the batches it was given."""
 
+    max_source_tokens = DEFAULT_MAX_SOURCE_TOKENS
+
     def __init__(self, from_code: str = "de", to_code: str = "en") -> None:
         self.from_code, self.to_code = from_code, to_code
         self.batches: list[list[str]] = []
+
+    def encode_source(self, text: str) -> list[str]:
+        return word_tokens(text)
 
     def encode_target(self, text: str, *, sentence_start: bool = False) -> list[str]:
         return word_tokens(text)
@@ -78,6 +83,8 @@ class PhraseEngine:
     insensitive), copies unknown tokens. With a forced prefix it continues, like a real model,
     after the source phrase where the prefix departs from its own translation."""
 
+    max_source_tokens = DEFAULT_MAX_SOURCE_TOKENS
+
     def __init__(
         self, lexicon: dict[str, str], from_code: str = "de", to_code: str = "en",
         echo: bool = False,
@@ -90,6 +97,9 @@ class PhraseEngine:
     @staticmethod
     def _key(tokens: Sequence[str]) -> tuple[str, ...]:
         return tuple(t.replace(SPACE, "").lower() for t in tokens)
+
+    def encode_source(self, text: str) -> list[str]:
+        return word_tokens(text)
 
     def encode_target(self, text: str, *, sentence_start: bool = False) -> list[str]:
         return word_tokens(text)

@@ -44,6 +44,9 @@ class ModelShape:
     # Added to the logit of </s>: random weights otherwise never end a sentence, and every
     # output runs to the length limit, which makes speed comparisons meaningless.
     eos_bias: float = 0.0
+    # Rows of a stored encoder position table: the model then encodes at most this many source
+    # tokens, as real packages do (1,024). None: computed at run time, no limit.
+    source_positions: int | None = None
 
 
 TINY = ModelShape()
@@ -90,6 +93,12 @@ def train_sentencepiece(vocab_size: int, seed: int = 7) -> bytes:
     return model.getvalue()
 
 
+def _sinusoids(rows: int, depth: int) -> np.ndarray:
+    position = np.arange(rows, dtype=np.float32)[:, None]
+    rate = np.exp(-np.log(10000.0) * np.arange(depth // 2, dtype=np.float32) / (depth // 2))
+    return np.concatenate([np.sin(position * rate), np.cos(position * rate)], axis=1)
+
+
 class _RandomTransformer(ctranslate2.converters.Converter):  # type: ignore[misc]
     def __init__(self, shape: ModelShape, vocabulary: list[str], seed: int) -> None:
         self.shape = shape
@@ -107,6 +116,9 @@ class _RandomTransformer(ctranslate2.converters.Converter):  # type: ignore[misc
 
         spec.encoder._visit(fill)
         spec.decoder._visit(fill)
+        if shape.source_positions is not None:
+            spec.encoder.position_encodings.encodings = _sinusoids(
+                shape.source_positions, shape.d_model)
         if shape.eos_bias:
             bias = np.zeros(len(self.vocabulary), dtype=np.float32)
             bias[2] = shape.eos_bias  # </s>, id 2 in the SentencePiece model trained here

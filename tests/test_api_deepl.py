@@ -46,9 +46,15 @@ def test_fake_engine_translate_json_and_form(client: FlaskClient) -> None:
         "text": ["Der Herrscher.", "Der Hund ist."], "target_lang": "EN-US",
         "formality": "default", "split_sentences": "1", "unknown_option": 1})
     assert reply.status_code == 200, reply.json
+    def status(text: str) -> list[dict[str, object]]:  # our extension: per-sentence status
+        return [{"source": {"start": 0, "end": len(text), "text": text},
+                 "status": "translated", "reason": None}]  # fmt: skip
+
     assert reply.json == {"translations": [
-        {"detected_source_language": "DE", "text": "The ruler.", "billed_characters": 14},
-        {"detected_source_language": "DE", "text": "The dog is.", "billed_characters": 13}]}
+        {"detected_source_language": "DE", "text": "The ruler.", "billed_characters": 14,
+         "sentences": status("Der Herrscher.")},
+        {"detected_source_language": "DE", "text": "The dog is.", "billed_characters": 13,
+         "sentences": status("Der Hund ist.")}]}
     form = client.post("/v2/translate", headers=AUTH, data={
         "text": ["Der Hund.", "Hund"], "target_lang": "EN-GB", "source_lang": "DE"})
     assert [t["text"] for t in form.json["translations"]] == ["The dog.", "Dog"]

@@ -100,8 +100,10 @@ def translate() -> ResponseReturnValue:
     for text in texts:
         lang = source or detect(text, candidates)[0].language
         result = service().translate(text, lang, target, names)
+        # `sentences` (each one's span, status and reason) is ours; DeepL's clients ignore it.
         translations.append({"detected_source_language": lang.upper(), "text": result.text,
-                             "billed_characters": len(text)})  # fmt: skip
+                             "billed_characters": len(text),
+                             "sentences": [s.status_dict() for s in result.sentences]})  # fmt: skip
     with _usage_lock:
         _usage["characters"] += sum(len(text) for text in texts)
     return jsonify(translations=translations)

@@ -1,8 +1,11 @@
 """The LibreTranslate-compatible API: /translate, /detect, /languages, /frontend/settings, /spec.
 
 Extensions that LibreTranslate clients ignore: a `glossary` parameter (a name, a list of names,
-or names separated by commas; none given: every glossary for the pair) and a `terms` report
-in the /translate reply. `alternatives` is accepted; the list it asks for comes back empty.
+or names separated by commas; none given: every glossary for the pair) and, in the /translate
+reply, a `terms` report and `sentences`: per sentence its source span and text, `status`
+("translated", or "untranslated" when the model failed on it and it was copied through) and
+`reason`. With format=html the spans are null (the text between tags is translated piece by
+piece). `alternatives` is accepted; the list it asks for comes back empty.
 """
 
 from __future__ import annotations
@@ -87,14 +90,19 @@ def _sources_for(target: str) -> list[str]:
     return sorted({a for a, b in service().engines.pairs() if b == target and a != target})
 
 
+Report = list[dict[str, object]]
+
+
 def _translate_one(text: str, source: str, target: str, fmt: str,
-                   names: list[str] | None) -> tuple[str, list[dict[str, object]]]:
+                   names: list[str] | None) -> tuple[str, Report, Report]:
     if fmt == "text":
         result = service().translate(text, source, target, names)
-        return result.text, [t.to_dict() for t in result.terms]
+        return (result.text, [t.to_dict() for t in result.terms],
+                [s.status_dict() for s in result.sentences])  # fmt: skip
     # html: translate the text between tags, keep the tags as they are
     out: list[str] = []
-    terms: list[dict[str, object]] = []
+    terms: Report = []
+    sentences: Report = []
     for piece in _TAG.split(text):
         if piece.startswith("<") or not piece.strip():
             out.append(piece)
@@ -102,7 +110,8 @@ def _translate_one(text: str, source: str, target: str, fmt: str,
         done: TranslationResult = service().translate(html.unescape(piece), source, target, names)
         out.append(html.escape(done.text, quote=False))
         terms += [t.to_dict() for t in done.terms]
-    return "".join(out), terms
+        sentences += [s.status_dict(spans=False) for s in done.sentences]
+    return "".join(out), terms, sentences
 
 
 @bp.post("/translate")
@@ -134,7 +143,8 @@ def translate() -> ResponseReturnValue:
         guesses = [Guess(source, 100.0)] * len(texts)
     done = [_translate_one(text, guess.language, target, fmt, names)
             for text, guess in zip(texts, guesses, strict=True)]  # fmt: skip
-    reply: dict[str, Any] = {"translatedText": [d[0] for d in done], "terms": [d[1] for d in done]}
+    reply: dict[str, Any] = {"translatedText": [d[0] for d in done], "terms": [d[1] for d in done],
+                             "sentences": [d[2] for d in done]}  # fmt: skip
     if source_param == "auto":
         reply["detectedLanguage"] = [g.to_dict() for g in guesses]
     if alternatives > 0:

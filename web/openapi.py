@@ -55,6 +55,14 @@ TERM = _obj(["source", "target"], source=STRING, target=STRING, target_plural=ST
             forbidden={"type": "array", "items": STRING},
             status={"enum": ["approved", "proposed", "deprecated"]},
             note=STRING, pos=STRING, gender=STRING)  # fmt: skip
+SPAN = {"type": ["integer", "null"]}
+SENTENCE_STATUS = _obj(
+    ["source", "status"],
+    source=_obj(["text"], start=SPAN, end=SPAN, text=STRING),
+    status={"enum": ["translated", "untranslated"]},
+    reason={"type": ["string", "null"],
+            "description": "why the sentence was copied through untranslated"},
+)  # fmt: skip
 DEEPL_GLOSSARY = _obj(
     ["glossary_id", "name", "ready", "source_lang", "target_lang", "creation_time",
      "entry_count"],
@@ -72,7 +80,8 @@ def _libretranslate() -> dict[str, Any]:
                           api_key=STRING, glossary=TEXTS)  # fmt: skip
     translated = _obj(["translatedText"], translatedText=TEXTS,
                       detectedLanguage={"type": ["object", "array"]},
-                      alternatives={"type": "array"}, terms={"type": "array"})  # fmt: skip
+                      alternatives={"type": "array"}, terms={"type": "array"},
+                      sentences={"type": "array"})  # fmt: skip
     guess = _obj(["language", "confidence"], language=STRING, confidence={"type": "number"})
     language = _obj(["code", "name", "targets"], code=STRING, name=STRING,
                     targets={"type": "array", "items": STRING})  # fmt: skip
@@ -96,7 +105,8 @@ def _deepl() -> dict[str, Any]:
                           glossary_ids={"type": "array", "items": STRING})  # fmt: skip
     translation = _obj(["detected_source_language", "text", "billed_characters"],
                        detected_source_language=STRING, text=STRING,
-                       billed_characters={"type": "integer"})  # fmt: skip
+                       billed_characters={"type": "integer"},
+                       sentences={"type": "array", "items": SENTENCE_STATUS})  # fmt: skip
     create_body = _obj(["name", "source_lang", "target_lang", "entries"], name=STRING,
                        source_lang=STRING, target_lang=STRING, entries=STRING,
                        entries_format={"enum": ["tsv", "csv"]})  # fmt: skip
