@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: install run test lint bench clean browser
+.PHONY: install run test lint bench clean browser ding
 
 install: $(STAMP)
 
@@ -37,7 +37,12 @@ test: lint browser
 	$(BIN)/pytest
 	@echo "browser screenshots: var/screenshots/"
 
-bench: install
+# Debian's Ding dictionary (trans-de-en, GPL) for the term pairs of bench/bench_terms.py: read
+# from /usr/share/trans/de-en, never copied into the repository. Needs root where it is missing.
+ding:
+	test -f /usr/share/trans/de-en || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y trans-de-en)
+
+bench: install ding
 	$(BIN)/python -m bench
 
 clean:
