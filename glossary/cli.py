@@ -81,7 +81,8 @@ def _add_translate(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     p.add_argument("--beam-size", type=int, default=None, help="beam size (default 4)")
     p.add_argument("--glossary", action="append", help="YAML glossary to enforce (repeatable)")
     p.add_argument("--mode", choices=MODES, default="constrain",
-                   help="constrain: re-decode after the term (default); replace: substitute; "
+                   help="constrain: the term goes where the model rendered the German "
+                        "(default); replace: substitute the words attention aligns; "
                         "off: report only")
     p.set_defaults(handler=cmd_translate)
 

@@ -32,6 +32,7 @@ from glossary.locate import (
     by_rendering,
     hypothesis_words,
     insertion_point,
+    without_possessive,
 )
 from glossary.match import Occurrence
 from glossary.report import TermReport
@@ -42,8 +43,10 @@ __all__ = ["MODES", "Enforcer", "Mode", "accepted_forms", "required_form"]
 
 Mode = Literal["constrain", "replace", "off"]
 MODES: tuple[str, ...] = ("constrain", "replace", "off")
+_OPENING = frozenset("'\"([{„“‘«‹‚")
 RENDERINGS = 4  # n-best renderings per German phrase
 ALTERNATIVES = 4  # continuations proposed after a forced term
+ONLY_INSERTIONS = True
 MARGIN = 0.0  # how much better (mean log-probability per token) a continuation must score
 
 
@@ -90,9 +93,10 @@ class Enforcer:
         work = [_Work(s, list(o), h) for s, h, o in zip(sources, hyps, occurrences, strict=True)]
         todo = [w for w in work if w.missing()] if self.mode != "off" else []
         if self.mode == "constrain":
-            self._renderings.prepare([p for w in todo for i in w.missing()
-                                      for p in (w.occurrences[i].text,
-                                                w.occurrences[i].term.source)])
+            # Every occurrence of these sentences: a kept one may lose its words to a longer
+            # term's rendering and need a place of its own.
+            self._renderings.prepare([p for w in todo for o in w.occurrences
+                                      for p in (o.text, o.term.source)])
         spliced = [self._splice(w, self._plan(w)) for w in todo]
         if self.mode == "constrain" and ALTERNATIVES and isinstance(self.engine, GuidedEngine):
             spliced = self._continue(self.engine, todo, spliced)
@@ -105,32 +109,49 @@ class Enforcer:
         tokens = w.hyp.tokens
         attention = np.asarray(w.hyp.attention, dtype=np.float32)
         source_spans = token_char_spans(w.source, w.hyp.source_tokens)
-        words = hypothesis_words(tokens)
-        claimed = _claimed_tokens(w.hyp, assign_spans(w.hyp.text, w.occurrences))
-        for i in sorted(w.missing(), key=lambda i: w.occurrences[i].start):
+        hyp_words = hypothesis_words(tokens)
+        claims = _claimed_tokens(w.hyp, assign_spans(w.hyp.text, w.occurrences))
+        queue = sorted(w.missing(), key=lambda i: w.occurrences[i].start)
+        turns = dict.fromkeys(range(len(w.occurrences)), 0)
+        while queue:
+            i = queue.pop(0)
+            turns[i] += 1
             occ = w.occurrences[i]
             indices = tokens_in_span(source_spans, occ.start, occ.end)
             mass = _mass(attention, indices, len(tokens))
-            span = self._locate(w, i, words, tokens, attention, indices, mass, claimed)
+            span = self._locate(w, i, hyp_words, tokens, attention, indices, mass,
+                                list(claims.values()))
             if span is None:
                 w.reasons[i] = "no target words are aligned to the source term"
                 continue
             if span[0] < span[1]:
-                span = anchored(words, span, _words(required_form(occ)), claimed)
-            claimed.append(span)
+                span = anchored(hyp_words, span, words(required_form(occ)), list(claims.values()))
+                span = without_possessive(tokens, span)
+            # A shorter term that counted words of this term's rendering as its own ("Kremlin"
+            # of "Kremlin lord") loses them, and gets a place of its own in turn.
+            for j in [j for j, c in claims.items() if span[0] <= c[0] and c[1] <= span[1]
+                      and c != span and span[0] < span[1]]:
+                del claims[j]
+                w.kept.discard(j)
+                w.planned = [p for p in w.planned if p.index != j]
+                if turns[j] < 2 and w.occurrences[j].term.enforced:
+                    queue.append(j)
+            claims[i] = span
             w.planned.append(_Planned(i, span, required_form(occ)))
         return sorted(w.planned, key=lambda p: p.span)
 
-    def _locate(self, w: _Work, i: int, words: list[Word], tokens: Sequence[str],
+    def _locate(self, w: _Work, i: int, hyp_words: list[Word], tokens: Sequence[str],
                 attention: np.ndarray, indices: list[int], mass: np.ndarray,
                 claimed: list[Span]) -> Span | None:
         occ = w.occurrences[i]
         if self.mode == "constrain":
             keys = self._renderings.keys(occ.text) + self._renderings.keys(occ.term.source)
-            span = by_rendering(words, list(dict.fromkeys(keys)), mass, claimed)
+            size = len(words(required_form(occ)))
+            span = by_rendering(hyp_words, list(dict.fromkeys(keys)), mass, claimed, size)
             if span is not None:
                 return span
-        span = by_attention(tokens, attention, indices, claimed) if attention.size else None
+        span = (by_attention(tokens, attention, indices, claimed, words(required_form(occ)))
+                if attention.size else None)
         if span is None and self.mode == "constrain":
             point = insertion_point(tokens, mass, claimed)
             return point, point
@@ -155,7 +176,8 @@ class Enforcer:
             out += _glued(old.tokens[cursor:start], out)
             rows += old.attention[cursor:start]
             term = self.engine.encode_target(capitalize_first(p.form) if not out else p.form)
-            if out and start < end and not old.tokens[start].startswith(SPACE):
+            if out and out[-1].lstrip(SPACE) in _OPENING and not old.tokens[start].startswith(
+                    SPACE):
                 term[0] = term[0].removeprefix(SPACE)  # glued to an opening quote, as it was
             keep = len(_trim_overlap(out, term, at_end=True))
             del out[keep:], rows[keep:]
@@ -176,7 +198,8 @@ class Enforcer:
     # -- continuing after the last term (constrain) ----------------------------------------
     def _continue(self, engine: GuidedEngine, todo: list[_Work],
                   spliced: list[tuple[Hypothesis, int]]) -> list[tuple[Hypothesis, int]]:
-        asks = [k for k, w in enumerate(todo) if w.planned]
+        asks = [k for k, w in enumerate(todo)
+                if any(p.span[0] == p.span[1] or not ONLY_INSERTIONS for p in w.planned)]
         if not asks:
             return spliced
         prefixes = [spliced[k][0].tokens[: spliced[k][1]] for k in asks]
@@ -233,10 +256,6 @@ class Enforcer:
         return "the term was put in place, but its words overlap another term's"
 
 
-def _words(text: str) -> list[str]:
-    return [w for w in words(text)]
-
-
 def _mass(attention: np.ndarray, indices: list[int], rows: int) -> np.ndarray:
     """How much each target token attends to the source tokens of a term."""
     wanted = [j for j in indices if attention.ndim == 2 and j < attention.shape[1]]
@@ -245,16 +264,16 @@ def _mass(attention: np.ndarray, indices: list[int], rows: int) -> np.ndarray:
     return np.asarray(attention[:, wanted].sum(axis=1), dtype=np.float32)
 
 
-def _claimed_tokens(hyp: Hypothesis, spans: Sequence[tuple[int, int] | None]) -> list[Span]:
-    """Token ranges under the given character spans of `hyp.text`."""
+def _claimed_tokens(hyp: Hypothesis, spans: Sequence[tuple[int, int] | None]) -> dict[int, Span]:
+    """Per occurrence with a span, the token range under its character span of `hyp.text`."""
     offsets = _token_offsets(hyp.tokens)
-    out = []
-    for span in spans:
+    out = {}
+    for k, span in enumerate(spans):
         if span is None:
             continue
         inside = [t for t, (a, b) in enumerate(offsets) if a < span[1] and b > span[0]]
         if inside:
-            out.append((inside[0], inside[-1] + 1))
+            out[k] = (inside[0], inside[-1] + 1)
     return out
 
 

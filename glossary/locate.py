@@ -23,6 +23,15 @@ Span = tuple[int, int]  # half-open token range; start == end is an insertion po
 DETERMINERS = frozenset(
     "a an the this that these those his her its their my your our some any".split()
 )
+# Words at the edge of an attention span that belong to the sentence, not to the term: the
+# first head of the last layer often spreads a noun's attention onto its article, numeral or
+# preposition ("two girls", "in prison", "like cats").
+EDGE_WORDS = DETERMINERS | frozenset(
+    "one two three four five six seven eight nine ten many several both all each every no "
+    "another in on at of to for with like from by into onto after before under over and or "
+    "near through across behind beside between around up down out off along against toward "
+    "towards without about as than while is are was were".split()
+)
 
 
 @dataclass(frozen=True)
@@ -38,13 +47,23 @@ def hypothesis_words(tokens: Sequence[str]) -> list[Word]:
     start = 0
     for i in range(1, len(tokens) + 1):
         if i == len(tokens) or tokens[i].startswith(SPACE) or not (
-            wordy(tokens[i]) and wordy(tokens[i - 1])
+            _inner(tokens, i) and _inner(tokens, i - 1)
         ):
             found = words("".join(tokens[start:i]).replace(SPACE, " "))
             key = found[0] if found else ""
             out.append(Word(start, i, key.removesuffix("'s").removesuffix("’s")))
             start = i
     return out
+
+
+def _inner(tokens: Sequence[str], i: int) -> bool:
+    """A piece that can sit inside a word: letters, digits, or the apostrophe of "woman's"
+    (one followed by letters; a closing quote is not)."""
+    if tokens[i] == SPACE:  # a lone word-start piece belongs to the word after it
+        return i + 1 < len(tokens) and not tokens[i + 1].startswith(SPACE)
+    if tokens[i] in ("'", "’"):
+        return i + 1 < len(tokens) and wordy(tokens[i + 1]) and not tokens[i + 1].startswith(SPACE)
+    return wordy(tokens[i])
 
 
 def rendering_keys(text: str) -> list[tuple[str, ...]]:
@@ -58,7 +77,7 @@ def rendering_keys(text: str) -> list[tuple[str, ...]]:
     variants = {tuple(found), tuple(words(pluralize(" ".join(found))))}
     if found[-1].endswith("s") and len(found[-1]) > 3:
         variants.add((*found[:-1], found[-1][:-1]))
-    return sorted(variants, key=len, reverse=True)
+    return sorted(variants, key=lambda v: (-len(v), v))
 
 
 class Renderings:
@@ -96,48 +115,66 @@ def _free(span: Span, claimed: Sequence[Span]) -> bool:
     return not any(span[0] < b and span[1] > a for a, b in claimed)
 
 
+def _free_or_around(span: Span, claimed: Sequence[Span]) -> bool:
+    """Free, or holding claimed words whole: a longer rendering may take back the words a
+    nested shorter term counted as its own."""
+    return all(not (span[0] < b and span[1] > a) or (span[0] <= a and b <= span[1]
+                                                     and (a, b) != span)
+               for a, b in claimed)
+
+
 def by_rendering(hyp_words: Sequence[Word], keys: Sequence[tuple[str, ...]],
-                 mass: np.ndarray, claimed: Sequence[Span]) -> Span | None:
+                 mass: np.ndarray, claimed: Sequence[Span], size: int = 1) -> Span | None:
     """The free match of any rendering whose tokens attend most to the source span."""
-    best: tuple[float, Span] | None = None
+    found: list[tuple[float, Span]] = []
     for key in keys:
         for span in _matches(hyp_words, key):
-            if not _free(span, claimed):
-                continue
-            weight = float(mass[span[0]:span[1]].mean()) if mass.size >= span[1] else 0.0
-            if best is None or weight > best[0]:
-                best = (weight, span)
-    return _grown(hyp_words, best[1], mass, claimed) if best else None
+            if _free_or_around(span, claimed):
+                weight = float(mass[span[0]:span[1]].mean()) if mass.size >= span[1] else 0.0
+                found.append((weight, span))
+    if not found:
+        return None
+    best = max(found, key=lambda f: f[0])[1]
+    # "soccer ball" over "soccer" when both are renderings of "Fußball".
+    while (wider := [s for _, s in found if s != best and s[0] <= best[0] and best[1] <= s[1]]):
+        best = max(wider, key=lambda s: s[1] - s[0])
+    return _grown(hyp_words, best, mass, claimed, size)
 
 
 def _grown(hyp_words: Sequence[Word], span: Span, mass: np.ndarray,
-           claimed: Sequence[Span]) -> Span:
+           claimed: Sequence[Span], size: int) -> Span:
     """A rendering of part of a multi-word term ("butter" for "Waffen für Butter") widened by
-    the neighbouring words that attend mostly to the term, articles excepted."""
+    the neighbouring words that attend mostly to the term, articles and prepositions excepted,
+    up to as many words as the term's English has."""
     def aligned(word: Word) -> bool:
-        return (bool(word.key) and word.key not in DETERMINERS and mass.size >= word.end
+        return (bool(word.key) and word.key not in EDGE_WORDS and mass.size >= word.end
                 and float(mass[word.start:word.end].min()) >= 0.5
                 and _free((word.start, word.end), claimed))
 
     first = next(k for k, w in enumerate(hyp_words) if w.start == span[0])
     last = next(k for k, w in enumerate(hyp_words) if w.end == span[1])
-    while first > 0 and aligned(hyp_words[first - 1]):
+    while last - first + 1 < size and first > 0 and aligned(hyp_words[first - 1]):
         first -= 1
-    while last + 1 < len(hyp_words) and aligned(hyp_words[last + 1]):
+    while last - first + 1 < size and last + 1 < len(hyp_words) and aligned(hyp_words[last + 1]):
         last += 1
     return hyp_words[first].start, hyp_words[last].end
 
 
 def by_attention(tokens: Sequence[str], attention: np.ndarray, source_indices: Sequence[int],
-                 claimed: Sequence[Span]) -> Span | None:
+                 claimed: Sequence[Span], term_words: Sequence[str] = ()) -> Span | None:
     """The aligned words, without articles at their edges; None if nothing free is aligned."""
     span = aligned_range(tokens, attention, source_indices)
     if span is None:
         return None
     inside = [w for w in hypothesis_words(tokens) if span[0] <= w.start and w.end <= span[1]]
-    while len(inside) > 1 and inside[0].key in DETERMINERS:
+    if inside and all(not w.key or w.key in EDGE_WORDS - set(term_words) for w in inside):
+        # Only "on" or "the" attends to the term: the model left the term out; it goes before.
+        point = inside[0].start
+        return (point, point) if all(not (a < point < b) for a, b in claimed) else None
+    while len(inside) > 1 and inside[0].key in EDGE_WORDS - set(term_words[:1]):
         inside = inside[1:]
-    while len(inside) > 1 and not inside[-1].key:
+    while len(inside) > 1 and (not inside[-1].key
+                               or inside[-1].key in EDGE_WORDS - set(term_words[-1:])):
         inside = inside[:-1]
     if not inside:
         return None
@@ -166,6 +203,16 @@ def insertion_point(tokens: Sequence[str], mass: np.ndarray, claimed: Sequence[S
 
 
 
+def without_possessive(tokens: Sequence[str], span: Span) -> Span:
+    """The span less a closing possessive ("dog" of "dog's"), which stays with the sentence."""
+    start, end = span
+    if end - start > 2 and tokens[end - 1] == "s" and tokens[end - 2] in ("'", "’"):
+        return start, end - 2
+    if end - start > 1 and tokens[end - 1] in ("'s", "’s"):
+        return start, end - 1
+    return span
+
+
 def anchored(hyp_words: Sequence[Word], span: Span, term_words: Sequence[str],
              claimed: Sequence[Span]) -> Span:
     """A span widened over the neighbouring words that the term shares with it: when the
@@ -190,10 +237,15 @@ def anchored(hyp_words: Sequence[Word], span: Span, term_words: Sequence[str],
         return (bool(word.key) and word.key not in DETERMINERS
                 and _free((word.start, word.end), claimed))
 
+    def instead(k: int) -> bool:
+        return hyp_words[k].key not in EDGE_WORDS
+
     while before and first > 0 and usable(first - 1) and (
-            hyp_words[first - 1].key == term_words[before - 1] or before == 1):
+            hyp_words[first - 1].key == term_words[before - 1]
+            or (before == 1 and instead(first - 1))):
         first, before = first - 1, before - 1
     while after and last + 1 < len(hyp_words) and usable(last + 1) and (
-            hyp_words[last + 1].key == term_words[len(term_words) - after] or after == 1):
+            hyp_words[last + 1].key == term_words[len(term_words) - after]
+            or (after == 1 and instead(last + 1))):
         last, after = last + 1, after - 1
     return hyp_words[first].start, hyp_words[last].end

@@ -16,10 +16,18 @@ Span = tuple[int, int]
 
 
 def required_form(occurrence: Occurrence) -> str:
+    """The English wording an occurrence needs: plural where the German is, but only for nouns
+    (a German noun is capitalised; English adjectives and verbs have no plural: "small girls",
+    not "smalls girls")."""
     term = occurrence.term
-    if occurrence.plural:
+    if occurrence.plural and (term.target_plural or _noun(term.source)):
         return term.target_plural or pluralize(term.target)
     return str(term.target)
+
+
+def _noun(source: str) -> bool:
+    head = source.split()[-1] if source.split() else ""
+    return head[:1].isupper()
 
 
 def accepted_forms(term: Term) -> tuple[str, ...]:

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from glossary.enforce import Enforcer, Mode, _trim_overlap
-from glossary.engine import DecodeOptions
+from glossary.enforce import Enforcer, Mode, _best_tail, _Planned, _trim_overlap, _Work
+from glossary.engine import Continuation, DecodeOptions
 from glossary.match import Occurrence
 from glossary.term import Term
 from tests.fakes import PhraseEngine, word_tokens
@@ -19,6 +19,10 @@ GUNS = Term("Waffen für Butter", "guns for butter")
 TREATY = Term("Vertrag", "treaty", target_plural="treaties")
 PUTIN = Term("Wladimir Putin", "Vladimir Putin")
 PROPOSED = Term("Bündnis", "alliance", status="proposed")
+ACCORD = Term("Vertrag", "accord")
+ALLIANCE = Term("Bündnis", "alliance")
+KREMLIN = Term("Kreml", "Kremlin")
+BLUE = Term("blau", "azure")
 
 LEXICON = {
     "der": "the", "die": "the", "den": "the", "ist": "is", "ein": "a", "kein": "no",
@@ -26,6 +30,7 @@ LEXICON = {
     "pjöngjang": "Pyongyang", "kreml-herrscher": "Kremlin lord", "wladimir": "Vladimir",
     "putin": "Putin", "vertrag": "contract", "verträge": "contracts", "waffen": "weapons",
     "für": "for", "butter": "butter", "unterzeichnen": "sign", "bündnis": "pact",
+    "kreml": "Moscow", "blauen": "blue",
 }
 
 
@@ -76,6 +81,16 @@ CASES = [
     Case("same term twice", "Der Vertrag und der Vertrag.",
          (("Vertrag", TREATY, False), ("Vertrag", TREATY, False)), "constrain",
          "The treaty and the treaty.", ("enforced", "enforced")),
+    Case("article: a becomes an before a vowel", "Ein Vertrag reist.",
+         (("Vertrag", ACCORD, False),), "constrain", "An accord travels.", ("enforced",)),
+    Case("article: an becomes a before a consonant", "Ein Bündnis und ein Vertrag.",
+         (("Bündnis", ALLIANCE, False),), "replace", "An alliance and a contract.",
+         ("enforced",)),
+    Case("nested: the short term needs words of its own", "Der Kreml und der Kreml-Herrscher.",
+         (("Kreml", KREMLIN, False), ("Kreml-Herrscher", RULER, False)), "constrain",
+         "The Kremlin and the Kremlin ruler.", ("enforced", "enforced")),
+    Case("adjective terms take no English plural", "Die blauen Verträge.",
+         (("blauen", BLUE, True),), "constrain", "The azure contracts.", ("enforced",)),
     Case("proposed terms are reported, not enforced", "Der Bündnis reist.",
          (("Bündnis", PROPOSED, None),), "constrain", "The pact travels.", ("missed",)),
 ]
@@ -155,3 +170,23 @@ def test_splice_does_not_duplicate_edge_words(
 def test_unknown_mode_is_refused() -> None:
     with pytest.raises(ValueError, match="constrain"):
         Enforcer(PhraseEngine({}), DecodeOptions(), "bogus")  # type: ignore[arg-type]
+
+
+def _options(*tails: tuple[list[str], float]) -> list[Continuation]:
+    return [Continuation(tuple(t), score) for t, score in tails]
+
+
+def test_continuation_must_start_a_word_and_not_bring_back_the_replaced_word() -> None:
+    sentence = "Ein Mann mit einem Hut."
+    engine = PhraseEngine({"ein": "a", "mann": "man", "mit": "with", "einem": "a", "hut": "hat"})
+    hyp = engine.translate_batch([sentence])[0]
+    work = _Work(sentence, [occ(sentence, "Hut", Term("Hut", "titfer"))], hyp)
+    work.planned = [_Planned(0, (4, 5), "titfer")]
+    prefix = ["▁a", "▁man", "▁with", "▁a", "▁titfer"]
+    glued = (["ing", "."], -0.1)
+    echo = (["▁hat", "."], -0.2)
+    repeat = (["▁titfer", "."], -0.3)
+    good = (["▁on", "."], -0.9)
+    assert _best_tail(_options(glued, echo, repeat, good), work, prefix, ["."]) == ("▁on", ".")
+    assert _best_tail(_options(glued, echo), work, prefix, ["."]) is None
+    assert _best_tail(_options((["."], -2.0)), work, prefix, ["."]) == (".",)
