@@ -7,7 +7,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-SPACE = "▁"
+from glossary.tokens import SPACE, wordy
+
 Attention = Sequence[Sequence[float]]
 
 
@@ -35,22 +36,13 @@ def tokens_in_span(spans: Sequence[tuple[int, int]], start: int, end: int) -> li
     return [i for i, (a, b) in enumerate(spans) if a < end and b > start]
 
 
-def word_starts(tokens: Sequence[str]) -> list[int]:
-    """Indexes of tokens that begin a word (SentencePiece marks them with '▁')."""
-    return [i for i, t in enumerate(tokens) if i == 0 or t.startswith(SPACE)]
-
-
-def _wordy(token: str) -> bool:
-    return any(c.isalnum() for c in token)
-
-
 def expand_to_words(tokens: Sequence[str], first: int, last: int) -> tuple[int, int]:
     """[first, last] token range widened to whole words; returns a half-open range.
     Punctuation pieces glued to a word ("Pyongyang" + ".") are not part of it."""
-    while first > 0 and not tokens[first].startswith(SPACE) and _wordy(tokens[first - 1]):
+    while first > 0 and not tokens[first].startswith(SPACE) and wordy(tokens[first - 1]):
         first -= 1
     end = last + 1
-    while end < len(tokens) and not tokens[end].startswith(SPACE) and _wordy(tokens[end]):
+    while end < len(tokens) and not tokens[end].startswith(SPACE) and wordy(tokens[end]):
         end += 1
     return first, end
 

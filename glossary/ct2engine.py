@@ -14,14 +14,7 @@ from glossary.engine import Continuation, DecodeOptions, Hypothesis
 from glossary.errors import PackageError
 from glossary.modelinfo import source_token_limit
 from glossary.packages import InstalledPackage
-
-SPACE = "▁"
-
-
-def join_pieces(tokens: Sequence[str]) -> str:
-    # Joining by hand (not sp.decode) also renders pieces the vocabulary lacks, e.g. a
-    # forced prefix; it is how Argos detokenizes as well.
-    return "".join(tokens).replace(SPACE, " ").strip()
+from glossary.tokens import join_pieces
 
 
 def _normalised(row: Sequence[float]) -> tuple[float, ...]:

@@ -135,10 +135,18 @@ def by_rendering(hyp_words: Sequence[Word], keys: Sequence[tuple[str, ...]],
     if not found:
         return None
     best = max(found, key=lambda f: f[0])[1]
-    # "soccer ball" over "soccer" when both are renderings of "Fußball".
-    while (wider := [s for _, s in found if s != best and s[0] <= best[0] and best[1] <= s[1]]):
+    # "soccer ball" over "soccer" when both render "Fußball" and "ball" attends to it too; not
+    # "group of people" over "group" when "people" is another word's translation.
+    while (wider := [s for _, s in found if s != best and s[0] <= best[0] and best[1] <= s[1]
+                     and _attends(mass, s, best)]):
         best = max(wider, key=lambda s: s[1] - s[0])
     return _grown(hyp_words, best, mass, claimed, size)
+
+
+def _attends(mass: np.ndarray, wide: Span, core: Span, least: float = 0.3) -> bool:
+    """Whether each token that `wide` adds to `core` attends to the term at least `least`."""
+    extra = [*range(wide[0], core[0]), *range(core[1], wide[1])]
+    return mass.size >= wide[1] and all(float(mass[t]) >= least for t in extra)
 
 
 def _grown(hyp_words: Sequence[Word], span: Span, mass: np.ndarray,

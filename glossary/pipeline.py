@@ -271,7 +271,7 @@ class Pipeline:
             reports: list[list[TermReport]] = [[] for _ in chunk]
             if self.matcher:
                 done = [i for i, reason in enumerate(failures) if reason is None]
-                enforced = self.enforcer.enforce(
+                enforced = self._enforce(
                     [sources[i] for i in done], [hypotheses[i] for i in done],
                     [inside[begin + i] for i in done]) if done else []
                 for i, (hyp, report) in zip(done, enforced, strict=True):
@@ -290,6 +290,20 @@ class Pipeline:
             if begin + self.chunk_sentences >= len(segments):
                 piece += text[cursor:]
             yield piece, results
+
+    def _enforce(
+        self, sources: list[str], hyps: list[Hypothesis], found: list[list[Occurrence]]
+    ) -> list[tuple[Hypothesis, list[TermReport]]]:
+        """Enforced hypotheses and reports; should enforcement itself fail, the model's wording
+        with every term reported as it stands (a bug there must not cost the translation)."""
+        try:
+            return self.enforcer.enforce(sources, hyps, found)
+        except Exception as exc:
+            log.exception("enforcement failed; the sentences keep the model's wording")
+            reason = f"enforcement failed: {type(exc).__name__}: {exc}"
+            plain = Enforcer(self.engine, self.options, "off").enforce(sources, hyps, found)
+            return [(hyp, [replace(r, reason=reason) if r.status == "missed" else r
+                           for r in reports]) for hyp, reports in plain]
 
     def _translate(self, sources: list[str]) -> tuple[list[Hypothesis], list[str | None]]:
         """Hypotheses for a chunk, and per sentence None or why it stays untranslated. When

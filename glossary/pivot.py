@@ -7,8 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from glossary.engine import DecodeOptions, Engine, Hypothesis
-
-SPACE = "▁"
+from glossary.tokens import SPACE
 
 
 def _char_spans(tokens: Sequence[str]) -> list[tuple[int, int]]:

@@ -14,14 +14,5 @@ def join_pieces(tokens: Sequence[str]) -> str:
     return "".join(tokens).replace(SPACE, " ").strip()
 
 
-def starts_word(token: str) -> bool:
-    return token.startswith(SPACE)
-
-
 def wordy(token: str) -> bool:
     return any(c.isalnum() for c in token)
-
-
-def word_starts(tokens: Sequence[str]) -> list[int]:
-    """Indexes of tokens that begin a word."""
-    return [i for i, t in enumerate(tokens) if i == 0 or t.startswith(SPACE)]

@@ -6,8 +6,8 @@ import re
 from collections.abc import Sequence
 
 from glossary.engine import DEFAULT_MAX_SOURCE_TOKENS, DecodeOptions, Hypothesis
+from glossary.tokens import SPACE
 
-SPACE = "▁"
 _TOKEN = re.compile(r"\w+|[^\w\s]")
 
 

@@ -97,3 +97,13 @@ def test_a_lone_word_start_piece_belongs_to_the_next_word() -> None:
 def test_possessive_stays_with_the_sentence() -> None:
     assert without_possessive(["▁a", "▁dog", "'", "s", "▁mouth"], (1, 4)) == (1, 2)
     assert without_possessive(["▁a", "▁dog", "▁mouth"], (1, 2)) == (1, 2)
+
+
+def test_a_wider_rendering_wins_only_where_its_extra_words_attend_to_the_term() -> None:
+    tokens = ["▁a", "▁soccer", "▁ball", "▁for", "▁a", "▁group", "▁of", "▁people"]
+    words = hypothesis_words(tokens)
+    ball = _mass(len(tokens), {1: 0.8, 2: 0.6})
+    assert by_rendering(words, [("soccer",), ("soccer", "ball")], ball, []) == (1, 3)
+    group = _mass(len(tokens), {5: 0.9, 6: 0.1, 7: 0.05})
+    keys = [("group",), ("group", "of", "people")]
+    assert by_rendering(words, keys, group, []) == (5, 6)

@@ -392,3 +392,21 @@ def test_cli_unexpected_error_is_one_line_exit_2(
     assert cli.main(["translate", str(source)]) == 2
     _out, err = capsys.readouterr()
     assert err == "glossary: error: RuntimeError: tokenizer exploded second line\n"
+
+
+class _BrokenTargetEngine(PhraseEngine):
+    """Fake whose target encoder fails: enforcement breaks, translation does not."""
+
+    def encode_target(self, text: str, *, sentence_start: bool = False) -> list[str]:
+        raise RuntimeError("target vocabulary unavailable")
+
+
+def test_fake_engine_enforcement_failure_keeps_the_translation_and_says_why() -> None:
+    engine = _BrokenTargetEngine({"der": "the", "vertrag": "contract", "gilt": "holds"})
+    pipeline = Pipeline(engine, matcher=TermMatcher([Term("Vertrag", "treaty")]))
+    result = pipeline.translate("Der Vertrag gilt.")
+    assert result.text == "The contract holds."
+    [report] = result.terms
+    assert report.status == "missed"
+    assert report.reason is not None and "enforcement failed" in report.reason
+    assert "target vocabulary unavailable" in report.reason
