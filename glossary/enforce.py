@@ -2,11 +2,12 @@
 
 For each term occurrence found in a source sentence: if the hypothesis already has the approved
 English in words of its own (glossary.spans) → kept. Otherwise find where it belongs and
-- constrain (default): locate the words the model used for the German term (its own rendering
-  of the term, then attention), put the term there, and let the model propose continuations
-  after the last term; of the spliced sentence and the best continuation that starts a new word
-  and does not repeat the replaced words, the one the model scores higher wins;
-- replace: substitute the words aligned by attention, without asking the model again;
+- constrain (default): the words the model used for the German term (its own renderings of the
+  term, glossary.locate), else the words attention aligns, else an insertion point; all of a
+  sentence's terms are put in place in one pass. After an inserted term the model proposes
+  continuations; the best one that starts a new word and does not bring back a replaced word
+  wins if the model scores the sentence higher with it;
+- replace: the words attention aligns, without asking the model again;
 - off: report only.
 Then verify each occurrence against its own span: present → enforced, else missed with the
 reason in that mode."""
@@ -21,7 +22,13 @@ import numpy as np
 
 from glossary.alignment import token_char_spans, tokens_in_span
 from glossary.engine import Continuation, DecodeOptions, Engine, GuidedEngine, Hypothesis
-from glossary.english import capitalize_first, find_phrase, indefinite_article, words
+from glossary.english import (
+    capitalize_first,
+    find_phrase,
+    indefinite_article,
+    pluralize,
+    words,
+)
 from glossary.locate import (
     DETERMINERS,
     Renderings,
@@ -45,9 +52,9 @@ Mode = Literal["constrain", "replace", "off"]
 MODES: tuple[str, ...] = ("constrain", "replace", "off")
 _OPENING = frozenset("'\"([{„“‘«‹‚")
 RENDERINGS = 4  # n-best renderings per German phrase
-ALTERNATIVES = 4  # continuations proposed after a forced term
-ONLY_INSERTIONS = True
-MARGIN = 0.0  # how much better (mean log-probability per token) a continuation must score
+ALTERNATIVES = 4  # continuations proposed after an inserted term
+# Words attending less than this to a term translate something else: the term goes before them.
+WEAK = 0.5
 
 
 @dataclass
@@ -137,7 +144,7 @@ class Enforcer:
                 if turns[j] < 2 and w.occurrences[j].term.enforced:
                     queue.append(j)
             claims[i] = span
-            w.planned.append(_Planned(i, span, required_form(occ)))
+            w.planned.append(_Planned(i, span, self._form(occ, hyp_words, span)))
         return sorted(w.planned, key=lambda p: p.span)
 
     def _locate(self, w: _Work, i: int, hyp_words: list[Word], tokens: Sequence[str],
@@ -150,12 +157,25 @@ class Enforcer:
             span = by_rendering(hyp_words, list(dict.fromkeys(keys)), mass, claimed, size)
             if span is not None:
                 return span
-        span = (by_attention(tokens, attention, indices, claimed, words(required_form(occ)))
+        least = WEAK if self.mode == "constrain" else 0.0
+        span = (by_attention(tokens, attention, indices, claimed, words(required_form(occ)), least)
                 if attention.size else None)
         if span is None and self.mode == "constrain":
             point = insertion_point(tokens, mass, claimed)
             return point, point
         return span
+
+    def _form(self, occ: Occurrence, hyp_words: Sequence[Word], span: Span) -> str:
+        """The required form; where the German does not show its number ("Mädchen sitzen"),
+        the number of the English words it replaces, when they are a plural rendering."""
+        if occ.plural is not None or span[0] == span[1] or self.mode != "constrain":
+            return required_form(occ)
+        inside = [w.key for w in hyp_words if span[0] <= w.start < span[1] and w.key]
+        keys = self._renderings.keys(occ.text) + self._renderings.keys(occ.term.source)
+        plural = bool(inside) and any(
+            inside[-1] != key[-1] and inside[-1] == words(pluralize(" ".join(key)))[-1]
+            for key in keys)
+        return required_form(replace(occ, plural=True) if plural else occ)
 
     def _nbest(self, phrases: list[str]) -> list[list[str]]:
         plain = replace(self.options, return_attention=False)
@@ -198,8 +218,9 @@ class Enforcer:
     # -- continuing after the last term (constrain) ----------------------------------------
     def _continue(self, engine: GuidedEngine, todo: list[_Work],
                   spliced: list[tuple[Hypothesis, int]]) -> list[tuple[Hypothesis, int]]:
-        asks = [k for k, w in enumerate(todo)
-                if any(p.span[0] == p.span[1] or not ONLY_INSERTIONS for p in w.planned)]
+        # Only after an inserted term: where a term replaces words, re-decoding the rest gave
+        # the same chrF at twice the time (bench/bench_terms.py; see the README).
+        asks = [k for k, w in enumerate(todo) if any(p.span[0] == p.span[1] for p in w.planned)]
         if not asks:
             return spliced
         prefixes = [spliced[k][0].tokens[: spliced[k][1]] for k in asks]
@@ -222,13 +243,14 @@ class Enforcer:
             new, old = scores[n], scores[n + len(order)]
             candidate = _with_tokens(spliced[k][0], chosen[k], self.engine)
             covers = _covered(candidate, todo[k]) >= _covered(spliced[k][0], todo[k])
-            if new > old + MARGIN and covers:
+            if new > old and covers:
                 result[k] = (candidate, spliced[k][1])
         return result
 
     # -- verify -----------------------------------------------------------------------------
     def _reports(self, w: _Work) -> list[TermReport]:
         spans = assign_spans(w.hyp.text, w.occurrences)
+        forms = {p.index: p.form for p in w.planned}
         reports = []
         for i, occ in enumerate(w.occurrences):
             span = spans[i]
@@ -237,7 +259,8 @@ class Enforcer:
             else:
                 status, reason = "missed", self._miss_reason(w, i)
             reports.append(TermReport(
-                occ.start, occ.end, occ.text, occ.term, required_form(occ), status,  # type: ignore[arg-type]
+                occ.start, occ.end, occ.text, occ.term, forms.get(i, required_form(occ)),
+                status,  # type: ignore[arg-type]
                 span[0] if span else None, span[1] if span else None, reason,
                 _forbidden(w.hyp.text, occ), occ.plural,
             ))

@@ -6,6 +6,8 @@ import re
 from functools import lru_cache
 
 _ES_ENDINGS = ("s", "x", "z", "ch", "sh")
+# Singular nouns ending in s (boss, bus, axis, kudos, gas); any other final s is a plural.
+_SINGULAR_S = ("ss", "us", "is", "os", "as")
 _IRREGULAR = {"man": "men", "woman": "women", "child": "children", "person": "people"}
 
 
@@ -16,6 +18,8 @@ def pluralize(phrase: str) -> str:
     if lower in _IRREGULAR:
         plural = _IRREGULAR[lower]
         plural = plural.capitalize() if last[:1].isupper() else plural
+    elif lower.endswith("s") and not lower.endswith(_SINGULAR_S) and len(lower) > 3:
+        plural = last  # already plural: trousers, glasses, jeans, news
     elif lower.endswith("is") and len(lower) > 3:  # axis → axes, crisis → crises
         plural = last[:-2] + "es"
     elif lower.endswith("y") and len(lower) > 1 and lower[-2] not in "aeiou":

@@ -169,13 +169,19 @@ def _grown(hyp_words: Sequence[Word], span: Span, mass: np.ndarray,
 
 
 def by_attention(tokens: Sequence[str], attention: np.ndarray, source_indices: Sequence[int],
-                 claimed: Sequence[Span], term_words: Sequence[str] = ()) -> Span | None:
-    """The aligned words, without articles at their edges; None if nothing free is aligned."""
+                 claimed: Sequence[Span], term_words: Sequence[str] = (),
+                 least: float = 0.0) -> Span | None:
+    """The aligned words, without articles at their edges; None if nothing free is aligned.
+    Words that attend to the term less than `least` are taken for other words' translations
+    (the model left the term out): the term then goes before them."""
     span = aligned_range(tokens, attention, source_indices)
     if span is None:
         return None
     inside = [w for w in hypothesis_words(tokens) if span[0] <= w.start and w.end <= span[1]]
-    if inside and all(not w.key or w.key in EDGE_WORDS - set(term_words) for w in inside):
+    wanted = [j for j in source_indices if j < attention.shape[1]]
+    weak = float(attention[span[0]:span[1], wanted].sum(axis=1).max(initial=0.0)) < least
+    if inside and (weak or all(not w.key or w.key in EDGE_WORDS - set(term_words)
+                               for w in inside)):
         # Only "on" or "the" attends to the term: the model left the term out; it goes before.
         point = inside[0].start
         return (point, point) if all(not (a < point < b) for a, b in claimed) else None

@@ -24,7 +24,8 @@ PLURALS = [
     ("ruler", "rulers"), ("Kremlin ruler", "Kremlin rulers"),
     ("sanctions regime", "sanctions regimes"), ("policy", "policies"), ("day", "days"),
     ("axis", "axes"), ("crisis", "crises"), ("box", "boxes"), ("church", "churches"),
-    ("woman", "women"), ("Man", "Men"),
+    ("woman", "women"), ("Man", "Men"), ("trousers", "trousers"), ("bus", "buses"),
+    ("glass", "glasses"), ("news", "news"),
 ]
 
 

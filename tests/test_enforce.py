@@ -23,6 +23,7 @@ ACCORD = Term("Vertrag", "accord")
 ALLIANCE = Term("Bündnis", "alliance")
 KREMLIN = Term("Kreml", "Kremlin")
 BLUE = Term("blau", "azure")
+LASS = Term("Mädchen", "lass")
 
 LEXICON = {
     "der": "the", "die": "the", "den": "the", "ist": "is", "ein": "a", "kein": "no",
@@ -30,7 +31,7 @@ LEXICON = {
     "pjöngjang": "Pyongyang", "kreml-herrscher": "Kremlin lord", "wladimir": "Vladimir",
     "putin": "Putin", "vertrag": "contract", "verträge": "contracts", "waffen": "weapons",
     "für": "for", "butter": "butter", "unterzeichnen": "sign", "bündnis": "pact",
-    "kreml": "Moscow", "blauen": "blue",
+    "kreml": "Moscow", "blauen": "blue", "mädchen": "girls", "sitzen": "sit",
 }
 
 
@@ -91,6 +92,8 @@ CASES = [
          "The Kremlin and the Kremlin ruler.", ("enforced", "enforced")),
     Case("adjective terms take no English plural", "Die blauen Verträge.",
          (("blauen", BLUE, True),), "constrain", "The azure contracts.", ("enforced",)),
+    Case("number from the English where the German hides it", "Mädchen sitzen.",
+         (("Mädchen", LASS, None),), "constrain", "Lasses sit.", ("enforced",)),
     Case("proposed terms are reported, not enforced", "Der Bündnis reist.",
          (("Bündnis", PROPOSED, None),), "constrain", "The pact travels.", ("missed",)),
 ]
