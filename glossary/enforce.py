@@ -39,6 +39,7 @@ from glossary.locate import (
     by_rendering,
     hypothesis_words,
     insertion_point,
+    rendering_matches,
     without_possessive,
 )
 from glossary.match import Occurrence
@@ -120,6 +121,10 @@ class Enforcer:
         claims = _claimed_tokens(w.hyp, assign_spans(w.hyp.text, w.occurrences))
         queue = sorted(w.missing(), key=lambda i: w.occurrences[i].start)
         turns = dict.fromkeys(range(len(w.occurrences)), 0)
+        # Where each occurrence's renderings are, so that one term's wider rendering does not
+        # take another's words.
+        matches = ({j: rendering_matches(hyp_words, self._keys(o))
+                    for j, o in enumerate(w.occurrences)} if self.mode == "constrain" else {})
         while queue:
             i = queue.pop(0)
             turns[i] += 1
@@ -127,7 +132,7 @@ class Enforcer:
             indices = tokens_in_span(source_spans, occ.start, occ.end)
             mass = _mass(attention, indices, len(tokens))
             span = self._locate(w, i, hyp_words, tokens, attention, indices, mass,
-                                list(claims.values()))
+                                list(claims.values()), matches)
             if span is None:
                 w.reasons[i] = "no target words are aligned to the source term"
                 continue
@@ -149,12 +154,12 @@ class Enforcer:
 
     def _locate(self, w: _Work, i: int, hyp_words: list[Word], tokens: Sequence[str],
                 attention: np.ndarray, indices: list[int], mass: np.ndarray,
-                claimed: list[Span]) -> Span | None:
+                claimed: list[Span], matches: dict[int, list[Span]]) -> Span | None:
         occ = w.occurrences[i]
         if self.mode == "constrain":
-            keys = self._renderings.keys(occ.text) + self._renderings.keys(occ.term.source)
             size = len(words(required_form(occ)))
-            span = by_rendering(hyp_words, list(dict.fromkeys(keys)), mass, claimed, size)
+            others = [m for j, spans in matches.items() if j != i for m in spans]
+            span = by_rendering(hyp_words, self._keys(occ), mass, claimed, size, others)
             if span is not None:
                 return span
         least = WEAK if self.mode == "constrain" else 0.0
@@ -165,13 +170,18 @@ class Enforcer:
             return point, point
         return span
 
+    def _keys(self, occ: Occurrence) -> list[tuple[str, ...]]:
+        """The model's renderings of the occurrence's words and of the term's own source."""
+        keys = self._renderings.keys(occ.text) + self._renderings.keys(occ.term.source)
+        return list(dict.fromkeys(keys))
+
     def _form(self, occ: Occurrence, hyp_words: Sequence[Word], span: Span) -> str:
         """The required form; where the German does not show its number ("Mädchen sitzen"),
         the number of the English words it replaces, when they are a plural rendering."""
         if occ.plural is not None or span[0] == span[1] or self.mode != "constrain":
             return required_form(occ)
         inside = [w.key for w in hyp_words if span[0] <= w.start < span[1] and w.key]
-        keys = self._renderings.keys(occ.text) + self._renderings.keys(occ.term.source)
+        keys = self._keys(occ)
         plural = bool(inside) and any(
             inside[-1] != key[-1] and inside[-1] == words(pluralize(" ".join(key)))[-1]
             for key in keys)
@@ -228,8 +238,10 @@ class Enforcer:
                                          ALTERNATIVES, self.options)
         chosen: dict[int, tuple[str, ...]] = {}
         for k, prefix, options in zip(asks, prefixes, proposals, strict=True):
-            tail = _best_tail(options, todo[k], prefix,
-                              spliced[k][0].tokens[spliced[k][1]:])
+            inserted = [todo[k].occurrences[p.index] for p in todo[k].planned
+                        if p.span[0] == p.span[1]]
+            tail = _best_tail(options, todo[k], prefix, spliced[k][0].tokens[spliced[k][1]:],
+                              [key for o in inserted for key in self._keys(o)])
             if tail is not None and tuple(prefix) + tail != spliced[k][0].tokens:
                 chosen[k] = tuple(prefix) + tail
         if not chosen:
@@ -332,20 +344,22 @@ def _agree_article(tokens: list[str], form: str) -> None:
 
 
 def _best_tail(options: Sequence[Continuation], w: _Work, prefix: Sequence[str],
-               kept_tail: Sequence[str]) -> tuple[str, ...] | None:
+               kept_tail: Sequence[str],
+               renderings: Sequence[tuple[str, ...]] = ()) -> tuple[str, ...] | None:
     """The best-scoring continuation that starts a new word (or ends the sentence), does not
-    begin by repeating the term's last word, and does not bring back a word the terms replaced
-    (unless the spliced sentence has it there too)."""
+    begin by repeating the term's last word or by saying the term again in the model's own
+    words ("apparel clothing"), and does not bring back a word the terms replaced (unless the
+    spliced sentence has it there too)."""
     replaced = {k.removesuffix("'s") for p in w.planned
                 for k in words(join_pieces(w.hyp.tokens[p.span[0]:p.span[1]]))}
     replaced -= DETERMINERS | set(words(join_pieces(kept_tail)))
-    last = set(words(join_pieces(prefix))[-1:]) - DETERMINERS
+    again = (set(words(join_pieces(prefix))[-1:]) | {k[0] for k in renderings}) - DETERMINERS
     for option in sorted(options, key=lambda c: -c.score):
         tail = option.tokens
         if tail and wordy(tail[0]) and not tail[0].startswith(SPACE):
             continue
         found = [k.removesuffix("'s") for k in words(join_pieces(tail))]
-        if (found and found[0] in last) or replaced & set(found):
+        if again & set(found[:2]) or replaced & set(found):
             continue
         return tail
     return None

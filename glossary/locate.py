@@ -111,6 +111,10 @@ def _matches(hyp_words: Sequence[Word], key: tuple[str, ...]) -> list[Span]:
     return spans
 
 
+def _overlap(a: Span, b: Span) -> bool:
+    return a[0] < b[1] and a[1] > b[0]
+
+
 def _free(span: Span, claimed: Sequence[Span]) -> bool:
     return not any(span[0] < b and span[1] > a for a, b in claimed)
 
@@ -123,8 +127,13 @@ def _free_or_around(span: Span, claimed: Sequence[Span]) -> bool:
                for a, b in claimed)
 
 
+def rendering_matches(hyp_words: Sequence[Word], keys: Sequence[tuple[str, ...]]) -> list[Span]:
+    return [span for key in keys for span in _matches(hyp_words, key)]
+
+
 def by_rendering(hyp_words: Sequence[Word], keys: Sequence[tuple[str, ...]],
-                 mass: np.ndarray, claimed: Sequence[Span], size: int = 1) -> Span | None:
+                 mass: np.ndarray, claimed: Sequence[Span], size: int = 1,
+                 others: Sequence[Span] = ()) -> Span | None:
     """The free match of any rendering whose tokens attend most to the source span."""
     found: list[tuple[float, Span]] = []
     for key in keys:
@@ -136,9 +145,11 @@ def by_rendering(hyp_words: Sequence[Word], keys: Sequence[tuple[str, ...]],
         return None
     best = max(found, key=lambda f: f[0])[1]
     # "soccer ball" over "soccer" when both render "Fußball" and "ball" attends to it too; not
-    # "group of people" over "group" when "people" is another word's translation.
+    # "group of people" over "group" when "people" renders another term of the sentence
+    # (`others`) or attends elsewhere.
     while (wider := [s for _, s in found if s != best and s[0] <= best[0] and best[1] <= s[1]
-                     and _attends(mass, s, best)]):
+                     and _attends(mass, s, best)
+                     and not any(_overlap(s, o) and not _overlap(best, o) for o in others)]):
         best = max(wider, key=lambda s: s[1] - s[0])
     return _grown(hyp_words, best, mass, claimed, size)
 

@@ -193,3 +193,7 @@ def test_continuation_must_start_a_word_and_not_bring_back_the_replaced_word() -
     assert _best_tail(_options(glued, echo, repeat, good), work, prefix, ["."]) == ("▁on", ".")
     assert _best_tail(_options(glued, echo), work, prefix, ["."]) is None
     assert _best_tail(_options((["."], -2.0)), work, prefix, ["."]) == (".",)
+    # Saying the term again in the model's own words right after it is an echo too.
+    again = (["▁clothing", "▁on", "."], -0.1)
+    assert _best_tail(_options(again, good), work, prefix, ["."], [("clothing",)]) == (
+        "▁on", ".")
