@@ -206,8 +206,8 @@ class Enforcer:
             out += _glued(old.tokens[cursor:start], out)
             rows += old.attention[cursor:start]
             term = self.engine.encode_target(capitalize_first(p.form) if not out else p.form)
-            if out and out[-1].lstrip(SPACE) in _OPENING and not old.tokens[start].startswith(
-                    SPACE):
+            if (out and start < len(old.tokens) and out[-1].lstrip(SPACE) in _OPENING
+                    and not old.tokens[start].startswith(SPACE)):
                 term[0] = term[0].removeprefix(SPACE)  # glued to an opening quote, as it was
             keep = len(_trim_overlap(out, term, at_end=True))
             del out[keep:], rows[keep:]
@@ -230,7 +230,10 @@ class Enforcer:
                   spliced: list[tuple[Hypothesis, int]]) -> list[tuple[Hypothesis, int]]:
         # Only after an inserted term: where a term replaces words, re-decoding the rest gave
         # the same chrF at twice the time (bench/bench_terms.py; see the README).
-        asks = [k for k, w in enumerate(todo) if any(p.span[0] == p.span[1] for p in w.planned)]
+        # And not after a term appended at the end: nothing is left there to say better.
+        asks = [k for k, w in enumerate(todo) if any(
+            p.span[0] == p.span[1] and wordy(join_pieces(w.hyp.tokens[p.span[0]:]))
+            for p in w.planned)]
         if not asks:
             return spliced
         prefixes = [spliced[k][0].tokens[: spliced[k][1]] for k in asks]
@@ -354,12 +357,15 @@ def _best_tail(options: Sequence[Continuation], w: _Work, prefix: Sequence[str],
                 for k in words(join_pieces(w.hyp.tokens[p.span[0]:p.span[1]]))}
     replaced -= DETERMINERS | set(words(join_pieces(kept_tail)))
     again = (set(words(join_pieces(prefix))[-1:]) | {k[0] for k in renderings}) - DETERMINERS
+    # A small model tends to invent after an unexpected word ("… regime is concerned with most
+    # beautiful regimes"): a continuation may rephrase the rest, not say more than it did.
+    longest = len(words(join_pieces(kept_tail))) + 1
     for option in sorted(options, key=lambda c: -c.score):
         tail = option.tokens
         if tail and wordy(tail[0]) and not tail[0].startswith(SPACE):
             continue
         found = [k.removesuffix("'s") for k in words(join_pieces(tail))]
-        if again & set(found[:2]) or replaced & set(found):
+        if again & set(found[:2]) or replaced & set(found) or len(found) > longest:
             continue
         return tail
     return None

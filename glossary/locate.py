@@ -20,6 +20,7 @@ from glossary.english import pluralize, words
 from glossary.tokens import SPACE, wordy
 
 Span = tuple[int, int]  # half-open token range; start == end is an insertion point
+_FINAL = frozenset([".", "!", "?", ";", ":", "…", ",", "...", "?!", "!?"])
 DETERMINERS = frozenset(
     "a an the this that these those his her its their my your our some any".split()
 )
@@ -61,8 +62,9 @@ def _inner(tokens: Sequence[str], i: int) -> bool:
     (one followed by letters; a closing quote is not)."""
     if tokens[i] == SPACE:  # a lone word-start piece belongs to the word after it
         return i + 1 < len(tokens) and not tokens[i + 1].startswith(SPACE)
-    if tokens[i] in ("'", "’"):
-        return i + 1 < len(tokens) and wordy(tokens[i + 1]) and not tokens[i + 1].startswith(SPACE)
+    if tokens[i] in ("'", "’"):  # between letters only: "woman's", not "'Warms"
+        return (0 < i < len(tokens) - 1 and wordy(tokens[i - 1])
+                and wordy(tokens[i + 1]) and not tokens[i + 1].startswith(SPACE))
     return wordy(tokens[i])
 
 
@@ -196,7 +198,8 @@ def by_attention(tokens: Sequence[str], attention: np.ndarray, source_indices: S
         # Only "on" or "the" attends to the term: the model left the term out; it goes before.
         point = inside[0].start
         return (point, point) if all(not (a < point < b) for a, b in claimed) else None
-    while len(inside) > 1 and inside[0].key in EDGE_WORDS - set(term_words[:1]):
+    while len(inside) > 1 and (not inside[0].key
+                               or inside[0].key in EDGE_WORDS - set(term_words[:1])):
         inside = inside[1:]
     while len(inside) > 1 and (not inside[-1].key
                                or inside[-1].key in EDGE_WORDS - set(term_words[-1:])):
@@ -209,18 +212,18 @@ def by_attention(tokens: Sequence[str], attention: np.ndarray, source_indices: S
 
 def insertion_point(tokens: Sequence[str], mass: np.ndarray, claimed: Sequence[Span]) -> int:
     """Where a term with no free words of its own goes: before the word that attends most to
-    the source span, outside the claimed words; the end of the sentence (before closing
-    punctuation) when nothing attends there."""
-    ends = [w for w in hypothesis_words(tokens)]
+    the source span, outside the claimed words; the end of the sentence (before its final
+    stop, after a closing quote) when no word attends there."""
+    units = hypothesis_words(tokens)
     if mass.size and float(mass.max()) > 0.0:
-        ranked = sorted(ends, key=lambda w: -float(mass[w.start:w.end].max(initial=0.0)))
+        ranked = sorted((w for w in units if w.key),
+                        key=lambda w: -float(mass[w.start:w.end].max(initial=0.0)))
         for word in ranked:
-            if _free((word.start, word.start + 1), claimed) and all(
-                    not (a < word.start < b) for a, b in claimed):
+            if all(not (a <= word.start < b) for a, b in claimed):
                 return word.start
     last = len(tokens)
-    for word in reversed(ends):
-        if word.key:
+    for word in reversed(units):
+        if word.key or "".join(tokens[word.start:word.end]).strip(SPACE) not in _FINAL:
             break
         last = word.start
     return last

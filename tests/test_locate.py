@@ -107,3 +107,17 @@ def test_a_wider_rendering_wins_only_where_its_extra_words_attend_to_the_term() 
     group = _mass(len(tokens), {5: 0.9, 6: 0.1, 7: 0.05})
     keys = [("group",), ("group", "of", "people")]
     assert by_rendering(words, keys, group, []) == (5, 6)
+
+
+def test_an_opening_quote_at_the_edge_of_an_attention_span_stays() -> None:
+    tokens = ["▁'", "W", "arms", "▁for", "▁butter", "'"]
+    attention = np.zeros((6, 4), dtype=np.float32)
+    attention[:, 3] = 1.0
+    attention[0:5, :] = 0.0
+    attention[0:5, 1] = 1.0  # the quote and the three words attend to the term
+    assert by_attention(tokens, attention, [1], [], ["guns", "for", "butter"]) == (1, 5)
+
+
+def test_an_opening_quote_is_not_part_of_the_word_after_it() -> None:
+    tokens = ["▁", "'", "W", "arm", "s", "▁for", "▁butter", "'"]
+    assert keys(tokens) == ["", "", "warms", "for", "butter", ""]
