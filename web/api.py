@@ -16,7 +16,7 @@ from typing import Any, cast
 from flask import Blueprint, Response, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from glossary.enforce import Mode
+from glossary.enforce import MODES, Mode
 from glossary.errors import ConflictError
 from glossary.term import MATCH_MODES, STATUSES, Glossary, Term
 from glossary.termfile import add_term, create_glossary, dump_term, remove_term, update_term
@@ -26,7 +26,6 @@ from web.detect import language_name
 from web.errors import ApiError, request_params
 
 bp = Blueprint("api", __name__, url_prefix="/api")
-MODES = ("constrain", "replace", "off")
 _OPTIONAL_TEXT = ("target_plural", "note", "pos", "gender")
 
 

@@ -8,6 +8,8 @@ from typing import Any
 from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
 
+from glossary.enforce import MODES
+
 bp = Blueprint("openapi", __name__)
 
 Schema = dict[str, Any]
@@ -204,7 +206,7 @@ def _own() -> dict[str, Any]:
                     terms={"type": "array", "items": TERM})  # fmt: skip
     translate_body = _obj(["text", "source", "target"], text=STRING, source=STRING,
                           target=STRING, glossaries={"type": "array", "items": STRING},
-                          mode={"enum": ["constrain", "replace", "off"]})  # fmt: skip
+                          mode={"enum": list(MODES)})  # fmt: skip
     json_only = ("application/json",)
     edit_errors = ("400", "401", "403", "412", "428")
     return {
