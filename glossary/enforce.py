@@ -75,10 +75,11 @@ class _Work:
     kept: set[int] = field(default_factory=set)
     planned: list[_Planned] = field(default_factory=list)
     reasons: dict[int, str] = field(default_factory=dict)
+    spans: list[tuple[int, int] | None] = field(default_factory=list)  # in the model's text
 
     def __post_init__(self) -> None:
-        spans = assign_spans(self.hyp.text, self.occurrences)
-        self.kept = {i for i, s in enumerate(spans) if s is not None}
+        self.spans = assign_spans(self.hyp.text, self.occurrences)
+        self.kept = {i for i, s in enumerate(self.spans) if s is not None}
 
     def missing(self) -> list[int]:
         return [i for i, o in enumerate(self.occurrences)
@@ -118,7 +119,7 @@ class Enforcer:
         attention = np.asarray(w.hyp.attention, dtype=np.float32)
         source_spans = token_char_spans(w.source, w.hyp.source_tokens)
         hyp_words = hypothesis_words(tokens)
-        claims = _claimed_tokens(w.hyp, assign_spans(w.hyp.text, w.occurrences))
+        claims = _claimed_tokens(w.hyp, w.spans)
         queue = sorted(w.missing(), key=lambda i: w.occurrences[i].start)
         turns = dict.fromkeys(range(len(w.occurrences)), 0)
         # Where each occurrence's renderings are, so that one term's wider rendering does not
