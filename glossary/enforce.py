@@ -202,7 +202,9 @@ class Enforcer:
         out: list[str] = []
         rows: list[tuple[float, ...]] = []
         width = len(old.source_tokens)
-        for p in plan:
+        # Spans are disjoint and sorted, so each term's words run up to the next term's start.
+        nexts = [q.span[0] for q in plan[1:]] + [len(old.tokens)]
+        for p, nxt in zip(plan, nexts, strict=True):
             start, end = p.span
             out += _glued(old.tokens[cursor:start], out)
             rows += old.attention[cursor:start]
@@ -217,8 +219,7 @@ class Enforcer:
             rows += [old.attention[min(start, len(old.attention) - 1)] if old.attention
                      else (0.0,) * width] * len(term)
             after_last = len(out)
-            nxt = next((q.span[0] for q in plan if q.span[0] >= end and q is not p), None)
-            following = list(old.tokens[end: nxt if nxt is not None else len(old.tokens)])
+            following = list(old.tokens[end:nxt])
             cursor = end + len(following) - len(_trim_overlap(following, term, at_end=False))
         out += _glued(old.tokens[cursor:], out)
         rows += old.attention[cursor:]
