@@ -4,11 +4,13 @@ library errors are mapped once to a message on stderr and their exit code."""
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import json
 import sys
 from collections.abc import Sequence
 
-from glossary import cli_models, cli_terms
+from glossary import cli_accounts, cli_models, cli_terms
+from glossary.accounts import Accounts
 from glossary.config import Settings
 from glossary.enforce import MODES
 from glossary.engine import DecodeOptions
@@ -65,10 +67,23 @@ def _warn_untranslated(sentences: Sequence[SentenceResult]) -> None:
               file=sys.stderr)  # fmt: skip
 
 
+def _loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from web.serve import serve  # the web layer is only imported when serving
 
-    serve(settings, host=args.host or settings.host, port=args.port or settings.port)
+    host = args.host or settings.host
+    if Accounts.of(settings).open() and not _loopback(host):
+        print(f"glossary: warning: serving on {host} with no accounts and no API keys: anyone "
+              "who can reach this address may change every glossary. Add an admin with "
+              "`glossary users add NAME --role admin` or a key with `glossary keys add`.",
+              file=sys.stderr)  # fmt: skip
+    serve(settings, host=host, port=args.port or settings.port)
     return 0
 
 
@@ -102,6 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_translate(sub)
     cli_models.register(sub)
     cli_terms.register(sub)
+    cli_accounts.register(sub)
     _add_serve(sub)
     return parser
 

@@ -54,7 +54,10 @@ class Settings:
     port: int = 5000
     api_keys: tuple[str, ...] = ()  # empty: no key needed anywhere
     keys_for_translate: bool = False  # with keys configured: also for translating and reading
-    secret_key: str = field(default="", repr=False)  # signs web sessions; empty: random per process
+    secret_key: str = field(default="", repr=False)  # signs web sessions; empty: kept in state_dir
+    # accounts, API keys, owners of DeepL glossaries, default glossaries, the session secret
+    state_dir: Path = Path("var/state")
+    public_url: str = ""  # e.g. https://glossary.example/ ; empty: redirects stay relative
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -87,6 +90,8 @@ class Settings:
             api_keys=tuple(k.strip() for k in env.get("GLOSSARY_API_KEYS", "").split(",")
                            if k.strip()),
             secret_key=env.get("GLOSSARY_SECRET_KEY", ""),
+            state_dir=Path(env.get("GLOSSARY_STATE_DIR", "var/state")),
+            public_url=env.get("GLOSSARY_PUBLIC_URL", ""),
             keys_for_translate=env.get("GLOSSARY_KEYS_FOR_TRANSLATE", "").lower()
             in ("1", "true", "yes", "on"),
         )

@@ -4,13 +4,16 @@ directory and compiled matchers behind one object built from Settings."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
+from glossary.accounts import Accounts
 from glossary.config import Settings
 from glossary.enforce import Mode
 from glossary.engine import DecodeOptions
 from glossary.engines import EngineRegistry
 from glossary.errors import InputError
 from glossary.glossaries import MatcherCache
+from glossary.owners import DefaultGlossaries, Owners
 from glossary.pipeline import Pipeline, TranslationResult
 from glossary.store import GlossaryStore
 from glossary.term import Glossary
@@ -27,6 +30,9 @@ class TranslationService:
         self.engines = engines or EngineRegistry(settings)
         self.store = store or GlossaryStore(settings.terms_dir)
         self._matchers = MatcherCache()
+        self.accounts = Accounts.of(settings)
+        self.owners = Owners.of(settings)
+        self.defaults = DefaultGlossaries.of(settings)
 
     def options(self, beam_size: int | None = None) -> DecodeOptions:
         return DecodeOptions(
@@ -38,7 +44,7 @@ class TranslationService:
         self, source: str, target: str, names: Sequence[str] | None = None
     ) -> list[Glossary]:
         """The glossaries a request names (exactly those; an empty list is none), or, when it
-        does not say (None), every glossary in the directory for the pair."""
+        does not say (None), the default glossaries for the pair (see glossary.owners)."""
         if names is not None:
             chosen = [self.store.get(name) for name in names]
             for glossary in chosen:
@@ -48,10 +54,9 @@ class TranslationService:
                         f"{glossary.target_language}, not {source}→{target}"
                     )
             return chosen
-        return [
-            g for g in self.store.list()
-            if (g.source_language, g.target_language) == (source, target)
-        ]
+        usable = {Path(g.path or g.name).stem: g for g in self.store.list()
+                  if (g.source_language, g.target_language) == (source, target)}  # fmt: skip
+        return [usable[name] for name in self.defaults.chosen(sorted(usable))]
 
     def translate(
         self,

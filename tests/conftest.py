@@ -42,6 +42,7 @@ def isolated_env(home: Path) -> dict[str, str]:
         XDG_CACHE_HOME=str(home / "cache"),
         ARGOS_PACKAGES_DIR=str(home / "packages"),
         ARGOS_COMPUTE_TYPE="float32",
+        GLOSSARY_STATE_DIR=str(home / "state"),
         # A dead local port: nothing in the tests may reach the real index.
         ARGOS_PACKAGE_INDEX="http://127.0.0.1:9/",
     )

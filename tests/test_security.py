@@ -117,7 +117,7 @@ def test_stored_xss_is_a_json_string_in_the_apis(app: Flask) -> None:
 
 # --- CSRF on every form ----------------------------------------------------------------------
 
-PAGE_BLUEPRINTS = ("pages", "terms")
+PAGE_BLUEPRINTS = ("pages", "terms", "account")
 
 
 def _form_routes(app: Flask) -> list[str]:
@@ -129,8 +129,8 @@ def _form_routes(app: Flask) -> list[str]:
 
 
 def test_every_form_route_is_enumerated(app: Flask) -> None:
-    assert _form_routes(app) == ["/", "/terms/p/delete", "/terms/p/edit", "/terms/p/import",
-                                 "/terms/p/new"]  # fmt: skip
+    assert _form_routes(app) == ["/", "/account/defaults", "/login", "/logout", "/terms/p/delete",
+                                 "/terms/p/edit", "/terms/p/import", "/terms/p/new"]  # fmt: skip
 
 
 @pytest.mark.parametrize("token", ["missing", "forged", "other session"])

@@ -20,8 +20,8 @@ from glossary.enforce import MODES, Mode
 from glossary.errors import ConflictError
 from glossary.term import MATCH_MODES, STATUSES, Glossary, Term
 from glossary.termfile import add_term, create_glossary, dump_term, remove_term, update_term
+from web.access import check_names, visible
 from web.app import service
-from web.auth import bearer_key, check_key
 from web.detect import language_name
 from web.errors import ApiError, request_params
 
@@ -47,7 +47,6 @@ def _string(body: dict[str, Any], key: str, *, required: bool = True) -> str | N
 @bp.post("/translate")
 def translate() -> ResponseReturnValue:
     body = _body()
-    check_key(bearer_key(), write=False, missing_status=401)
     text = _string(body, "text")
     source, target = _string(body, "source"), _string(body, "target")
     names = body.get("glossaries")
@@ -63,10 +62,13 @@ def translate() -> ResponseReturnValue:
     for code in (source, target):
         if code not in codes and language_name(code) is None:
             raise ApiError(f"{code!r} is not a language code (such as 'de' or 'en')")
+    check_names(names)
     chosen = service().glossaries_for(source, target, names or None)
     result = service().translate_with(text, source, target, chosen, cast(Mode, mode))
     used = [g.name for g in chosen]
-    return jsonify(source=source, target=target, mode=mode, glossaries=used, **result.to_dict())
+    warnings = service().store.warnings_for(chosen)  # e.g. the last valid version is in use
+    return jsonify(source=source, target=target, mode=mode, glossaries=used,
+                   warnings=warnings, **result.to_dict())  # fmt: skip
 
 
 @bp.get("/languages")
@@ -134,24 +136,22 @@ def list_glossaries() -> ResponseReturnValue:
     items = []
     for name in store.names():
         glossary = glossaries.get(str(store.path(name)))
-        if glossary is not None:
+        if glossary is not None and visible(name):
             items.append(_summary(name, glossary))
-    errors = {name: str(exc) for name, exc in store.errors.items()}
+    errors = {name: str(exc) for name, exc in store.errors.items() if visible(name)}
     return jsonify(glossaries=items, errors=errors)
 
 
 @bp.post("/glossaries")
 def create() -> ResponseReturnValue:
     body = _body()
-    check_key(bearer_key(), write=True, missing_status=401)
     name = cast(str, _string(body, "name"))
     title = _string(body, "title", required=False) or name
     source, target = _string(body, "source_language"), _string(body, "target_language")
     terms = body.get("terms", [])
     if not isinstance(terms, list) or not all(isinstance(t, dict) for t in terms):
         raise ApiError("'terms' must be a list of term objects")
-    path = service().store.path(name)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path = service().store.new_path(name)
     glossary = create_glossary(path, title, cast(str, source), cast(str, target),
                                [_term(t) for t in terms])  # fmt: skip
     return _full(name, glossary, 201)
@@ -166,7 +166,6 @@ def get(name: str) -> ResponseReturnValue:
 
 
 def _edit(name: str, action: Any) -> Response:
-    check_key(bearer_key(), write=True, missing_status=401)
     revision = _if_match()
     path = service().store.path(name)
     service().store.get(name)  # 404 before anything else

@@ -9,6 +9,7 @@ from flask import Flask, current_app
 from glossary.config import Settings
 from glossary.engines import EngineRegistry
 from glossary.service import TranslationService
+from web import headers
 
 
 def create_app(
@@ -29,11 +30,14 @@ def create_app(
     app.extensions["glossary.engines"] = engines
     app.extensions["glossary.service"] = TranslationService(settings, engines)
 
-    from web import api, deepl, deepl_v3, errors, libretranslate, openapi, pages
+    from web import access, account, api, deepl, deepl_v3, errors, libretranslate, openapi, pages
 
-    for blueprint in (pages.bp, libretranslate.bp, deepl.bp, deepl_v3.bp, api.bp, openapi.bp):
+    for blueprint in (pages.bp, libretranslate.bp, deepl.bp, deepl_v3.bp, api.bp, openapi.bp,
+                      account.bp):
         app.register_blueprint(blueprint)
     errors.register(app)
+    headers.init_app(app)
+    access.init_app(app)
     return app
 
 

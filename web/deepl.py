@@ -17,7 +17,6 @@ from flask.typing import ResponseReturnValue
 
 from glossary.formats import terms_to_tsv
 from web.app import service
-from web.auth import check_key, deepl_key
 from web.deepl_common import (
     PREFIX,
     Dictionary,
@@ -82,7 +81,6 @@ def _glossary_names(params: dict[str, Any], source: str | None, target: str) -> 
 @bp.post("/translate")
 def translate() -> ResponseReturnValue:
     params = request_params()
-    check_key(deepl_key(), write=False)
     texts = _texts(params)
     if not params.get("target_lang"):
         raise ApiError("Parameter 'target_lang' not specified.")
@@ -112,7 +110,6 @@ def translate() -> ResponseReturnValue:
 @bp.route("/languages", methods=["GET", "POST"])
 def languages() -> ResponseReturnValue:
     params = request_params()
-    check_key(deepl_key(), write=False)
     kind = params.get("type", "source")
     if kind not in ("source", "target"):
         raise ApiError("Value for 'type' not supported.")
@@ -131,7 +128,6 @@ def languages() -> ResponseReturnValue:
 
 @bp.route("/usage", methods=["GET", "POST"])
 def usage() -> ResponseReturnValue:
-    check_key(deepl_key(), write=False)
     with _usage_lock:
         count = _usage["characters"]
     return jsonify(character_count=count, character_limit=CHARACTER_LIMIT)
@@ -139,7 +135,6 @@ def usage() -> ResponseReturnValue:
 
 @bp.get("/glossary-language-pairs")
 def glossary_language_pairs() -> ResponseReturnValue:
-    check_key(deepl_key(), write=False)
     return jsonify(supported_languages=[{"source_lang": a, "target_lang": b} for a, b in _pairs()])
 
 
@@ -167,7 +162,6 @@ def _single(glossary_id: str) -> list[Dictionary]:
 @bp.post("/glossaries")
 def create() -> ResponseReturnValue:
     params = request_params()
-    check_key(deepl_key(), write=True)
     name = params.get("name")
     if not isinstance(name, str) or not name.strip():
         raise ApiError("Parameter 'name' not specified.")
@@ -180,27 +174,23 @@ def create() -> ResponseReturnValue:
 
 @bp.get("/glossaries")
 def list_glossaries() -> ResponseReturnValue:
-    check_key(deepl_key(), write=False)
     found = every_glossary().values()
     return jsonify(glossaries=[_info(d) for d in found if len(d) == 1])
 
 
 @bp.get("/glossaries/<glossary_id>")
 def get(glossary_id: str) -> ResponseReturnValue:
-    check_key(deepl_key(), write=False)
     return jsonify(_info(_single(glossary_id)))
 
 
 @bp.delete("/glossaries/<glossary_id>")
 def delete(glossary_id: str) -> ResponseReturnValue:
-    check_key(deepl_key(), write=True)
     delete_files(find(glossary_id))
     return Response(status=204)
 
 
 @bp.get("/glossaries/<glossary_id>/entries")
 def entries(glossary_id: str) -> ResponseReturnValue:
-    check_key(deepl_key(), write=False)
     [dictionary] = _single(glossary_id)
     accept = request.accept_mimetypes
     if request.headers.get("Accept") and not accept.best_match(["text/tab-separated-values"]):

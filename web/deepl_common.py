@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import secrets
 import time
 import uuid
@@ -32,15 +31,15 @@ from typing import Any
 from glossary import termfile
 from glossary.errors import ConflictError, InputError
 from glossary.formats import terms_from_csv, terms_from_tsv
+from glossary.owners import API_MADE, API_PREFIX, api_made
 from glossary.term import Glossary, Term
 from glossary.termfile import create_glossary, load_glossary
+from web.access import principal
 from web.app import service
 from web.errors import ApiError
 
-PREFIX = "deepl-"
+PREFIX = API_PREFIX
 _FOREIGN = uuid.UUID("5d0a3f6e-8f1c-4c55-9a3e-2f7f1b0c9e11")  # namespace for file-name ids
-_UUID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
-_MANAGED = re.compile(rf"{PREFIX}({_UUID})(?:\.[a-z]{{2,3}}-[a-z]{{2,3}})?")
 
 
 @dataclass(frozen=True)
@@ -68,12 +67,12 @@ def new_id() -> uuid.UUID:
 
 def managed(name: str) -> bool:
     """Whether a store name is a file made through the DeepL API (deletable here)."""
-    return _MANAGED.fullmatch(name) is not None
+    return api_made(name)
 
 
 def id_for(name: str) -> str:
     """The glossary_id of a store name (several dictionary files share one)."""
-    found = _MANAGED.fullmatch(name)
+    found = API_MADE.fullmatch(name)
     return found.group(1) if found else str(uuid.uuid5(_FOREIGN, name))
 
 
@@ -112,10 +111,16 @@ def find(given: str) -> list[Dictionary]:
     except (ValueError, TypeError):
         raise ApiError("Glossary not found", 404, f"{given!r} is not a glossary ID") from None
     store = service().store
-    names = [name for name in store.names() if id_for(name) == wanted]
+    names = [name for name in store.names() if id_for(name) == wanted and _mine(name)]
     if not names:
         raise ApiError("Glossary not found", 404)
     return [Dictionary(name, store.get(name)) for name in names]
+
+
+def _mine(name: str) -> bool:
+    """Whether the caller may see a glossary through the DeepL API: one made through it only
+    by the key (or user) that made it, as at DeepL; admins included."""
+    return service().owners.may_use(principal(), name, as_admin=False)
 
 
 def every_glossary() -> dict[str, list[Dictionary]]:
@@ -125,7 +130,7 @@ def every_glossary() -> dict[str, list[Dictionary]]:
     out: dict[str, list[Dictionary]] = {}
     for name in store.names():
         glossary = found.get(str(store.path(name)))
-        if glossary is not None:
+        if glossary is not None and _mine(name):
             out.setdefault(id_for(name), []).append(Dictionary(name, glossary))
     return out
 
@@ -177,6 +182,8 @@ def write_new(name: str, title: str, source: str, target: str, terms: list[Term]
     """A new dictionary file (refused with 409 if the file exists)."""
     path = service().store.path(name)
     path.parent.mkdir(parents=True, exist_ok=True)
+    # owned before the file exists: an unowned API-made file is nobody's to see
+    service().owners.claim(id_for(name), principal())
     return create_glossary(path, title, source, target, terms)
 
 
@@ -184,8 +191,12 @@ def delete_files(dictionaries: list[Dictionary]) -> None:
     """Delete the files of a glossary made here; 403 for one managed as a file."""
     if not all(managed(d.name) for d in dictionaries):
         raise ApiError("Glossary is managed as a file; change it there.", 403)
+    store = service().store
     for dictionary in dictionaries:
-        service().store.path(dictionary.name).unlink(missing_ok=True)
+        store.path(dictionary.name).unlink(missing_ok=True)
+    gone = {id_for(d.name) for d in dictionaries} - {id_for(n) for n in store.names()}
+    for glossary_id in gone:
+        service().owners.release(glossary_id)
 
 
 def _max() -> int:

@@ -16,7 +16,6 @@ from flask.typing import ResponseReturnValue
 
 from glossary.formats import terms_to_tsv
 from glossary.term import Term
-from web.auth import check_key, deepl_key
 from web.deepl_common import (
     Dictionary,
     creation_time,
@@ -110,7 +109,6 @@ def _dictionary_for(dictionaries: list[Dictionary], source: str, target: str) ->
 @bp.post("/glossaries")
 def create() -> ResponseReturnValue:
     params = request_params()
-    check_key(deepl_key(), write=True)
     name, dictionaries = _name(params), _dictionaries(params)
     ident = str(new_id())
     made: list[Dictionary] = []
@@ -126,26 +124,22 @@ def create() -> ResponseReturnValue:
 
 @bp.get("/glossaries")
 def list_glossaries() -> ResponseReturnValue:
-    check_key(deepl_key(), write=False)
     return jsonify(glossaries=[_info(d) for d in every_glossary().values()])
 
 
 @bp.get("/glossaries/<glossary_id>")
 def get(glossary_id: str) -> ResponseReturnValue:
-    check_key(deepl_key(), write=False)
     return jsonify(_info(find(glossary_id)))
 
 
 @bp.delete("/glossaries/<glossary_id>")
 def delete(glossary_id: str) -> ResponseReturnValue:
-    check_key(deepl_key(), write=True)
     delete_files(find(glossary_id))
     return Response(status=204)
 
 
 @bp.get("/glossaries/<glossary_id>/entries")
 def entries(glossary_id: str) -> ResponseReturnValue:
-    check_key(deepl_key(), write=False)
     source, target = _pair_in_query()
     dictionary = _dictionary_for(find(glossary_id), source, target)
     return jsonify(dictionaries=[{"source_lang": source, "target_lang": target,
@@ -167,7 +161,6 @@ def _add_or_merge(existing: list[Dictionary], name: str, entries: Entries) -> No
 def update(glossary_id: str) -> ResponseReturnValue:
     """Rename, and/or merge entries into dictionaries (adding those that are new)."""
     params = request_params()
-    check_key(deepl_key(), write=True)
     existing = _editable(glossary_id)
     if "name" not in params and "dictionaries" not in params:
         raise ApiError("Nothing to update: give 'name' and/or 'dictionaries'.")
@@ -185,7 +178,6 @@ def update(glossary_id: str) -> ResponseReturnValue:
 def replace_dictionary(glossary_id: str) -> ResponseReturnValue:
     """Replace the entries of one dictionary, or add it."""
     params = request_params()
-    check_key(deepl_key(), write=True)
     existing = _editable(glossary_id)
     source, target, terms = _dictionary(params)
     found = for_pair(existing, source, target)
@@ -200,7 +192,6 @@ def replace_dictionary(glossary_id: str) -> ResponseReturnValue:
 @bp.delete("/glossaries/<glossary_id>/dictionaries")
 def delete_dictionary(glossary_id: str) -> ResponseReturnValue:
     """Delete one dictionary; deleting the last one deletes the glossary."""
-    check_key(deepl_key(), write=True)
     existing = _editable(glossary_id)
     source, target = _pair_in_query()
     delete_files([_dictionary_for(existing, source, target)])

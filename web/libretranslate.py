@@ -19,8 +19,8 @@ from flask.typing import ResponseReturnValue
 
 from glossary.config import Settings
 from glossary.pipeline import TranslationResult
+from web.access import check_names
 from web.app import service
-from web.auth import check_key
 from web.detect import Guess, detect, language_name
 from web.errors import ApiError, request_params
 
@@ -73,11 +73,6 @@ def _language(code: str, role: str, codes: set[str]) -> str:
     return code  # a real language without a model: the service answers 503 with instructions
 
 
-def _check(params: dict[str, Any]) -> None:
-    key = params.get("api_key")
-    check_key(key if isinstance(key, str) else None, write=False, missing_status=400)
-
-
 def _limit(texts: list[str]) -> None:
     settings: Settings = current_app.extensions["glossary.settings"]
     total = sum(len(text) for text in texts)
@@ -117,7 +112,6 @@ def _translate_one(text: str, source: str, target: str, fmt: str,
 @bp.post("/translate")
 def translate() -> ResponseReturnValue:
     params = request_params()
-    _check(params)
     q = _queries(params)
     texts = q if isinstance(q, list) else [q]
     source_param, target_param = _text(params, "source"), _text(params, "target")
@@ -130,6 +124,7 @@ def translate() -> ResponseReturnValue:
     except (TypeError, ValueError):
         raise ApiError("Invalid request: alternatives must be an integer") from None
     names = _glossaries(params)
+    check_names(names)
     _limit(texts)
     codes = {code for pair in service().engines.pairs() for code in pair}
     target = _language(target_param, "target", codes)
@@ -157,7 +152,6 @@ def translate() -> ResponseReturnValue:
 @bp.post("/detect")
 def detect_language() -> ResponseReturnValue:
     params = request_params()
-    _check(params)
     q = _queries(params)
     text = q if isinstance(q, str) else "\n".join(q)
     _limit([text])
@@ -167,7 +161,6 @@ def detect_language() -> ResponseReturnValue:
 
 @bp.get("/languages")
 def languages() -> ResponseReturnValue:
-    _check(request_params())
     targets: dict[str, list[str]] = {}
     for source, target in service().engines.pairs():
         targets.setdefault(source, []).append(target)

@@ -208,7 +208,8 @@ def _own() -> dict[str, Any]:
                           target=STRING, glossaries={"type": "array", "items": STRING},
                           mode={"enum": list(MODES)})  # fmt: skip
     json_only = ("application/json",)
-    edit_errors = ("400", "401", "403", "412", "428")
+    # 409: the file on disk is invalid; 503: the terms folder is read-only or missing
+    edit_errors = ("400", "401", "403", "409", "412", "428", "503")
     return {
         "/api/translate": {"post": _op(o, "Translate with the full term report",
                                        {"type": "object"}, OWN_ERROR, body=translate_body,
@@ -221,7 +222,7 @@ def _own() -> dict[str, Any]:
                                   name=STRING, title=STRING, source_language=STRING,
                                   target_language=STRING,
                                   terms={"type": "array", "items": TERM}),
-                        status="201", errors=("400", "401", "403", "409")),
+                        status="201", errors=("400", "401", "403", "409", "503")),
         },
         "/api/glossaries/{name}": {"get": _op(o, "A glossary with its terms (ETag)", glossary,
                                               OWN_ERROR, params=name)},
@@ -246,9 +247,13 @@ def document() -> dict[str, Any]:
                                 "LibreTranslate- and DeepL-compatible endpoints."},
         "components": {"securitySchemes": {
             "deepl": {"type": "apiKey", "in": "header", "name": "Authorization",
-                      "description": "DeepL-Auth-Key <key> (only when keys are configured)"},
+                      "description": "DeepL-Auth-Key <key>"},
             "bearer": {"type": "http", "scheme": "bearer"},
+            "header": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
         }},
+        # Every scheme works on every path; none is needed on an install without accounts and
+        # keys, and reading needs none unless GLOSSARY_KEYS_FOR_TRANSLATE is set.
+        "security": [{}, {"deepl": []}, {"bearer": []}, {"header": []}],
         "paths": _libretranslate() | _deepl() | _deepl_v3() | _own(),
     }  # fmt: skip
 
