@@ -1,5 +1,7 @@
 """Which engine serves a language pair: a direct package, or two packages through English.
-Loaded engines are cached; the package directory is read again only on a miss."""
+Loaded engines are cached, but every use checks that the packages behind the cached engine are
+still the installed ones, so a package removed (or replaced) while the server runs is noticed
+by translating exactly as by the language lists."""
 
 from __future__ import annotations
 
@@ -30,7 +32,8 @@ class EngineRegistry:
         self._settings = settings
         runtime = runtime_from(settings)
         self._load: Loader = loader or (lambda package: CTranslate2Engine(package, runtime))
-        self._engines: dict[tuple[str, str], Engine] = {}
+        # Each engine with the packages it was loaded from.
+        self._engines: dict[tuple[str, str], tuple[Engine, tuple[InstalledPackage, ...]]] = {}
         self._lock = threading.Lock()
 
     def installed(self) -> dict[tuple[str, str], InstalledPackage]:
@@ -49,20 +52,33 @@ class EngineRegistry:
         return sorted(direct | pivots)
 
     def get(self, from_code: str, to_code: str) -> Engine:
+        """The engine for the pair; ModelNotInstalledError when `pairs()` would not list it."""
+        installed = self.installed()
         with self._lock:
+            self._drop_stale(installed)
             key = (from_code, to_code)
             if key not in self._engines:
-                self._engines[key] = self._build(from_code, to_code)
-            return self._engines[key]
+                self._engines[key] = self._build(installed, from_code, to_code)
+            return self._engines[key][0]
 
-    def _build(self, from_code: str, to_code: str) -> Engine:
-        installed = self.installed()
+    def _drop_stale(self, installed: dict[tuple[str, str], InstalledPackage]) -> None:
+        # The same listing as pairs() decides, so the page and every API agree; translations
+        # already running keep their own reference to the dropped engine.
+        stale = [key for key, (_engine, used) in self._engines.items()
+                 if any(installed.get(package.pair) != package for package in used)]
+        for key in stale:
+            del self._engines[key]
+
+    def _build(
+        self, installed: dict[tuple[str, str], InstalledPackage], from_code: str, to_code: str
+    ) -> tuple[Engine, tuple[InstalledPackage, ...]]:
         if (from_code, to_code) in installed:
-            return self._load(installed[(from_code, to_code)])
+            package = installed[(from_code, to_code)]
+            return self._load(package), (package,)
         first, second = installed.get((from_code, PIVOT)), installed.get((PIVOT, to_code))
         if first is None or second is None or PIVOT in (from_code, to_code):
             raise ModelNotInstalledError(from_code, to_code)
-        return PivotEngine(self._load(first), self._load(second))
+        return PivotEngine(self._load(first), self._load(second)), (first, second)
 
     def forget(self) -> None:
         """Drop cached engines, e.g. after a package was installed or removed."""

@@ -5,13 +5,33 @@ from __future__ import annotations
 import logging
 
 import waitress
+from flask import Flask
+from waitress.adjustments import Adjustments
 
 from glossary.config import Settings
 from web.app import create_app
+
+
+def body_limits(app: Flask) -> dict[str, int]:
+    """Waitress settings that hold request bodies to the app's MAX_CONTENT_LENGTH while they
+    stream in. By default waitress accepts 1 GB and spools everything over 512 KB to a
+    temporary file before the app can say 413; chunked bodies have no Content-Length to refuse
+    them by, so only waitress can stop them early."""
+    limit = int(app.config["MAX_CONTENT_LENGTH"])
+    # Waitress refuses a body when its size (chunk framing included) reaches the maximum, so
+    # one more byte lets a body of exactly the limit through, as Flask does.
+    maximum = limit + 1
+    return {
+        "max_request_body_size": maximum,
+        # Bodies stay in memory: the buffer only goes to a temporary file at this size, and a
+        # refused body has grown by at most one read past the maximum.
+        "inbuf_overflow": maximum + Adjustments.recv_bytes,
+    }
 
 
 def serve(settings: Settings, host: str, port: int, threads: int = 4) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     app = create_app(settings)
     logging.getLogger("glossary").info("serving on http://%s:%d/", host, port)
-    waitress.serve(app, host=host, port=port, threads=threads, ident="glossary")
+    waitress.serve(app, host=host, port=port, threads=threads, ident="glossary",
+                   **body_limits(app))
