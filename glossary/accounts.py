@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import ipaddress
 import re
 import secrets
 from dataclasses import dataclass
@@ -31,6 +32,14 @@ _N, _R, _P = 2**14, 8, 1
 def rank(role: str | None) -> int:
     """0 for no role; then reader < editor < admin."""
     return ROLES.index(role) + 1 if role in ROLES else 0
+
+
+def loopback(host: str) -> bool:
+    """Whether a host name or address is this machine only."""
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return host.lower() == "localhost"
 
 
 def check_role(role: str) -> Role:

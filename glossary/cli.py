@@ -4,13 +4,13 @@ library errors are mapped once to a message on stderr and their exit code."""
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import json
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 
 from glossary import cli_accounts, cli_models, cli_terms
-from glossary.accounts import Accounts
+from glossary.accounts import Accounts, loopback
 from glossary.config import Settings
 from glossary.enforce import MODES
 from glossary.engine import DecodeOptions
@@ -67,23 +67,16 @@ def _warn_untranslated(sentences: Sequence[SentenceResult]) -> None:
               file=sys.stderr)  # fmt: skip
 
 
-def _loopback(host: str) -> bool:
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return host == "localhost"
-
-
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from web.serve import serve  # the web layer is only imported when serving
 
     host = args.host or settings.host
-    if Accounts.of(settings).open() and not _loopback(host):
+    if Accounts.of(settings).open() and not loopback(host):
         print(f"glossary: warning: serving on {host} with no accounts and no API keys: anyone "
               "who can reach this address may change every glossary. Add an admin with "
               "`glossary users add NAME --role admin` or a key with `glossary keys add`.",
               file=sys.stderr)  # fmt: skip
-    serve(settings, host=host, port=args.port or settings.port)
+    serve(replace(settings, host=host), host=host, port=args.port or settings.port)
     return 0
 
 

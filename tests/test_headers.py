@@ -29,7 +29,9 @@ INLINE = re.compile(r"<script(?![^>]*\bsrc=)|<style|\sstyle=|\son[a-z]+=|javascr
 
 @pytest.fixture
 def app(settings: Settings, installed: InstalledPackage, tmp_path: Path) -> Flask:
-    return make_app(settings, tmp_path)
+    # Served on every address, so any Host header reaches the views (on loopback alone an open
+    # install refuses foreign Host headers outright: see test_ownership's rebinding test).
+    return make_app(dataclasses.replace(settings, host="0.0.0.0"), tmp_path)
 
 
 @pytest.fixture
@@ -92,7 +94,7 @@ def test_form_redirects_ignore_the_host_header(client: FlaskClient) -> None:
 def test_redirects_use_the_public_url_when_one_is_configured(
     settings: Settings, installed: InstalledPackage, tmp_path: Path
 ) -> None:
-    public = dataclasses.replace(settings, public_url="https://glossary.example/")
+    public = dataclasses.replace(settings, public_url="https://glossary.example/", host="0.0.0.0")
     client = make_app(public, tmp_path).test_client()
     reply = client.get("/terms?x=1", headers=EVIL)
     assert reply.headers["Location"] == "https://glossary.example/terms/?x=1"

@@ -193,3 +193,22 @@ def test_json_apis_refuse_form_bodies(settings: Settings, installed: InstalledPa
             reply = client.post(path, **body)  # type: ignore[arg-type]
             assert reply.status_code == 415, (path, reply.json)
     assert client.get("/api/glossaries/p").status_code == 200
+
+
+@pytest.mark.parametrize(("host", "accounts", "status"), [
+    ("127.0.0.1", False, 421),  # open and on loopback: only loopback names are ours
+    ("0.0.0.0", False, 200),  # served on every address (start-up warned about it)
+    ("127.0.0.1", True, 200),  # with accounts, every request proves who it is anyway
+])  # fmt: skip
+def test_open_install_on_loopback_refuses_dns_rebinding(
+    settings: Settings, installed: InstalledPackage, terms_dir: Path, host: str, accounts: bool,
+    status: int,
+) -> None:
+    if accounts:
+        Accounts.of(settings).add_user("boss", "admin-password", "admin")
+    client = fake_engine_app(settings, terms_dir, host=host).test_client()
+    rebound = {"Host": "attacker.example:5000", "Origin": "http://attacker.example:5000"}
+    reply = client.get("/api/glossaries", headers=rebound)
+    assert reply.status_code == status, reply.get_data(as_text=True)
+    for name in ("localhost:5000", "127.0.0.1:5000", "[::1]:5000"):
+        assert client.get("/api/glossaries", headers={"Host": name}).status_code == 200

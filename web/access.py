@@ -22,7 +22,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from glossary.accounts import LOCAL as LOCAL_PRINCIPAL
-from glossary.accounts import Accounts, Principal, Role
+from glossary.accounts import Accounts, Principal, Role, loopback
 from web.app import service
 from web.errors import ApiError, error_response, request_params
 
@@ -161,8 +161,22 @@ def _allowed(who: Principal, need: Need) -> bool:
     return who.may(need)
 
 
+def rebound() -> bool:
+    """An open install listens on loopback only; a request to it naming another host came
+    through DNS rebinding (another site's name made to resolve to 127.0.0.1), which would
+    make that site same-origin with us."""
+    settings = service().settings
+    if not loopback(settings.host) or not accounts().open():
+        return False
+    host = urlsplit(f"//{request.host}").hostname or ""
+    public = urlsplit(settings.public_url).hostname
+    return not loopback(host) and host != public
+
+
 def check_request() -> ResponseReturnValue | None:
     need = required_role(request.endpoint, request.method)
+    if rebound():
+        return _refuse(_("Refused: this server answers to its own address only."), 421)
     if changes_state() and cross_site() and header_key() is None:
         return _refuse(_("Refused: this change was sent from a page of another site."), 403)
     if request.blueprint in JSON_ONLY_BLUEPRINTS and request.method not in SAFE_METHODS \
