@@ -140,10 +140,18 @@ class Accounts:
             return None
         return Principal(name, user["role"], "user")
 
-    def user(self, name: str) -> Principal | None:
-        """A signed-in user as the accounts file has them now (gone or changed role)."""
+    def user(self, name: str, stamp: str) -> Principal | None:
+        """A signed-in user as the accounts file has them now: None once removed or once the
+        password changed since `stamp` was taken at sign-in; the role as it is now."""
         user = self._current()["users"].get(name)
-        return Principal(name, user["role"], "user") if user else None
+        if not user or not hmac.compare_digest(stamp, self.stamp(name)):
+            return None
+        return Principal(name, user["role"], "user")
+
+    def stamp(self, name: str) -> str:
+        """Changes whenever the user's password does (ends the sessions signed in before)."""
+        user = self._current()["users"].get(name) or {"password": ""}
+        return hashlib.sha256(user["password"].encode()).hexdigest()[:16]
 
     def for_key(self, secret: str) -> Principal | None:
         """The key's holder; every key is compared, so timing tells nothing."""
@@ -160,8 +168,11 @@ class Accounts:
     def add_user(self, name: str, password: str, role: str) -> None:
         if len(password) < 8:
             raise InputError("the password must have at least 8 characters")
-        entry = {"role": check_role(role), "password": hash_password(password)}
         check_name(name)
+        old = self._current()["users"].get(name)
+        # the same password keeps its hash, so a role change does not end the user's sessions
+        kept = old["password"] if old and verify_password(password, old["password"]) else None
+        entry = {"role": check_role(role), "password": kept or hash_password(password)}
         self.file.update(lambda data: data["users"].__setitem__(name, entry))
 
     def remove_user(self, name: str) -> None:

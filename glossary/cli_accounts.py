@@ -9,7 +9,7 @@ import getpass
 import sys
 from pathlib import Path
 
-from glossary.accounts import ROLES, Accounts
+from glossary.accounts import ROLES, Accounts, check_role
 from glossary.config import Settings
 from glossary.errors import InputError
 from glossary.owners import DefaultGlossaries, api_made
@@ -30,6 +30,7 @@ def _password(args: argparse.Namespace) -> str:
 def cmd_users(args: argparse.Namespace, settings: Settings) -> int:
     book = Accounts.of(settings)
     if args.action == "add":
+        check_role(args.role)  # before asking for a password
         book.add_user(args.name, _password(args), args.role)
         print(f"user {args.name} ({args.role}) saved in {book.file.path}")
     elif args.action == "remove":
@@ -78,7 +79,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     actions = users.add_subparsers(dest="action", required=True)
     add = actions.add_parser("add", help="add a user or change one's password and role")
     add.add_argument("name")
-    add.add_argument("--role", choices=ROLES, default="reader")
+    add.add_argument("--role", default="reader", help=f"one of {', '.join(ROLES)}")
     add.add_argument("--password-stdin", action="store_true",
                      help="read the password from the first line of stdin")
     actions.add_parser("remove").add_argument("name")
@@ -89,7 +90,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     actions = keys.add_subparsers(dest="action", required=True)
     add = actions.add_parser("add", help="make a key; prints it once")
     add.add_argument("name")
-    add.add_argument("--role", choices=ROLES, default="reader")
+    add.add_argument("--role", default="reader", help=f"one of {', '.join(ROLES)}")
     actions.add_parser("remove").add_argument("name")
     actions.add_parser("list")
     keys.set_defaults(handler=cmd_keys)

@@ -116,8 +116,8 @@ def _who() -> Principal | None:
     key = header_key() or _body_key()
     if key:
         return book.for_key(key)
-    name = session.get("user")
-    user = book.user(name) if isinstance(name, str) else None
+    name, stamp = session.get("user"), session.get("stamp")
+    user = book.user(name, stamp) if isinstance(name, str) and isinstance(stamp, str) else None
     if user is not None:
         return user
     settings = service().settings

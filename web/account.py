@@ -5,6 +5,7 @@ glossaries (those used when a request names none). Accounts themselves are manag
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from flask import Blueprint, redirect, render_template, request, session
 from flask.typing import ResponseReturnValue
@@ -20,8 +21,13 @@ csrf.protect(bp)
 
 
 def _next_page(value: str | None) -> str:
-    """Only a path on this site: never `//other.example` or `https://other.example`."""
-    if not value or not value.startswith("/") or value.startswith(("//", "/\\")):
+    """Only a path on this site: never `//other.example` or `https://other.example`, nor what
+    browsers turn into one (they drop tabs and line breaks, and read `\\` as `/`)."""
+    if not value or any(ord(c) < 0x20 or ord(c) == 0x7F for c in value):
+        return "/"
+    cleaned = value.replace("\\", "/")
+    parts = urlsplit(cleaned)
+    if not cleaned.startswith("/") or cleaned.startswith("//") or parts.scheme or parts.netloc:
         return "/"
     return value
 
@@ -42,6 +48,7 @@ def sign_in() -> ResponseReturnValue:
     language = session.get("lang")
     session.clear()  # a fresh session (and CSRF token) for the signed-in user
     session["user"] = user.name
+    session["stamp"] = accounts().stamp(user.name)
     if language:
         session["lang"] = language
     return redirect(target, 303)
@@ -50,6 +57,7 @@ def sign_in() -> ResponseReturnValue:
 @bp.post("/logout")
 def logout() -> ResponseReturnValue:
     session.pop("user", None)
+    session.pop("stamp", None)
     session.pop(csrf.SESSION_KEY, None)
     return redirect("/", 303)
 
