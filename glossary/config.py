@@ -34,6 +34,54 @@ def _int(env: Mapping[str, str], key: str, default: int) -> int:
         raise ValueError(f"environment variable {key}={raw!r} is not an integer") from exc
 
 
+DEVICES = ("cpu", "cuda", "auto")
+
+
+class _ArgosSettings:
+    """ARGOS_* settings with argostranslate's precedence: the environment, then its
+    settings.json, then the default. Bad values raise ValueError naming the setting and where
+    its value came from."""
+
+    def __init__(self, env: Mapping[str, str], home: Path) -> None:
+        self._env = env
+        self._file = _argos_settings_file(env, home)
+        config_home = Path(env.get("XDG_CONFIG_HOME", home / ".config"))
+        self._file_name = str(config_home / "argos-translate" / "settings.json")
+
+    def _raw(self, key: str) -> tuple[str | None, str]:
+        # As argostranslate: a variable that is set wins even when empty (empty: the default).
+        value: Any
+        if key in self._env:
+            value, where = self._env[key], f"environment variable {key}"
+        else:
+            value, where = self._file.get(key), f"{key} in {self._file_name}"
+        return (None, "") if value in (None, "") else (str(value), where)
+
+    def text(self, key: str, default: str) -> str:
+        value, _where = self._raw(key)
+        return default if value is None else value
+
+    def integer(self, key: str, default: int, minimum: int) -> int:
+        value, where = self._raw(key)
+        if value is None:
+            return default
+        try:
+            number = int(value.strip())
+        except ValueError:
+            raise ValueError(f"{where}={value!r} is not an integer") from None
+        if number < minimum:
+            raise ValueError(f"{where}={value!r} must be at least {minimum}")
+        return number
+
+    def choice(self, key: str, default: str, choices: tuple[str, ...]) -> str:
+        value, where = self._raw(key)
+        if value is None:
+            return default
+        if value.strip().lower() not in choices:
+            raise ValueError(f"{where}={value!r} must be one of {', '.join(choices)}")
+        return value.strip().lower()
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything configurable. Paths follow argostranslate's conventions so `argospm` and we
@@ -45,9 +93,10 @@ class Settings:
     terms_dir: Path
     beam_size: int = 4
     batch_size: int = 32
-    intra_threads: int = 1
+    intra_threads: int = 0  # 0: CTranslate2 chooses (argostranslate's default)
     inter_threads: int = 1
     compute_type: str = "auto"
+    device: str = "cpu"  # cpu | cuda | auto (cuda when CTranslate2 sees a GPU)
     network_timeout: float = 10.0
     max_chars: int = 200_000
     host: str = "127.0.0.1"
@@ -63,12 +112,8 @@ class Settings:
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
         env = os.environ if env is None else env
         home = Path(env.get("HOME", str(Path.home())))
-        file_settings = _argos_settings_file(env, home)
-
-        def setting(key: str, default: str) -> str:
-            # Same precedence as argostranslate: environment, then settings.json, then default.
-            value = env.get(key, file_settings.get(key))
-            return default if value in (None, "") else str(value)
+        argos = _ArgosSettings(env, home)
+        setting = argos.text
 
         data_dir = Path(env.get("XDG_DATA_HOME", home / ".local" / "share")) / "argos-translate"
         cache_dir = Path(env.get("XDG_CACHE_HOME", home / ".local" / "cache")) / "argos-translate"
@@ -78,11 +123,12 @@ class Settings:
             downloads_dir=cache_dir / "downloads",
             index_url=index if index.endswith(".json") else index.rstrip("/") + "/index.json",
             terms_dir=Path(env.get("GLOSSARY_TERMS_DIR", "terms")),
-            beam_size=_int(env, "ARGOS_BEAM_SIZE", 4),
-            batch_size=_int(env, "ARGOS_BATCH_SIZE", 32),
-            intra_threads=_int(env, "ARGOS_INTRA_THREADS", 1),
-            inter_threads=_int(env, "ARGOS_INTER_THREADS", 1),
-            compute_type=env.get("ARGOS_COMPUTE_TYPE", "auto"),
+            beam_size=argos.integer("ARGOS_BEAM_SIZE", 4, minimum=1),
+            batch_size=argos.integer("ARGOS_BATCH_SIZE", 32, minimum=1),
+            intra_threads=argos.integer("ARGOS_INTRA_THREADS", 0, minimum=0),
+            inter_threads=argos.integer("ARGOS_INTER_THREADS", 1, minimum=1),
+            compute_type=setting("ARGOS_COMPUTE_TYPE", "auto"),
+            device=argos.choice("ARGOS_DEVICE_TYPE", "cpu", DEVICES),
             network_timeout=float(env.get("GLOSSARY_NETWORK_TIMEOUT", "10")),
             max_chars=_int(env, "GLOSSARY_MAX_CHARS", 200_000),
             host=env.get("GLOSSARY_HOST", "127.0.0.1"),

@@ -11,7 +11,7 @@ import ctranslate2
 import sentencepiece as spm
 
 from glossary.engine import Continuation, DecodeOptions, Hypothesis
-from glossary.errors import PackageError
+from glossary.errors import DeviceUnavailableError, PackageError
 from glossary.modelinfo import source_token_limit
 from glossary.packages import InstalledPackage
 from glossary.tokens import join_pieces
@@ -26,10 +26,23 @@ def _normalised(row: Sequence[float]) -> tuple[float, ...]:
 
 @dataclass(frozen=True)
 class RuntimeOptions:
-    device: str = "cpu"
-    compute_type: str = "auto"
-    intra_threads: int = 1
+    device: str = "cpu"  # cpu | cuda | auto, as ARGOS_DEVICE_TYPE
+    compute_type: str = "auto"  # CTranslate2 picks the best type for the device it runs on
+    intra_threads: int = 0  # 0: CTranslate2's own default
     inter_threads: int = 1
+
+
+def resolve_device(requested: str) -> str:
+    """The device to load on: `auto` is cuda when CTranslate2 sees a CUDA device, else cpu;
+    `cuda` without one is a DeviceUnavailableError rather than CTranslate2's bare RuntimeError."""
+    if requested not in ("auto", "cuda"):
+        return requested
+    count = int(ctranslate2.get_cuda_device_count())
+    if count > 0:
+        return "cuda"
+    if requested == "cuda":
+        raise DeviceUnavailableError(requested, count)
+    return "cpu"
 
 
 class CTranslate2Engine:
@@ -37,6 +50,7 @@ class CTranslate2Engine:
 
     def __init__(self, package: InstalledPackage, runtime: RuntimeOptions | None = None) -> None:
         runtime = runtime or RuntimeOptions()
+        self.device = resolve_device(runtime.device)
         self.package = package
         self.from_code = package.from_code
         self.to_code = package.to_code
@@ -48,7 +62,7 @@ class CTranslate2Engine:
         try:
             self._translator = ctranslate2.Translator(
                 str(package.model_dir),
-                device=runtime.device,
+                device=self.device,
                 compute_type=runtime.compute_type,
                 intra_threads=runtime.intra_threads,
                 inter_threads=runtime.inter_threads,

@@ -12,7 +12,7 @@ from glossary.config import Settings
 from glossary.ct2engine import CTranslate2Engine, RuntimeOptions
 from glossary.engine import Engine
 from glossary.errors import ModelNotInstalledError
-from glossary.packages import InstalledPackage, list_packages
+from glossary.packages import InstalledPackage, PackageListing
 from glossary.pivot import PivotEngine
 
 PIVOT = "en"
@@ -21,6 +21,7 @@ Loader = Callable[[InstalledPackage], Engine]
 
 def runtime_from(settings: Settings) -> RuntimeOptions:
     return RuntimeOptions(
+        device=settings.device,
         compute_type=settings.compute_type,
         intra_threads=settings.intra_threads,
         inter_threads=settings.inter_threads,
@@ -35,10 +36,12 @@ class EngineRegistry:
         # Each engine with the packages it was loaded from.
         self._engines: dict[tuple[str, str], tuple[Engine, tuple[InstalledPackage, ...]]] = {}
         self._lock = threading.Lock()
+        # Read again only when the package directory changes (stat calls on every use).
+        self._listing = PackageListing(settings.packages_dir)
 
     def installed(self) -> dict[tuple[str, str], InstalledPackage]:
         # Sorted oldest first, so the newest version of a pair wins.
-        return {p.pair: p for p in list_packages(self._settings.packages_dir)}
+        return {p.pair: p for p in self._listing.packages()}
 
     def pairs(self) -> list[tuple[str, str]]:
         """Every pair we can translate: direct packages plus X→en→Y pivots."""
@@ -82,5 +85,6 @@ class EngineRegistry:
 
     def forget(self) -> None:
         """Drop cached engines, e.g. after a package was installed or removed."""
+        self._listing.forget()
         with self._lock:
             self._engines.clear()

@@ -52,3 +52,53 @@ class ConflictError(GlossaryError):
 
     exit_code = 3
     http_status = 409
+
+
+class TermsFolderError(GlossaryError):
+    """The terms folder cannot be used as it is (read-only, full, missing): the operator must
+    fix the folder; the request itself was fine. 503 because the service cannot do this now
+    but will once the folder is fixed, and nothing the caller changes would help (409/4xx
+    would tell the caller to change their request)."""
+
+    exit_code = 2
+    http_status = 503
+
+
+class TermsFolderMissingError(TermsFolderError):
+    """The terms folder does not exist: translating on without glossaries would silently drop
+    every term, so requests that would use glossaries fail instead."""
+
+    def __init__(self, directory: object) -> None:
+        self.directory = directory
+        super().__init__(
+            f"the terms folder {directory} is missing (or is not a folder), so no glossary can "
+            "be applied; restore it (GLOSSARY_TERMS_DIR names it)"
+        )
+
+
+class BrokenFileError(GlossaryError):
+    """An edit was refused because the glossary file as it is on disk is invalid.
+
+    409 rather than 412: no revision the caller could send would make the edit apply; the file
+    must be fixed by hand first. Applying the edit to the last valid version instead would
+    silently throw away whatever was written to the file since."""
+
+    exit_code = 2
+    http_status = 409
+
+
+class DeviceUnavailableError(GlossaryError):
+    """The engine was asked to run on a device this machine does not have (ARGOS_DEVICE_TYPE=cuda
+    with no CUDA device): the operator must change the setting; 503 like a missing model."""
+
+    exit_code = 2
+    http_status = 503
+
+    def __init__(self, requested: str, cuda_devices: int) -> None:
+        self.requested = requested
+        self.cuda_devices = cuda_devices
+        super().__init__(
+            f"ARGOS_DEVICE_TYPE={requested} asks for a CUDA GPU, but CTranslate2 sees "
+            f"{cuda_devices} CUDA devices; set ARGOS_DEVICE_TYPE=cpu (or auto, which uses a GPU "
+            "only when there is one)"
+        )

@@ -10,6 +10,8 @@ import re
 import shutil
 import stat
 import tempfile
+import threading
+import time
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -109,6 +111,78 @@ def list_packages(packages_dir: Path) -> list[InstalledPackage]:
         except PackageError:
             continue
     return sorted(found, key=lambda p: (p.pair, version_key(p.package_version), p.path.name))
+
+
+# A listing is not kept while any timestamp in its stamp is younger than this: a change in the
+# same timestamp tick (up to 1-2 s on some filesystems) could leave the stamp equal. Change
+# times count too, as tools that keep an archive's modification times (tar) cannot fake them.
+RACY_SECONDS = 2.0
+_Stamp = tuple[Any, ...]
+_clock = time.time_ns  # the clock timestamps are compared with (tests move it)
+
+
+def _stat_key(path: str) -> tuple[int, int, int, int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns
+
+
+def directory_stamp(packages_dir: Path) -> tuple[_Stamp, int]:
+    """What changes whenever the listing could: the package directory itself (an entry
+    added, removed or renamed in by argospm or by our installer), each package folder (replaced
+    by a rename: a new inode) and each metadata.json (rewritten in place, as argospm's unzip
+    does). Only stat calls, no reads. Also returns the newest modification or change time
+    seen (ns)."""
+    top = _stat_key(str(packages_dir))
+    if top is None:
+        return ("missing",), 0
+    entries: list[tuple[Any, ...]] = []
+    try:
+        with os.scandir(packages_dir) as scan:
+            found = sorted(scan, key=lambda e: e.name)
+    except OSError:
+        return ("unreadable", top), _clock()
+    for entry in found:
+        if entry.name.startswith("."):
+            continue  # hidden entries are never listed
+        try:
+            link_inode = entry.inode()
+        except OSError:
+            link_inode = -1
+        folder = _stat_key(entry.path)
+        meta = _stat_key(os.path.join(entry.path, METADATA))
+        entries.append((entry.name, link_inode, folder, meta))
+    keys = [top] + [key for entry in entries for key in entry[2:] if key is not None]
+    newest = max(max(key[3], key[4]) for key in keys)
+    return (top, tuple(entries)), newest
+
+
+class PackageListing:
+    """`list_packages` for one directory, kept until the directory changes: the stamp (stat
+    calls only) is checked on every call, the metadata files are read again only when it
+    differs. A package removed, added or replaced is seen on the next call."""
+
+    def __init__(self, packages_dir: Path) -> None:
+        self.packages_dir = packages_dir
+        self._lock = threading.Lock()
+        self._kept: tuple[_Stamp, tuple[InstalledPackage, ...]] | None = None
+
+    def packages(self) -> tuple[InstalledPackage, ...]:
+        with self._lock:
+            stamp, newest = directory_stamp(self.packages_dir)
+            if self._kept is not None and self._kept[0] == stamp:
+                return self._kept[1]
+            # Stamp first, then read: a change while reading gives a new stamp next time.
+            listed = tuple(list_packages(self.packages_dir))
+            racy = newest > _clock() - int(RACY_SECONDS * 1e9)
+            self._kept = None if racy else (stamp, listed)
+            return listed
+
+    def forget(self) -> None:
+        with self._lock:
+            self._kept = None
 
 
 def find_package(packages_dir: Path, from_code: str, to_code: str) -> InstalledPackage | None:
