@@ -40,7 +40,12 @@ from ruamel.yaml.events import AliasEvent
 from ruamel.yaml.nodes import MappingNode, Node, SequenceNode
 from ruamel.yaml.reader import ReaderError
 
-from glossary.errors import ConflictError, InputError
+from glossary.errors import (
+    BrokenFileError,
+    ConflictError,
+    InputError,
+    TermsFolderError,
+)
 from glossary.term import MATCH_MODES, STATUSES, Glossary, MatchMode, Status, Term
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
@@ -580,19 +585,104 @@ def _fill(entry: CommentedMap, term: Term) -> None:
         entry.insert(position, key, _yaml_value(value))
 
 
+def _lock_path(path: Path) -> Path:
+    return path.with_name(f".{path.name}.lock")
+
+
+def _open_lock(lock_path: Path) -> int:
+    """A descriptor holding the flock on the lock file that is at `lock_path` now.
+
+    Lock files are deleted once their glossary file is gone (see `_locked`), so the flock
+    alone proves nothing: a waiter may wake up holding a file that was unlinked meanwhile
+    while a newcomer locks a fresh one at the same path. Hence the check, after locking, that
+    the path still names the locked inode; when it does not, start over. O_NOFOLLOW: a
+    symbolic link planted as a lock file must not make us create a file elsewhere."""
+    while True:
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            with contextlib.suppress(FileNotFoundError):
+                if os.path.samestat(os.fstat(fd), os.lstat(lock_path)):
+                    return fd
+        except BaseException:
+            os.close(fd)
+            raise
+        os.close(fd)
+
+
+def _drop_lock_if_orphan(path: Path, lock_path: Path) -> None:
+    """Called holding the lock: remove the lock file when its glossary file is gone, so lock
+    files do not pile up after deletes. Safe because every locker re-checks the inode after
+    locking (`_open_lock`): anyone who wakes up on the unlinked file starts over."""
+    if not os.path.lexists(path):
+        with contextlib.suppress(OSError):  # a read-only folder keeps its lock: harmless
+            os.unlink(lock_path)
+
+
 @contextlib.contextmanager
 def _locked(path: Path) -> Iterator[None]:
-    """Exclusive flock on `.<name>.lock` beside the file, across read-check-write.
-
-    The lock file is never deleted: a process already waiting on the old one and a newcomer
-    creating a fresh one would then both hold "the" lock."""
-    lock_path = path.with_name(f".{path.name}.lock")
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    """Exclusive flock on `.<name>.yaml.lock` beside the file, across read-check-write."""
+    lock_path = _lock_path(path)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+        fd = _open_lock(lock_path)
+    except OSError as exc:
+        raise _write_failure(exc, path) from exc
+    try:
         yield
     finally:
+        _drop_lock_if_orphan(path, lock_path)
         os.close(fd)  # closing the descriptor releases the lock
+
+
+def discard_orphan_lock(path: Path) -> None:
+    """Remove the lock file of glossary file `path` if the glossary file is gone (deleted by
+    hand, by an older version, or by a crash between the two unlinks). Never waits: a lock
+    held now belongs to a writer that removes it itself when it finds the file gone."""
+    lock_path = _lock_path(path)
+    try:
+        fd = os.open(lock_path, os.O_RDWR | os.O_NOFOLLOW)
+    except OSError:
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        if os.path.samestat(os.fstat(fd), os.lstat(lock_path)):
+            _drop_lock_if_orphan(path, lock_path)
+    except OSError:
+        pass  # held by a writer, or already gone
+    finally:
+        os.close(fd)
+
+
+_READ_ONLY = (errno.EACCES, errno.EPERM, errno.EROFS)
+
+
+def _write_failure(exc: OSError, path: Path) -> TermsFolderError:
+    """A clear error for a glossary file that cannot be written, instead of a bare OSError
+    (which reached users as a 500)."""
+    if exc.errno in _READ_ONLY:
+        return TermsFolderError(
+            f"the terms folder {path.parent} is read-only: cannot save glossary {path.stem}; "
+            "nothing was changed"
+        )
+    return TermsFolderError(
+        f"cannot save glossary {path.stem} in the terms folder {path.parent}: "
+        f"{exc.strerror or exc}; nothing was changed"
+    )
+
+
+def _check_writable(path: Path) -> None:
+    """A glossary file without write permission is read-only on purpose. Checked by its mode
+    bits too because the rename that replaces it would succeed regardless (and root passes
+    every access check)."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return
+    if not mode & 0o222 or not os.access(path, os.W_OK):
+        raise TermsFolderError(
+            f"the glossary file {path} is read-only: cannot save glossary {path.stem}; "
+            "nothing was changed"
+        )
 
 
 def _link_new(tmp_name: str, path: Path) -> None:
@@ -664,19 +754,53 @@ def _edit(
         raise NotFoundError(f"{path}: no such directory for a glossary file")
     with _locked(path):
         data = read_bytes(path, max_bytes)
+        # Validity before the revision: readers hold the last valid version, whose revision
+        # never matches an invalid file, so checking the revision first answered "reload"
+        # to every edit, forever.
+        document = _valid_document(path, data, max_bytes)
         current = revision_of(data)
         if revision != current:
             raise ConflictError(
                 f"{path}: the edit names revision {revision}, but the file is at revision "
                 f"{current}; reload it and apply the edit again"
             )
-        document = _load_document(data, str(path), max_bytes)
-        _build_glossary(document.root, str(path))  # the file as it is must be valid first
+        _check_writable(path)
         new_data = rewrite(document)
         glossary = parse_glossary(new_data, str(path), max_bytes=max_bytes)
         _sweep_stale_temps(path)
-        _atomic_write(path, new_data)
+        try:
+            _atomic_write(path, new_data)
+        except OSError as exc:
+            raise _write_failure(exc, path) from exc
         return glossary
+
+
+def _valid_document(path: Path, data: bytes, max_bytes: int) -> _Document:
+    """The file's document, or BrokenFileError when the file on disk is not a valid glossary."""
+    try:
+        document = _load_document(data, str(path), max_bytes)
+        _build_glossary(document.root, str(path))
+    except GlossaryFileError as exc:
+        where = f" at line {exc.line}" if exc.line is not None else ""
+        raise BrokenFileError(
+            f"glossary {path.stem}: the file {path} is invalid{where} ({exc.message}); it must "
+            "be fixed (or restored) before it can be edited; nothing was changed"
+        ) from exc
+    return document
+
+
+def delete_glossary(path: Path) -> None:
+    """Delete a glossary file, and its lock file with it, under the lock: an edit in flight
+    finishes first, and one waiting behind the delete finds the file gone (NotFoundError)
+    instead of writing it back."""
+    path = Path(path)
+    with _locked(path):
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            raise NotFoundError(f"{path}: no such glossary file") from None
+        except OSError as exc:
+            raise _write_failure(exc, path) from exc
 
 
 def _find(seq: Any, source: str, path: Path) -> int:
@@ -901,4 +1025,6 @@ def create_glossary(
             _atomic_write(path, data, exclusive=True)
         except FileExistsError:
             raise ConflictError(f"{path} already exists; it was not overwritten") from None
+        except OSError as exc:
+            raise _write_failure(exc, path) from exc
     return glossary

@@ -268,7 +268,8 @@ def test_bad_requests(client: FlaskClient, terms_dir: Path, label: str, method: 
     ({"Authorization": "DeepL-Auth-Key k1"}, 201)])  # fmt: skip
 def test_writes_need_a_key(settings: Settings, installed: InstalledPackage, tmp_path: Path,
                            headers: dict[str, str], status: int) -> None:  # fmt: skip
-    app = create_app(dataclasses.replace(settings, terms_dir=tmp_path / "t", api_keys=("k1",)))
+    # an existing folder: reading from a missing one is a 503 (tests/test_terms_folder_faults.py)
+    app = create_app(dataclasses.replace(settings, terms_dir=tmp_path, api_keys=("k1",)))
     reply = app.test_client().post("/v3/glossaries", headers=headers, json={
         "name": "N", "dictionaries": [_dictionary()]})
     assert reply.status_code == status, reply.json

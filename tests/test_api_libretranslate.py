@@ -182,7 +182,8 @@ KEYED = [("", False, 400), ("wrong", False, 403), ("secret", False, 200)]
 @pytest.mark.parametrize(("key", "_", "status"), KEYED)
 def test_api_key_for_translate(settings: Settings, installed: InstalledPackage, tmp_path: Path,
                                key: str, _: bool, status: int) -> None:  # fmt: skip
-    app = create_app(dataclasses.replace(settings, terms_dir=tmp_path / "t",
+    # an existing folder: translating without one is a 503 (tests/test_terms_folder_faults.py)
+    app = create_app(dataclasses.replace(settings, terms_dir=tmp_path,
                                          api_keys=("secret",), keys_for_translate=True))
     reply = app.test_client().post(
         "/translate", data={"q": "Hund", "source": "de", "target": "en", "api_key": key})
@@ -193,7 +194,7 @@ def test_api_key_for_translate(settings: Settings, installed: InstalledPackage, 
 
 def test_keys_configured_but_not_for_translate(settings: Settings, installed: InstalledPackage,
                                                tmp_path: Path) -> None:  # fmt: skip
-    app = create_app(dataclasses.replace(settings, terms_dir=tmp_path / "t", api_keys=("k",)))
+    app = create_app(dataclasses.replace(settings, terms_dir=tmp_path, api_keys=("k",)))
     reply = app.test_client().post("/translate", data={"q": "Hund", "source": "de", "target": "en"})
     assert reply.status_code == 200
 

@@ -33,7 +33,7 @@ from glossary.errors import ConflictError, InputError
 from glossary.formats import terms_from_csv, terms_from_tsv
 from glossary.owners import API_MADE, API_PREFIX, api_made
 from glossary.term import Glossary, Term
-from glossary.termfile import create_glossary, load_glossary
+from glossary.termfile import NotFoundError, create_glossary, load_glossary
 from web.access import principal
 from web.app import service
 from web.errors import ApiError
@@ -180,8 +180,7 @@ def parse_entries(params: dict[str, Any], source: str, target: str) -> list[Term
 
 def write_new(name: str, title: str, source: str, target: str, terms: list[Term]) -> Glossary:
     """A new dictionary file (refused with 409 if the file exists)."""
-    path = service().store.path(name)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path = service().store.new_path(name)
     # owned before the file exists: an unowned API-made file is nobody's to see
     service().owners.claim(id_for(name), principal())
     return create_glossary(path, title, source, target, terms)
@@ -193,7 +192,8 @@ def delete_files(dictionaries: list[Dictionary]) -> None:
         raise ApiError("Glossary is managed as a file; change it there.", 403)
     store = service().store
     for dictionary in dictionaries:
-        store.path(dictionary.name).unlink(missing_ok=True)
+        with contextlib.suppress(NotFoundError):  # deleted meanwhile: gone either way
+            termfile.delete_glossary(store.path(dictionary.name))
     gone = {id_for(d.name) for d in dictionaries} - {id_for(n) for n in store.names()}
     for glossary_id in gone:
         service().owners.release(glossary_id)

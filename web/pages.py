@@ -20,6 +20,7 @@ from glossary.report import summarize
 from glossary.term import Glossary
 from glossary.textio import decode_utf8
 from web import csrf, i18n, marks
+from web.access import visible
 from web.services import service
 
 bp = Blueprint("pages", __name__)
@@ -44,7 +45,7 @@ def _glossaries(pair: tuple[str, str]) -> dict[str, Glossary]:
     """The usable glossaries for the pair, by file name."""
     store = service().store
     found = {}
-    for name in store.names():
+    for name in filter(visible, store.names()):
         with contextlib.suppress(GlossaryError):
             glossary = store.get(name)
             if (glossary.source_language, glossary.target_language) == pair:
@@ -52,14 +53,25 @@ def _glossaries(pair: tuple[str, str]) -> dict[str, Glossary]:
     return found
 
 
+def _warnings(form: Form) -> list[str]:
+    """The terms folder's faults, for a banner; invalid files only among the glossaries this
+    caller may see."""
+    store = service().store
+    found = store.folder_warnings() + store.warnings(filter(visible, sorted(store.errors)))
+    return [w for w in found if w not in form.errors]
+
+
 def _render(form: Form, result: TranslationResult | None = None, status: int = 200) -> \
         ResponseReturnValue:
     pairs = _pairs()
     glossaries = _glossaries(form.pair)
-    chosen = list(glossaries) if form.glossaries is None else form.glossaries
+    if form.glossaries is None:
+        chosen = service().defaults.chosen(list(glossaries))
+    else:
+        chosen = form.glossaries
     page = render_template(
         "index.html", form=form, pairs=pairs, glossaries=glossaries, chosen=chosen,
-        modes=MODES, result=result, marks=marks,
+        modes=MODES, result=result, marks=marks, warnings=_warnings(form),
         summary=summarize(result.terms) if result else None,
         max_chars=service().settings.max_chars,
     )  # fmt: skip
@@ -90,6 +102,7 @@ def _read_form() -> Form:
 
 def _translate(form: Form) -> TranslationResult:
     svc = service()
+    svc.store.require_folder()  # the boxes are all unticked then; that is not a choice
     source, target = form.pair
     names = [name for name in _glossaries(form.pair) if name in (form.glossaries or [])]
     return svc.translate(form.text, source, target, names, cast(Mode, form.mode))
@@ -116,7 +129,7 @@ def translate() -> ResponseReturnValue:
         return _render(form, status=503)
     except GlossaryError as exc:
         form.errors.append(str(exc))
-        return _render(form, status=400)
+        return _render(form, status=exc.http_status)
     except Exception:
         current_app.logger.exception("translation failed")
         form.errors.append(_("The translation failed because of an error in the service. "

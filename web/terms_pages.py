@@ -9,7 +9,16 @@ import re
 from dataclasses import replace
 from typing import Any, cast
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
@@ -31,6 +40,7 @@ from glossary.termfile import (
 )
 from glossary.textio import decode_utf8
 from web import csrf
+from web.access import visible
 from web.services import service
 
 bp = Blueprint("terms", __name__, url_prefix="/terms")
@@ -52,15 +62,24 @@ def library_error(exc: GlossaryError) -> ResponseReturnValue:
     return render_template("error.html", message=str(exc)), exc.http_status
 
 
+@bp.errorhandler(OSError)
+def folder_error(exc: OSError) -> ResponseReturnValue:
+    """A file-system fault the library did not turn into a GlossaryError: still a page, not
+    the app's JSON error (which is what these pages showed for a read-only folder)."""
+    current_app.logger.exception("terms folder fault on %s", request.path)
+    message = _("The terms folder could not be used: %(reason)s", reason=exc.strerror or exc)
+    return render_template("error.html", message=message), 503
+
+
 @bp.get("/")
 def glossaries() -> ResponseReturnValue:
     rows = []
-    for name in _store().names():
+    for name in filter(visible, _store().names()):
         glossary: Glossary | None = None
         with contextlib.suppress(GlossaryError):
             glossary = _store().get(name)
         rows.append((name, glossary, _store().errors.get(name)))
-    return render_template("terms.html", rows=rows)
+    return render_template("terms.html", rows=rows, warnings=_store().warnings())
 
 
 def _matches(term: Term, query: str, status: str, match: str) -> bool:
@@ -83,7 +102,7 @@ def _browse(name: str, messages: list[str], errors: list[str], status: int = 200
         "glossary.html", glossary=glossary, name=name, terms=terms, query=query,
         wanted=wanted, match=match, statuses=STATUSES, match_modes=MATCH_MODES,
         file_error=_store().errors.get(name), messages=messages, errors=errors,
-        exports=EXPORTS,
+        exports=EXPORTS, warnings=_store().warnings([name]),
     )  # fmt: skip
     return page, status
 
@@ -241,7 +260,7 @@ def import_terms(name: str) -> ResponseReturnValue:
         message = _("The glossary changed since you loaded it; reload the page and import again.")
         return _browse(name, [], [message], 409)
     except GlossaryError as exc:
-        return _browse(name, [], [str(exc)], 400)
+        return _browse(name, [], [str(exc)], exc.http_status)
     flash(_("Imported %(added)d terms; %(skipped)d were already there and were left "
             "unchanged.", added=added, skipped=skipped))
     return redirect(url_for("terms.browse", name=name), 303)
