@@ -107,6 +107,12 @@ class Settings:
     # accounts, API keys, owners of DeepL glossaries, default glossaries, the session secret
     state_dir: Path = Path("var/state")
     public_url: str = ""  # e.g. https://glossary.example/ ; empty: redirects stay relative
+    # The scheduler (glossary/scheduler.py): a request's time limit, how many requests may be
+    # in flight before the answer is 429, and a batch's token budget and longest wait.
+    deadline: float = 60.0
+    max_requests: int = 64
+    batch_tokens: int = 2048
+    batch_wait_ms: int = 5
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -138,6 +144,10 @@ class Settings:
             secret_key=env.get("GLOSSARY_SECRET_KEY", ""),
             state_dir=Path(env.get("GLOSSARY_STATE_DIR", "var/state")),
             public_url=env.get("GLOSSARY_PUBLIC_URL", ""),
+            deadline=float(_int(env, "GLOSSARY_DEADLINE", 60)),
+            max_requests=_int(env, "GLOSSARY_MAX_REQUESTS", 64),
+            batch_tokens=_int(env, "GLOSSARY_BATCH_TOKENS", 2048),
+            batch_wait_ms=_int(env, "GLOSSARY_BATCH_WAIT_MS", 5),
             keys_for_translate=env.get("GLOSSARY_KEYS_FOR_TRANSLATE", "").lower()
             in ("1", "true", "yes", "on"),
         )

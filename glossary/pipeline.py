@@ -19,6 +19,7 @@ from glossary.enforce import Enforcer, Mode, required_form
 from glossary.engine import DecodeOptions, Engine, Hypothesis
 from glossary.match import Occurrence, TermMatcher
 from glossary.report import TermReport, summarize
+from glossary.scheduler import Abandoned
 from glossary.segment import Segment, split_sentences
 
 # A cheap pre-cut: a "sentence" longer than this (a 100,000-character line) is cut at spaces
@@ -298,6 +299,8 @@ class Pipeline:
         with every term reported as it stands (a bug there must not cost the translation)."""
         try:
             return self.enforcer.enforce(sources, hyps, found)
+        except Abandoned:
+            raise
         except Exception as exc:
             log.exception("enforcement failed; the sentences keep the model's wording")
             reason = f"enforcement failed: {type(exc).__name__}: {exc}"
@@ -314,6 +317,8 @@ class Pipeline:
             if len(hypotheses) != len(sources):
                 raise RuntimeError(f"{len(hypotheses)} translations for {len(sources)} sentences")
             return list(hypotheses), [None] * len(sources)
+        except Abandoned:
+            raise  # the request's time is up or its client gone: no retries one by one
         except Exception as exc:
             if len(sources) == 1:
                 log.warning("sentence left untranslated: %s", exc)

@@ -15,6 +15,8 @@ from glossary.errors import InputError
 from glossary.glossaries import MatcherCache
 from glossary.owners import DefaultGlossaries, Owners
 from glossary.pipeline import Pipeline, TranslationResult
+from glossary.scheduled import scheduled
+from glossary.scheduler import Scheduler
 from glossary.store import GlossaryStore
 from glossary.term import Glossary
 
@@ -30,6 +32,11 @@ class TranslationService:
         self.engines = engines or EngineRegistry(settings)
         self.store = store or GlossaryStore(settings.terms_dir)
         self._matchers = MatcherCache()
+        self.scheduler = Scheduler(
+            max_requests=settings.max_requests, batch_tokens=settings.batch_tokens,
+            batch_size=settings.batch_size, max_wait=settings.batch_wait_ms / 1000,
+            deadline=settings.deadline, workers=settings.inter_threads,
+        )
         self.accounts = Accounts.of(settings)
         self.owners = Owners.of(settings)
         self.defaults = DefaultGlossaries.of(settings)
@@ -83,5 +90,6 @@ class TranslationService:
                 f"text has {len(text)} characters; the limit is {self.settings.max_chars}"
             )
         matcher = self._matchers.get(chosen) if chosen else None
-        engine = self.engines.get(source, target)
-        return Pipeline(engine, self.options(), matcher=matcher, mode=mode).translate(text)
+        engine = scheduled(self.engines.get(source, target), self.scheduler)
+        with self.scheduler.admit():
+            return Pipeline(engine, self.options(), matcher=matcher, mode=mode).translate(text)

@@ -30,7 +30,18 @@ def create_app(
     app.extensions["glossary.engines"] = engines
     app.extensions["glossary.service"] = TranslationService(settings, engines)
 
-    from web import access, account, api, deepl, deepl_v3, errors, libretranslate, openapi, pages
+    from web import (
+        access,
+        account,
+        api,
+        deepl,
+        deepl_v3,
+        errors,
+        libretranslate,
+        openapi,
+        pages,
+        scheduling,
+    )
 
     for blueprint in (pages.bp, libretranslate.bp, deepl.bp, deepl_v3.bp, api.bp, openapi.bp,
                       account.bp):
@@ -38,6 +49,7 @@ def create_app(
     errors.register(app)
     headers.init_app(app)
     access.init_app(app)
+    scheduling.init_app(app)  # after access: refused callers never take a place
     return app
 
 

@@ -17,6 +17,7 @@ from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from glossary.errors import GlossaryError, ModelNotInstalledError
+from glossary.scheduler import Busy
 from glossary.termfile import GlossaryFileError
 
 log = logging.getLogger("glossary.web")
@@ -62,6 +63,10 @@ def _http_error(exc: HTTPException) -> Response:
 
 
 def _library_error(exc: GlossaryError) -> Response:
+    if isinstance(exc, Busy):
+        response = error_response(str(exc), 429)
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
     detail = None
     if isinstance(exc, GlossaryFileError) and exc.line is not None:
         detail = f"line {exc.line}" + (f", column {exc.column}" if exc.column else "")

@@ -29,9 +29,12 @@ def body_limits(app: Flask) -> dict[str, int]:
     }
 
 
-def serve(settings: Settings, host: str, port: int, threads: int = 4) -> None:
+def serve(settings: Settings, host: str, port: int) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     app = create_app(settings)
     logging.getLogger("glossary").info("serving on http://%s:%d/", host, port)
-    waitress.serve(app, host=host, port=port, threads=threads, ident="glossary",
-                   **body_limits(app))
+    # A translating request mostly waits for the scheduler, so every request it admits gets a
+    # thread, and a few more stay free for /health and the pages. The lookahead lets waitress
+    # notice a client that hung up (environ["waitress.client_disconnected"]).
+    waitress.serve(app, host=host, port=port, threads=settings.max_requests + 8,
+                   channel_request_lookahead=1, ident="glossary", **body_limits(app))
