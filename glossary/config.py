@@ -110,6 +110,7 @@ class Settings:
     # The scheduler (glossary/scheduler.py): a request's time limit, how many requests may be
     # in flight before the answer is 429, and a batch's token budget and longest wait.
     deadline: float = 60.0
+    job_deadline: float = 3600.0
     max_requests: int = 64
     batch_tokens: int = 2048
     batch_wait_ms: int = 5
@@ -145,6 +146,7 @@ class Settings:
             state_dir=Path(env.get("GLOSSARY_STATE_DIR", "var/state")),
             public_url=env.get("GLOSSARY_PUBLIC_URL", ""),
             deadline=float(_int(env, "GLOSSARY_DEADLINE", 60)),
+            job_deadline=float(_int(env, "GLOSSARY_JOB_DEADLINE", 3600)),
             max_requests=_int(env, "GLOSSARY_MAX_REQUESTS", 64),
             batch_tokens=_int(env, "GLOSSARY_BATCH_TOKENS", 2048),
             batch_wait_ms=_int(env, "GLOSSARY_BATCH_WAIT_MS", 5),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -53,8 +54,13 @@ class TermReport:
 
 
 def summarize(reports: list[TermReport]) -> dict[str, int]:
+    return count_statuses((r.status, bool(r.forbidden)) for r in reports)
+
+
+def count_statuses(reports: Iterable[tuple[str, bool]]) -> dict[str, int]:
+    """Terms by status, and how many carried a forbidden wording, from (status, forbidden)."""
     counts = {"kept": 0, "enforced": 0, "missed": 0, "forbidden": 0}
-    for report in reports:
-        counts[report.status] += 1
-        counts["forbidden"] += bool(report.forbidden)
+    for status, forbidden in reports:
+        counts[status] += 1
+        counts["forbidden"] += forbidden
     return counts

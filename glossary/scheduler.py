@@ -124,18 +124,21 @@ class Scheduler:
     # --- requests ---------------------------------------------------------------------------
 
     @contextlib.contextmanager
-    def admit(self, deadline: float | None = None) -> Iterator[Ticket]:
-        """A ticket for one request (reused when this context already holds one), or Busy."""
+    def admit(self, deadline: float | None = None, gone: Callable[[], bool] | None = None,
+              *, counted: bool = True) -> Iterator[Ticket]:  # fmt: skip
+        """A ticket for one request (reused when this context already holds one), or Busy.
+        Jobs are not `counted`: their runner threads bound them, and they wait their turn."""
         held = _ticket.get()
         if held is not None:
             yield held
             return
         with self._cond:
-            if self._in_flight >= self.max_requests:
+            if counted and self._in_flight >= self.max_requests:
                 raise Busy(f"the server is busy with {self._in_flight} requests; try again "
                            "shortly", self._retry_after())  # fmt: skip
-            self._in_flight += 1
-        ticket = Ticket(time.monotonic() + (deadline or self.deadline), _gone.get() or _never)
+            self._in_flight += counted
+        probe = gone or _gone.get() or _never
+        ticket = Ticket(time.monotonic() + (deadline or self.deadline), probe)
         token = _ticket.set(ticket)
         try:
             yield ticket
@@ -143,7 +146,7 @@ class Scheduler:
             _ticket.reset(token)
             ticket.cancelled.set()  # anything still queued is for nobody now
             with self._cond:
-                self._in_flight -= 1
+                self._in_flight -= counted
 
     def submit(self, key: Hashable, unit: Unit, payloads: Sequence[Any],
                tokens: Sequence[int]) -> list[Any]:  # fmt: skip

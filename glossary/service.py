@@ -3,6 +3,7 @@ directory and compiled matchers behind one object built from Settings."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from glossary.engine import DecodeOptions
 from glossary.engines import EngineRegistry
 from glossary.errors import InputError
 from glossary.glossaries import MatcherCache
+from glossary.jobs import JobQueue, JobRunner, SQLiteJobStore
 from glossary.owners import DefaultGlossaries, Owners
 from glossary.pipeline import Pipeline, TranslationResult
 from glossary.scheduled import scheduled
@@ -40,12 +42,23 @@ class TranslationService:
         self.accounts = Accounts.of(settings)
         self.owners = Owners.of(settings)
         self.defaults = DefaultGlossaries.of(settings)
+        self._jobs: JobQueue | None = None
+        self._jobs_lock = threading.Lock()
 
     def options(self, beam_size: int | None = None) -> DecodeOptions:
         return DecodeOptions(
             beam_size=beam_size or self.settings.beam_size,
             max_batch_size=self.settings.batch_size,
         )
+
+    @property
+    def jobs(self) -> JobQueue:
+        """Where jobs go: the embedded SQLite queue, built on first use."""
+        with self._jobs_lock:
+            if self._jobs is None:
+                store = SQLiteJobStore(self.settings.state_dir / "jobs.sqlite3")
+                self._jobs = JobRunner(self, store)
+            return self._jobs
 
     def glossaries_for(
         self, source: str, target: str, names: Sequence[str] | None = None
@@ -89,7 +102,14 @@ class TranslationService:
             raise InputError(
                 f"text has {len(text)} characters; the limit is {self.settings.max_chars}"
             )
+        pipeline = self.pipeline(source, target, chosen, mode)
+        with self.scheduler.admit():
+            return pipeline.translate(text)
+
+    def pipeline(self, source: str, target: str, chosen: Sequence[Glossary],
+                 mode: Mode = "constrain", chunk_sentences: int = 256) -> Pipeline:  # fmt: skip
+        """A pipeline whose model calls go through the scheduler."""
         matcher = self._matchers.get(chosen) if chosen else None
         engine = scheduled(self.engines.get(source, target), self.scheduler)
-        with self.scheduler.admit():
-            return Pipeline(engine, self.options(), matcher=matcher, mode=mode).translate(text)
+        return Pipeline(engine, self.options(), chunk_sentences=chunk_sentences,
+                        matcher=matcher, mode=mode)  # fmt: skip

@@ -38,8 +38,9 @@ READER = {"account.overview", "api.get", "api.languages", "api.list_glossaries",
           "deepl_v3.entries", "deepl_v3.get", "deepl_v3.list_glossaries",
           "libretranslate.detect_language", "libretranslate.languages",
           "libretranslate.translate", "pages.index", "pages.translate", "terms.browse",
-          "terms.export", "terms.glossaries"}  # fmt: skip
-PAGES = ("pages", "terms", "account")
+          "terms.export", "terms.glossaries", "jobs.create", "jobs.get",
+          "jobs.delete"}  # fmt: skip
+PAGES = ("pages", "terms", "account")  # fmt: skip
 ROLES = ("reader", "editor", "admin")
 PASSWORD = "correct horse"
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -119,7 +120,7 @@ def _calls(app: Flask) -> list[tuple[str, str, str]]:
 def _url(rule: str, glossary_id: str) -> str:
     return (rule.replace("<name>", "p").replace("<path:source>", "Herrscher")
             .replace("<fmt>", "tsv").replace("<glossary_id>", glossary_id)
-            .replace("<path:filename>", "app.css"))  # fmt: skip
+            .replace("<path:filename>", "app.css").replace("<job_id>", "no-such-job"))
 
 
 def test_every_route_has_a_decision(settings: Settings, terms_dir: Path) -> None:

@@ -36,10 +36,12 @@ PUBLIC = frozenset({
 READING_POSTS = frozenset({
     "pages.translate", "libretranslate.translate", "libretranslate.detect_language",
     "libretranslate.languages", "deepl.translate", "deepl.languages", "deepl.usage",
-    "api.translate",
+    "api.translate", "jobs.create",
 })  # fmt: skip
 # Pages that only show a form for a change: shown to those who may make it.
 EDITOR_PAGES = frozenset({"terms.edit_term", "terms.new_term"})
+# A job belongs to whoever made it; cancelling it is the maker's (the view checks the owner).
+OWNED_JOBS = frozenset({"jobs.delete"})
 # DeepL glossaries belong to whoever made them, so any identified caller may make their own.
 OWNED_WRITES = frozenset({
     "deepl.create", "deepl.delete", "deepl_v3.create", "deepl_v3.delete", "deepl_v3.update",
@@ -47,11 +49,11 @@ OWNED_WRITES = frozenset({
 })  # fmt: skip
 ADMIN = frozenset({"account.defaults"})
 PAGE_BLUEPRINTS = frozenset({"pages", "terms", "account"})
-JSON_ONLY_BLUEPRINTS = frozenset({"api", "deepl_v3"})
+JSON_ONLY_BLUEPRINTS = frozenset({"api", "deepl_v3", "jobs"})
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # What each API answers when a key is missing: LibreTranslate's clients expect 400 there,
 # DeepL's raise AuthorizationException on 403, our own API says 401.
-MISSING_KEY_STATUS = {"libretranslate": 400, "api": 401}
+MISSING_KEY_STATUS = {"libretranslate": 400, "api": 401, "jobs": 401}
 
 
 def accounts() -> Accounts:
@@ -71,6 +73,8 @@ def required_role(endpoint: str | None, method: str) -> Need:
         return "admin"
     if endpoint in OWNED_WRITES:
         return "owner"
+    if endpoint in OWNED_JOBS:
+        return "reader"
     if endpoint in EDITOR_PAGES:
         return "editor"
     if method in SAFE_METHODS or endpoint in READING_POSTS:

@@ -18,6 +18,7 @@ from flask.typing import ResponseReturnValue
 
 from glossary.enforce import MODES, Mode
 from glossary.errors import ConflictError
+from glossary.jobs import JobRequest
 from glossary.term import MATCH_MODES, STATUSES, Glossary, Term
 from glossary.termfile import add_term, create_glossary, dump_term, remove_term, update_term
 from web.access import check_names, visible
@@ -44,9 +45,9 @@ def _string(body: dict[str, Any], key: str, *, required: bool = True) -> str | N
     return value
 
 
-@bp.post("/translate")
-def translate() -> ResponseReturnValue:
-    body = _body()
+def translation_request(body: dict[str, Any]) -> JobRequest:
+    """`text`, `source`, `target`, optional `glossaries` and `mode` of a translation, checked
+    (the same for /api/translate and /api/jobs)."""
     text = _string(body, "text")
     source, target = _string(body, "source"), _string(body, "target")
     names = body.get("glossaries")
@@ -63,8 +64,16 @@ def translate() -> ResponseReturnValue:
         if code not in codes and language_name(code) is None:
             raise ApiError(f"{code!r} is not a language code (such as 'de' or 'en')")
     check_names(names)
+    return JobRequest(text, source, target, names or None, cast(Mode, mode))
+
+
+@bp.post("/translate")
+def translate() -> ResponseReturnValue:
+    asked = translation_request(_body())
+    text, source, target, names, mode = (asked.text, asked.source, asked.target,
+                                         asked.glossaries, asked.mode)  # fmt: skip
     chosen = service().glossaries_for(source, target, names or None)
-    result = service().translate_with(text, source, target, chosen, cast(Mode, mode))
+    result = service().translate_with(text, source, target, chosen, mode)
     used = [g.name for g in chosen]
     warnings = service().store.warnings_for(chosen)  # e.g. the last valid version is in use
     return jsonify(source=source, target=target, mode=mode, glossaries=used,

@@ -37,6 +37,7 @@ def create_app(
         deepl,
         deepl_v3,
         errors,
+        jobs,
         libretranslate,
         openapi,
         pages,
@@ -44,7 +45,7 @@ def create_app(
     )
 
     for blueprint in (pages.bp, libretranslate.bp, deepl.bp, deepl_v3.bp, api.bp, openapi.bp,
-                      account.bp):
+                      account.bp, jobs.bp):
         app.register_blueprint(blueprint)
     errors.register(app)
     headers.init_app(app)

@@ -236,6 +236,26 @@ def _own() -> dict[str, Any]:
                           params=[*source, if_match], errors=edit_errors),
         },
         "/openapi.json": {"get": _op(o, "This document", {"type": "object"}, OWN_ERROR)},
+    } | _jobs(translate_body)  # fmt: skip
+
+
+def _jobs(translate_body: Schema) -> dict[str, Any]:
+    o = "Jobs"
+    job = _obj(["id", "state", "done"], id=STRING, state={"enum": ["queued", "running", "done",
+               "failed", "cancelled"]}, done={"type": "integer"}, total={"type": "integer"},
+               text=STRING, sentences={"type": "array"}, terms={"type": "array"},
+               summary={"type": "object"}, error=STRING)  # fmt: skip
+    ident = [_path_param("job_id")]
+    return {
+        "/api/jobs": {"post": _op(o, "Start a translation job (Location: its address)", job,
+                                  OWN_ERROR, body=translate_body, forms=("application/json",),
+                                  status="202", errors=("400", "404", "413", "415"))},
+        "/api/jobs/{job_id}": {
+            "get": _op(o, "Progress and the results so far", job, OWN_ERROR, params=ident,
+                       errors=("404",)),
+            "delete": _op(o, "Cancel and forget the job", None, OWN_ERROR, params=ident,
+                          status="204", errors=("404",)),
+        },
     }  # fmt: skip
 
 
