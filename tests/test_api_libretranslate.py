@@ -11,6 +11,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from glossary.accounts import Accounts
 from glossary.config import Settings
 from glossary.engines import EngineRegistry
 from glossary.packages import InstalledPackage
@@ -197,6 +198,18 @@ def test_keys_configured_but_not_for_translate(settings: Settings, installed: In
     app = create_app(dataclasses.replace(settings, terms_dir=tmp_path, api_keys=("k",)))
     reply = app.test_client().post("/translate", data={"q": "Hund", "source": "de", "target": "en"})
     assert reply.status_code == 200
+    front = app.test_client().get("/frontend/settings").json
+    assert (front["apiKeys"], front["keyRequired"]) == (True, False)
+
+
+def test_frontend_settings_follow_keys_made_with_the_cli(settings: Settings,
+                                                         installed: InstalledPackage,
+                                                         tmp_path: Path) -> None:  # fmt: skip
+    app = create_app(dataclasses.replace(settings, terms_dir=tmp_path, keys_for_translate=True))
+    assert app.test_client().get("/frontend/settings").json["keyRequired"] is False  # open
+    Accounts.of(settings).add_key("frontend", "reader")
+    front = app.test_client().get("/frontend/settings").json
+    assert (front["apiKeys"], front["keyRequired"]) == (True, True)
 
 
 def test_fake_engine_wording_and_enforced_term(settings: Settings, installed: InstalledPackage,

@@ -178,8 +178,8 @@ def frontend_settings() -> ResponseReturnValue:
     source, target = pairs[0] if pairs else ("de", "en")
     return jsonify(
         charLimit=settings.max_chars,
-        apiKeys=bool(settings.api_keys),
-        keyRequired=bool(settings.api_keys) and settings.keys_for_translate,
+        apiKeys=bool(service().accounts.api_keys()),
+        keyRequired=not service().accounts.open() and settings.keys_for_translate,
         suggestions=False,
         filesTranslation=False,
         supportedFilesFormat=[],
