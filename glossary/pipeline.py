@@ -13,7 +13,7 @@ import logging
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from typing import Any, Literal
 
 from glossary.enforce import Enforcer, Mode, required_form
 from glossary.engine import DecodeOptions, Engine, Hypothesis
@@ -59,6 +59,16 @@ class SentenceResult:
             "reason": self.reason,
         }
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], terms: Sequence[TermReport] = ()) -> SentenceResult:
+        """The sentence `to_dict` gave, with its terms; without the engine's tokens and
+        attention, which are not kept."""
+        source, target = data["source"], data["target"]
+        hypothesis = Hypothesis((), (), target["text"], data["score"], ())
+        return cls(source["start"], source["end"], source["text"], target["start"],
+                   target["end"], target["text"], data["score"], hypothesis, tuple(terms),
+                   data.get("status", "translated"), data.get("reason"))  # fmt: skip
+
     def status_dict(self, *, spans: bool = True) -> dict[str, object]:
         """The sentence's status without its translation, for the compatible APIs' replies;
         without `spans`, start and end are null (offsets into text the caller never sent)."""
@@ -91,6 +101,21 @@ class TranslationResult:
             "terms": [t.to_dict() for t in terms],
             "summary": summarize(terms),
         }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TranslationResult:
+        """The result `to_dict` gave (or a job's results so far): each term goes back to the
+        sentence its source starts in."""
+        sentences = data["sentences"]
+        starts = [s["source"]["start"] for s in sentences]
+        terms: list[list[TermReport]] = [[] for _ in sentences]
+        for item in data["terms"]:
+            report = TermReport.from_dict(item)
+            at = bisect.bisect_right(starts, report.source_start) - 1
+            if at >= 0:
+                terms[at].append(report)
+        return cls(data["text"], tuple(SentenceResult.from_dict(s, t)
+                                       for s, t in zip(sentences, terms, strict=True)))
 
 
 def _by_segment(

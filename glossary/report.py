@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from glossary.term import Term
 
@@ -51,6 +51,20 @@ class TermReport:
             "forbidden": list(self.forbidden),
             "plural": self.plural,
         }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TermReport:
+        """The report `to_dict` gave (a job's stored results); of the term only what that
+        keeps: source, target and note."""
+        source, term, target = data["source"], data["term"], data.get("target")
+        return cls(
+            source["start"], source["end"], source["text"],
+            Term(term["source"], term["target"], note=term.get("note")),
+            data["form"], data["status"],
+            None if target is None else target["start"],
+            None if target is None else target["end"],
+            data.get("reason"), tuple(data.get("forbidden") or ()), data.get("plural"),
+        )  # fmt: skip
 
 
 def summarize(reports: list[TermReport]) -> dict[str, int]:

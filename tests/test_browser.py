@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -38,8 +39,9 @@ def base_url(settings: Settings, installed: InstalledPackage, tmp_path: Path) ->
         yield url
 
 
-@pytest.fixture
-def page(capsys: pytest.CaptureFixture[str]) -> Iterator[Any]:
+@contextmanager
+def chromium_page() -> Iterator[Any]:
+    """A page in Debian's headless Chromium (skipped, or failed in CI, when it is missing)."""
     if not (os.access(CHROMIUM, os.X_OK) or shutil.which("chromium")):
         _unavailable(f"Chromium is not installed at {CHROMIUM}")
     try:
@@ -52,6 +54,12 @@ def page(capsys: pytest.CaptureFixture[str]) -> Iterator[Any]:
         context.set_default_timeout(20_000)
         yield context.new_page()
         browser.close()
+
+
+@pytest.fixture
+def page(capsys: pytest.CaptureFixture[str]) -> Iterator[Any]:
+    with chromium_page() as opened:
+        yield opened
     with capsys.disabled():
         print(f"\nbrowser screenshots: {SCREENSHOTS}/")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -12,8 +13,11 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from glossary.accounts import Accounts
 from glossary.config import Settings
 from glossary.engines import EngineRegistry
+from glossary.jobs import JobRequest
+from glossary.owners import owner_id
 from glossary.packages import InstalledPackage
 from tests.conftest import REPO
 from tests.fakes import PhraseEngine
@@ -184,6 +188,63 @@ def test_english_by_default(client: FlaskClient) -> None:
 
 def test_health_unchanged(client: FlaskClient) -> None:
     assert client.get("/health").get_json() == {"status": "ok"}
+
+
+def _finished(client: FlaskClient, job_id: str) -> None:
+    give_up = time.monotonic() + 20
+    while client.get(f"/api/jobs/{job_id}").json["state"] != "done":
+        assert time.monotonic() < give_up, "the job never finished"
+        time.sleep(0.05)
+
+
+def test_job_page_shows_the_result_as_a_posted_form_does(client: FlaskClient) -> None:
+    """The page's script sends long texts as jobs and then shows /jobs/<id>: the same marks,
+    notice and summary as the no-script POST, from the job's stored results."""
+    text = f"{SENTENCE} <b>x</b>\n\n" * 3 + "Das Gipfeltreffen ist kein Deal."
+    reply = client.post("/api/jobs", json={"text": text, "source": "de", "target": "en",
+                                           "glossaries": ["de-en"], "mode": "constrain"})
+    assert reply.status_code == 202, reply.json
+    _finished(client, reply.json["id"])
+    shown = client.get(f"/jobs/{reply.json['id']}")
+    assert shown.status_code == 200
+    page = shown.get_data(as_text=True)
+    _status, posted = post_text(client, text)
+    for part in (r'<textarea id="text".*?</textarea>', r'<div id="source-marked".*?</div>',
+                 r'<div id="result".*?</div>', r'<section id="summary".*?</section>'):
+        here, there = re.search(part, page, re.S), re.search(part, posted, re.S)
+        assert here and there and here.group() == there.group(), part
+    assert page.count('data-term="Kreml-Herrscher"') == 6 and "<b>x</b>" not in page
+    assert "data-job=" not in page and 'id="job-notice"' not in page
+
+
+def test_job_page_running_failed_and_not_yours(
+    settings: Settings, installed: InstalledPackage, tmp_path: Path
+) -> None:
+    book = Accounts.of(settings)
+    alice, bob = book.add_key("alice", "reader"), book.add_key("bob", "reader")
+    as_alice, as_bob = {"X-API-Key": alice}, {"X-API-Key": bob}
+    principal = book.for_key(alice)
+    assert principal is not None
+    mine = owner_id(principal)
+    app = make_app(settings, tmp_path)
+    client = app.test_client()
+    store = app.extensions["glossary.service"].jobs.store  # no runner started: jobs stay
+    running = store.create(mine, JobRequest(SENTENCE, "de", "en", ["de-en"], "replace"))
+    page = client.get(f"/jobs/{running.id}", headers=as_alice).get_data(as_text=True)
+    assert f'data-job="{running.id}"' in page and 'id="job-notice"' in page  # the script goes on
+    assert f"{SENTENCE}</textarea>" in page and '<option value="replace" selected>' in page
+    assert 'id="result"' not in page
+
+    failed = store.create(mine, JobRequest(SENTENCE, "de", "en"))
+    store.finish(failed.id, "failed", "the <model> broke")
+    page = client.get(f"/jobs/{failed.id}", headers=as_alice).get_data(as_text=True)
+    assert "The translation failed: the &lt;model&gt; broke" in page
+    assert "data-job=" not in page and f"{SENTENCE}</textarea>" in page
+
+    for job_id, who in ((running.id, as_bob), (running.id, {}), ("no-such-job", as_alice)):
+        reply = client.get(f"/jobs/{job_id}", headers=who)
+        assert reply.status_code == 404, (job_id, who)
+        assert "No such translation" in reply.get_data(as_text=True)
 
 
 CATALOG = REPO / "web" / "translations" / "de" / "LC_MESSAGES"

@@ -24,10 +24,19 @@ from web.errors import ApiError, request_params
 bp = Blueprint("jobs", __name__, url_prefix="/api/jobs")
 
 
-def _mine(job_id: str) -> Job:
+def owned(job_id: str) -> Job | None:
+    """The job if the caller made it (or is an admin); None for one that never existed, was
+    deleted, or is someone else's. The translate page's /jobs/<id> asks the same."""
     job = service().jobs.store.get(job_id)
     caller = principal()
     if job is None or (job.owner != owner_id(caller) and not caller.may("admin")):
+        return None
+    return job
+
+
+def _mine(job_id: str) -> Job:
+    job = owned(job_id)
+    if job is None:
         raise ApiError("no such job", 404, "it never existed, was deleted, or is not yours")
     return job
 

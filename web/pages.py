@@ -15,12 +15,14 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from glossary.enforce import MODES, Mode
 from glossary.errors import GlossaryError, ModelNotInstalledError
+from glossary.jobs import Job
 from glossary.pipeline import TranslationResult
 from glossary.report import summarize
 from glossary.term import Glossary
 from glossary.textio import decode_utf8
 from web import csrf, i18n, marks
 from web.access import visible
+from web.jobs import owned
 from web.services import service
 
 bp = Blueprint("pages", __name__)
@@ -35,6 +37,7 @@ class Form:
     mode: str = "constrain"
     errors: list[str] = field(default_factory=list)
     install: tuple[str, str] | None = None  # a pair whose model is missing
+    job: Job | None = None  # a job of the page's script still running: it follows it again
 
 
 def _pairs() -> list[tuple[str, str]]:
@@ -136,6 +139,31 @@ def translate() -> ResponseReturnValue:
                              "It has been logged; please try again later."))
         return _render(form, status=500)
     return _render(form, result)
+
+
+@bp.get("/jobs/<job_id>")
+def job(job_id: str) -> ResponseReturnValue:
+    """A translation the page's script ran as a job, shown as the page shows any: the form as
+    it was sent and, once done, the result marked by the same template and code as after a
+    POST. Still running: a notice (the script follows it on); failed: the reason. The job's
+    maker's only, as in the jobs API."""
+    found = owned(job_id)
+    if found is None:
+        message = _("No such translation: it never existed, was deleted, or is not yours.")
+        return render_template("error.html", message=message), 404
+    asked = found.request
+    form = Form(text=asked.text, pair=(asked.source, asked.target), glossaries=asked.glossaries,
+                mode=asked.mode)  # fmt: skip
+    if found.state == "done":
+        return _render(form, TranslationResult.from_dict(
+            {"text": found.text, "sentences": found.sentences, "terms": found.terms}))
+    if found.state == "failed":
+        form.errors.append(_("The translation failed: %(error)s", error=found.error or ""))
+    elif found.state == "cancelled":
+        form.errors.append(_("Cancelled. Your text is still in the box."))
+    else:
+        form.job = found
+    return _render(form)
 
 
 @bp.errorhandler(RequestEntityTooLarge)
