@@ -39,7 +39,7 @@ READER = {"account.overview", "api.get", "api.languages", "api.list_glossaries",
           "libretranslate.detect_language", "libretranslate.languages",
           "libretranslate.translate", "pages.index", "pages.translate", "terms.browse",
           "terms.export", "terms.glossaries", "jobs.create", "jobs.get",
-          "jobs.delete"}  # fmt: skip
+          "jobs.delete", "pages.job"}  # fmt: skip
 PAGES = ("pages", "terms", "account")  # fmt: skip
 ROLES = ("reader", "editor", "admin")
 PASSWORD = "correct horse"
