@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 from glossary.enforce import Mode
 from glossary.errors import GlossaryError
 from glossary.report import count_statuses
+from glossary.scheduler import Busy
 
 if TYPE_CHECKING:
     from glossary.service import TranslationService
@@ -34,6 +35,7 @@ State = Literal["queued", "running", "done", "failed", "cancelled"]
 FINISHED: tuple[State, ...] = ("done", "failed", "cancelled")
 KEEP_SECONDS = 24 * 3600  # a finished job's results are kept this long after it finished
 PROGRESS_SENTENCES = 8  # sentences per step: how often progress and partial results appear
+MAX_WAITING_JOBS = 1000  # queued or running; beyond this a new job is a 429
 
 
 @dataclass(frozen=True)
@@ -242,6 +244,12 @@ class SQLiteJobStore:
 
     # --- for the embedded runner ----------------------------------------------------------
 
+    def waiting(self) -> int:
+        with self._db() as db:
+            row = db.execute("select count(*) from jobs where state in ('queued', 'running')"
+                             ).fetchone()  # fmt: skip
+        return int(row[0])
+
     def claim(self) -> str | None:
         """The oldest queued job, now marked running; None when there is none."""
         with self._db() as db:
@@ -300,6 +308,9 @@ class JobRunner:
 
     def submit(self, owner: str, request: JobRequest) -> Job:
         self.start()
+        waiting = self.store.waiting()
+        if waiting >= MAX_WAITING_JOBS:
+            raise Busy(f"{waiting} jobs are waiting; try again later", retry_after=30)
         job = self.store.create(owner, request)
         self._wake.set()
         return job

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -154,3 +155,16 @@ def test_fake_engine_bad_jobs_are_refused_at_once(settings: Settings,
                        ).status_code == 404  # fmt: skip
     assert client.post("/api/jobs", json={"text": "x"}).status_code == 400
     assert client.post("/api/jobs", data={"text": "x"}).status_code == 415
+
+
+def test_fake_engine_a_full_job_queue_is_a_429(settings: Settings, installed: InstalledPackage,
+                                               terms_dir: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("glossary.jobs.MAX_WAITING_JOBS", 2)
+    engine = SlowEngine(0.5)
+    client = fake_engine_app(settings, terms_dir, engine).test_client()
+    replies = [client.post("/api/jobs", json=BODY) for _ in range(3)]
+    assert [r.status_code for r in replies] == [202, 202, 429]
+    assert int(replies[2].headers["Retry-After"]) >= 1 and "waiting" in replies[2].json["error"]
+    for reply in replies[:2]:
+        assert client.delete(reply.headers["Location"]).status_code == 204
