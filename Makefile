@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: install run test lint bench clean browser ding
+.PHONY: install run test lint bench clean browser ding redis
 
 install: $(STAMP)
 
@@ -33,7 +33,12 @@ lint: install
 browser:
 	command -v chromium >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
 
-test: lint browser
+# Debian's redis-server for tests/test_jobs_redis.py (the RQ job queue with real worker
+# processes; the test starts its own server on a free port). Needs root where it is missing.
+redis:
+	command -v redis-server >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y redis-server)
+
+test: lint browser redis
 	$(BIN)/pytest
 	@echo "browser screenshots: var/screenshots/"
 

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import replace
 
-from glossary import cli_accounts, cli_models, cli_terms
+from glossary import cli_accounts, cli_models, cli_terms, cli_worker
 from glossary.accounts import Accounts, loopback
 from glossary.config import Settings
 from glossary.enforce import MODES
@@ -112,6 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_terms.register(sub)
     cli_accounts.register(sub)
     _add_serve(sub)
+    cli_worker.register(sub)
     return parser
 
 

@@ -114,6 +114,9 @@ class Settings:
     max_requests: int = 64
     batch_tokens: int = 2048
     batch_wait_ms: int = 5
+    # Jobs (glossary/jobs.py): empty: the embedded SQLite queue in state_dir; a Redis URL
+    # (redis://HOST:6379/0): the RQ queue there, worked by `glossary worker` processes.
+    queue_url: str = field(default="", repr=False)  # may carry a password
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -150,6 +153,7 @@ class Settings:
             max_requests=_int(env, "GLOSSARY_MAX_REQUESTS", 64),
             batch_tokens=_int(env, "GLOSSARY_BATCH_TOKENS", 2048),
             batch_wait_ms=_int(env, "GLOSSARY_BATCH_WAIT_MS", 5),
+            queue_url=env.get("GLOSSARY_QUEUE_URL", "").strip(),
             keys_for_translate=env.get("GLOSSARY_KEYS_FOR_TRANSLATE", "").lower()
             in ("1", "true", "yes", "on"),
         )

@@ -53,9 +53,14 @@ class TranslationService:
 
     @property
     def jobs(self) -> JobQueue:
-        """Where jobs go: the embedded SQLite queue, built on first use."""
+        """Where jobs go, built on first use: the RQ queue on Redis when GLOSSARY_QUEUE_URL
+        is set (worked by `glossary worker` processes), else the embedded SQLite queue."""
         with self._jobs_lock:
-            if self._jobs is None:
+            if self._jobs is None and self.settings.queue_url:
+                from glossary.jobs_redis import RQJobQueue  # redis and rq only when used
+
+                self._jobs = RQJobQueue(self)
+            elif self._jobs is None:
                 store = SQLiteJobStore(self.settings.state_dir / "jobs.sqlite3")
                 self._jobs = JobRunner(self, store)
             return self._jobs

@@ -1,0 +1,29 @@
+"""`glossary worker`: works jobs from the Redis queue named by GLOSSARY_QUEUE_URL, so that
+jobs posted to any `glossary serve` sharing that queue are translated on this machine."""
+
+from __future__ import annotations
+
+import argparse
+
+from glossary.config import Settings
+
+
+def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
+    from glossary.jobs_redis import run_worker  # redis and rq are only imported here
+
+    return run_worker(settings, burst=args.burst)
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "worker",
+        help="work translation jobs from the Redis queue at GLOSSARY_QUEUE_URL (scale-out: "
+             "run N of them, on any machines sharing the terms folder)",
+        description="Work translation jobs (POST /api/jobs) from the RQ queue 'glossary' on "
+                    "the Redis server named by GLOSSARY_QUEUE_URL (e.g. redis://HOST:6379/0), "
+                    "one job at a time, with the model loaded once. Glossaries come from "
+                    "GLOSSARY_TERMS_DIR, which must be the folder the web server uses.",
+    )  # fmt: skip
+    p.add_argument("--burst", action="store_true",
+                   help="stop once the queue is empty instead of waiting for more jobs")
+    p.set_defaults(handler=cmd_worker)
