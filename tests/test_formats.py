@@ -14,12 +14,13 @@ from glossary.errors import InputError
 from glossary.formats import (
     EntriesError,
     glossary_from_tbx,
-    terms_from_csv,
-    terms_from_tsv,
     terms_to_csv,
     terms_to_tbx,
     terms_to_tsv,
 )
+
+# The strict DeepL entry readers live beside the duplicate policy they apply (issue 10).
+from glossary.imports import terms_from_csv, terms_from_tsv
 from glossary.term import Glossary, Term
 from glossary.termfile import GlossaryFileError, load_glossary
 
@@ -60,9 +61,10 @@ TSV_ERRORS: list[tuple[str, str, int, str]] = [
     ("empty-source", "Kreml\tKremlin\n\tPutin\n", 2, "source is empty"),
     ("empty-target", "Kreml\t \n", 1, "target is empty"),
     ("tab-only", "\t\n", 1, "source is empty"),
+    # the message of the shared duplicate policy (glossary/imports.py, issue 10)
     ("duplicate", "Kreml\tKremlin\nPutin\tPutin\nKREML\tx\n", 3,
-     "duplicate source 'KREML' (first on line 1)"),
-    ("duplicate-dash", "Moskau-Pjöngjang\ta\nMoskau–Pjöngjang\tb\n", 2, "duplicate source"),
+     "source 'KREML' is a duplicate (first on line 1)"),
+    ("duplicate-dash", "Moskau-Pjöngjang\ta\nMoskau–Pjöngjang\tb\n", 2, "is a duplicate"),
     ("c0", "Kre\x07ml\tKremlin\n", 1, "source contains control character U+0007 at position 3"),
     ("c1", "Kreml\tKrem\x85lin\n", 1, "target contains control character U+0085"),
     ("lone-cr", "Kreml\tKrem\rlin\n", 1, "U+000D"),
@@ -138,7 +140,7 @@ CSV_ERRORS: list[tuple[str, str, int, str]] = [
     ("bad-language", "Kreml,Kremlin,deutsch,en\n", 1,
      "source_lang 'deutsch' is not a language code"),
     ("empty-target", "Kreml,\n", 1, "target is empty"),
-    ("duplicate", "Kreml,a\n\nkreml,b\n", 3, "duplicate source 'kreml' (first on line 1)"),
+    ("duplicate", "Kreml,a\n\nkreml,b\n", 3, "source 'kreml' is a duplicate (first on line 1)"),
     ("newline-in-field", 'A,a\n"Kre\nml",Kremlin\n', 2, "source contains control character U+000A"),
     ("line-after-multiline", 'A,"x\ny"\nB,b\n', 1, "target contains control character U+000A"),
     ("unterminated-quote", 'Kreml,"Kremlin\n', 1, "malformed CSV"),
@@ -191,8 +193,9 @@ def test_csv_round_trips_tricky_text() -> None:
 
 
 def tbx_fields(term: Term) -> Term:
-    """What TBX-Basic can hold: everything but target_plural, match, case_sensitive, line."""
-    return replace(term, target_plural=None, match="inflected", case_sensitive=False, line=None)
+    """What TBX export keeps: every field since issue 10 (target_plural, match and
+    case_sensitive included); only the file position (line) is not the term's."""
+    return replace(term, line=None)
 
 
 @pytest.mark.parametrize("version", [2, 3])

@@ -28,9 +28,8 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from glossary import termfile
+from glossary import imports, termfile
 from glossary.errors import ConflictError, InputError
-from glossary.formats import terms_from_csv, terms_from_tsv
 from glossary.owners import API_MADE, API_PREFIX, api_made
 from glossary.term import Glossary, Term
 from glossary.termfile import NotFoundError, create_glossary, load_glossary
@@ -163,11 +162,12 @@ def parse_entries(params: dict[str, Any], source: str, target: str) -> list[Term
         raise ApiError("Parameter 'entries' not specified.")
     if fmt not in ("tsv", "csv"):
         raise ApiError("Value for 'entries_format' not supported.")
-    try:
+    try:  # any duplicate source refuses the entries, as at DeepL (glossary/imports.py)
         if fmt == "tsv":
-            terms = terms_from_tsv(entries)
+            terms = imports.terms_from_tsv(entries)
         else:
-            terms = terms_from_csv(entries, source_language=source, target_language=target)
+            terms = imports.terms_from_csv(entries, source_language=source,
+                                           target_language=target)  # fmt: skip
     except InputError as exc:
         raise ApiError("Invalid glossary entries provided", detail=str(exc)) from None
     if not terms:
@@ -220,9 +220,14 @@ def rename(dictionary: Dictionary, title: str) -> Glossary:
 
 def merge(dictionary: Dictionary, terms: list[Term]) -> Glossary:
     """Entries added, or replacing the target of the entry with the same source; the other
-    fields of a replaced entry (note, status, ...) stay."""
+    fields of a replaced entry (note, status, ...) stay: the `overwrite` policy of
+    glossary/imports.py with source and target given, in one write."""
     path = service().store.path(dictionary.name)
-    return _retrying(partial(termfile.merge_terms, path, terms, max_bytes=_max()), path)
+    for _ in range(4):
+        current = load_glossary(path, max_bytes=_max())
+        with contextlib.suppress(ConflictError):
+            return imports.merge(path, current, terms, max_bytes=_max())
+    raise ApiError("The glossary is being changed by someone else; try again.", 409)
 
 
 def replace_terms(dictionary: Dictionary, terms: list[Term]) -> Glossary:
