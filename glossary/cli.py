@@ -4,38 +4,51 @@ library errors are mapped once to a message on stderr and their exit code."""
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
 
-from glossary import cli_accounts, cli_models, cli_terms, cli_worker
+from glossary import (
+    __version__,
+    cli_accounts,
+    cli_glossaries,
+    cli_models,
+    cli_terms,
+    cli_worker,
+    history,
+)
 from glossary.accounts import Accounts, loopback
 from glossary.config import Settings
 from glossary.enforce import MODES
-from glossary.engine import DecodeOptions
-from glossary.engines import EngineRegistry
 from glossary.errors import GlossaryError
-from glossary.glossaries import MatcherCache, load_all
-from glossary.pipeline import Pipeline, SentenceResult, TranslationResult
+from glossary.glossaries import load_all
+from glossary.pipeline import SentenceResult, TranslationResult
 from glossary.report import summarize
+from glossary.service import TranslationService
+from glossary.term import Glossary
 from glossary.textio import read_text
 
 
-def decode_options(settings: Settings, beam_size: int | None = None) -> DecodeOptions:
-    return DecodeOptions(
-        beam_size=beam_size or settings.beam_size, max_batch_size=settings.batch_size
-    )
+def _glossaries(args: argparse.Namespace, service: TranslationService) -> list[Glossary]:
+    """The files `--glossary` names; none with `--no-glossary`; else, as the page and the APIs
+    do, the pair's default glossaries in the terms folder (when it exists)."""
+    if args.no_glossary:
+        return []
+    if args.glossary:
+        return load_all(args.glossary)
+    if not service.settings.terms_dir.is_dir():
+        return []  # a command line far from any terms folder translates plainly
+    return service.glossaries_for(args.source, args.target)
 
 
 def cmd_translate(args: argparse.Namespace, settings: Settings) -> int:
     text = read_text(args.file)
-    glossaries = load_all(args.glossary or [])
-    engine = EngineRegistry(settings).get(args.source, args.target)
-    matcher = MatcherCache().get(glossaries) if glossaries else None
-    pipeline = Pipeline(
-        engine, decode_options(settings, args.beam_size), matcher=matcher, mode=args.mode
-    )
+    service = TranslationService(settings)
+    glossaries = _glossaries(args, service)
+    pipeline = service.pipeline(args.source, args.target, glossaries, args.mode,
+                                beam_size=args.beam_size)  # fmt: skip
     if args.json:
         result = pipeline.translate(text)
         json.dump(result.to_dict(), sys.stdout, ensure_ascii=False, indent=2)
@@ -87,7 +100,10 @@ def _add_translate(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     p.add_argument("--to", dest="target", default="en", help="target language (default en)")
     p.add_argument("--json", action="store_true", help="print sentences with their offsets")
     p.add_argument("--beam-size", type=int, default=None, help="beam size (default 4)")
-    p.add_argument("--glossary", action="append", help="YAML glossary to enforce (repeatable)")
+    p.add_argument("--glossary", action="append",
+                   help="YAML glossary to enforce (repeatable; default: the pair's default "
+                        "glossaries in GLOSSARY_TERMS_DIR)")
+    p.add_argument("--no-glossary", action="store_true", help="enforce no glossary")
     p.add_argument("--mode", choices=MODES, default="constrain",
                    help="constrain: the term goes where the model rendered the German "
                         "(default); replace: substitute the words attention aligns; "
@@ -106,21 +122,34 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="glossary", description="Offline translation with an enforced glossary."
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     _add_translate(sub)
     cli_models.register(sub)
     cli_terms.register(sub)
+    cli_glossaries.register(sub)
     cli_accounts.register(sub)
     _add_serve(sub)
     cli_worker.register(sub)
     return parser
 
 
+def _os_user() -> str | None:
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no name for this uid (containers)
+        return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    author = getattr(args, "author", None)
+    history.set_author(author or _os_user(), kind="given" if author else "os-user", via="cli")
     try:
         settings = Settings.from_env()
         code: int = args.handler(args, settings)
+        for problem in history.problems():  # the edit was made; its history entry was not
+            print(f"glossary: warning: {problem}", file=sys.stderr)
         return code
     except GlossaryError as exc:
         print(f"glossary: error: {exc}", file=sys.stderr)

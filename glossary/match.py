@@ -71,15 +71,17 @@ import bisect
 import itertools
 import re
 import unicodedata
+from array import array
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
+from glossary.report import Origin
 from glossary.term import Term
 
-__all__ = ["Occurrence", "TermMatcher"]
+__all__ = ["Occurrence", "TermMatcher", "term_key"]
 
 
 @dataclass(frozen=True)
@@ -379,6 +381,28 @@ def _split_term(source: str) -> tuple[list[str], list[str]]:
     return [_clean(w) for w in pieces[1::2]], pieces[2:-1:2]
 
 
+def term_key(source: str, *, case_sensitive: bool = False) -> str:
+    """The spelling under which two sources are one term for the matcher: its words (soft
+    hyphens removed, NFC) and what joins them, as a lenient term reads them (any hyphen or
+    dash, spaced or not, is "-"; whitespace, with quotes, is " "; other punctuation stays as
+    written, its whitespace collapsed), casefolded (which maps ß to ss) unless
+    `case_sensitive`. Quotes and punctuation around the words do not count. A glossary file
+    may not hold two entries with one key, and of several glossaries the first-named one's
+    entry wins (glossary/termfile.py, glossary/glossaries.py)."""
+    words, gaps = _split_term(source)
+    if not words:
+        key = " ".join(source.split())
+    elif len(words) == 1:
+        key = words[0]
+    else:
+        parts = [words[0]]
+        for word, gap in zip(words[1:], gaps, strict=True):
+            code = _gap_codes(gap)[0]
+            parts += ("-" if code == _DASH else " " if code == _SPACE else code[1:], word)
+        key = "".join(parts)
+    return key if case_sensitive else key.casefold()
+
+
 def _closed_spelling(words: list[str], gaps: list[str]) -> tuple[list[str], list[str]] | None:
     """Kreml-Herrscher → Kremlherrscher; None when the term has no compound hyphen."""
     if not any(g in _HYPHENS for g in gaps):
@@ -440,13 +464,93 @@ class _Cand(NamedTuple):
     head: int  # index of the slot whose tag gives the number
 
 
-class TermMatcher:
-    """Compiled glossary terms; `find` returns their occurrences in a text."""
+_Hits = int | tuple[int, ...]  # the packed slot value(s) of a form: an int for one, else a tuple
 
-    def __init__(self, terms: Iterable[Term]) -> None:
+
+class _FormTable:
+    """The form dict of a matcher read back from the disk cache, looked up where it lies
+    instead of rebuilt: for 100,000 terms it has half a million keys, whose rebuilding was
+    most of the loading time and memory. The keys are sorted by their UTF-8 bytes in one blob
+    (`starts[i]` where key i begins), found by bisection; each has one value (>= 0) or points
+    into `multi` (-1 - index). What was looked up is remembered (up to a limit)."""
+
+    MEMO_LIMIT = 500_000
+
+    def __init__(self, blob: bytes, starts: bytes, values: bytes,
+                 multi: list[tuple[int, ...]]) -> None:  # fmt: skip
+        self._blob = blob
+        self._starts = array("I", starts)
+        self._values = array("i", values)
+        self._multi = multi
+        if len(self._starts) != len(self._values) + 1 or self._starts[-1] != len(blob):
+            raise ValueError("a form table whose parts do not fit")
+        self._memo: dict[str, _Hits | None] = {}
+
+    @staticmethod
+    def parts_of(forms: dict[str, _Hits]) -> tuple[bytes, bytes, bytes,
+                                                   list[tuple[int, ...]]]:  # fmt: skip
+        """The (blob, starts, values, multi) of a form dict, as `__init__` takes them."""
+        keys = sorted(forms)  # code point order is the order of their UTF-8 bytes
+        starts, values = array("I", [0]), array("i")  # OverflowError past 2**31: not cached
+        multi: list[tuple[int, ...]] = []
+        chunks = []
+        for key in keys:
+            raw = key.encode("utf-8", "surrogatepass")
+            chunks.append(raw)
+            starts.append(starts[-1] + len(raw))
+            hits = forms[key]
+            if isinstance(hits, int):
+                values.append(hits)
+            else:
+                values.append(-1 - len(multi))
+                multi.append(hits)
+            if len(chunks) >= 4096:  # a few at a time: no second copy of every key
+                chunks[:] = [b"".join(chunks)]
+        return b"".join(chunks), starts.tobytes(), values.tobytes(), multi
+
+    def parts(self) -> tuple[bytes, bytes, bytes, list[tuple[int, ...]]]:
+        return self._blob, self._starts.tobytes(), self._values.tobytes(), self._multi
+
+    def get(self, key: str) -> _Hits | None:
+        """As dict.get."""
+        try:
+            return self._memo[key]
+        except KeyError:
+            pass
+        found = self._search(key)
+        if len(self._memo) >= self.MEMO_LIMIT:
+            self._memo.clear()
+        self._memo[key] = found
+        return found
+
+    def _search(self, key: str) -> _Hits | None:
+        target = key.encode("utf-8", "surrogatepass")
+        blob, starts, values = self._blob, self._starts, self._values
+        low, high = 0, len(values)
+        while low < high:
+            middle = (low + high) // 2
+            if blob[starts[middle] : starts[middle + 1]] < target:
+                low = middle + 1
+            else:
+                high = middle
+        if low == len(values) or blob[starts[low] : starts[low + 1]] != target:
+            return None
+        value = values[low]
+        return value if value >= 0 else self._multi[-1 - value]
+
+
+class TermMatcher:
+    """Compiled glossary terms; `find` returns their occurrences in a text.
+
+    `origins`, one per term when given, say where each term came from (`origin`); matchers
+    built from glossaries have them (glossary/glossaries.py)."""
+
+    def __init__(self, terms: Iterable[Term], origins: Sequence[Origin] | None = None) -> None:
         self._terms = tuple(terms)
+        self._set_origins(origins)
         # form key → packed (slot id << 3 | capital flag | number tag) of the slots it fills
-        self._forms: dict[str, tuple[int, ...]] = {}
+        self._table: dict[str, _Hits] = {}  # the form dict, while compiling
+        self._forms: dict[str, _Hits] | _FormTable = self._table
         self._slot_ids: dict[tuple[int, str, str | None, int], int] = {}
         self._checks: list[tuple[int, frozenset[str], bool] | None] = []
         # The trie, as flat dicts of ints and strings: the garbage collector does not track
@@ -462,11 +566,67 @@ class TermMatcher:
         self._genders = [_gender(t) for t in self._terms]
         for index, term in enumerate(self._terms):
             self._add_term(index, term)
-        self._slot_ids = {}  # only needed while compiling
+        self._slot_ids, self._table = {}, {}  # only needed while compiling
 
     @property
     def terms(self) -> tuple[Term, ...]:
         return self._terms
+
+    def _set_origins(self, origins: Sequence[Origin] | None) -> None:
+        if origins is not None and len(origins) != len(self._terms):
+            raise ValueError(f"{len(origins)} origins for {len(self._terms)} terms")
+        self._origins = None if origins is None else tuple(origins)
+        # one shared Origin (one glossary, nothing overridden): no lookup per term needed
+        first = self._origins[0] if self._origins else None
+        one = first is not None and self._origins is not None and \
+            self._origins.count(first) == len(self._origins)  # fmt: skip
+        self._one_origin = first if one else None
+        self._by_id: dict[int, int] | None = None  # id(term) → index, built on first use
+
+    def origin(self, term: Term) -> Origin | None:
+        """Where `term`, one of this matcher's (an Occurrence's term), came from; None when
+        the matcher was given no origins."""
+        if self._one_origin is not None or self._origins is None:
+            return self._one_origin
+        by_id = self._by_id
+        if by_id is None:
+            by_id = self._by_id = {id(t): i for i, t in enumerate(self._terms)}
+        index = by_id.get(id(term))
+        return None if index is None else self._origins[index]
+
+    # -- the compiled tables as plain values, for a disk cache (glossary/glossaries.py) ------
+
+    _STATE = ("_forms", "_checks", "_root", "_edges", "_codes", "_ends", "_node_count",
+              "_source_keys", "_leads", "_genders")  # fmt: skip
+
+    def state(self) -> dict[str, Any]:
+        """Everything `find` uses but the terms and origins, as values `marshal` can store;
+        the form dict as a _FormTable's parts."""
+        state = {name: getattr(self, name) for name in self._STATE}
+        forms = self._forms
+        state["_forms"] = forms.parts() if isinstance(forms, _FormTable) else \
+            _FormTable.parts_of(forms)  # fmt: skip
+        return state
+
+    @classmethod
+    def from_state(cls, terms: Sequence[Term], state: dict[str, Any],
+                   origins: Sequence[Origin] | None = None) -> TermMatcher:  # fmt: skip
+        """The matcher `state()` came from, for the same terms in the same order (the caller
+        makes sure of that: glossary/glossaries.py keys its cache by content); ValueError
+        when the state does not fit them."""
+        matcher = cls.__new__(cls)
+        matcher._terms = tuple(terms)
+        if set(state) != set(cls._STATE) or not (
+            len(state["_source_keys"]) == len(state["_leads"]) == len(state["_genders"])
+            == len(matcher._terms)
+        ):
+            raise ValueError("the compiled state does not fit these terms")
+        for name in cls._STATE:
+            setattr(matcher, name, state[name])
+        matcher._forms = _FormTable(*state["_forms"])
+        matcher._slot_ids, matcher._table = {}, {}
+        matcher._set_origins(origins)
+        return matcher
 
     # -- compiling ------------------------------------------------------------------------
 
@@ -474,7 +634,8 @@ class TermMatcher:
         words, gaps = _split_term(term.source)
         if not words:
             return
-        self._leads[index] = int(_leading_article(words))
+        lead = _leading_article(words)
+        self._leads[index] = int(lead)
         exact = term.match == "exact"
         variants = [(words, gaps)]
         closed = None if exact else _closed_spelling(words, gaps)
@@ -482,13 +643,14 @@ class TermMatcher:
             variants.append(closed)
         for v_words, v_gaps in variants:
             codes = [_gap_codes(g)[-1 if exact else 0] for g in v_gaps]
-            sids = self._term_slots(term, v_words, codes, exact)
+            sids = self._term_slots(term, v_words, codes, exact, lead, self._genders[index])
             self._insert(sids, codes, index, _head_slot(v_words))
 
-    def _term_slots(self, term: Term, words: list[str], codes: list[str], exact: bool
-                    ) -> list[int]:
-        """The slot of each word of one spelling of a term."""
-        gender, pos, multi = _gender(term), (term.pos or "").lower(), len(words) > 1
+    def _term_slots(self, term: Term, words: list[str], codes: list[str], exact: bool,
+                    lead: bool, gender: str | None) -> list[int]:  # fmt: skip
+        """The slot of each word of one spelling of a term (`lead`: it starts with an
+        article; `gender`: the term's, as _gender gives it)."""
+        pos, multi = (term.pos or "").lower(), len(words) > 1
         if exact:
             check = _CHECK_RAW if term.case_sensitive else _CHECK_LOWER
             return [self._slot(_EXACT, w, None, check) for w in words]
@@ -496,7 +658,7 @@ class TermMatcher:
         sids = []
         for k, word in enumerate(words):
             kind = _word_kind(word, codes[k] if k < len(codes) else None, multi, pos)
-            if k == 0 and _leading_article(words):
+            if k == 0 and lead:
                 kind = _ARTICLE
             sids.append(self._slot(kind, word, gender if kind in (_NOUN, _NOUN_ADJ) else None,
                                    check))
@@ -512,10 +674,12 @@ class TermMatcher:
         sid = len(self._checks)
         self._slot_ids[key] = sid
         forms = _slot_forms(kind, base, gender)
+        table = self._table
         for form_key, packed in _merge_forms(forms).items():
             value = (sid << 3) | packed
-            old = self._forms.get(form_key)
-            self._forms[form_key] = (value,) if old is None else (*old, value)
+            old = table.get(form_key)  # one slot: its int; more: a tuple (saves a tuple each)
+            table[form_key] = value if old is None else \
+                (old, value) if isinstance(old, int) else (*old, value)  # fmt: skip
         if check == _NO_CHECK:
             self._checks.append(None)
         else:
@@ -563,11 +727,11 @@ class TermMatcher:
                         self._start(doc, i, unit, hits, cands)
         return [self._occurrence(doc, c) for c in self._select(doc, cands)]
 
-    def _start(self, doc: _Doc, i: int, unit: _Unit, hits: tuple[int, ...],
+    def _start(self, doc: _Doc, i: int, unit: _Unit, hits: _Hits,
                cands: list[_Cand]) -> None:
         """Start a walk for every slot of `hits` that begins a term."""
         root, checks = self._root, self._checks
-        for value in hits:
+        for value in (hits,) if isinstance(hits, int) else hits:
             node = root.get(value >> 3)
             if node is None:
                 continue
@@ -610,7 +774,10 @@ class TermMatcher:
         if doc.ends[j] in doc.joins:
             units += doc.joined(j)
         for unit in units:
-            for value in self._forms.get(unit[0], ()):
+            hits = self._forms.get(unit[0])
+            if hits is None:
+                continue
+            for value in (hits,) if isinstance(hits, int) else hits:
                 for code in codes:
                     child = self._edges.get((node, code, value >> 3))
                     if child is not None and self._accepts(value, unit):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from glossary.accounts import Principal
 from glossary.config import Settings
@@ -88,3 +89,28 @@ class DefaultGlossaries:
     def mark(self, names: Iterable[str]) -> None:
         chosen = sorted(set(names))
         self.file.update(lambda data: data.__setitem__("defaults", chosen))
+
+    def renamed(self, old: str, new: str) -> None:
+        """Glossary `old` is now called `new`: a default stays a default."""
+        if old not in (self.marked() or []):
+            return
+
+        def edit(data: dict[str, Any]) -> None:
+            marked = data["defaults"]
+            if marked is not None and old in marked:
+                data["defaults"] = sorted({*(n for n in marked if n != old), new})
+
+        self.file.update(edit)
+
+    def forget(self, name: str) -> None:
+        """Glossary `name` was deleted: a new one made under that name later is not a default
+        because this one was."""
+        if name not in (self.marked() or []):
+            return
+
+        def edit(data: dict[str, Any]) -> None:
+            marked = data["defaults"]
+            if marked is not None and name in marked:
+                data["defaults"] = [n for n in marked if n != name]
+
+        self.file.update(edit)

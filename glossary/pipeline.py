@@ -306,16 +306,23 @@ class Pipeline:
                     if reason is not None:
                         reports[i] = [_untranslated_report(occ) for occ in inside[begin + i]]
             piece, results = self._assemble(text, chunk, hypotheses, failures, cursor, out_len)
+            named = self._named
             results = [
-                replace(res, terms=tuple(r.shifted(res.source_start, res.target_start)
-                                         for r in rep) + tuple(map(_crossing_report, cross)))
+                replace(res, terms=tuple(named(r.shifted(res.source_start, res.target_start))
+                                         for r in rep)
+                        + tuple(named(_crossing_report(occ)) for occ in cross))
                 for res, rep, cross in zip(results, reports, crossing[begin:end], strict=True)
-            ]
+            ]  # fmt: skip
             cursor = chunk[-1].end
             out_len += len(piece)
             if begin + self.chunk_sentences >= len(segments):
                 piece += text[cursor:]
             yield piece, results
+
+    def _named(self, report: TermReport) -> TermReport:
+        """The report naming the glossary its term came from (and those it overrode), when
+        the matcher knows (matchers built from glossaries do)."""
+        return report.with_origin(self.matcher.origin(report.term)) if self.matcher else report
 
     def _enforce(
         self, sources: list[str], hyps: list[Hypothesis], found: list[list[Occurrence]]

@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from glossary.term import Term
 
 TermStatus = Literal["kept", "enforced", "missed"]
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a term comes from: the glossary that gave it (its name in the terms folder: the
+    file name without .yaml), and the later-named glossaries whose entry for the same source
+    it overrode, because of several glossaries the first-named one's entry wins (one rule, in
+    glossary.glossaries.combined)."""
+
+    glossary: str
+    overrides: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -24,16 +35,22 @@ class TermReport:
     reason: str | None = None
     forbidden: tuple[str, ...] = ()
     plural: bool | None = None
+    glossary: str | None = None  # the glossary the term came from (Origin.glossary)
+    overrides: tuple[str, ...] = ()  # glossaries whose entry for the same source lost to it
 
     def shifted(self, source: int, target: int) -> TermReport:
         """The same report with sentence-relative offsets made document-relative."""
-        return TermReport(
-            self.source_start + source, self.source_end + source, self.source_text, self.term,
-            self.form, self.status,
-            None if self.target_start is None else self.target_start + target,
-            None if self.target_end is None else self.target_end + target,
-            self.reason, self.forbidden, self.plural,
+        return replace(
+            self, source_start=self.source_start + source, source_end=self.source_end + source,
+            target_start=None if self.target_start is None else self.target_start + target,
+            target_end=None if self.target_end is None else self.target_end + target,
         )
+
+    def with_origin(self, origin: Origin | None) -> TermReport:
+        """The same report naming where its term came from (nothing changes for None)."""
+        if origin is None:
+            return self
+        return replace(self, glossary=origin.glossary, overrides=origin.overrides)
 
     def to_dict(self) -> dict[str, object]:
         target = None
@@ -50,12 +67,15 @@ class TermReport:
             "reason": self.reason,
             "forbidden": list(self.forbidden),
             "plural": self.plural,
+            "glossary": self.glossary,
+            "overrides": list(self.overrides),
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TermReport:
         """The report `to_dict` gave (a job's stored results); of the term only what that
-        keeps: source, target and note."""
+        keeps: source, target and note. Results stored before reports named their glossary
+        have none."""
         source, term, target = data["source"], data["term"], data.get("target")
         return cls(
             source["start"], source["end"], source["text"],
@@ -64,6 +84,7 @@ class TermReport:
             None if target is None else target["start"],
             None if target is None else target["end"],
             data.get("reason"), tuple(data.get("forbidden") or ()), data.get("plural"),
+            data.get("glossary"), tuple(data.get("overrides") or ()),
         )  # fmt: skip
 
 

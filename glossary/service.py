@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from glossary.accounts import Accounts
+from glossary.cache import DiskCache
 from glossary.config import Settings
 from glossary.enforce import Mode
 from glossary.engine import DecodeOptions
@@ -32,8 +33,10 @@ class TranslationService:
     ) -> None:
         self.settings = settings
         self.engines = engines or EngineRegistry(settings)
-        self.store = store or GlossaryStore(settings.terms_dir)
-        self._matchers = MatcherCache()
+        # parsed glossaries and compiled matchers, kept across restarts (glossary/cache.py)
+        self.cache = DiskCache(settings.state_dir / "cache")
+        self.store = store or GlossaryStore(settings.terms_dir, cache=self.cache)
+        self._matchers = MatcherCache(cache=self.cache)
         self.scheduler = Scheduler(
             max_requests=settings.max_requests, batch_tokens=settings.batch_tokens,
             batch_size=settings.batch_size, max_wait=settings.batch_wait_ms / 1000,
@@ -112,9 +115,10 @@ class TranslationService:
             return pipeline.translate(text)
 
     def pipeline(self, source: str, target: str, chosen: Sequence[Glossary],
-                 mode: Mode = "constrain", chunk_sentences: int = 256) -> Pipeline:  # fmt: skip
+                 mode: Mode = "constrain", chunk_sentences: int = 256,
+                 beam_size: int | None = None) -> Pipeline:  # fmt: skip
         """A pipeline whose model calls go through the scheduler."""
         matcher = self._matchers.get(chosen) if chosen else None
         engine = scheduled(self.engines.get(source, target), self.scheduler)
-        return Pipeline(engine, self.options(), chunk_sentences=chunk_sentences,
+        return Pipeline(engine, self.options(beam_size), chunk_sentences=chunk_sentences,
                         matcher=matcher, mode=mode)  # fmt: skip

@@ -21,14 +21,15 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
+from glossary.cache import DiskCache
 from glossary.errors import InputError, TermsFolderError, TermsFolderMissingError
+from glossary.glossaries import read_glossary
 from glossary.term import Glossary
 from glossary.termfile import (
     DEFAULT_MAX_BYTES,
     GlossaryFileError,
     NotFoundError,
     discard_orphan_lock,
-    parse_glossary,
     read_bytes,
     revision_of,
 )
@@ -71,6 +72,8 @@ def _clock(seconds: float) -> str:
         return time.strftime("%H:%M", stamp)
     return time.strftime("%Y-%m-%d %H:%M", stamp)
 _Stamp = tuple[int, int, int]  # (inode, size, mtime_ns): a cheap "did it change?"
+_GONE = object()  # the file went away while it was being read
+_Outcome = Glossary | GlossaryFileError | object
 
 
 class GlossaryStore:
@@ -78,12 +81,21 @@ class GlossaryStore:
 
     A file that becomes invalid does not replace its last good version: `get` keeps returning
     that, `errors` says why the new content was refused and `warnings` says both in a sentence
-    for people. Safe to share between threads."""
+    for people. Safe to share between threads.
 
-    def __init__(self, directory: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+    Reloads never block requests: a changed file is read and parsed outside the store's lock
+    by the request that notices the change, one reload at a time per file, and swapped in
+    when ready; meanwhile other requests get the version in hand. Only a glossary that has no
+    good version yet is waited for. With a disk `cache` (glossary/cache.py), a file read
+    before, by this process or another, is not parsed again."""
+
+    def __init__(self, directory: Path, *, max_bytes: int = DEFAULT_MAX_BYTES,
+                 cache: DiskCache | None = None) -> None:  # fmt: skip
         self.directory = Path(directory)
         self.max_bytes = max_bytes
+        self.cache = cache
         self._lock = threading.RLock()
+        self._reloading: dict[str, threading.Lock] = {}  # one reload at a time per file
         self._good: dict[str, Glossary] = {}
         self._loaded_at: dict[str, float] = {}  # when the good version was read (time.time)
         self._stamps: dict[str, _Stamp | None] = {}
@@ -223,8 +235,8 @@ class GlossaryStore:
         file is now invalid; its error if it never was valid."""
         path = self.path(name)
         self.require_folder()
+        self._refresh_one(name, path)
         with self._lock:
-            self._refresh_one(name, path)
             if name in self._good:
                 return self._good[name]
             if name in self._errors:
@@ -240,8 +252,8 @@ class GlossaryStore:
         with self._lock:
             for name in set(self._stamps) - present:
                 self._forget(name)
-            for name in sorted(present):
-                self._refresh_one(name, self.directory / f"{name}.yaml")
+        for name in sorted(present):
+            self._refresh_one(name, self.directory / f"{name}.yaml")
 
     def _forget(self, name: str) -> None:
         self._good.pop(name, None)
@@ -250,38 +262,66 @@ class GlossaryStore:
         self._stamps.pop(name, None)
 
     def _refresh_one(self, name: str, path: Path) -> None:
+        """Bring `name` up to date with its file, unless another request is doing so right
+        now and a good version is in hand: then that version stays in use until the new one
+        is ready (the store's lock is never held while a file is read or parsed)."""
         try:
             stat = path.lstat()  # never through a link, even one swapped in since the scan
         except FileNotFoundError:
-            self._forget(name)
-            return
-        if not stat_module.S_ISREG(stat.st_mode):
-            self._forget(name)
+            stat = None
+        if stat is None or not stat_module.S_ISREG(stat.st_mode):
+            with self._lock:
+                self._forget(name)
             return
         stamp: _Stamp | None = (stat.st_ino, stat.st_size, stat.st_mtime_ns)
-        if self._stamps.get(name) == stamp:
-            return
-        if time.time_ns() - stat.st_mtime_ns < 2_000_000_000:
-            # Written within the clock's granularity: a same-size rewrite in the same tick
-            # would look unchanged, so re-hash next time rather than trust this stamp.
-            stamp = None
-        self._load(name, path)
-        self._stamps[name] = stamp
+        with self._lock:
+            if self._stamps.get(name) == stamp:
+                return
+            reloading = self._reloading.setdefault(name, threading.Lock())
+            in_hand = name in self._good
+        if not reloading.acquire(blocking=not in_hand):
+            return  # another request is reloading this file: use the version in hand
+        try:
+            with self._lock:
+                if self._stamps.get(name) == stamp:
+                    return  # reloaded while this request waited
+                current = self._good.get(name)
+            if time.time_ns() - stat.st_mtime_ns < 2_000_000_000:
+                # Written within the clock's granularity: a same-size rewrite in the same tick
+                # would look unchanged, so re-hash next time rather than trust this stamp.
+                stamp = None
+            outcome = self._read(path, current)
+            with self._lock:
+                self._apply(name, outcome)
+                if outcome is not _GONE:
+                    self._stamps[name] = stamp
+        finally:
+            reloading.release()
 
-    def _load(self, name: str, path: Path) -> None:
+    def _read(self, path: Path, current: Glossary | None) -> _Outcome:
+        """The file's glossary (or `current` when its content is the same), its error, or
+        _GONE. Slow for a large file: called without the store's lock."""
         try:
             data = read_bytes(path, self.max_bytes)
-            current = self._good.get(name)
             if current is not None and current.revision == revision_of(data):
-                self._errors.pop(name, None)
-                return
-            self._good[name] = parse_glossary(data, str(path), max_bytes=self.max_bytes)
-            self._loaded_at[name] = time.time()
-            self._errors.pop(name, None)
+                return current
+            return read_glossary(path, data, max_bytes=self.max_bytes, cache=self.cache)
         except GlossaryFileError as exc:
-            self._errors[name] = exc
+            return exc
         except NotFoundError:
+            return _GONE
+
+    def _apply(self, name: str, outcome: _Outcome) -> None:
+        """Record what `_read` found (holding the store's lock)."""
+        if outcome is _GONE:
             self._forget(name)
+        elif isinstance(outcome, GlossaryFileError):
+            self._errors[name] = outcome
+        elif isinstance(outcome, Glossary):
+            if self._good.get(name) is not outcome:
+                self._good[name] = outcome
+                self._loaded_at[name] = time.time()
+            self._errors.pop(name, None)
 
     def list(self) -> builtins.list[Glossary]:
         """Every glossary with a good version, by name, after a refresh; refuses

@@ -40,12 +40,14 @@ from ruamel.yaml.events import AliasEvent
 from ruamel.yaml.nodes import MappingNode, Node, SequenceNode
 from ruamel.yaml.reader import ReaderError
 
+from glossary import history
 from glossary.errors import (
     BrokenFileError,
     ConflictError,
     InputError,
     TermsFolderError,
 )
+from glossary.match import term_key
 from glossary.term import MATCH_MODES, STATUSES, Glossary, MatchMode, Status, Term
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
@@ -69,8 +71,6 @@ POS_VALUES: tuple[str, ...] = ("noun", "verb", "adjective", "adverb", "phrase", 
 GENDERS: tuple[str, ...] = ("m", "f", "n")
 
 LANGUAGE_RE = re.compile(r"[a-z]{2,3}")  # ISO 639-1/-2/-3 codes, as written in the file
-_DASHES = re.compile(r"\s*[\u2010-\u2015\u2212-]\s*")
-_SOFT_HYPHEN = "\u00ad"
 _DEFAULT_INDENT = (4, 2)  # (sequence, offset): items written as "  - source: ..."
 
 
@@ -124,14 +124,41 @@ def control_character(text: str, *, allow: str = "") -> tuple[int, str] | None:
 
 
 def duplicate_key(source: str, *, case_sensitive: bool) -> str:
-    """The form under which two sources count as the same term.
+    """The form under which two sources count as the same term: the matcher's own
+    (`match.term_key`: dash variants, spacing around dashes, soft hyphens, quotes between
+    words and Unicode normalisation are ignored, and casefold() folds ß to ss), because the
+    matcher finds such spellings as one term (issue 3): two entries for them could never both
+    apply."""
+    return term_key(source, case_sensitive=case_sensitive)
 
-    Dash variants, spacing around dashes and soft hyphens are ignored, and casefold() folds ß
-    to ss, because the matcher must find such spellings as one term (issue 3): two entries
-    for them could never both apply."""
-    key = _DASHES.sub("-", source.replace(_SOFT_HYPHEN, ""))
-    key = " ".join(key.split())
-    return key if case_sensitive else key.casefold()
+
+def clashes(term: Term, other: Term) -> bool:
+    """Whether two terms have the same source (the rule for duplicates in one file and, in
+    glossary/glossaries.py, across glossaries): they fold to the same key, unless both are
+    case-sensitive and differ in case."""
+    if duplicate_key(term.source, case_sensitive=False) != \
+            duplicate_key(other.source, case_sensitive=False):  # fmt: skip
+        return False
+    both_sensitive = term.case_sensitive and other.case_sensitive
+    return not both_sensitive or duplicate_key(term.source, case_sensitive=True) == \
+        duplicate_key(other.source, case_sensitive=True)  # fmt: skip
+
+
+def first_duplicate(terms: Sequence[Term]) -> tuple[int, int] | None:
+    """(index, index of the earlier term) of the first term that `clashes` with an earlier
+    one, or None."""
+    first: dict[str, int] = {}
+    same_key: dict[str, list[int]] = {}  # only keys held by more than one term
+    for index, term in enumerate(terms):
+        folded = duplicate_key(term.source, case_sensitive=False)
+        if first.setdefault(folded, index) == index:
+            continue
+        earlier = same_key.setdefault(folded, [first[folded]])
+        for other_index in earlier:
+            if clashes(term, terms[other_index]):
+                return index, other_index
+        earlier.append(index)
+    return None
 
 
 def revision_of(data: bytes) -> str:
@@ -436,25 +463,19 @@ def _build_term(node: _Node) -> Term:
 def _check_duplicates(
     terms: Sequence[Term], seq: Any, path: str, labels: Sequence[str] | None = None
 ) -> None:
-    """Two sources clash when they fold to the same key, unless both are case-sensitive
-    and differ in case."""
-    seen: dict[str, list[int]] = {}
-    for index, term in enumerate(terms):
-        folded = duplicate_key(term.source, case_sensitive=False)
-        exact = duplicate_key(term.source, case_sensitive=True)
-        for other_index in seen.get(folded, []):
-            other = terms[other_index]
-            both_sensitive = term.case_sensitive and other.case_sensitive
-            if both_sensitive and exact != duplicate_key(other.source, case_sensitive=True):
-                continue
-            where = f" at line {other.line}" if other.line is not None else ""
-            label = labels[index] if labels else f"terms[{index}]"
-            other_label = labels[other_index] if labels else f"terms[{other_index}]"
-            _Node(path, f"{label}.source", seq[index], "source").fail(
-                f"duplicate of {other_label} {other.source!r}{where}; sources are "
-                "compared ignoring case and dash variants unless both set case_sensitive: true"
-            )
-        seen.setdefault(folded, []).append(index)
+    """Refuse the first term that `clashes` with an earlier one."""
+    found = first_duplicate(terms)
+    if found is None:
+        return
+    index, other_index = found
+    other = terms[other_index]
+    where = f" at line {other.line}" if other.line is not None else ""
+    label = labels[index] if labels else f"terms[{index}]"
+    other_label = labels[other_index] if labels else f"terms[{other_index}]"
+    _Node(path, f"{label}.source", seq[index], "source").fail(
+        f"duplicate of {other_label} {other.source!r}{where}; sources are "
+        "compared ignoring case and dash variants unless both set case_sensitive: true"
+    )
 
 
 def _build_glossary(root: Any, path: str) -> Glossary:
@@ -503,9 +524,16 @@ def check_terms(terms: Sequence[Term], path: str, labels: Sequence[str] | None =
 
 
 def parse_glossary(data: bytes, path: str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Glossary:
-    """Validate and build a glossary from a file's bytes; `path` is used in messages."""
-    document = _load_document(data, path, max_bytes)
-    return replace(_build_glossary(document.root, path), revision=revision_of(data))
+    """Validate and build a glossary from a file's bytes; `path` is used in messages.
+
+    A valid file in the usual layout is read by the fast reader (glossary/termread.py); any
+    other file, and every invalid one, by ruamel.yaml, whose errors say where."""
+    from glossary.termread import fast_glossary  # termread imports this module
+
+    glossary = fast_glossary(_decode(data, path, max_bytes), path)
+    if glossary is None:
+        glossary = _build_glossary(_load_document(data, path, max_bytes).root, path)
+    return replace(glossary, revision=revision_of(data))
 
 
 def read_bytes(path: Path, max_bytes: int) -> bytes:
@@ -757,7 +785,7 @@ def _edit(
         # Validity before the revision: readers hold the last valid version, whose revision
         # never matches an invalid file, so checking the revision first answered "reload"
         # to every edit, forever.
-        document = _valid_document(path, data, max_bytes)
+        document, before = _valid_document(path, data, max_bytes)
         current = revision_of(data)
         if revision != current:
             raise ConflictError(
@@ -772,21 +800,24 @@ def _edit(
             _atomic_write(path, new_data)
         except OSError as exc:
             raise _write_failure(exc, path) from exc
+        # the change log, still under the lock: before as re-read here, after as written
+        history.record_edit(path, replace(before, revision=current), glossary, (data, new_data))
         return glossary
 
 
-def _valid_document(path: Path, data: bytes, max_bytes: int) -> _Document:
-    """The file's document, or BrokenFileError when the file on disk is not a valid glossary."""
+def _valid_document(path: Path, data: bytes, max_bytes: int) -> tuple[_Document, Glossary]:
+    """The file's document and glossary, or BrokenFileError when the file on disk is not a
+    valid glossary."""
     try:
         document = _load_document(data, str(path), max_bytes)
-        _build_glossary(document.root, str(path))
+        glossary = _build_glossary(document.root, str(path))
     except GlossaryFileError as exc:
         where = f" at line {exc.line}" if exc.line is not None else ""
         raise BrokenFileError(
             f"glossary {path.stem}: the file {path} is invalid{where} ({exc.message}); it must "
             "be fixed (or restored) before it can be edited; nothing was changed"
         ) from exc
-    return document
+    return document, glossary
 
 
 def delete_glossary(path: Path) -> None:
@@ -801,6 +832,35 @@ def delete_glossary(path: Path) -> None:
             raise NotFoundError(f"{path}: no such glossary file") from None
         except OSError as exc:
             raise _write_failure(exc, path) from exc
+        history.discard(path)  # its change log goes with it, as its lock file does
+
+
+def move_glossary(path: Path, new_path: Path) -> None:
+    """Give a glossary file a new name in the same folder, with its change log, holding both
+    names' locks (taken in a fixed order): an edit in flight finishes first, one waiting finds
+    the old file gone (NotFoundError), and an existing file is never replaced
+    (ConflictError)."""
+    path, new_path = Path(path), Path(new_path)
+    if path == new_path:
+        raise InputError(f"{path}: the new name is the old one; nothing was renamed")
+    first, second = sorted([path, new_path])
+    with _locked(first), _locked(second):
+        if not path.is_file() or path.is_symlink():
+            raise NotFoundError(f"{path}: no such glossary file")
+        revision = revision_of(path.read_bytes())
+        try:
+            _link_new(str(path), new_path)  # link, then unlink the old name
+        except FileExistsError:
+            raise ConflictError(f"{new_path} already exists; nothing was renamed") from None
+        except OSError as exc:
+            raise _write_failure(exc, new_path) from exc
+        history.move(path, new_path)
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+        history.record_renamed(new_path, path.stem, new_path.stem, revision)
 
 
 def _find(seq: Any, source: str, path: Path) -> int:
@@ -834,7 +894,15 @@ def _last_line(node: Node) -> int:
 
 
 def _entry_spans(document: _Document) -> builtins.list[tuple[int, int]] | None:
-    """(first, last) 0-based line of each entry of a block-style terms list, else None."""
+    """(first, last) 0-based line of each entry of a block-style terms list, else None: from
+    the fast reader where it reads the file (glossary/termread.py), else composed by ruamel."""
+    from glossary.termread import entry_spans  # termread imports this module
+
+    spans = entry_spans(document.text)
+    return spans if spans is not None else _composed_entry_spans(document)
+
+
+def _composed_entry_spans(document: _Document) -> builtins.list[tuple[int, int]] | None:
     if _ODD_BREAKS.search(document.text):
         return None
     root = _yaml().compose(document.text)
@@ -1001,6 +1069,87 @@ def replace_terms(
     return _edit(path, revision, rewrite, max_bytes)
 
 
+def apply_changes(
+    path: Path,
+    changes: Sequence[tuple[str | None, Term | None]],
+    *,
+    title: str | None = None,
+    revision: str,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> Glossary:
+    """Several term edits in one write (a revert of a change that touched several terms):
+    each is (source of the entry to change or remove, None to add; the term to write, None to
+    remove), applied in order; `title`, when given, becomes the glossary's name."""
+    check_terms([term for _source, term in changes if term is not None], str(path))
+
+    def rewrite(document: _Document) -> bytes:
+        seq = _block_terms(document.root)
+        for source, term in changes:
+            if source is None:
+                seq.append(_term_map(cast(Term, term)))
+                continue
+            index = _find(seq, source, path)
+            if term is None:
+                del seq[index]
+            elif isinstance(seq[index], CommentedMap):
+                _fill(seq[index], term)
+            else:
+                seq[index] = _term_map(term)
+        if title is not None:
+            document.root["name"] = title
+        return _dump(document)
+
+    return _edit(path, revision, rewrite, max_bytes)
+
+
+def rewrite_at_revision(
+    path: Path,
+    base: Glossary,
+    build: Callable[[str], tuple[str, Glossary]],
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> Glossary:
+    """One atomic write of a new text computed from the file as it is (imports: thousands of
+    terms in one write, glossary/bulkedit.py). Under the lock the file must still be exactly
+    `base`, the glossary parsed from it (ConflictError otherwise); that also proves it valid
+    without parsing it again. `build` gets its text and returns the new text and the glossary
+    it holds, checked by the caller. Written and recorded in the change log as every edit."""
+    path = Path(path)
+    if not path.parent.is_dir():
+        raise NotFoundError(f"{path}: no such directory for a glossary file")
+    with _locked(path):
+        data = read_bytes(path, max_bytes)
+        current = revision_of(data)
+        if current != base.revision:
+            try:
+                parse_glossary(data, str(path), max_bytes=max_bytes)
+            except GlossaryFileError as exc:  # as `_edit` says it: no revision would do
+                raise BrokenFileError(
+                    f"glossary {path.stem}: the file {path} is invalid ({exc}); it must be "
+                    "fixed (or restored) before it can be edited; nothing was changed"
+                ) from exc
+            raise ConflictError(
+                f"{path}: the edit names revision {base.revision}, but the file is at revision "
+                f"{current}; reload it and apply the edit again"
+            )
+        _check_writable(path)
+        text, glossary = build(_decode(data, str(path), max_bytes))
+        new_data = text.encode("utf-8")
+        if len(new_data) > max_bytes:
+            raise GlossaryFileError(
+                f"the edit would make the file {len(new_data)} bytes; the limit is {max_bytes} "
+                "bytes; nothing was changed", path=str(path)
+            )
+        glossary = replace(glossary, path=str(path), revision=revision_of(new_data))
+        _sweep_stale_temps(path)
+        try:
+            _atomic_write(path, new_data)
+        except OSError as exc:
+            raise _write_failure(exc, path) from exc
+        history.record_edit(path, base, glossary)
+        return glossary
+
+
 def create_glossary(
     path: Path, name: str, source_language: str, target_language: str, terms: Sequence[Term]
 ) -> Glossary:
@@ -1027,4 +1176,5 @@ def create_glossary(
             raise ConflictError(f"{path} already exists; it was not overwritten") from None
         except OSError as exc:
             raise _write_failure(exc, path) from exc
+        history.record_created(path, glossary)
     return glossary

@@ -15,8 +15,9 @@ from glossary.term import Term
 from glossary.termfile import create_glossary
 from tests.modelkit import build_package
 
-ARTICLE = Path(__file__).resolve().parents[2] / "shared" / "seed" / "article-de.txt"
 REPO = Path(__file__).resolve().parents[1]
+# The project's demo text (a copy of ../shared/seed/article-de.txt), so a clone anywhere runs.
+ARTICLE = REPO / "examples" / "article-de.txt"
 
 
 @pytest.fixture(scope="session")
@@ -43,6 +44,8 @@ def isolated_env(home: Path) -> dict[str, str]:
         ARGOS_PACKAGES_DIR=str(home / "packages"),
         ARGOS_COMPUTE_TYPE="float32",
         GLOSSARY_STATE_DIR=str(home / "state"),
+        # never the repo's terms/: no test may write there (a test that wants a folder makes one)
+        GLOSSARY_TERMS_DIR=str(home / "terms"),
         # A dead local port: nothing in the tests may reach the real index.
         ARGOS_PACKAGE_INDEX="http://127.0.0.1:9/",
     )

@@ -359,7 +359,7 @@ def test_cli_warns_about_untranslated_sentences(
     settings: Settings, installed: InstalledPackage, tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
 ) -> None:  # fmt: skip
-    monkeypatch.setattr(cli, "EngineRegistry", lambda settings: EngineRegistry(
+    monkeypatch.setattr("glossary.service.EngineRegistry", lambda settings: EngineRegistry(
         settings, loader=lambda package: FailsOnMarkerEngine()))
     source = tmp_path / "in.txt"
     source.write_text(FAILING_TEXT + "\n", encoding="utf-8")
@@ -385,7 +385,7 @@ def test_cli_unexpected_error_is_one_line_exit_2(
     settings: Settings, installed: InstalledPackage, tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
 ) -> None:  # fmt: skip
-    monkeypatch.setattr(cli, "EngineRegistry", lambda settings: EngineRegistry(
+    monkeypatch.setattr("glossary.service.EngineRegistry", lambda settings: EngineRegistry(
         settings, loader=lambda package: _BrokenTokenizerEngine()))
     source = tmp_path / "in.txt"
     source.write_text("Ein Satz.\n", encoding="utf-8")

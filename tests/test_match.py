@@ -5,16 +5,13 @@ and give the exact start/end offsets every occurrence must have."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from glossary.match import Occurrence, TermMatcher
 from glossary.term import Term
-
-ARTICLE = Path(__file__).resolve().parents[2] / "shared" / "seed" / "article-de.txt"
+from tests.conftest import ARTICLE
 
 
 def unmark(marked: str) -> tuple[str, list[tuple[int, int]]]:

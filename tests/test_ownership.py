@@ -212,3 +212,11 @@ def test_open_install_on_loopback_refuses_dns_rebinding(
     assert reply.status_code == status, reply.get_data(as_text=True)
     for name in ("localhost:5000", "127.0.0.1:5000", "[::1]:5000"):
         assert client.get("/api/glossaries", headers={"Host": name}).status_code == 200
+
+
+def test_fake_engine_an_empty_glossary_list_is_none(app: Flask) -> None:
+    client = app.test_client()
+    body = {"text": "Der Herrscher.", "source": "de", "target": "en"}
+    assert client.post("/api/translate", json=body).json["glossaries"] == ["Politics"]
+    reply = client.post("/api/translate", json=body | {"glossaries": []})
+    assert reply.json["glossaries"] == [] and "ruler" not in reply.json["text"]

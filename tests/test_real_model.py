@@ -31,11 +31,11 @@ from glossary.pipeline import Pipeline, TranslationResult
 from glossary.report import TermReport
 from glossary.term import Term
 from glossary.termfile import load_glossary
+from tests.conftest import ARTICLE
 
 MODEL_FILE = "translate-de_en-trained_small-0_1.argosmodel"
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 DEFAULT_MODEL = SHARED / "models" / MODEL_FILE
-ARTICLE = SHARED / "seed" / "article-de.txt"
 GLOSSARY = Path(__file__).resolve().parents[1] / "terms" / "de-en.yaml"
 MODEL_ENV = "GLOSSARY_TEST_MODEL"
 

@@ -27,8 +27,11 @@ from web.app import create_app
 PUBLIC = {"static", "pages.health", "account.login", "account.sign_in", "account.logout",
           "openapi.openapi", "libretranslate.spec", "libretranslate.frontend_settings"}
 EDITOR = {"api.add", "api.create", "api.delete", "api.update", "terms.delete_term",
-          "terms.import_terms", "terms.save_term", "terms.edit_term", "terms.new_term"}
-ADMIN = {"account.defaults"}
+          "terms.import_terms", "terms.save_term", "terms.edit_term", "terms.new_term",
+          "terms.create_glossary", "terms.revert", "api.import_terms", "terms.import_confirm"}
+# Renaming or deleting a whole glossary breaks whatever names it (and a delete takes its
+# history): admins only, the page that offers it included.
+ADMIN = {"account.defaults", "terms.manage", "terms.rename_glossary", "terms.delete_glossary"}
 # DeepL glossaries belong to their maker: any identified caller may make and delete their own.
 OWNER = {"deepl.create", "deepl.delete", "deepl_v3.create", "deepl_v3.delete",
          "deepl_v3.update", "deepl_v3.replace_dictionary", "deepl_v3.delete_dictionary"}
@@ -38,6 +41,7 @@ READER = {"account.overview", "api.get", "api.languages", "api.list_glossaries",
           "deepl_v3.entries", "deepl_v3.get", "deepl_v3.list_glossaries",
           "libretranslate.detect_language", "libretranslate.languages",
           "libretranslate.translate", "pages.index", "pages.translate", "terms.browse",
+          "terms.history_of",
           "terms.export", "terms.glossaries", "jobs.create", "jobs.get",
           "jobs.delete", "pages.job"}  # fmt: skip
 PAGES = ("pages", "terms", "account")  # fmt: skip
@@ -120,7 +124,8 @@ def _calls(app: Flask) -> list[tuple[str, str, str]]:
 def _url(rule: str, glossary_id: str) -> str:
     return (rule.replace("<name>", "p").replace("<path:source>", "Herrscher")
             .replace("<fmt>", "tsv").replace("<glossary_id>", glossary_id)
-            .replace("<path:filename>", "app.css").replace("<job_id>", "no-such-job"))
+            .replace("<path:filename>", "app.css").replace("<job_id>", "no-such-job")
+            .replace("<change_id>", "no-such-change"))
 
 
 def test_every_route_has_a_decision(settings: Settings, terms_dir: Path) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import itertools
 import re
 import time
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -13,8 +12,7 @@ from hypothesis import strategies as st
 
 from glossary.errors import InputError
 from glossary.segment import Segment, split_sentences
-
-ARTICLE = Path(__file__).resolve().parents[2] / "shared" / "seed" / "article-de.txt"
+from tests.conftest import ARTICLE
 
 # (input, expected segment texts)
 Case = tuple[str, list[str]]

@@ -125,8 +125,18 @@ def test_delete_and_stale_delete(client: FlaskClient, terms_file: Path) -> None:
                  "  - source: Gipfeltreffen\n    target: summit\n"),
 ])  # fmt: skip
 def test_import(client: FlaskClient, terms_file: Path, filename: str, body: str) -> None:
+    # Since issue 10 an upload only shows a preview; the confirmation imports.
+    before = terms_file.read_bytes()
     data = form_of(client, "/terms/de-en") | {"file": (BytesIO(body.encode()), filename)}
     response = client.post("/terms/de-en/import", data=data, content_type="multipart/form-data")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and terms_file.read_bytes() == before
+    token = re.search(r'name="token" value="([^"]+)"', page)
+    revision = REVISION.search(page)
+    assert token and revision, page
+    confirm = {"csrf_token": data["csrf_token"], "token": token.group(1), "do": "import",
+               "revision": revision.group(1), "on_duplicate": "skip", "previewed": "skip"}
+    response = client.post("/terms/de-en/import/confirm", data=confirm)
     assert response.status_code == 303
     terms = {t.source: t.target for t in load_glossary(terms_file).terms}
     assert terms["Gipfeltreffen"] == "summit" and terms["Kreml-Herrscher"] == "Kremlin ruler"

@@ -21,6 +21,7 @@ from flask import Flask, g, render_template, request, session
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
+from glossary import history
 from glossary.accounts import LOCAL as LOCAL_PRINCIPAL
 from glossary.accounts import Accounts, Principal, Role, loopback
 from web.app import service
@@ -47,7 +48,10 @@ OWNED_WRITES = frozenset({
     "deepl.create", "deepl.delete", "deepl_v3.create", "deepl_v3.delete", "deepl_v3.update",
     "deepl_v3.replace_dictionary", "deepl_v3.delete_dictionary",
 })  # fmt: skip
-ADMIN = frozenset({"account.defaults"})
+# Renaming and deleting a glossary break every client, job and default that names it, and a
+# delete cannot be undone (its change log goes with it): admins'. Creating one is an editor's.
+ADMIN = frozenset({"account.defaults", "terms.manage", "terms.rename_glossary",
+                   "terms.delete_glossary"})  # fmt: skip
 PAGE_BLUEPRINTS = frozenset({"pages", "terms", "account"})
 JSON_ONLY_BLUEPRINTS = frozenset({"api", "deepl_v3", "jobs"})
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -179,6 +183,7 @@ def rebound() -> bool:
 
 def check_request() -> ResponseReturnValue | None:
     need = required_role(request.endpoint, request.method)
+    history.set_author(None)  # nothing carries over from this thread's previous request
     if rebound():
         return _refuse(_("Refused: this server answers to its own address only."), 421)
     if changes_state() and cross_site() and header_key() is None:
@@ -192,6 +197,9 @@ def check_request() -> ResponseReturnValue | None:
     if who is None:
         return _refuse("invalid API key", 403)
     g.principal = who
+    named = who.kind in ("user", "key")  # the local user of an open install is anyone there
+    via = "page" if request.blueprint in PAGE_BLUEPRINTS else request.blueprint
+    history.set_author(who.name if named else None, kind=who.kind if named else None, via=via)
     if not _allowed(who, need):
         if not who.identified:
             return _sign_in_first()
@@ -217,4 +225,5 @@ def check_names(names: list[str] | None) -> None:
 
 def init_app(app: Flask) -> None:
     app.before_request(check_request)
+    app.teardown_request(lambda _exc: history.set_author(None))
     app.jinja_env.globals["current_principal"] = principal

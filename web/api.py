@@ -4,6 +4,8 @@
 - GET /api/languages: the pairs the installed models serve.
 - GET/POST /api/glossaries, GET /api/glossaries/<name>: list, create, read (with terms).
 - POST /api/glossaries/<name>/terms, PUT/DELETE /api/glossaries/<name>/terms/<source>: edit.
+- POST /api/glossaries/<name>/import: {format, content, on_duplicate?, dry_run?} → the
+  preview (glossary/imports.py), applied in one write unless dry_run (then no If-Match needed).
   The glossary's revision is its ETag; every edit must send it back as If-Match (428 without,
   412 when the file changed since). Errors: {"error": ..., "detail"?: ...}. With API keys
   configured, edits need `Authorization: Bearer <key>` (or X-API-Key).
@@ -16,6 +18,7 @@ from typing import Any, cast
 from flask import Blueprint, Response, jsonify, request
 from flask.typing import ResponseReturnValue
 
+from glossary import imports
 from glossary.enforce import MODES, Mode
 from glossary.errors import ConflictError
 from glossary.jobs import JobRequest
@@ -64,7 +67,7 @@ def translation_request(body: dict[str, Any]) -> JobRequest:
         if code not in codes and language_name(code) is None:
             raise ApiError(f"{code!r} is not a language code (such as 'de' or 'en')")
     check_names(names)
-    return JobRequest(text, source, target, names or None, cast(Mode, mode))
+    return JobRequest(text, source, target, names, cast(Mode, mode))  # [] is none, as named
 
 
 @bp.post("/translate")
@@ -72,7 +75,7 @@ def translate() -> ResponseReturnValue:
     asked = translation_request(_body())
     text, source, target, names, mode = (asked.text, asked.source, asked.target,
                                          asked.glossaries, asked.mode)  # fmt: skip
-    chosen = service().glossaries_for(source, target, names or None)
+    chosen = service().glossaries_for(source, target, names)
     result = service().translate_with(text, source, target, chosen, mode)
     used = [g.name for g in chosen]
     warnings = service().store.warnings_for(chosen)  # e.g. the last valid version is in use
@@ -203,3 +206,40 @@ def update(name: str, source: str) -> ResponseReturnValue:
 @bp.delete("/glossaries/<name>/terms/<path:source>")
 def delete(name: str, source: str) -> ResponseReturnValue:
     return _edit(name, lambda path, rev: remove_term(path, source, revision=rev))
+
+
+@bp.post("/glossaries/<name>/import")
+def import_terms(name: str) -> ResponseReturnValue:
+    """The same preview as the page and `glossary terms import --dry-run`; applied (all of it,
+    in one write) unless `dry_run`. 400 with the preview when it has errors."""
+    body = _body()
+    fmt = imports.format_of(_string(body, "format"))
+    content = _string(body, "content", required=False) or ""
+    policy = imports.policy_of(body.get("on_duplicate", imports.DEFAULT_POLICY))
+    dry_run = body.get("dry_run", False)
+    if not isinstance(dry_run, bool):
+        raise ApiError("'dry_run' must be true or false")
+    unknown = set(body) - {"format", "content", "on_duplicate", "dry_run"}
+    if unknown:
+        raise ApiError(f"unknown fields: {', '.join(sorted(unknown))}")
+    store = service().store
+    glossary = store.get(name)  # 404 before anything else
+    revision = None if dry_run else _if_match()
+    preview = imports.preview_file(glossary, content, fmt, policy, name=name,
+                                   filename=f"{name}.{fmt}", max_bytes=store.max_bytes)
+    answer: dict[str, object] = preview.to_dict() | {"applied": False}
+    if not preview.ok:
+        response = jsonify({"error": str(imports.ImportRefusedError(preview))} | answer)
+        response.status_code = 400
+        return response
+    if dry_run:
+        return _with_etag(answer, glossary)
+    try:
+        done = imports.apply(store.path(name), glossary, preview, revision=cast(str, revision),
+                             max_bytes=store.max_bytes, file=f"API import ({fmt})")
+    except ConflictError as exc:
+        raise ApiError("the glossary changed since you read it; preview and import again",
+                       412, str(exc)) from None  # fmt: skip
+    answer |= {"applied": preview.writes, "new_revision": done.revision,
+               "term_count": len(done.terms)}  # fmt: skip
+    return _with_etag(answer, done)

@@ -27,6 +27,10 @@ def status_label(status: str) -> str:
 def tooltip(report: TermReport) -> str:
     parts = [f"{report.term.source} → {report.form or report.term.target}",
              status_label(report.status)]  # fmt: skip
+    if report.glossary:
+        parts.append(_("glossary %(name)s", name=report.glossary))
+    if report.overrides:  # the rule: of several glossaries the first-named one's entry wins
+        parts.append(_("wins over %(names)s (named first)", names=", ".join(report.overrides)))
     if report.term.note:
         parts.append(report.term.note)
     if report.reason:

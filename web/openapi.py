@@ -8,6 +8,7 @@ from typing import Any
 from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
 
+from glossary import __version__
 from glossary.enforce import MODES
 
 bp = Blueprint("openapi", __name__)
@@ -235,6 +236,16 @@ def _own() -> dict[str, Any]:
             "delete": _op(o, "Delete a term", glossary, OWN_ERROR,
                           params=[*source, if_match], errors=edit_errors),
         },
+        "/api/glossaries/{name}/import": {"post": _op(
+            o, "Import terms: the preview (added, changed, unchanged, duplicates, errors), "
+               "applied in one write unless dry_run", {"type": "object"}, OWN_ERROR,
+            body=_obj(["format", "content"], format={"enum": ["yaml", "tsv", "csv", "tbx"]},
+                      content=STRING, on_duplicate={"enum": ["skip", "overwrite", "fail"]},
+                      dry_run={"type": "boolean"}),
+            forms=json_only, params=[*name, if_match | {"required": False,
+                                                         "description": "the glossary's ETag; "
+                                                         "required unless dry_run"}],
+            errors=edit_errors)},
         "/openapi.json": {"get": _op(o, "This document", {"type": "object"}, OWN_ERROR)},
     } | _jobs(translate_body)  # fmt: skip
 
@@ -262,7 +273,7 @@ def _jobs(translate_body: Schema) -> dict[str, Any]:
 def document() -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
-        "info": {"title": "glossary-mt", "version": "0.1.0",
+        "info": {"title": "glossary-mt", "version": __version__,
                  "description": "Offline translation with an enforced glossary; "
                                 "LibreTranslate- and DeepL-compatible endpoints."},
         "components": {"securitySchemes": {

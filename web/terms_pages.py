@@ -1,11 +1,14 @@
 """The terms pages: the glossaries in the terms directory (with the errors of invalid files),
-one glossary browsed and filtered, terms added, edited and deleted under a revision check,
-import and export."""
+created, renamed and deleted; one glossary browsed, searched and filtered a page at a time on
+the server; terms added, edited and deleted under a revision check; import and export; each
+glossary's change log, and one change reverted."""
 
 from __future__ import annotations
 
 import contextlib
 import re
+import threading
+from collections import OrderedDict
 from dataclasses import replace
 from typing import Any, cast
 
@@ -23,8 +26,10 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
-from glossary import formats
-from glossary.errors import ConflictError, GlossaryError, InputError
+from glossary import formats, history, imports
+from glossary.errors import ConflictError, GlossaryError
+from glossary.management import GlossaryFolder
+from glossary.owners import api_made
 from glossary.store import GlossaryStore
 from glossary.term import MATCH_MODES, STATUSES, Glossary, MatchMode, Status, Term
 from glossary.termfile import (
@@ -33,14 +38,13 @@ from glossary.termfile import (
     GlossaryFileError,
     add_term,
     check_terms,
+    dump_term,
     duplicate_key,
-    parse_glossary,
     remove_term,
     update_term,
 )
-from glossary.textio import decode_utf8
-from web import csrf
-from web.access import visible
+from web import csrf, uploads
+from web.access import principal, visible
 from web.services import service
 
 bp = Blueprint("terms", __name__, url_prefix="/terms")
@@ -71,24 +75,87 @@ def folder_error(exc: OSError) -> ResponseReturnValue:
     return render_template("error.html", message=message), 503
 
 
-@bp.get("/")
-def glossaries() -> ResponseReturnValue:
+def _folder() -> GlossaryFolder:
+    return GlossaryFolder(_store(), service().defaults, service().owners)
+
+
+def _list_page(errors: list[str] | None = None, values: dict[str, str] | None = None,
+               status: int = 200) -> ResponseReturnValue:  # fmt: skip
     rows = []
     for name in filter(visible, _store().names()):
         glossary: Glossary | None = None
         with contextlib.suppress(GlossaryError):
             glossary = _store().get(name)
         rows.append((name, glossary, _store().errors.get(name)))
-    return render_template("terms.html", rows=rows, warnings=_store().warnings())
+    page = render_template("terms.html", rows=rows, warnings=_store().warnings(),
+                           errors=errors or [], values=values or {})  # fmt: skip
+    return page, status
 
 
-def _matches(term: Term, query: str, status: str, match: str) -> bool:
-    if status and term.status != status:
-        return False
-    if match and term.match != match:
-        return False
-    haystack = " ".join([term.source, term.target, term.target_plural or "", term.note or ""])
-    return query.casefold() in haystack.casefold()
+@bp.get("/")
+def glossaries() -> ResponseReturnValue:
+    return _list_page()
+
+
+@bp.post("/")
+def create_glossary() -> ResponseReturnValue:
+    fields = ("name", "title", "source_language", "target_language")
+    values = {key: request.form.get(key, "").strip() for key in fields}
+    try:
+        _folder().create(values["name"], title=values["title"],
+                         source_language=values["source_language"] or "de",
+                         target_language=values["target_language"] or "en")  # fmt: skip
+    except GlossaryError as exc:
+        return _list_page([str(exc)], values, exc.http_status)
+    flash(_("Created the glossary %(name)s.", name=values["name"]))
+    return redirect(url_for("terms.browse", name=values["name"]), 303)
+
+
+# --- one glossary, a page of terms at a time -----------------------------------------------
+
+PER_PAGE = 100
+_SEARCH_CACHE = 4  # glossaries whose search text is kept (the ones browsed lately)
+_search_lock = threading.Lock()
+_search_text: OrderedDict[tuple[str, str], list[str]] = OrderedDict()
+
+
+def _haystacks(glossary: Glossary) -> list[str]:
+    """Each term's searchable text (source, targets, note; casefolded), built once per revision
+    of the glossary: a search of 100,000 terms is then one substring test per term."""
+    key = (glossary.path or glossary.name, glossary.revision)
+    with _search_lock:
+        found = _search_text.get(key)
+        if found is not None:
+            _search_text.move_to_end(key)
+            return found
+    built = ["\n".join((t.source, t.target, t.target_plural or "", t.note or "")).casefold()
+             for t in glossary.terms]  # fmt: skip
+    with _search_lock:
+        _search_text[key] = built
+        while len(_search_text) > _SEARCH_CACHE:
+            _search_text.popitem(last=False)
+    return built
+
+
+def _filtered(glossary: Glossary, query: str, status: str, match: str) -> \
+        tuple[Term, ...] | list[Term]:  # fmt: skip
+    """The terms that contain `query` (ignoring case) and have the status and matching mode
+    asked for (empty: any)."""
+    if not (query or status or match):
+        return glossary.terms
+    needle = query.casefold()
+    texts = _haystacks(glossary) if needle else [""] * len(glossary.terms)
+    return [term for term, text in zip(glossary.terms, texts, strict=True)
+            if needle in text and (not status or term.status == status)
+            and (not match or term.match == match)]  # fmt: skip
+
+
+def _page_number(pages: int) -> int:
+    try:
+        wanted = int(request.args.get("page", "1"))
+    except ValueError:
+        wanted = 1
+    return min(max(wanted, 1), pages)
 
 
 def _browse(name: str, messages: list[str], errors: list[str], status: int = 200) -> \
@@ -97,9 +164,15 @@ def _browse(name: str, messages: list[str], errors: list[str], status: int = 200
     query = request.args.get("q", "").strip()
     wanted = request.args.get("status", "")
     match = request.args.get("match", "")
-    terms = [t for t in glossary.terms if _matches(t, query, wanted, match)]
+    found = _filtered(glossary, query, wanted, match)
+    pages = max(1, -(-len(found) // PER_PAGE))
+    number = _page_number(pages)
+    first = (number - 1) * PER_PAGE
+    filters = {key: value for key, value in (("q", query), ("status", wanted), ("match", match))
+               if value}  # fmt: skip
     page = render_template(
-        "glossary.html", glossary=glossary, name=name, terms=terms, query=query,
+        "glossary.html", glossary=glossary, name=name, terms=found[first:first + PER_PAGE],
+        found=len(found), first=first, page=number, pages=pages, filters=filters, query=query,
         wanted=wanted, match=match, statuses=STATUSES, match_modes=MATCH_MODES,
         file_error=_store().errors.get(name), messages=messages, errors=errors,
         exports=EXPORTS, warnings=_store().warnings([name]),
@@ -217,53 +290,102 @@ def delete_term(name: str) -> ResponseReturnValue:
     except GlossaryError as exc:
         return _browse(name, [], [str(exc)], exc.http_status)
     flash(_("Deleted %(source)s.", source=source))
-    return redirect(url_for("terms.browse", name=name), 303)
+    kept: dict[str, Any] = {key: request.args[key] for key in ("q", "status", "match", "page")
+                            if request.args.get(key)}  # back to the page it was deleted from
+    return redirect(url_for("terms.browse", name=name, **kept), 303)
 
 
-def _imported(filename: str, data: bytes, glossary: Glossary) -> list[Term]:
-    suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
-    source, target = glossary.source_language, glossary.target_language
-    if suffix in ("yaml", "yml", "tbx", "xml"):
-        found = (parse_glossary(data, filename) if suffix in ("yaml", "yml")
-                 else formats.glossary_from_tbx(data, source_language=source,
-                                                target_language=target))  # fmt: skip
-        if (found.source_language, found.target_language) != (source, target):
-            raise InputError(_("The file is %(a)s→%(b)s; this glossary is %(c)s→%(d)s.",
-                               a=found.source_language, b=found.target_language,
-                               c=source, d=target))  # fmt: skip
-        return list(found.terms)
-    text = decode_utf8(data, filename)
-    if suffix == "tsv":
-        return formats.terms_from_tsv(text)
-    if suffix == "csv":
-        return formats.terms_from_csv(text, source_language=source, target_language=target)
-    raise InputError(_("Unknown file type: use .yaml, .tsv, .csv or .tbx."))
+# --- import: upload → preview → confirm (glossary/imports.py; uploads kept in web/uploads.py)
+
+PREVIEW_ROWS = 200  # per section of the preview page; the counts say how many there are
+
+
+def _session_secret() -> str:
+    return csrf.token()
+
+
+def _policy() -> imports.Policy:
+    value = request.form.get("on_duplicate") or imports.DEFAULT_POLICY
+    return imports.policy_of(value)
+
+
+def _import_differences(old: Term, new: Term) -> list[tuple[str, str, str]]:
+    """(field, before, after) for each field an import changes."""
+    before, after = dump_term(old), dump_term(new)
+
+    def shown(fields: dict[str, Any], key: str) -> str:
+        value = fields.get(key)
+        return "—" if value is None else ", ".join(value) if isinstance(value, list) else \
+            str(value)  # fmt: skip
+
+    return [(key, shown(before, key), shown(after, key))
+            for key in FIELDS if before.get(key) != after.get(key)]  # fmt: skip
+
+
+def _preview_page(name: str, upload: uploads.Upload, preview: imports.Preview,
+                  errors: list[str] | None = None, status: int | None = None) -> \
+        ResponseReturnValue:  # fmt: skip
+    changes = [(c, _import_differences(c.old, c.new)) for c in preview.changed[:PREVIEW_ROWS]]
+    page = render_template(
+        "import_preview.html", name=name, upload=upload, preview=preview, changes=changes,
+        limit=PREVIEW_ROWS, policies=imports.POLICIES, errors=errors or [],
+    )  # fmt: skip
+    return page, status or (200 if preview.ok else 400)
 
 
 @bp.post("/<name>/import")
 def import_terms(name: str) -> ResponseReturnValue:
-    upload = request.files.get("file")
-    if upload is None or not upload.filename:
+    """Upload: nothing is written; the preview page shows what the import would do."""
+    file = request.files.get("file")
+    if file is None or not file.filename:
         return _browse(name, [], [_("Choose a file to import.")], 400)
     glossary = _store().get(name)
-    revision = request.form.get("revision", "")
-    added = skipped = 0
+    data = file.read()
     try:
-        terms = [replace(t, line=None) for t in _imported(upload.filename, upload.read(), glossary)]
-        for term in terms:
-            if _find(glossary, term.source) is not None:
-                skipped += 1
-                continue
-            glossary = add_term(_store().path(name), term, revision=revision)
-            revision, added = glossary.revision, added + 1
-    except ConflictError:
-        message = _("The glossary changed since you loaded it; reload the page and import again.")
-        return _browse(name, [], [message], 409)
+        fmt = imports.format_of(None, file.filename)
+        preview = imports.preview_file(glossary, data, fmt, _policy(), name=name,
+                                       filename=file.filename, max_bytes=_store().max_bytes)
     except GlossaryError as exc:
         return _browse(name, [], [str(exc)], exc.http_status)
-    flash(_("Imported %(added)d terms; %(skipped)d were already there and were left "
-            "unchanged.", added=added, skipped=skipped))
+    upload = uploads.Upload("", name, file.filename, fmt, data)
+    token = uploads.keep(service().settings.state_dir, upload, _session_secret())
+    return _preview_page(name, replace(upload, token=token), preview)
+
+
+@bp.post("/<name>/import/confirm")
+def import_confirm(name: str) -> ResponseReturnValue:
+    """Confirm (or preview again with another duplicate policy) the upload kept under the
+    form's token; the form names the revision the preview was made against."""
+    state_dir = service().settings.state_dir
+    try:
+        upload = uploads.load(state_dir, request.form.get("token", ""), name, _session_secret())
+        glossary = _store().get(name)
+        preview = imports.preview_file(glossary, upload.data, upload.fmt, _policy(), name=name,
+                                       filename=upload.filename, max_bytes=_store().max_bytes)
+    except GlossaryError as exc:
+        return _browse(name, [], [str(exc)], exc.http_status)
+    if request.form.get("do") != "import" or request.form.get("previewed") != preview.policy:
+        return _preview_page(name, upload, preview)  # only what was previewed is imported
+    try:
+        done = imports.apply(_store().path(name), glossary, preview,
+                             revision=request.form.get("revision", ""),
+                             max_bytes=_store().max_bytes, file=upload.filename)  # fmt: skip
+    except ConflictError:
+        message = _("The glossary changed since the preview; nothing was imported. This is "
+                    "the preview against its current version: check it and import again.")
+        return _preview_page(name, upload, preview, [message], 409)
+    except GlossaryError as exc:
+        return _preview_page(name, upload, preview, [str(exc)], exc.http_status)
+    uploads.drop(state_dir, upload.token)
+    flash(_("Imported %(file)s: %(added)d added, %(changed)d changed, %(unchanged)d already "
+            "there, %(duplicates)d duplicates (%(policy)s); %(count)d terms now.",
+            file=upload.filename, policy=preview.policy, count=len(done.terms),
+            **preview.counts()))  # fmt: skip
     return redirect(url_for("terms.browse", name=name), 303)
+
+
+def _all_fields() -> bool:
+    return request.args.get("fields") != "basic"
 
 
 @bp.get("/<name>/export.<fmt>")
@@ -275,10 +397,140 @@ def export(name: str, fmt: str) -> ResponseReturnValue:
         body: str | bytes = _store().path(name).read_bytes()
     elif fmt == "tbx":
         body = formats.terms_to_tbx(glossary)
-    elif fmt == "csv":
-        body = formats.terms_to_csv(glossary.terms)
+    elif fmt == "csv":  # every field behind a header line; ?fields=basic: DeepL's two
+        body = formats.terms_to_csv(glossary.terms, all_fields=_all_fields())
     else:
-        body = formats.terms_to_tsv(glossary.terms)
+        body = formats.terms_to_tsv(glossary.terms, all_fields=_all_fields())
     response = Response(body, mimetype=EXPORTS[fmt])
     response.headers["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
+    return response
+
+
+# --- renaming and deleting a glossary (admins; see web/access.py) ---------------------------
+
+
+def _manage_page(name: str, errors: list[str] | None = None, status: int = 200,
+                 values: dict[str, str] | None = None) -> ResponseReturnValue:  # fmt: skip
+    path = _store().path(name)
+    if not path.is_file():
+        message = _("There is no glossary named %(name)s.", name=name)
+        return render_template("error.html", message=message), 404
+    glossary: Glossary | None = None
+    with contextlib.suppress(GlossaryError):
+        glossary = _store().get(name)
+    page = render_template(
+        "manage.html", name=name, glossary=glossary, errors=errors or [],
+        values=values or {}, api_made=api_made(name), defaults=service().defaults.marked(),
+    )  # fmt: skip
+    return page, status
+
+
+@bp.get("/<name>/manage")
+def manage(name: str) -> ResponseReturnValue:
+    return _manage_page(name)
+
+
+@bp.post("/<name>/rename")
+def rename_glossary(name: str) -> ResponseReturnValue:
+    values = {key: request.form.get(key, "").strip() for key in ("new_name", "title")}
+    try:
+        now = _folder().rename(name, values["new_name"], title=values["title"],
+                               allow_api_made=principal().may("admin"))  # fmt: skip
+    except GlossaryError as exc:
+        return _manage_page(name, [str(exc)], exc.http_status, values)
+    flash(_("Saved the glossary %(name)s.", name=now))
+    return redirect(url_for("terms.browse", name=now), 303)
+
+
+@bp.post("/<name>/delete-glossary")
+def delete_glossary(name: str) -> ResponseReturnValue:
+    if request.form.get("confirm", "").strip() != name:
+        message = _("Type the glossary's name, %(name)s, to confirm that it is to be deleted.",
+                    name=name)  # fmt: skip
+        return _manage_page(name, [message], 400)
+    try:
+        _folder().delete(name, allow_api_made=principal().may("admin"))
+    except GlossaryError as exc:
+        return _manage_page(name, [str(exc)], exc.http_status)
+    flash(_("Deleted the glossary %(name)s.", name=name))
+    return redirect(url_for("terms.glossaries"), 303)
+
+
+# --- the change log ---------------------------------------------------------------------------
+
+HISTORY_PER_PAGE = 50
+CHANGES_SHOWN = 20  # per entry; an import's entry can hold thousands
+
+
+def _shown(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _differences(change: history.Change) -> list[tuple[str, str, str]]:
+    """(field, before, after) for each field that differs, in the file's key order."""
+    before, after = change.before or {}, change.after or {}
+    return [(key, _shown(before.get(key)), _shown(after.get(key))) for key in FIELDS
+            if before.get(key) != after.get(key)]  # fmt: skip
+
+
+def _history_page(name: str, errors: list[str] | None = None,
+                  status: int = 200) -> ResponseReturnValue:  # fmt: skip
+    path = _store().path(name)
+    glossary: Glossary | None = None
+    with contextlib.suppress(GlossaryError):
+        glossary = _store().get(name)
+    if glossary is None and not path.is_file():
+        message = _("There is no glossary named %(name)s.", name=name)
+        return render_template("error.html", message=message), 404
+    try:
+        number = max(1, int(request.args.get("page", "1")))
+    except ValueError:
+        number = 1
+    current = None if glossary is None or _store().errors.get(name) else glossary.revision
+    found = history.read(path, offset=(number - 1) * HISTORY_PER_PAGE,
+                         limit=HISTORY_PER_PAGE, current=current)  # fmt: skip
+    rows = [(entry, [(c, _differences(c)) for c in entry.changes[:CHANGES_SHOWN]],
+             max(0, len(entry.changes) - CHANGES_SHOWN)) for entry in found.entries]  # fmt: skip
+    page = render_template(
+        "history.html", name=name, glossary=glossary, rows=rows, page=number, more=found.more,
+        unreadable=found.unreadable, unrecorded=found.unrecorded, errors=errors or [],
+    )  # fmt: skip
+    return page, status
+
+
+@bp.get("/<name>/history")
+def history_of(name: str) -> ResponseReturnValue:
+    return _history_page(name)
+
+
+@bp.post("/<name>/history/<change_id>/revert")
+def revert(name: str, change_id: str) -> ResponseReturnValue:
+    try:
+        history.revert(_store().path(name), change_id, max_bytes=_store().max_bytes)
+    except ConflictError as exc:
+        message = _("The change was not reverted: the glossary changed since.")
+        return _history_page(name, [message, str(exc)], 409)
+    except GlossaryError as exc:
+        return _history_page(name, [str(exc)], exc.http_status)
+    flash(_("Reverted change %(id)s.", id=change_id))
+    return redirect(url_for("terms.history_of", name=name), 303)
+
+
+@bp.after_app_request
+def _say_history_problems(response: Response) -> Response:
+    """An edit whose history entry could not be written was still made; say so (the server
+    log has the details): a header on every surface, and a message on the next page."""
+    found = history.problems()
+    if found:
+        response.headers["X-Glossary-History-Error"] = \
+            " ".join(found[0].split()).encode("ascii", "replace").decode("ascii")[:500]
+        if request.blueprint in ("terms", "pages"):
+            flash(_("The change was saved, but it could not be written to the glossary's "
+                    "history: %(reason)s", reason=found[0]))  # fmt: skip
     return response

@@ -36,14 +36,13 @@ function setUpJobs(form) {
   function apiUrl(id) { return root + "api/jobs" + (id ? "/" + encodeURIComponent(id) : ""); }
   function pageUrl(id) { return root + "jobs/" + encodeURIComponent(id); }
 
-  // The names of the ticked glossaries, or null when the API cannot say what the form says:
-  // no box ticked means "no glossary" to the form but "the defaults" to the API, and boxes
-  // shown for another pair than the one chosen are ignored by the form.
+  // The names of the ticked glossaries (none ticked: none, for the form and the API alike), or
+  // null when the boxes shown are for another pair than the one chosen, which the form ignores.
   function glossaries() {
     var boxes = form.querySelectorAll('input[name="glossary"]');
     var names = [];
     boxes.forEach(function (box) { if (box.checked) { names.push(box.value); } });
-    if (pair.value !== form.dataset.pair || (boxes.length && !names.length)) { return null; }
+    if (pair.value !== form.dataset.pair) { return null; }
     return names;
   }
 
