@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, cast
 
@@ -47,6 +47,7 @@ from glossary.termfile import (
     _term_map,
     _yaml,
     dump_term,
+    first_duplicate_among,
     parse_glossary,
 )
 
@@ -285,7 +286,7 @@ def _changed_lines(lines: list[str], old: Term, new: Term) -> list[str] | None:
 
 def _parsed_change(lines: list[str], new: Term) -> list[str]:
     """Any other entry: through the round-trip parser, keeping its comments."""
-    text = "\n".join(lines) + "\n"
+    text = "\n".join(line.rstrip("\r") for line in lines) + "\n"  # the caller adds CRLF back
     entries = _yaml().load(text)
     _fill(entries[0], new)
     return _dump_entries(entries, _guess_indent(entries, text)).split("\n")[:-1]
@@ -307,29 +308,39 @@ class _Lazy(Sequence[Any]):
         return dump_term(self._terms[index])
 
 
-def result_terms(
-    base: Glossary, added: Sequence[Term], changed: Mapping[int, Term], path: str
-) -> list[Term]:
+def result_terms(base: Glossary, added: Sequence[Term], changed: Mapping[int, Term], path: str,
+                 removed: Collection[int] = ()) -> list[Term]:  # fmt: skip
     """The terms after the edit, with no two of them duplicates of each other, by the file's
     own rule (GlossaryFileError otherwise). The new and changed terms themselves must have
-    passed `termfile.check_terms` (glossary/imports.py checks every row it plans)."""
-    terms = [changed.get(index, term) for index, term in enumerate(base.terms)] + list(added)
-    _check_duplicates(terms, _Lazy(terms), path, [f"term {t.source!r}" for t in terms])
+    passed `termfile.check_terms` (glossary/imports.py checks every row it plans). `base`
+    came from one valid file, so only new and changed terms can clash."""
+    terms = [changed.get(index, term) for index, term in enumerate(base.terms)
+             if index not in removed] + list(added)  # fmt: skip
+    kept = [index for index in range(len(base.terms)) if index not in removed]
+    at = {old: new for new, old in enumerate(kept)}
+    fresh = [at[index] for index in changed] + list(range(len(kept), len(terms)))
+    found = first_duplicate_among(terms, fresh)
+    if found is not None:
+        pair = sorted(found)
+        _check_duplicates([terms[i] for i in pair], _Lazy([terms[i] for i in pair]), path,
+                          [f"terms[{i}]" for i in pair])  # fmt: skip
     return terms
 
 
 @dataclass
 class _Rewrite:
-    """The new text, line by line; where each entry written anew starts (by its index in the
-    new list of terms); how far the entries after each changed one moved."""
+    """The new text, line by line; where each entry written anew starts (changed ones by their
+    index in the old list of terms, added ones in order); how far the entries after each
+    changed or removed one moved."""
 
     lines: list[str]
-    starts: dict[int, int]  # 0-based first line, for changed and added entries
-    moved: list[tuple[int, int]]  # (index of a changed entry, lines moved after it), in order
+    starts: dict[int, int]  # 0-based first line of each changed entry
+    added_starts: list[int]  # 0-based first line of each added entry
+    moved: list[tuple[int, int]]  # (old index of a changed or removed entry, lines moved after it)
     written: list[str]  # the lines written anew (changed and added entries), for checking
 
     def line_of(self, index: int, old_line: int | None) -> int | None:
-        """1-based line of entry `index` (at `old_line` before, for one not written anew)."""
+        """1-based line of the entry that was `index` (at `old_line`) before."""
         if index in self.starts:
             return self.starts[index] + 1
         at = bisect.bisect_left(self.moved, (index, -(10**12))) - 1
@@ -337,14 +348,20 @@ class _Rewrite:
         return None if old_line is None else old_line + shift
 
 
-def _rewrite(found: Layout, base: Glossary, added: Sequence[Term],
-             changed: Mapping[int, Term], eol: str) -> _Rewrite:  # fmt: skip
+def _rewrite(found: Layout, base: Glossary, added: Sequence[Term], changed: Mapping[int, Term],
+             removed: Collection[int], eol: str) -> _Rewrite:  # fmt: skip
     lines, spans = found.lines, found.spans
-    result = _Rewrite([], {}, [], [])
+    result = _Rewrite([], {}, [], [], [])
     out, done = result.lines, 0
-    for index in sorted(changed):
+    for index in sorted({*changed, *removed}):
         first, last = spans[index]
         out += lines[done:first]
+        done = last + 1
+        if index in removed:
+            if out and not out[-1].strip() and done < len(lines) and not lines[done].strip():
+                done += 1  # an entry between blank lines leaves one, not two
+            result.moved.append((index, len(out) - done))
+            continue
         old_lines = lines[first : last + 1]
         new_lines = _changed_lines(old_lines, base.terms[index], changed[index])
         if new_lines is None:
@@ -352,12 +369,11 @@ def _rewrite(found: Layout, base: Glossary, added: Sequence[Term],
         result.starts[index] = len(out)
         out += new_lines
         result.written += new_lines
-        result.moved.append((index, len(out) - (last + 1)))
-        done = last + 1
-    end = spans[len(base.terms) - 1][1] + 1
+        result.moved.append((index, len(out) - done))
+    end = max(done, spans[len(base.terms) - 1][1] + 1)
     out += lines[done:end]
-    for number, term in enumerate(added, len(base.terms)):
-        result.starts[number] = len(out)
+    for term in added:
+        result.added_starts.append(len(out))
         new_lines = [line + eol for line in entry_lines(term, found.indent)]
         out += new_lines
         result.written += new_lines
@@ -371,9 +387,9 @@ def _grown_from_empty(text: str, added: Sequence[Term]) -> _Rewrite | None:
     if empty is None:
         return None
     eol = empty.group(1)
-    result = _Rewrite([*text[: empty.start()].split("\n")[:-1], f"terms:{eol}"], {}, [], [])
-    for number, term in enumerate(added):
-        result.starts[number] = len(result.lines)
+    result = _Rewrite([*text[: empty.start()].split("\n")[:-1], f"terms:{eol}"], {}, [], [], [])
+    for term in added:
+        result.added_starts.append(len(result.lines))
         new_lines = [line + eol for line in entry_lines(term, (4, 2))]
         result.lines += new_lines
         result.written += new_lines
@@ -381,19 +397,26 @@ def _grown_from_empty(text: str, added: Sequence[Term]) -> _Rewrite | None:
     return result
 
 
-def _reemitted(text: str, base: Glossary, added: Sequence[Term],
-               changed: Mapping[int, Term]) -> str:  # fmt: skip
+def _reemitted(text: str, base: Glossary, added: Sequence[Term], changed: Mapping[int, Term],
+               removed: Collection[int]) -> str:  # fmt: skip
     """Layouts without entry lines (flow style, odd line breaks): the round-trip parser, as
     every edit does there."""
     document = _load_document(text.encode("utf-8"), base.path or "glossary", len(text) * 4 + 1)
     seq = document.root["terms"]
     if isinstance(seq, CommentedSeq) and seq.fa.flow_style():
+        if not seq:  # a fresh list: ruamel emits a comment it holds before "[]" as invalid YAML
+            seq = document.root["terms"] = CommentedSeq()
         seq.fa.set_block_style()
     for index, term in changed.items():
         if isinstance(seq[index], CommentedMap):
             _fill(seq[index], term)
         else:
             seq[index] = _term_map(term)
+    for index in sorted(removed, reverse=True):
+        del seq[index]
+    if not seq and not added:  # ruamel would write a comment it holds before "[]": invalid
+        seq = document.root["terms"] = CommentedSeq()
+        seq.fa.set_flow_style()
     seq.extend(_term_map(term) for term in added)
     return _dump(document).decode("utf-8")
 
@@ -431,33 +454,43 @@ def _written_as_meant(written: list[str], terms: Sequence[Term]) -> bool:
     return True
 
 
-def edited(
-    base: Glossary, text: str, added: Sequence[Term], changed: Mapping[int, Term], path: str
-) -> tuple[str, Glossary]:
+def edited(base: Glossary, text: str, added: Sequence[Term], changed: Mapping[int, Term],
+           path: str, removed: Collection[int] = ()) -> tuple[str, Glossary]:  # fmt: skip
     """The new text, and the glossary it holds: `changed` (by index into base.terms) replaced
-    in place, `added` appended; each term's `line` where its entry now starts. `text` must be
-    the text `base` was parsed from.
+    in place, `removed` (indices too) taken out, `added` appended; each term's `line` where
+    its entry now starts. `text` must be the text `base` was parsed from.
 
     What was written anew is read back before it is used; should it not read back as meant
     (an emitter bug), the whole new text is parsed and compared instead, and refused
     (GlossaryFileError) unless it holds exactly the terms meant."""
-    terms = result_terms(base, added, changed, path)
-    found = layout(text, base, changed)
+    terms = result_terms(base, added, changed, path, removed)
+    everything = len(removed) == len(base.terms) and not added
+    found = None if everything else layout(text, base, {*changed, *removed})
     grown = None if found is not None or changed or base.terms else \
         _grown_from_empty(text, added)  # fmt: skip
     if found is None and grown is None:
-        new_text = _reemitted(text, base, added, changed)
+        new_text = _reemitted(text, base, added, changed, removed)
         return new_text, _checked(new_text, base, terms, path)
     eol = "\r" if "\r\n" in text else ""
-    result = grown or _rewrite(cast(Layout, found), base, added, changed, eol)
+    result = grown or _rewrite(cast(Layout, found), base, added, changed, removed, eol)
     new_text = "\n".join(result.lines)
     fresh = [changed[index] for index in sorted(changed)] + list(added)
     if not _written_as_meant(result.written, fresh):
         return new_text, _checked(new_text, base, terms, path)
-    old_lines = [term.line for term in base.terms]
-    numbered = [replace(term, line=result.line_of(n, old_lines[n] if n < len(old_lines) else None))
-                for n, term in enumerate(terms)]  # fmt: skip
-    return new_text, replace(base, terms=tuple(numbered))
+    return new_text, replace(base, terms=tuple(_numbered(base, terms, result, removed)))
+
+
+def _numbered(base: Glossary, terms: list[Term], result: _Rewrite,
+              removed: Collection[int]) -> Iterable[Term]:  # fmt: skip
+    """`terms` with the lines their entries start at now; a term whose line stayed the same
+    is the same object (a one-term edit of 100,000 terms copies none of the others)."""
+    kept = (index for index in range(len(base.terms)) if index not in removed)
+    for old, term in zip(kept, terms, strict=False):
+        line = result.line_of(old, base.terms[old].line)
+        yield term if term.line == line else replace(term, line=line)
+    for term, start in zip(terms[len(terms) - len(result.added_starts):], result.added_starts,
+                           strict=True):  # fmt: skip
+        yield replace(term, line=start + 1)
 
 
 def _checked(new_text: str, base: Glossary, terms: list[Term], path: str) -> Glossary:

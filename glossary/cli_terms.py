@@ -103,12 +103,13 @@ def cmd_terms(args: argparse.Namespace, settings: Settings) -> int:
 
 def _edit(args: argparse.Namespace, path: Path, current: Glossary, revision: str) -> Glossary:
     if args.action == "add":
-        return add_term(path, _term_from_args(args), revision=revision)
+        return add_term(path, _term_from_args(args), revision=revision, base=current)
     if args.action == "update":
         base = _find_term(current, args.source)
-        return update_term(path, base.source, _term_from_args(args, base), revision=revision)
+        return update_term(path, base.source, _term_from_args(args, base), revision=revision,
+                           base=current)
     if args.action == "remove":
-        return remove_term(path, args.source, revision=revision)
+        return remove_term(path, args.source, revision=revision, base=current)
     raise InputError(f"unknown action {args.action!r}")
 
 

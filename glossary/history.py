@@ -563,9 +563,11 @@ def _apply(path: Path, entry: Entry, plan: list[tuple[str | None, Term | None]],
     if len(plan) == 1 and title is None:
         (source, term), = plan
         if source is None and term is not None:
-            return termfile.add_term(path, term, revision=revision, max_bytes=limit)
+            return termfile.add_term(path, term, revision=revision, max_bytes=limit, base=current)
         if term is None and source is not None:
-            return termfile.remove_term(path, source, revision=revision, max_bytes=limit)
+            return termfile.remove_term(path, source, revision=revision, max_bytes=limit,
+                                        base=current)
         assert source is not None and term is not None
-        return termfile.update_term(path, source, term, revision=revision, max_bytes=limit)
+        return termfile.update_term(path, source, term, revision=revision, max_bytes=limit,
+                                    base=current)
     return termfile.apply_changes(path, plan, title=title, revision=revision, max_bytes=limit)

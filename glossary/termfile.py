@@ -14,7 +14,7 @@ Safety choices, made once here:
 
 from __future__ import annotations
 
-import builtins
+import bisect
 import contextlib
 import errno
 import fcntl
@@ -37,7 +37,6 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.composer import Composer, ComposerError, MaxDepthExceededError
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.events import AliasEvent
-from ruamel.yaml.nodes import MappingNode, Node, SequenceNode
 from ruamel.yaml.reader import ReaderError
 
 from glossary import history
@@ -159,6 +158,31 @@ def first_duplicate(terms: Sequence[Term]) -> tuple[int, int] | None:
                 return index, other_index
         earlier.append(index)
     return None
+
+
+_FEW_FRESH = 32  # beyond this many new terms, one pass over every key is cheaper
+
+
+def first_duplicate_among(terms: Sequence[Term], fresh: Sequence[int]) -> tuple[int, int] | None:
+    """(index, index) of a pair of `terms` that clash, at least one of them at an index in
+    `fresh`, or None: for terms of which all the others came from one valid file (no two of
+    them clash). With few fresh terms, only the terms that share a word with one of them are
+    compared, found by one search of all the sources as a single text: a one-term edit of a
+    100,000-term glossary folds a handful of keys instead of every one."""
+    if len(fresh) > _FEW_FRESH:
+        return first_duplicate(terms)
+    folded = unicodedata.normalize("NFC", "\n".join(t.source for t in terms).replace("\xad", ""))
+    text = folded.casefold()  # as duplicate_key folds each word: NFC, then casefold
+    breaks = [match.start() for match in re.finditer("\n", text)]
+    pairs = []
+    for index in fresh:
+        key = duplicate_key(terms[index].source, case_sensitive=False)
+        needle = max(re.findall(r"\w+", key), key=len, default=key)
+        for found in re.finditer(re.escape(needle), text):
+            other = bisect.bisect_left(breaks, found.start())
+            if other != index and clashes(terms[index], terms[other]):
+                pairs.append((max(index, other), min(index, other)))
+    return min(pairs, default=None)
 
 
 def revision_of(data: bytes) -> str:
@@ -812,11 +836,7 @@ def _valid_document(path: Path, data: bytes, max_bytes: int) -> tuple[_Document,
         document = _load_document(data, str(path), max_bytes)
         glossary = _build_glossary(document.root, str(path))
     except GlossaryFileError as exc:
-        where = f" at line {exc.line}" if exc.line is not None else ""
-        raise BrokenFileError(
-            f"glossary {path.stem}: the file {path} is invalid{where} ({exc.message}); it must "
-            "be fixed (or restored) before it can be edited; nothing was changed"
-        ) from exc
+        raise _broken(path, exc) from exc
     return document, glossary
 
 
@@ -866,7 +886,11 @@ def move_glossary(path: Path, new_path: Path) -> None:
 def _find(seq: Any, source: str, path: Path) -> int:
     """Index of the entry for `source`: exact spelling first, else the one duplicate-key match."""
     sources = [str(entry.get("source", "")) if isinstance(entry, Mapping) else "" for entry in seq]
-    if source in sources:
+    return _index_of(sources, source, path)
+
+
+def _index_of(sources: Sequence[str], source: str, path: Path) -> int:
+    with contextlib.suppress(ValueError):
         return sources.index(source)
     key = duplicate_key(source, case_sensitive=False)
     folded = [i for i, s in enumerate(sources) if duplicate_key(s, case_sensitive=False) == key]
@@ -875,63 +899,14 @@ def _find(seq: Any, source: str, path: Path) -> int:
     raise NotFoundError(f"{path}: no term with source {source!r}")
 
 
-# Edits are line surgery on the original text wherever the terms list is an ordinary block
-# list: only the lines of the entry being added, changed or removed are touched, so every
-# other byte (comments, blank lines, quoting, wrapping) stays as written. Other layouts (a
-# flow-style list, an empty list, exotic line breaks) fall back to re-emitting the document
-# with ruamel, which keeps comments and order but may normalise spacing.
+# One-term edits are line surgery on the original text (glossary/bulkedit.py, as imports):
+# only the lines of the entry being added, changed or removed are touched, so every other byte
+# (comments, blank lines, quoting, wrapping) stays as written. They start from the glossary as
+# the caller read it when that is the revision the edit names (the server's copy), else from
+# the file parsed once, and are checked against it: a one-term edit of 100,000 terms neither
+# parses the file with the round-trip parser nor compares every pair of terms.
 
 _ODD_BREAKS = re.compile(r"\r(?!\n)|[\x85\u2028\u2029]")  # ruamel counts these as lines
-
-
-def _last_line(node: Node) -> int:
-    """0-based last line of a node's own text (its trailing comments excluded)."""
-    while isinstance(node, MappingNode | SequenceNode) and not node.flow_style and node.value:
-        last = node.value[-1]
-        node = last[1] if isinstance(last, tuple) else last
-    mark = node.end_mark
-    return int(mark.line) - 1 if mark.column == 0 else int(mark.line)
-
-
-def _entry_spans(document: _Document) -> builtins.list[tuple[int, int]] | None:
-    """(first, last) 0-based line of each entry of a block-style terms list, else None: from
-    the fast reader where it reads the file (glossary/termread.py), else composed by ruamel."""
-    from glossary.termread import entry_spans  # termread imports this module
-
-    spans = entry_spans(document.text)
-    return spans if spans is not None else _composed_entry_spans(document)
-
-
-def _composed_entry_spans(document: _Document) -> builtins.list[tuple[int, int]] | None:
-    if _ODD_BREAKS.search(document.text):
-        return None
-    root = _yaml().compose(document.text)
-    terms = next((value for key, value in root.value if key.value == "terms"), None)
-    if not isinstance(terms, SequenceNode) or terms.flow_style or not terms.value:
-        return None
-    lines = document.text.split("\n")
-    spans = []
-    for item in terms.value:
-        first = item.start_mark.line
-        while not lines[first].lstrip().startswith("-"):  # "-" alone, entry on the next line
-            first -= 1
-        last = _last_line(item)
-        while last > first and not lines[last].strip():
-            last -= 1  # a block scalar's end mark lies past the blank lines that follow it
-        spans.append((first, last))
-    return spans
-
-
-def _splice(document: _Document, first: int, last: int, fragment: str) -> bytes:
-    """Replace lines first..last (inclusive; last = first - 1 inserts) with `fragment`."""
-    lines = document.text.split("\n")
-    eol = "\r" if "\r\n" in document.text else ""  # new lines follow a CRLF file's style
-    new = [line + eol for line in fragment.split("\n")[:-1]]
-    result = lines[:first] + new + lines[last + 1 :]
-    between_blanks = 0 < first < len(result) and not result[first - 1].strip()
-    if not new and between_blanks and not result[first].strip():
-        del result[first]  # removing an entry between blank lines leaves one, not two
-    return "\n".join(result).encode("utf-8")
 
 
 def _dump_entries(entries: CommentedSeq, indent: tuple[int, int]) -> str:
@@ -940,79 +915,83 @@ def _dump_entries(entries: CommentedSeq, indent: tuple[int, int]) -> str:
     return buffer.getvalue()
 
 
-def _rewrite_add(document: _Document, term: Term) -> bytes:
-    spans = _entry_spans(document)
-    if spans is None:
-        seq = document.root["terms"]
-        if isinstance(seq, CommentedSeq) and seq.fa.flow_style():
-            seq.fa.set_block_style()  # "terms: []" grows into a normal block list
-        seq.append(_term_map(term))
-        return _dump(document)
-    end = spans[-1][1]
-    fragment = _dump_entries(CommentedSeq([_term_map(term)]), document.indent)
-    return _splice(document, end + 1, end, fragment)
+_Plan = tuple[Sequence[Term], Mapping[int, Term], Sequence[int]]  # added, changed, removed
 
 
-def _rewrite_update(document: _Document, index: int, term: Term) -> bytes:
-    spans = _entry_spans(document)
-    seq = document.root["terms"]
-    if spans is None or not isinstance(seq[index], CommentedMap):
-        if isinstance(seq[index], CommentedMap):
-            _fill(seq[index], term)
-        else:
-            seq[index] = _term_map(term)
-        return _dump(document)
-    first, last = spans[index]
-    # Re-read just this entry so its own comments survive the change.
-    text = "\n".join(document.text.split("\n")[first : last + 1]) + "\n"
-    entries = _yaml().load(text)
-    _fill(entries[0], term)
-    fragment = _dump_entries(entries, _guess_indent(entries, text))
-    return _splice(document, first, last, fragment)
+def _edit_terms(path: Path, revision: str, base: Glossary | None, max_bytes: int,
+                plan: Callable[[Glossary], _Plan]) -> Glossary:  # fmt: skip
+    from glossary import bulkedit  # bulkedit imports this module
+
+    path = Path(path)
+    if not path.parent.is_dir():
+        raise NotFoundError(f"{path}: no such directory for a glossary file")
+    if base is None or base.revision != revision:
+        base = _current(path, max_bytes)
+    if base.revision != revision:
+        raise ConflictError(
+            f"{path}: the edit names revision {revision}, but the file is at revision "
+            f"{base.revision}; reload it and apply the edit again"
+        )
+    added, changed, removed = plan(base)
+    known = base
+
+    def build(text: str) -> tuple[str, Glossary]:
+        return bulkedit.edited(known, text, added, changed, str(path), removed)
+
+    return rewrite_at_revision(path, base, build, max_bytes=max_bytes)
 
 
-def _rewrite_remove(document: _Document, index: int) -> bytes:
-    spans = _entry_spans(document)
-    if spans is None or len(spans) == 1:
-        del document.root["terms"][index]  # the last entry: ruamel writes "terms: []"
-        return _dump(document)
-    first, last = spans[index]
-    return _splice(document, first, last, "")
+def _current(path: Path, max_bytes: int) -> Glossary:
+    """The file as it is, or BrokenFileError when it is not a valid glossary."""
+    data = read_bytes(path, max_bytes)
+    try:
+        return parse_glossary(data, str(path), max_bytes=max_bytes)
+    except GlossaryFileError as exc:
+        raise _broken(path, exc) from exc
 
 
-def add_term(
-    path: Path, term: Term, *, revision: str, max_bytes: int = DEFAULT_MAX_BYTES
-) -> Glossary:
-    """Append a term; returns the glossary as written."""
+def _broken(path: Path, exc: GlossaryFileError) -> BrokenFileError:
+    where = f" at line {exc.line}" if exc.line is not None else ""
+    return BrokenFileError(
+        f"glossary {path.stem}: the file {path} is invalid{where} ({exc.message}); it must "
+        "be fixed (or restored) before it can be edited; nothing was changed"
+    )
+
+
+def add_term(path: Path, term: Term, *, revision: str, base: Glossary | None = None,
+             max_bytes: int = DEFAULT_MAX_BYTES) -> Glossary:  # fmt: skip
+    """Append a term; returns the glossary as written. `base`, where the caller has it, is
+    the glossary as it read it (used when it is at `revision`)."""
     check_terms([term], str(path), ["term"])  # before YAML folds what it cannot hold (U+0085)
-    return _edit(path, revision, lambda doc: _rewrite_add(doc, term), max_bytes)
+    return _edit_terms(path, revision, base, max_bytes, lambda _: ([term], {}, ()))
 
 
-def update_term(
-    path: Path, source: str, term: Term, *, revision: str, max_bytes: int = DEFAULT_MAX_BYTES
-) -> Glossary:
+def update_term(path: Path, source: str, term: Term, *, revision: str,
+                base: Glossary | None = None,
+                max_bytes: int = DEFAULT_MAX_BYTES) -> Glossary:  # fmt: skip
     """Replace the entry for `source` with `term` (which may rename it); the entry keeps its
     place and the comments on its unchanged lines."""
     check_terms([term], str(path), ["term"])
 
-    def rewrite(document: _Document) -> bytes:
-        index = _find(document.root["terms"], source, path)
-        return _rewrite_update(document, index, term)
+    def plan(glossary: Glossary) -> _Plan:
+        return [], {_term_index(glossary, source, path): term}, ()
 
-    return _edit(path, revision, rewrite, max_bytes)
+    return _edit_terms(path, revision, base, max_bytes, plan)
 
 
-def remove_term(
-    path: Path, source: str, *, revision: str, max_bytes: int = DEFAULT_MAX_BYTES
-) -> Glossary:
+def remove_term(path: Path, source: str, *, revision: str, base: Glossary | None = None,
+                max_bytes: int = DEFAULT_MAX_BYTES) -> Glossary:  # fmt: skip
     """Delete the entry for `source`: its own lines go; full-line comments around it stay
     (they usually head a section or the next entry)."""
 
-    def rewrite(document: _Document) -> bytes:
-        index = _find(document.root["terms"], source, path)
-        return _rewrite_remove(document, index)
+    def plan(glossary: Glossary) -> _Plan:
+        return [], {}, (_term_index(glossary, source, path),)
 
-    return _edit(path, revision, rewrite, max_bytes)
+    return _edit_terms(path, revision, base, max_bytes, plan)
+
+
+def _term_index(glossary: Glossary, source: str, path: Path) -> int:
+    return _index_of([term.source for term in glossary.terms], source, path)
 
 
 def _block_terms(root: Any) -> Any:
@@ -1124,10 +1103,7 @@ def rewrite_at_revision(
             try:
                 parse_glossary(data, str(path), max_bytes=max_bytes)
             except GlossaryFileError as exc:  # as `_edit` says it: no revision would do
-                raise BrokenFileError(
-                    f"glossary {path.stem}: the file {path} is invalid ({exc}); it must be "
-                    "fixed (or restored) before it can be edited; nothing was changed"
-                ) from exc
+                raise _broken(path, exc) from exc
             raise ConflictError(
                 f"{path}: the edit names revision {base.revision}, but the file is at revision "
                 f"{current}; reload it and apply the edit again"
@@ -1146,7 +1122,7 @@ def rewrite_at_revision(
             _atomic_write(path, new_data)
         except OSError as exc:
             raise _write_failure(exc, path) from exc
-        history.record_edit(path, base, glossary)
+        history.record_edit(path, base, glossary, (data, new_data))
         return glossary
 
 

@@ -296,6 +296,8 @@ class _Reader:
                     content = column
                 elif column < content:
                     break
+            elif line and content < 0:
+                raise _Unusual  # leading spaces-only lines: ruamel's rules there are its own
             taken.append(line)
             j += 1
         if content < 0 or (j == len(lines) and not self.final_break):
@@ -431,22 +433,6 @@ def _build(top: dict[str, Any], path: str, rules: _Rules) -> Glossary:
     if termfile.first_duplicate(terms) is not None:
         raise _Unusual
     return Glossary(name, languages[0], languages[1], tuple(terms), path=path)
-
-
-def entry_spans(text: str) -> list[tuple[int, int]] | None:
-    """The (first, last) 0-based lines of each entry of the block list `terms` (comments and
-    blank lines after an entry's last value excluded), as termfile's line surgery needs them;
-    None when the file is not in the layout read here, or its list is not a block list."""
-    if text.startswith("\ufeff"):
-        text = text[1:]
-    if _NOT_READ_HERE.search(text):
-        return None
-    reader = _Reader(text, lambda entry, line: Term("", ""))
-    try:
-        reader.document()
-    except (_Unusual, ValueError, UnicodeError, IndexError, KeyError, TypeError):
-        return None
-    return [(first, last) for first, last in reader.spans] or None
 
 
 def fast_glossary(text: str, path: str) -> Glossary | None:

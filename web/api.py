@@ -180,9 +180,9 @@ def get(name: str) -> ResponseReturnValue:
 def _edit(name: str, action: Any) -> Response:
     revision = _if_match()
     path = service().store.path(name)
-    service().store.get(name)  # 404 before anything else
+    base = service().store.get(name)  # 404 before anything else; the edit's starting point
     try:
-        glossary: Glossary = action(path, revision)
+        glossary: Glossary = action(path, revision, base)
     except ConflictError as exc:
         raise ApiError("the glossary changed since you read it; reload and edit again", 412,
                        str(exc)) from None  # fmt: skip
@@ -192,7 +192,7 @@ def _edit(name: str, action: Any) -> Response:
 @bp.post("/glossaries/<name>/terms")
 def add(name: str) -> ResponseReturnValue:
     term = _term(_body())
-    response = _edit(name, lambda path, rev: add_term(path, term, revision=rev))
+    response = _edit(name, lambda path, rev, base: add_term(path, term, revision=rev, base=base))
     response.status_code = 201
     return response
 
@@ -200,12 +200,13 @@ def add(name: str) -> ResponseReturnValue:
 @bp.put("/glossaries/<name>/terms/<path:source>")
 def update(name: str, source: str) -> ResponseReturnValue:
     term = _term(_body())
-    return _edit(name, lambda path, rev: update_term(path, source, term, revision=rev))
+    return _edit(name, lambda path, rev, base: update_term(path, source, term, revision=rev,
+                                                           base=base))
 
 
 @bp.delete("/glossaries/<name>/terms/<path:source>")
 def delete(name: str, source: str) -> ResponseReturnValue:
-    return _edit(name, lambda path, rev: remove_term(path, source, revision=rev))
+    return _edit(name, lambda path, rev, base: remove_term(path, source, revision=rev, base=base))
 
 
 @bp.post("/glossaries/<name>/import")

@@ -61,6 +61,15 @@ def _store() -> GlossaryStore:
     return service().store
 
 
+def _loaded(name: str) -> Glossary | None:
+    """The store's copy, which spares an edit of a big file parsing it again (the edit reads
+    the file itself when the copy is not at the revision the form names)."""
+    try:
+        return _store().get(name)
+    except GlossaryError:
+        return None
+
+
 @bp.errorhandler(GlossaryError)
 def library_error(exc: GlossaryError) -> ResponseReturnValue:
     return render_template("error.html", message=str(exc)), exc.http_status
@@ -261,9 +270,9 @@ def save_term(name: str) -> ResponseReturnValue:
     try:
         check_terms([term], "form", ["term"])
         if original is None:
-            add_term(path, term, revision=revision)
+            add_term(path, term, revision=revision, base=_loaded(name))
         else:
-            update_term(path, original, term, revision=revision)
+            update_term(path, original, term, revision=revision, base=_loaded(name))
     except ConflictError:
         current = _store().get(name)
         theirs = _find(current, original or term.source)
@@ -282,7 +291,8 @@ def save_term(name: str) -> ResponseReturnValue:
 def delete_term(name: str) -> ResponseReturnValue:
     source = request.form.get("source", "")
     try:
-        remove_term(_store().path(name), source, revision=request.form.get("revision", ""))
+        remove_term(_store().path(name), source, revision=request.form.get("revision", ""),
+                    base=_loaded(name))
     except ConflictError:
         message = _("The glossary changed since you loaded it; nothing was deleted. Check the "
                     "term below and delete it again if you still want to.")
