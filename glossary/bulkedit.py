@@ -35,7 +35,6 @@ from ruamel.yaml.resolver import VersionedResolver
 
 from glossary.term import Glossary, Term
 from glossary.termfile import (
-    _ODD_BREAKS,
     TERM_KEYS,
     GlossaryFileError,
     _check_duplicates,
@@ -178,17 +177,24 @@ def _full_layout(text: str, lines: list[str]) -> Layout | None:
     return Layout(lines, spans, _indent(terms.value[0], lines, 0))
 
 
-def _dash_lines(lines: list[str], base: Glossary) -> list[int] | None:
-    """The line of each entry's dash, from where the parser said each entry is."""
-    found = []
-    for term in base.terms:
+def _dash_lines(lines: list[str], base: Glossary, wanted: Iterable[int]) -> dict[int, int] | None:
+    """The line of the dash of each `wanted` entry, from where the parser said it is."""
+    found = {}
+    for index in wanted:
+        term = base.terms[index]
         if term.line is None or term.line > len(lines):
             return None
         line = term.line - 1
         while line > 0 and not lines[line].lstrip().startswith("-"):
             line -= 1
-        found.append(line)
+        found[index] = line
     return found
+
+
+def _odd_breaks(text: str) -> bool:
+    """Whether `text` breaks lines other than by LF and CRLF (ruamel counts those as lines);
+    plain string searches, which beat a regular expression on a file of many megabytes."""
+    return text.count("\r") != text.count("\r\n") or any(c in text for c in "\x85\u2028\u2029")
 
 
 def _tail_end(lines: list[str], start: int) -> int:
@@ -224,15 +230,17 @@ def layout(text: str, base: Glossary, wanted: Iterable[int]) -> Layout | None:
     None for other layouts. Each is composed on its own, between the lines where the parser
     of `base` found it and the next one; where that does not give exactly that entry, the
     whole document is composed."""
-    if _ODD_BREAKS.search(text) or not base.terms:
+    if _odd_breaks(text) or not base.terms:
         return None
     lines = text.split("\n")
-    dashes = _dash_lines(lines, base)
+    count = len(base.terms)
+    indices = sorted({*wanted, count - 1})
+    dashes = _dash_lines(lines, base, {*indices, *(i + 1 for i in indices if i + 1 < count)})
     if dashes is not None:
         spans: dict[int, tuple[int, int]] = {}
         indent = None
-        for index in sorted({*wanted, len(dashes) - 1}):
-            stop = dashes[index + 1] if index + 1 < len(dashes) else \
+        for index in indices:
+            stop = dashes[index + 1] if index + 1 < count else \
                 _tail_end(lines, dashes[index])  # fmt: skip
             found = _entry_alone(lines, dashes[index], stop, base.terms[index])
             if found is None:
@@ -314,11 +322,17 @@ def result_terms(base: Glossary, added: Sequence[Term], changed: Mapping[int, Te
     own rule (GlossaryFileError otherwise). The new and changed terms themselves must have
     passed `termfile.check_terms` (glossary/imports.py checks every row it plans). `base`
     came from one valid file, so only new and changed terms can clash."""
-    terms = [changed.get(index, term) for index, term in enumerate(base.terms)
-             if index not in removed] + list(added)  # fmt: skip
-    kept = [index for index in range(len(base.terms)) if index not in removed]
-    at = {old: new for new, old in enumerate(kept)}
-    fresh = [at[index] for index in changed] + list(range(len(kept), len(terms)))
+    terms = list(base.terms)
+    for index, term in changed.items():
+        terms[index] = term
+    gone = sorted(removed)
+    if gone:
+        drop = set(gone)
+        terms = [term for index, term in enumerate(terms) if index not in drop]
+    kept = len(base.terms) - len(gone)
+    fresh = [index - bisect.bisect_left(gone, index) for index in changed]
+    fresh += range(kept, kept + len(added))
+    terms += added
     found = first_duplicate_among(terms, fresh)
     if found is not None:
         pair = sorted(found)
@@ -481,16 +495,35 @@ def edited(base: Glossary, text: str, added: Sequence[Term], changed: Mapping[in
 
 
 def _numbered(base: Glossary, terms: list[Term], result: _Rewrite,
-              removed: Collection[int]) -> Iterable[Term]:  # fmt: skip
-    """`terms` with the lines their entries start at now; a term whose line stayed the same
-    is the same object (a one-term edit of 100,000 terms copies none of the others)."""
-    kept = (index for index in range(len(base.terms)) if index not in removed)
-    for old, term in zip(kept, terms, strict=False):
-        line = result.line_of(old, base.terms[old].line)
-        yield term if term.line == line else replace(term, line=line)
-    for term, start in zip(terms[len(terms) - len(result.added_starts):], result.added_starts,
-                           strict=True):  # fmt: skip
-        yield replace(term, line=start + 1)
+              removed: Collection[int]) -> list[Term]:  # fmt: skip
+    """`terms` with the lines their entries start at now. Between two changed or removed
+    entries every entry moved by the same number of lines; where that is none, the terms are
+    the same objects (a one-term edit of 100,000 terms copies none of the others)."""
+    out: list[Term] = []
+    at, previous, shift = 0, -1, 0
+    for index, after in [*result.moved, (len(base.terms), 0)]:
+        segment = terms[at : at + index - previous - 1]
+        out += segment if shift == 0 else [_at_line(t, t.line, shift) for t in segment]
+        at += len(segment)
+        if index < len(base.terms) and index not in removed:
+            term, line = terms[at], result.starts[index] + 1
+            out.append(term if term.line == line else replace(term, line=line))
+            at += 1
+        previous, shift = index, after
+    for term, start in zip(terms[at:], result.added_starts, strict=True):
+        out.append(replace(term, line=start + 1))
+    return out
+
+
+def _at_line(term: Term, line: int | None, shift: int) -> Term:
+    """`replace(term, line=line + shift)`, without the dataclass machinery (thousands of
+    terms move when one is removed near the top)."""
+    if line is None or hasattr(term, "__slots__"):
+        return term if line is None else replace(term, line=line + shift)
+    moved = object.__new__(Term)
+    moved.__dict__.update(term.__dict__)
+    moved.__dict__["line"] = line + shift
+    return moved
 
 
 def _checked(new_text: str, base: Glossary, terms: list[Term], path: str) -> Glossary:

@@ -14,7 +14,6 @@ Safety choices, made once here:
 
 from __future__ import annotations
 
-import bisect
 import contextlib
 import errno
 import fcntl
@@ -173,13 +172,14 @@ def first_duplicate_among(terms: Sequence[Term], fresh: Sequence[int]) -> tuple[
         return first_duplicate(terms)
     folded = unicodedata.normalize("NFC", "\n".join(t.source for t in terms).replace("\xad", ""))
     text = folded.casefold()  # as duplicate_key folds each word: NFC, then casefold
-    breaks = [match.start() for match in re.finditer("\n", text)]
     pairs = []
     for index in fresh:
         key = duplicate_key(terms[index].source, case_sensitive=False)
         needle = max(re.findall(r"\w+", key), key=len, default=key)
+        other, counted = 0, 0  # the term at each hit: the line breaks before it, counted on
         for found in re.finditer(re.escape(needle), text):
-            other = bisect.bisect_left(breaks, found.start())
+            other += text.count("\n", counted, found.start())
+            counted = found.start()
             if other != index and clashes(terms[index], terms[other]):
                 pairs.append((max(index, other), min(index, other)))
     return min(pairs, default=None)
