@@ -39,7 +39,10 @@ def _kill_once(env: dict[str, str], path: Path, scratch: Path, seed: int,
     writer.send_signal(signal.SIGKILL)
     rest, errors = writer.communicate(timeout=30)
     assert writer.returncode == -signal.SIGKILL, errors.decode()
-    lines = [first.strip(), *rest.decode().splitlines()]
+    output = rest.decode()
+    lines = [first.strip(), *output.splitlines()]
+    if output and not output.endswith("\n"):
+        lines.pop()  # killed in the middle of writing this line
     assert lines[0].startswith("start "), errors.decode()
     assert not any(line.startswith("mismatch") for line in lines), lines
     finished = [line.split()[1] for line in lines if line.startswith(("start ", "done "))]

@@ -208,6 +208,13 @@ def cli_editor(path: Path, editor: int, count: int) -> EditLog:
 # --- the crash-safety writer ----------------------------------------------------------------
 
 
+def _say(word: str, revision: str) -> None:
+    # One write per line: print() writes its parts separately, and a kill between them
+    # would leave a line without its revision.
+    sys.stdout.write(f"{word} {revision}\n")
+    sys.stdout.flush()
+
+
 def crash_writer(path: Path, scratch: Path, seed: int) -> None:
     """Edits `path` in a loop until killed. Before each edit it makes the same edit to a copy
     in `scratch` and prints `next <revision>` (the version about to be written), after it
@@ -216,7 +223,7 @@ def crash_writer(path: Path, scratch: Path, seed: int) -> None:
     from glossary.termfile import add_term, load_glossary, revision_of, update_term
 
     rng = random.Random(seed)
-    print("start", revision_of(path.read_bytes()), flush=True)
+    _say("start", revision_of(path.read_bytes()))
     for step in range(1_000_000):
         current = load_glossary(path)
         own = [t.source for t in current.terms if t.source.startswith("Wort")]
@@ -224,18 +231,18 @@ def crash_writer(path: Path, scratch: Path, seed: int) -> None:
         if len(own) < 12:
             term = Term(f"Wort{seed}x{step}", f"word {seed} {step}")
             expected = add_term(copy, term, revision=current.revision).revision
-            print("next", expected, flush=True)
+            _say("next", expected)
             written = add_term(path, term, revision=current.revision).revision
         else:
             old = rng.choice(own)
             term = Term(old, f"word {seed} {step} updated")
             expected = update_term(copy, old, term, revision=current.revision).revision
-            print("next", expected, flush=True)
+            _say("next", expected)
             written = update_term(path, old, term, revision=current.revision).revision
         if written != expected:
-            print("mismatch", written, flush=True)
+            _say("mismatch", written)
             sys.exit(1)
-        print("done", written, flush=True)
+        _say("done", written)
 
 
 def main(argv: list[str]) -> int:
