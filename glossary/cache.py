@@ -1,6 +1,6 @@
-"""A disk cache of glossaries read from their files and of compiled matchers (issue 10), so
-that a process starting on an unchanged glossary (a server restart, another worker, the next
-`glossary find`) need not parse and compile it again.
+"""A disk cache of glossaries read from their files and of how a matcher groups their terms
+(issue 10), so that a process starting on an unchanged glossary (a server restart, another
+worker, the next `glossary find`) need not parse and sort them again.
 
 The cache is an optimisation only: every miss, every entry that fails a check and every
 error reading or writing it falls back to parsing and compiling, and nothing it holds is ever

@@ -213,27 +213,20 @@ class MatcherCache:
             compiling.release()
 
     def _build(self, glossaries: Sequence[Glossary]) -> TermMatcher:
+        """A matcher for the terms, which it compiles as texts need them; the disk cache keeps
+        how its terms are grouped for that, the one part that costs time for every term."""
         terms, origins = combined(glossaries)
         key = _matcher_key(glossaries) if self._disk is not None else None
         if self._disk is not None and key is not None:
             stored = self._disk.load(key)
-            with contextlib.suppress(ValueError, TypeError, KeyError, IndexError):
+            with contextlib.suppress(ValueError, TypeError, KeyError, IndexError, AttributeError):
                 if stored is not None and stored[0]["terms"] == len(terms):
-                    state = stored[0]["state"]
-                    state["_forms"] = tuple(stored[1:])
-                    return TermMatcher.from_state(terms, state, origins)
+                    return TermMatcher(terms, origins, buckets=stored[0]["buckets"])
         matcher = TermMatcher(terms, origins)
         if self._disk is not None and key is not None:
-            self._disk.store(key, lambda: _matcher_pieces(matcher))
+            buckets = matcher.buckets()
+            self._disk.store(key, lambda: [{"terms": len(terms), "buckets": buckets}])
         return matcher
-
-
-def _matcher_pieces(matcher: TermMatcher) -> Iterator[Any]:
-    """What the cache keeps of a matcher: its tables, then the parts of its form table."""
-    state = matcher.state()
-    forms = state.pop("_forms")
-    yield {"terms": len(matcher.terms), "state": state}
-    yield from forms
 
 
 def load_all(paths: Sequence[str | Path], cache: DiskCache | None = None) -> list[Glossary]:

@@ -70,13 +70,13 @@ from __future__ import annotations
 import bisect
 import itertools
 import re
+import threading
 import unicodedata
-from array import array
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from glossary.report import Origin
 from glossary.term import Term
@@ -427,6 +427,37 @@ def _head_slot(words: list[str]) -> int:
     return len(words) - 1
 
 
+_BUCKET = 3  # letters that name a bucket of terms
+_NO_UMLAUTS = str.maketrans("äöü", "aou")
+
+
+def _bucketed(terms: Sequence[Term]) -> dict[str, list[int]]:
+    buckets: dict[str, list[int]] = {}
+    for index, term in enumerate(terms):
+        buckets.setdefault(_term_bucket(term.source), []).append(index)
+    return buckets
+
+
+def _checked_buckets(buckets: dict[str, list[int]], count: int) -> dict[str, list[int]]:
+    """Buckets from a cache, if they hold each of `count` terms once (ValueError if not)."""
+    seen = sorted(i for indices in buckets.values() for i in indices)
+    if seen != list(range(count)) or not all(isinstance(b, str) for b in buckets):
+        raise ValueError("the cached buckets do not fit these terms")
+    return buckets
+
+
+def _term_bucket(source: str) -> str:
+    """The bucket a term is compiled with: the first letters of its first word, casefolded,
+    umlauts folded (Arzt, Ärzte), leaving out the last two, where inflection changes a short
+    word (hoch, hohe); every form of the word starts with them. "" for terms that start with
+    an article, whose first word has every article's forms."""
+    words, _ = _split_term(source.replace("\xad", ""))
+    if not words or _leading_article(words):
+        return ""
+    word = words[0].casefold()
+    return word[: max(1, min(_BUCKET, len(word) - 2))].translate(_NO_UMLAUTS)
+
+
 def _leading_article(words: list[str]) -> bool:
     return len(words) > 1 and words[0].casefold() in (*_DEFINITE, *_INDEFINITE)
 
@@ -468,90 +499,20 @@ class _Cand(NamedTuple):
 _Hits = int | tuple[int, ...]  # the packed slot value(s) of a form: an int for one, else a tuple
 
 
-class _FormTable:
-    """The form dict of a matcher read back from the disk cache, looked up where it lies
-    instead of rebuilt: for 100,000 terms it has half a million keys, whose rebuilding was
-    most of the loading time and memory. The keys are sorted by their UTF-8 bytes in one blob
-    (`starts[i]` where key i begins), found by bisection; each has one value (>= 0) or points
-    into `multi` (-1 - index). What was looked up is remembered (up to a limit)."""
-
-    MEMO_LIMIT = 500_000
-
-    def __init__(self, blob: bytes, starts: bytes, values: bytes,
-                 multi: list[tuple[int, ...]]) -> None:  # fmt: skip
-        self._blob = blob
-        self._starts = array("I", starts)
-        self._values = array("i", values)
-        self._multi = multi
-        if len(self._starts) != len(self._values) + 1 or self._starts[-1] != len(blob):
-            raise ValueError("a form table whose parts do not fit")
-        self._memo: dict[str, _Hits | None] = {}
-
-    @staticmethod
-    def parts_of(forms: dict[str, _Hits]) -> tuple[bytes, bytes, bytes,
-                                                   list[tuple[int, ...]]]:  # fmt: skip
-        """The (blob, starts, values, multi) of a form dict, as `__init__` takes them."""
-        keys = sorted(forms)  # code point order is the order of their UTF-8 bytes
-        starts, values = array("I", [0]), array("i")  # OverflowError past 2**31: not cached
-        multi: list[tuple[int, ...]] = []
-        chunks = []
-        for key in keys:
-            raw = key.encode("utf-8", "surrogatepass")
-            chunks.append(raw)
-            starts.append(starts[-1] + len(raw))
-            hits = forms[key]
-            if isinstance(hits, int):
-                values.append(hits)
-            else:
-                values.append(-1 - len(multi))
-                multi.append(hits)
-            if len(chunks) >= 4096:  # a few at a time: no second copy of every key
-                chunks[:] = [b"".join(chunks)]
-        return b"".join(chunks), starts.tobytes(), values.tobytes(), multi
-
-    def parts(self) -> tuple[bytes, bytes, bytes, list[tuple[int, ...]]]:
-        return self._blob, self._starts.tobytes(), self._values.tobytes(), self._multi
-
-    def get(self, key: str) -> _Hits | None:
-        """As dict.get."""
-        try:
-            return self._memo[key]
-        except KeyError:
-            pass
-        found = self._search(key)
-        if len(self._memo) >= self.MEMO_LIMIT:
-            self._memo.clear()
-        self._memo[key] = found
-        return found
-
-    def _search(self, key: str) -> _Hits | None:
-        target = key.encode("utf-8", "surrogatepass")
-        blob, starts, values = self._blob, self._starts, self._values
-        low, high = 0, len(values)
-        while low < high:
-            middle = (low + high) // 2
-            if blob[starts[middle] : starts[middle + 1]] < target:
-                low = middle + 1
-            else:
-                high = middle
-        if low == len(values) or blob[starts[low] : starts[low + 1]] != target:
-            return None
-        value = values[low]
-        return value if value >= 0 else self._multi[-1 - value]
-
-
 class TermMatcher:
     """Compiled glossary terms; `find` returns their occurrences in a text.
 
     `origins`, one per term when given, say where each term came from (`origin`); matchers
     built from glossaries have them (glossary/glossaries.py)."""
 
-    def __init__(self, terms: Iterable[Term], origins: Sequence[Origin] | None = None) -> None:
+    def __init__(self, terms: Iterable[Term], origins: Sequence[Origin] | None = None, *,
+                 buckets: dict[str, list[int]] | None = None) -> None:  # fmt: skip
+        """`buckets`: what `buckets()` gave for the same terms in the same order (a disk
+        cache keyed by content, glossary/glossaries.py); ValueError when it does not fit."""
         self._terms = tuple(terms)
         self._set_origins(origins)
         # form key → packed (slot id << 3 | capital flag | number tag) of the slots it fills
-        self._table: dict[str, _Hits] = {}  # the form dict, while compiling
-        self._forms: dict[str, _Hits] | _FormTable = self._table
+        self._forms: dict[str, _Hits] = {}
         self._slot_ids: dict[tuple[int, str, str | None, int], int] = {}
         self._checks: list[tuple[int, frozenset[str], bool] | None] = []
         # The trie, as flat dicts of ints and strings: the garbage collector does not track
@@ -561,13 +522,18 @@ class TermMatcher:
         self._codes: dict[int, tuple[str, ...]] = {}  # node → joiners it has edges for
         self._ends: dict[int, tuple[tuple[int, ...], int]] = {}  # node → (terms, head slot)
         self._node_count = 0
-        self._source_keys = [_clean(t.source).casefold() for t in self._terms]
-        # 1 where a term starts with an article, which then is the determiner to look at
-        self._leads = [0] * len(self._terms)
-        self._genders = [_gender(t) for t in self._terms]
-        for index, term in enumerate(self._terms):
-            self._add_term(index, term)
-        self._slot_ids, self._table = {}, {}  # only needed while compiling
+        # of each compiled term: its source as the text's words fold, whether it starts with
+        # an article (which then is the determiner to look at), its gender
+        self._source_keys: dict[int, str] = {}
+        self._leads: dict[int, int] = {}
+        self._genders: dict[int, str | None] = {}
+        # Terms are compiled when a text first holds a word that may be a form of their
+        # first word (by its first letters, _term_bucket): a text's words name the buckets.
+        self._lock = threading.Lock()
+        self._buckets = _checked_buckets(buckets, len(self._terms)) if buckets is not None \
+            else _bucketed(self._terms)  # fmt: skip
+        self._pending = dict(self._buckets)
+        self._compile(("",))  # terms that start with an article: every text may hold one
 
     @property
     def terms(self) -> tuple[Term, ...]:
@@ -595,48 +561,58 @@ class TermMatcher:
         index = by_id.get(id(term))
         return None if index is None else self._origins[index]
 
-    # -- the compiled tables as plain values, for a disk cache (glossary/glossaries.py) ------
+    def buckets(self) -> dict[str, list[int]]:
+        """Which terms are compiled together, as the disk cache keeps it (plain values)."""
+        return self._buckets
 
-    _STATE = ("_forms", "_checks", "_root", "_edges", "_codes", "_ends", "_node_count",
-              "_source_keys", "_leads", "_genders")  # fmt: skip
-
-    def state(self) -> dict[str, Any]:
-        """Everything `find` uses but the terms and origins, as values `marshal` can store;
-        the form dict as a _FormTable's parts."""
-        state = {name: getattr(self, name) for name in self._STATE}
-        forms = self._forms
-        state["_forms"] = forms.parts() if isinstance(forms, _FormTable) else \
-            _FormTable.parts_of(forms)  # fmt: skip
-        return state
-
-    @classmethod
-    def from_state(cls, terms: Sequence[Term], state: dict[str, Any],
-                   origins: Sequence[Origin] | None = None) -> TermMatcher:  # fmt: skip
-        """The matcher `state()` came from, for the same terms in the same order (the caller
-        makes sure of that: glossary/glossaries.py keys its cache by content); ValueError
-        when the state does not fit them."""
-        matcher = cls.__new__(cls)
-        matcher._terms = tuple(terms)
-        if set(state) != set(cls._STATE) or not (
-            len(state["_source_keys"]) == len(state["_leads"]) == len(state["_genders"])
-            == len(matcher._terms)
-        ):
-            raise ValueError("the compiled state does not fit these terms")
-        for name in cls._STATE:
-            setattr(matcher, name, state[name])
-        matcher._forms = _FormTable(*state["_forms"])
-        matcher._slot_ids, matcher._table = {}, {}
-        matcher._set_origins(origins)
-        return matcher
+    def compile_all(self) -> None:
+        """Compile every term not compiled yet, one bucket at a time, so that searches
+        meanwhile wait for one bucket at most."""
+        for bucket in list(self._pending):
+            self._compile((bucket,))
 
     # -- compiling ------------------------------------------------------------------------
 
+    def _compile(self, buckets: Iterable[str]) -> None:
+        """Compile the terms of these buckets. A bucket leaves `_pending` only once its terms
+        are in the tables, so a search that finds it gone may use them; a search that finds
+        it pending waits here for the lock."""
+        with self._lock:
+            for bucket in buckets:
+                indices = self._pending.get(bucket)
+                if indices is None:
+                    continue  # compiled while this search waited
+                for index in indices:
+                    self._add_term(index, self._terms[index])
+                del self._pending[bucket]
+            if not self._pending:
+                self._slot_ids = {}  # only needed while compiling
+
+    def _compile_for(self, doc: _Doc) -> None:
+        """Compile the terms whose first word may be one of the text's words."""
+        pending = self._pending
+        keys = set(doc.keys)
+        if doc.joins:  # Eu-\nropa: a word begun on one line and ended on the next
+            for i in range(doc.n):
+                if doc.ends[i] in doc.joins:
+                    keys.update(unit[0] for unit in doc.joined(i))
+        wanted = set()
+        for key in keys:
+            folded = key[:_BUCKET].translate(_NO_UMLAUTS)
+            for length in range(1, len(folded) + 1):
+                if folded[:length] in pending:
+                    wanted.add(folded[:length])
+        if wanted:
+            self._compile(sorted(wanted))
+
     def _add_term(self, index: int, term: Term) -> None:
+        self._source_keys[index] = _clean(term.source).casefold()
+        gender = self._genders[index] = _gender(term)
         words, gaps = _split_term(term.source)
+        lead = bool(words) and _leading_article(words)
+        self._leads[index] = int(lead)
         if not words:
             return
-        lead = _leading_article(words)
-        self._leads[index] = int(lead)
         exact = term.match == "exact"
         variants = [(words, gaps)]
         closed = None if exact else _closed_spelling(words, gaps)
@@ -644,7 +620,7 @@ class TermMatcher:
             variants.append(closed)
         for v_words, v_gaps in variants:
             codes = [_gap_codes(g)[-1 if exact else 0] for g in v_gaps]
-            sids = self._term_slots(term, v_words, codes, exact, lead, self._genders[index])
+            sids = self._term_slots(term, v_words, codes, exact, lead, gender)
             self._insert(sids, codes, index, _head_slot(v_words))
 
     def _term_slots(self, term: Term, words: list[str], codes: list[str], exact: bool,
@@ -675,7 +651,7 @@ class TermMatcher:
         sid = len(self._checks)
         self._slot_ids[key] = sid
         forms = _slot_forms(kind, base, gender)
-        table = self._table
+        table = self._forms
         for form_key, packed in _merge_forms(forms).items():
             value = (sid << 3) | packed
             old = table.get(form_key)  # one slot: its int; more: a tuple (saves a tuple each)
@@ -712,9 +688,11 @@ class TermMatcher:
 
     def find(self, text: str) -> list[Occurrence]:
         """Occurrences in text order, non-overlapping, the longest winning."""
-        if not text or not self._root:
+        if not text or not (self._root or self._pending):
             return []
         doc = _Doc(text)
+        if self._pending:
+            self._compile_for(doc)
         cands: list[_Cand] = []
         get, joins = self._forms.get, doc.joins
         for i, key in enumerate(doc.keys):  # the hot loop: most tokens start no term

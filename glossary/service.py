@@ -33,7 +33,7 @@ class TranslationService:
     ) -> None:
         self.settings = settings
         self.engines = engines or EngineRegistry(settings)
-        # parsed glossaries and compiled matchers, kept across restarts (glossary/cache.py)
+        # parsed glossaries and matchers' term buckets, kept across restarts (glossary/cache.py)
         self.cache = DiskCache(settings.state_dir / "cache")
         self.store = store or GlossaryStore(settings.terms_dir, cache=self.cache)
         self._matchers = MatcherCache(cache=self.cache)

@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 from bench.bench_scale import glossary_yaml
 from glossary import cache as cache_module
 from glossary import glossaries as glossaries_module
+from glossary import match as match_module
 from glossary import store as store_module
 from glossary.cache import DiskCache
 from glossary.config import Settings
@@ -430,15 +431,15 @@ def _write(path: Path, size: int, seed: int = 3) -> None:
 
 @pytest.fixture
 def no_parsing(monkeypatch: pytest.MonkeyPatch) -> Callable[[], None]:
-    """Calling the result makes parsing and compiling fail: what still works came from the
-    cache."""
+    """Calling the result makes parsing and grouping terms for a matcher fail: what still
+    works came from the cache."""
 
     def forbid() -> None:
         def refuse(*args: Any, **kwargs: Any) -> Any:
             raise AssertionError("parsed or compiled although the cache holds it")
 
         monkeypatch.setattr(glossaries_module, "parse_glossary", refuse)
-        monkeypatch.setattr(glossaries_module.TermMatcher, "__init__", refuse)
+        monkeypatch.setattr(match_module, "_bucketed", refuse)
 
     return forbid
 
@@ -567,17 +568,17 @@ def test_matcher_from_the_cache_finds_what_a_fresh_one_finds(tmp_path: Path) -> 
     fresh = MatcherCache(cache=cache).get([glossary])
     cache.flush()
     stored = MatcherCache(cache=cache)
-    compiled: list[int] = []
-    real_init = TermMatcher.__init__
+    grouped: list[int] = []
+    real_bucketed = match_module._bucketed
 
-    def counting(self: TermMatcher, *args: Any, **kwargs: Any) -> None:
-        compiled.append(1)
-        real_init(self, *args, **kwargs)
+    def counting(terms: Any) -> dict[str, list[int]]:
+        grouped.append(1)
+        return real_bucketed(terms)
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(TermMatcher, "__init__", counting)
+        patch.setattr(match_module, "_bucketed", counting)
         warm = stored.get(load_all([path], cache=cache))
-    assert compiled == []  # read, not compiled
+    assert grouped == []  # the terms' buckets read from the cache, not worked out again
     sources = glossary_yaml(2000, seed=3)[1]
     text = ARTICLE.read_text(encoding="utf-8") + " ".join(
         f"Die {s}n und des {s}s, {s}." for s in sources[::7])
