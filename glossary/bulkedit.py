@@ -503,7 +503,7 @@ def _numbered(base: Glossary, terms: list[Term], result: _Rewrite,
     at, previous, shift = 0, -1, 0
     for index, after in [*result.moved, (len(base.terms), 0)]:
         segment = terms[at : at + index - previous - 1]
-        out += segment if shift == 0 else [_at_line(t, t.line, shift) for t in segment]
+        out += segment if shift == 0 else _shifted(segment, shift)
         at += len(segment)
         if index < len(base.terms) and index not in removed:
             term, line = terms[at], result.starts[index] + 1
@@ -515,15 +515,21 @@ def _numbered(base: Glossary, terms: list[Term], result: _Rewrite,
     return out
 
 
-def _at_line(term: Term, line: int | None, shift: int) -> Term:
-    """`replace(term, line=line + shift)`, without the dataclass machinery (thousands of
-    terms move when one is removed near the top)."""
-    if line is None or hasattr(term, "__slots__"):
-        return term if line is None else replace(term, line=line + shift)
-    moved = object.__new__(Term)
-    moved.__dict__.update(term.__dict__)
-    moved.__dict__["line"] = line + shift
-    return moved
+def _shifted(terms: Sequence[Term], shift: int) -> list[Term]:
+    """`replace(term, line=term.line + shift)` of each term, without the dataclass machinery
+    (thousands of terms move when an entry near the top changes its length)."""
+    if hasattr(Term, "__slots__"):
+        return [t if t.line is None else replace(t, line=t.line + shift) for t in terms]
+    new, set_attribute, out = object.__new__, object.__setattr__, []
+    for term in terms:
+        line = term.line
+        if line is None:
+            out.append(term)
+            continue
+        moved = new(Term)
+        set_attribute(moved, "__dict__", {**term.__dict__, "line": line + shift})
+        out.append(moved)
+    return out
 
 
 def _checked(new_text: str, base: Glossary, terms: list[Term], path: str) -> Glossary:

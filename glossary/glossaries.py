@@ -6,16 +6,16 @@ across processes."""
 from __future__ import annotations
 
 import contextlib
-import gc
 import operator
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
-from dataclasses import fields
+from dataclasses import MISSING, fields
 from pathlib import Path
 from typing import Any
 
 from glossary.cache import DiskCache
+from glossary.gcpause import gc_paused
 from glossary.match import TermMatcher
 from glossary.report import Origin
 from glossary.term import Glossary, Term
@@ -72,45 +72,33 @@ def combined_terms(glossaries: Sequence[Glossary]) -> list[Term]:
 
 # --- glossaries and matchers in the disk cache -------------------------------------------
 
-_gc_lock = threading.Lock()
-_gc_pauses = 0
-_gc_was_enabled = False
-
-
-@contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
-    """The cyclic garbage collector paused while a glossary or a matcher is built: building
-    100,000 terms makes hundreds of thousands of objects, each batch of which started a
-    collection that walked every object of the process (a large glossary and matcher in
-    memory made that most of the time of loading one from the cache). Nested and concurrent
-    pauses share one: the collector runs again when the last one ends, if it ran before."""
-    global _gc_pauses, _gc_was_enabled
-    with _gc_lock:
-        if _gc_pauses == 0:
-            _gc_was_enabled = gc.isenabled()
-            gc.disable()
-        _gc_pauses += 1
-    try:
-        yield
-    finally:
-        with _gc_lock:
-            _gc_pauses -= 1
-            if _gc_pauses == 0 and _gc_was_enabled:
-                gc.enable()
-
 _FIELDS = tuple(f.name for f in fields(Term))
 _term_values = operator.attrgetter(*_FIELDS)
+# A dataclass keeps each field's default as a class attribute, which an instance whose
+# __dict__ lacks the field reads: the cache stores only the fields a term sets.
+_DEFAULTS = {f.name: f.default for f in fields(Term) if f.default is not MISSING}
 
 
-def _terms_from(rows: list[tuple[Any, ...]]) -> list[Term]:
-    """Terms from the values of their fields, as `Term(*row)` builds them, faster: a frozen
-    dataclass's __init__ sets each field through object.__setattr__."""
-    if hasattr(Term, "__slots__") or any(len(row) != len(_FIELDS) for row in rows):
-        return [Term(*row) for row in rows]
-    new, names, out = object.__new__, _FIELDS, []
+def _set_fields(term: Term) -> dict[str, Any]:
+    return {
+        name: value
+        for name, value in zip(_FIELDS, _term_values(term), strict=True)
+        if name not in _DEFAULTS
+        or type(value) is not type(_DEFAULTS[name])
+        or value != _DEFAULTS[name]
+    }
+
+
+def _terms_from(rows: list[dict[str, Any]]) -> list[Term]:
+    """Terms from their set fields (`_set_fields`), as `Term(**row)` builds them, faster: a
+    frozen dataclass's __init__ sets each field through object.__setattr__. The cache's
+    checksums and its key (content and code version) vouch for the rows."""
+    if hasattr(Term, "__slots__"):
+        return [Term(**row) for row in rows]
+    new, set_attribute, out = object.__new__, object.__setattr__, []
     for row in rows:
-        term = new(Term)
-        term.__dict__.update(zip(names, row, strict=True))
+        term = new(Term)  # object.__setattr__ raises TypeError for a row that is no dict
+        set_attribute(term, "__dict__", row)
         out.append(term)
     return out
 
@@ -119,7 +107,7 @@ def read_glossary(path: Path, data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES
                   cache: DiskCache | None = None) -> Glossary:  # fmt: skip
     """`termfile.parse_glossary(data, str(path))`, from the disk cache when it holds the
     glossary of these exact bytes (keyed by their SHA-256 and the code version)."""
-    with _gc_paused():
+    with gc_paused():
         return _read_glossary(path, data, max_bytes, cache)
 
 
@@ -142,11 +130,11 @@ def _read_glossary(path: Path, data: bytes, max_bytes: int, cache: DiskCache | N
 
 
 def _glossary_pieces(glossary: Glossary) -> Iterator[Any]:
-    """What the cache keeps of a glossary: its header, then its terms' values in chunks."""
+    """What the cache keeps of a glossary: its header, then its terms' set fields in chunks."""
     terms = glossary.terms
     yield (glossary.name, glossary.source_language, glossary.target_language, len(terms))
     for start in range(0, len(terms), 10_000):
-        yield [_term_values(term) for term in terms[start : start + 10_000]]
+        yield [_set_fields(term) for term in terms[start : start + 10_000]]
 
 
 def load_glossary_cached(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES,
@@ -197,7 +185,7 @@ class MatcherCache:
             with self._lock:
                 matcher = self._cache.get(key)  # compiled while this request waited
             if matcher is None:
-                with _gc_paused():
+                with gc_paused():
                     matcher = self._build(glossaries)
                 with self._lock:
                     self._cache[key] = matcher

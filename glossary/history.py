@@ -264,7 +264,7 @@ def _touched(before: Sequence[Term], after: Sequence[Term], old: bytes,
 
     def span(terms: Sequence[Term], text: bytes) -> slice:
         first = text.count(b"\n", 0, head) + 1
-        last = text.count(b"\n", 0, len(text) - tail) + 1
+        last = first + text.count(b"\n", head, len(text) - tail)
         start = max(0, bisect.bisect_right(terms, first, key=line) - 1)
         return slice(start, bisect.bisect_right(terms, last, key=line))
 

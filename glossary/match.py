@@ -427,7 +427,7 @@ def _head_slot(words: list[str]) -> int:
     return len(words) - 1
 
 
-_BUCKET = 3  # letters that name a bucket of terms
+_BUCKET = 5  # letters that name a bucket of terms
 _NO_UMLAUTS = str.maketrans("äöü", "aou")
 
 

@@ -45,6 +45,7 @@ from glossary.errors import (
     InputError,
     TermsFolderError,
 )
+from glossary.gcpause import gc_paused
 from glossary.match import term_key
 from glossary.term import MATCH_MODES, STATUSES, Glossary, MatchMode, Status, Term
 
@@ -936,7 +937,8 @@ def _edit_terms(path: Path, revision: str, base: Glossary | None, max_bytes: int
     known = base
 
     def build(text: str) -> tuple[str, Glossary]:
-        return bulkedit.edited(known, text, added, changed, str(path), removed)
+        with gc_paused():  # renumbering the terms below an entry that changed length
+            return bulkedit.edited(known, text, added, changed, str(path), removed)
 
     return rewrite_at_revision(path, base, build, max_bytes=max_bytes)
 

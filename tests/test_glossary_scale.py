@@ -523,6 +523,24 @@ def test_cache_hit_is_used_and_a_corrupted_entry_is_not(
     assert read_glossary(path, data, cache=cache) == glossary and len(calls) == 2
 
 
+def test_every_field_of_a_term_comes_back_from_the_cache(tmp_path: Path) -> None:
+    """The cache keeps only the fields a term sets; the others read as their defaults."""
+    full = Term("Kreml-Herrscher", "Kremlin ruler", target_plural="Kremlin rulers",
+                match="exact", case_sensitive=True, forbidden=("Kremlin boss",),
+                status="deprecated", note="desk usage", pos="noun", gender="m")  # fmt: skip
+    path = tmp_path / "g.yaml"
+    create_glossary(path, "G", "de", "en", [full, Term("Hund", "dog")])
+    cache, data = DiskCache(tmp_path / "cache"), path.read_bytes()
+    fresh = read_glossary(path, data, cache=cache)
+    cache.flush()
+    from_cache = read_glossary(path, data, cache=cache)
+    assert [dataclasses.astuple(t) for t in from_cache.terms] == \
+        [dataclasses.astuple(t) for t in fresh.terms]  # fmt: skip
+    assert from_cache.terms[0].gender == "m" and from_cache.terms[1].forbidden == ()
+    assert from_cache.terms[1].line == fresh.terms[1].line is not None
+    assert hash(from_cache.terms[1]) == hash(fresh.terms[1])
+
+
 def test_cache_entry_of_other_content_or_code_is_never_used(
     cached: tuple[DiskCache, Path, bytes, Glossary], monkeypatch: pytest.MonkeyPatch,
 ) -> None:
