@@ -40,8 +40,10 @@ def combined(glossaries: Sequence[Glossary]) -> tuple[list[Term], list[Origin]]:
     across glossaries. Where two glossaries define the same source (`termfile.clashes`, the
     rule for duplicates within a file: the matcher's spelling, so "Kreml-Herrscher" and
     "Kreml–Herrscher" are one source), the entry of the glossary named first wins, and its
-    Origin names the glossaries it overrode."""
-    names = [glossary_name(g) for g in glossaries]
+    Origin names the glossaries it overrode. A glossary named twice counts once."""
+    by_name = {glossary_name(g): g for g in reversed(glossaries)}  # the first of each name
+    names = sorted(by_name, key=[glossary_name(g) for g in glossaries].index)
+    glossaries = [by_name[name] for name in names]
     if len(glossaries) == 1:  # a valid file holds no two entries for one source
         return list(glossaries[0].terms), [Origin(names[0])] * len(glossaries[0].terms)
     terms: list[Term] = []

@@ -362,6 +362,15 @@ def test_combined_first_named_glossary_wins_over_dash_variants() -> None:
     assert matcher.origin(found.term) == Origin("a", ("b", "c"))
 
 
+def test_a_glossary_named_twice_counts_once_and_overrides_nothing() -> None:
+    a = _glossary("a", Term("Gipfel", "summit"), Term("Hund", "dog"))
+    b = _glossary("b", Term("Gipfel", "peak"), Term("Katze", "cat"))
+    terms, origins = combined([a, b, a])
+    assert [t.target for t in terms] == ["summit", "dog", "cat"]
+    assert origins == [Origin("a", ("b",)), Origin("a"), Origin("b")]
+    assert combined([a, a]) == (list(a.terms), [Origin("a")] * 2)
+
+
 def test_combined_keeps_case_sensitive_pairs_that_differ_in_case() -> None:
     a = _glossary("a", Term("AfD", "AfD", case_sensitive=True))
     b = _glossary("b", Term("afd", "x", case_sensitive=True), Term("AFD", "y"))
