@@ -429,6 +429,7 @@ def _head_slot(words: list[str]) -> int:
 
 _BUCKET = 5  # letters that name a bucket of terms
 _NO_UMLAUTS = str.maketrans("äöü", "aou")
+_PROBED_LIMIT = 200_000  # word heads remembered as compiled; forgotten beyond that
 
 
 def _bucketed(terms: Sequence[Term]) -> dict[str, list[int]]:
@@ -533,6 +534,7 @@ class TermMatcher:
         self._buckets = _checked_buckets(buckets, len(self._terms)) if buckets is not None \
             else _bucketed(self._terms)  # fmt: skip
         self._pending = dict(self._buckets)
+        self._probed: set[str] = set()  # word heads whose buckets are compiled
         self._compile(("",))  # terms that start with an article: every text may hold one
 
     @property
@@ -596,14 +598,18 @@ class TermMatcher:
             for i in range(doc.n):
                 if doc.ends[i] in doc.joins:
                     keys.update(unit[0] for unit in doc.joined(i))
+        heads = {key[:_BUCKET] for key in keys} - self._probed
         wanted = set()
-        for key in keys:
-            folded = key[:_BUCKET].translate(_NO_UMLAUTS)
+        for head in heads:
+            folded = head.translate(_NO_UMLAUTS)
             for length in range(1, len(folded) + 1):
                 if folded[:length] in pending:
                     wanted.add(folded[:length])
         if wanted:
             self._compile(sorted(wanted))
+        if len(self._probed) > _PROBED_LIMIT:
+            self._probed = set()
+        self._probed |= heads  # only now: their terms are compiled
 
     def _add_term(self, index: int, term: Term) -> None:
         self._source_keys[index] = _clean(term.source).casefold()
