@@ -29,9 +29,11 @@ What counts as a match (decisions, so that callers can rely on them)
   ("m"/"f"/"n") narrows the noun forms; `pos` "verb" keeps a word fixed, "adj"/"noun" pick
   its endings (otherwise a lowercase word is taken for an adjective, a capitalised one for a
   noun).
-- Case: insensitive by default, so headlines in capitals or Title Case match. One exception
-  keeps verbs from passing as nouns: a noun's *inflected* forms must start with a capital
-  ("machte" is not "Macht"); its own spelling matches in any case.
+- Case: insensitive by default, so headlines in capitals or Title Case match, and lowercase
+  terms (adjectives, verbs) match at the start of a sentence. One exception: German
+  capitalises nouns, so every form of a noun must start with a capital in the text ("macht",
+  "machte", "morgen", "in einer Küche" are not Macht, Morgen, Einer); a word in capitals
+  passes, and so does any word of a text with no capital letter at all (no case to go by).
 - ß and ss are the same letter (casefold); soft hyphens are ignored; text in NFD is fine.
 - Between the words of a term: any whitespace with at most one line break, and typographic
   quotes („…“ »…« ‚…‘ "…"); a term's hyphen or dash matches hyphen-minus, U+2010, U+2011,
@@ -61,7 +63,8 @@ Known limits
   Kakteen) are missed, and a noun of unknown gender gets the union of its class's endings,
   so a rare collision is possible (Rat → Rate); giving `gender` narrows it.
 - ß/ss folding also joins words that differ only there (Maße/Masse); use `match: exact`.
-- In ALL-CAPS text the capital rule cannot tell a verb from a noun (MACHTE → Macht).
+- In ALL-CAPS text, in a text without capitals, and at the start of a sentence the capital
+  rule cannot tell another word from a noun (MACHTE → Macht; "Morgen kommt er" → Morgen).
 - Verbs are not conjugated; comparatives of adjectives are not generated.
 """
 
@@ -167,6 +170,8 @@ class _Doc:
             raws = [unicodedata.normalize("NFC", r) for r in raws]
         self.raws = raws
         self.keys = list(map(str.casefold, raws))
+        # without a capital anywhere the text cannot show which words are nouns
+        self.caseless = text.islower()
         # token end before a join gap → True when the gap is a line-break hyphenation
         self.joins = {m.start() + (text[m.start()] == "\u00ad"): "\n" in m.group()
                       for m in _JOIN_RE.finditer(text)}
@@ -324,9 +329,8 @@ _INDEFINITE = ("ein", "eine", "einen", "einem", "einer", "eines")
 
 def _slot_forms(kind: int, word: str, gender: str | None) -> list[tuple[str, int, bool]]:
     """(form, number tag, needs a capital) for one slot."""
-    if kind == _NOUN:
-        nouns = _noun_forms(word, gender)
-        return [(nouns[0][0], nouns[0][1], False)] + [(f, t, True) for f, t in nouns[1:]]
+    if kind == _NOUN:  # German capitalises nouns: "macht", "morgen" are other words
+        return [(f, t, True) for f, t in _noun_forms(word, gender)]
     if kind == _NOUN_ADJ:
         # It may be an adjective ("Europäischen Union" is singular), so no form tells number.
         nouns = _noun_forms(word, gender)
@@ -722,13 +726,14 @@ class TermMatcher:
                 continue
             # the common case needs no call: no capital required, no case/exactness check
             if (value & _CAP or checks[value >> 3] is not None) and \
-                    not self._accepts(value, unit):
+                    not self._accepts(value, unit, doc.caseless):
                 continue
             self._extend(doc, node, unit, (value & 3,), i, cands)
 
-    def _accepts(self, value: int, unit: _Unit) -> bool:
-        """Whether a token may fill the slot `value` points at: capital, case, exactness."""
-        if value & _CAP and not unit[1][:1].isupper():
+    def _accepts(self, value: int, unit: _Unit, caseless: bool) -> bool:
+        """Whether a token may fill the slot `value` points at: capital (unless the text has
+        none), case, exactness."""
+        if value & _CAP and not caseless and unit[1][:1].islower():
             return False
         check = self._checks[value >> 3]
         if check is None:
@@ -765,7 +770,7 @@ class TermMatcher:
             for value in (hits,) if isinstance(hits, int) else hits:
                 for code in codes:
                     child = self._edges.get((node, code, value >> 3))
-                    if child is not None and self._accepts(value, unit):
+                    if child is not None and self._accepts(value, unit, doc.caseless):
                         self._extend(doc, child, unit, (*tags, value & 3), first, cands)
 
     def _select(self, doc: _Doc, cands: list[_Cand]) -> list[_Cand]:

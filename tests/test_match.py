@@ -142,7 +142,7 @@ HEADLINES = [
     ("Schulterschluss", "⟦SCHULTERSCHLUSS⟧ MIT PJÖNGJANG"),
     ("Straße", "⟦STRASSE⟧ GESPERRT"),
     ("gegenseitiger Beistand", "⟦GEGENSEITIGER BEISTAND⟧ VEREINBART"),
-    ("Vertrag", "der ⟦vertrag⟧ (kleingeschrieben, in der eigenen Schreibung)"),
+    ("Vertrag", "der ⟦vertrag⟧ in einem text ganz ohne großbuchstaben"),
 ]
 
 
