@@ -35,6 +35,11 @@ What counts as a match (decisions, so that callers can rely on them)
   "machte", "morgen", "in einer Küche" are not Macht, Morgen, Einer); a word in capitals
   passes, and so does any word of a text with no capital letter at all (no case to go by).
 - ß and ss are the same letter (casefold); soft hyphens are ignored; text in NFD is fine.
+- Umlauts spelled out (wire feeds, URLs, old systems: Muenchen, Pjoengjang, Aussenminister)
+  match a lenient term's ä/ö/ü, when every umlaut of the word is spelled out; an umlaut is
+  never simply dropped (schon is not schön, Bar not Bär) and a term's own ae/oe/ue is never
+  read as an umlaut (Duell is not Düll). No German word is spelled with ae/oe/ue where a term
+  has an umlaut, so the variant applies in every text. `match: exact` keeps the umlauts.
 - Between the words of a term: any whitespace with at most one line break, and typographic
   quotes („…“ »…« ‚…‘ "…"); a term's hyphen or dash matches hyphen-minus, U+2010, U+2011,
   en/em dash, minus, spaced or not, and a hyphen at a line end. A hyphenated term also matches
@@ -347,6 +352,17 @@ def _slot_forms(kind: int, word: str, gender: str | None) -> list[tuple[str, int
     return [(word, AMB, False)]
 
 
+_SPELLED_OUT = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue"})
+
+
+def _umlaut_free(forms: list[tuple[str, int, bool]]) -> list[tuple[str, int, bool]]:
+    """The forms with umlauts spelled out, as wire feeds, URLs and old systems write them
+    (München → Muenchen, Pjöngjang → Pjoengjang): every umlaut of a form at once, never an
+    umlaut dropped (schon is not schön). A form's own ae/oe/ue is never read as an umlaut."""
+    spelled = [(f.translate(_SPELLED_OUT), t, c) for f, t, c in forms]
+    return [new for new, old in zip(spelled, forms, strict=True) if new[0] != old[0]]
+
+
 def _merge_forms(forms: list[tuple[str, int, bool]]) -> dict[str, int]:
     """Key → packed tag|cap; a form generated twice with different numbers is AMB."""
     out: dict[str, int] = {}
@@ -449,6 +465,15 @@ def _checked_buckets(buckets: dict[str, list[int]], count: int) -> dict[str, lis
     if seen != list(range(count)) or not all(isinstance(b, str) for b in buckets):
         raise ValueError("the cached buckets do not fit these terms")
     return buckets
+
+
+_SPELLED_RE = re.compile("[aou]e")
+
+
+def _umlauts_back(key: str) -> str:
+    """A word's ae/oe/ue read as umlauts, folded as buckets fold them (Muenchen → munchen):
+    the bucket of a term whose umlaut the text spelled out."""
+    return _SPELLED_RE.sub(lambda m: m.group()[0], key)
 
 
 def _term_bucket(source: str) -> str:
@@ -602,7 +627,9 @@ class TermMatcher:
             for i in range(doc.n):
                 if doc.ends[i] in doc.joins:
                     keys.update(unit[0] for unit in doc.joined(i))
-        heads = {key[:_BUCKET] for key in keys} - self._probed
+        heads = {key[:_BUCKET] for key in keys}
+        heads.update(_umlauts_back(key)[:_BUCKET] for key in keys if _SPELLED_RE.search(key))
+        heads -= self._probed
         wanted = set()
         for head in heads:
             folded = head.translate(_NO_UMLAUTS)
@@ -661,6 +688,8 @@ class TermMatcher:
         sid = len(self._checks)
         self._slot_ids[key] = sid
         forms = _slot_forms(kind, base, gender)
+        if kind != _EXACT:
+            forms += _umlaut_free(forms)
         table = self._forms
         for form_key, packed in _merge_forms(forms).items():
             value = (sid << 3) | packed

@@ -19,7 +19,8 @@ from tests import test_match
 TRICKY = ["Arzt", "Ofen", "Öl", "Ei", "Amt", "Uhr", "hoch", "neue Regierung", "Museum",
           "Thema", "EU-Staat", "EU", "NATO-Gipfel", "der Westen", "ein Deutscher", "Ärztin",
           "Über\xadnahme", "Kreml-Herrscher", "Waffen für Butter", "Europäische Union", "Bus",
-          "5G-Netz", "Straße", "Maß", "Öffentlichkeit", "Über-Ich"]  # fmt: skip
+          "5G-Netz", "Straße", "Maß", "Öffentlichkeit", "Über-Ich", "München", "Pjöngjang",
+          "Außenminister", "Steuerprüfer", "Aueröl", "Müller-Lüdenscheid"]  # fmt: skip
 
 
 def _case_sources() -> list[str]:

@@ -51,3 +51,41 @@ def test_a_noun_term_skips_lowercase_words_of_cased_text(source: str, text: str)
 def test_a_noun_in_a_sentence_of_other_nouns_keeps_its_offsets() -> None:
     assert_spans([Term("Macht", "power"), Term("Einer", "single scull")],
                  "In einer Rede sprach er über die ⟦Macht⟧ und ein ⟦Einer⟧-Rennen.")
+
+
+# -- umlauts spelled out (wire feeds, URLs, old systems) --------------------------------------
+
+UMLAUT_FREE = [
+    ("München", "Aus ⟦Muenchen⟧ berichtet; ⟦MUENCHEN⟧ (dpa); ⟦Münchens⟧ Bürgermeister."),
+    ("Pjöngjang", "In ⟦Pjoengjang⟧ und ⟦Pjöngjang⟧."),
+    ("Außenminister", "Die ⟦Aussenminister⟧ und der ⟦AUSSENMINISTER⟧ trafen sich."),
+    ("Arzt", "Zwei ⟦Aerzte⟧ und ein ⟦Arzt⟧ sprachen."),
+    ("Bär", "Der ⟦Baer⟧ und die ⟦Baeren⟧."),
+    ("Müller-Lüdenscheid", "Herr ⟦Mueller-Luedenscheid⟧ kam."),
+    ("gegenseitiger Beistand", "Ein ⟦gegenseitiger Beistand⟧."),  # no umlaut: unchanged
+    ("Übernahme", "Die ⟦Uebernahme⟧ scheiterte."),
+]
+
+UMLAUT_FREE_NEGATIVE = [
+    ("schön", "Er war schon da."),  # an umlaut is never just dropped
+    ("Bär", "Wir trafen uns an der Bar."),
+    ("Duell", "Ein Düll?"),  # a term's own ue is not an umlaut
+    ("Feuer", "Das Feür brannte."),
+    ("Poesie", "Die Pösie."),
+    ("München", "Münchner und Muenchner Bier."),  # whole words only, as before
+    ("Übergröße", "Die Uebergröße."),  # one umlaut of a word spelled out, one not
+]
+
+
+@pytest.mark.parametrize(("source", "marked"), UMLAUT_FREE)
+def test_spelled_out_umlauts_are_found(source: str, marked: str) -> None:
+    assert_spans([Term(source, "x")], marked)
+
+
+@pytest.mark.parametrize(("source", "text"), UMLAUT_FREE_NEGATIVE)
+def test_spelled_out_umlauts_bring_no_false_hits(source: str, text: str) -> None:
+    assert found([Term(source, "x")], text) == []
+
+
+def test_exact_terms_keep_their_umlauts() -> None:
+    assert found([Term("München", "Munich", match="exact")], "Aus Muenchen.") == []
