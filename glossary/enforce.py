@@ -279,7 +279,7 @@ class Enforcer:
                 occ.start, occ.end, occ.text, occ.term, forms.get(i, required_form(occ)),
                 status,  # type: ignore[arg-type]
                 span[0] if span else None, span[1] if span else None, reason,
-                _forbidden(w.hyp.text, occ), occ.plural,
+                _forbidden(w.hyp.text, occ), occ.plural, warnings=occ.warnings,
             ))
         return reports
 

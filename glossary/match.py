@@ -82,10 +82,11 @@ import threading
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import NamedTuple
 
+from glossary.lookalike import plain
 from glossary.report import Origin
 from glossary.term import Term
 
@@ -101,6 +102,8 @@ class Occurrence:
     text: str
     term: Term
     plural: bool | None
+    # what a reader should know: the term was spelled with look-alike letters (lookalike.py)
+    warnings: tuple[str, ...] = ()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -726,9 +729,23 @@ class TermMatcher:
     # -- searching ------------------------------------------------------------------------
 
     def find(self, text: str) -> list[Occurrence]:
-        """Occurrences in text order, non-overlapping, the longest winning."""
+        """Occurrences in text order, non-overlapping, the longest winning. Zero-width
+        characters, fullwidth letters and look-alike letters of another script do not hide a
+        term (glossary/lookalike.py); offsets are the original text's."""
         if not text or not (self._root or self._pending):
             return []
+        searched = plain(text)
+        if searched is None:
+            return self._find(text)
+        occurrences = []
+        for occ in self._find(searched.text):
+            start, end = searched.span(occ.start, occ.end)
+            warnings = searched.warnings(occ.start, occ.end)
+            occurrences.append(replace(occ, start=start, end=end, text=text[start:end],
+                                       warnings=warnings))
+        return occurrences
+
+    def _find(self, text: str) -> list[Occurrence]:
         doc = _Doc(text)
         if self._pending:
             self._compile_for(doc)

@@ -142,6 +142,7 @@ def _crossing_report(occ: Occurrence) -> TermReport:
     return TermReport(
         occ.start, occ.end, occ.text, occ.term, required_form(occ), "missed",
         reason="the term crosses a sentence boundary", plural=occ.plural,
+        warnings=occ.warnings,
     )
 
 
@@ -240,7 +241,7 @@ def _failure(exc: Exception) -> str:
 def _untranslated_report(occ: Occurrence) -> TermReport:
     return TermReport(
         occ.start, occ.end, occ.text, occ.term, required_form(occ), "missed",
-        reason="the sentence was not translated", plural=occ.plural,
+        reason="the sentence was not translated", plural=occ.plural, warnings=occ.warnings,
     )
 
 

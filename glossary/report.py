@@ -37,6 +37,7 @@ class TermReport:
     plural: bool | None = None
     glossary: str | None = None  # the glossary the term came from (Origin.glossary)
     overrides: tuple[str, ...] = ()  # glossaries whose entry for the same source lost to it
+    warnings: tuple[str, ...] = ()  # about the source text: look-alike letters (lookalike.py)
 
     def shifted(self, source: int, target: int) -> TermReport:
         """The same report with sentence-relative offsets made document-relative."""
@@ -69,6 +70,7 @@ class TermReport:
             "plural": self.plural,
             "glossary": self.glossary,
             "overrides": list(self.overrides),
+            "warnings": list(self.warnings),
         }
 
     @classmethod
@@ -85,6 +87,7 @@ class TermReport:
             None if target is None else target["end"],
             data.get("reason"), tuple(data.get("forbidden") or ()), data.get("plural"),
             data.get("glossary"), tuple(data.get("overrides") or ()),
+            tuple(data.get("warnings") or ()),
         )  # fmt: skip
 
 

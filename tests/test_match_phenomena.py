@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import pytest
 
+from glossary.match import TermMatcher
+from glossary.pipeline import Pipeline
 from glossary.term import Term
+from tests.fakes import UppercaseEngine
 from tests.test_match import assert_spans, found
 
 # -- nouns are capitalised: a lowercase word in running text is another word ----------------
@@ -89,3 +92,65 @@ def test_spelled_out_umlauts_bring_no_false_hits(source: str, text: str) -> None
 
 def test_exact_terms_keep_their_umlauts() -> None:
     assert found([Term("München", "Munich", match="exact")], "Aus Muenchen.") == []
+
+
+# -- hidden and look-alike characters --------------------------------------------------------
+
+ZWSP, ZWJ, ZWNJ, WJ = "\u200b", "\u200d", "\u200c", "\u2060"
+
+HIDDEN = [
+    ("Kreml-Herrscher", f"Der ⟦Kr{ZWSP}eml-Herrscher⟧ kam."),
+    ("Sanktionen", f"Neue ⟦San{ZWJ}ktio{ZWNJ}nen⟧ und ⟦Sank{WJ}tionen⟧."),
+    ("Sanktionen", f"Die ⟦Sank\u00adtio{ZWSP}nen⟧ wirken."),  # soft hyphen and zero width
+    ("Kreml", "Der ⟦Ｋｒｅｍｌ⟧ schweigt; der ⟦ＫＲＥＭＬ⟧ auch."),  # fullwidth: NFKC
+    ("Waffen für Butter", "⟦Ｗａｆｆｅｎ ｆüｒ Ｂｕｔｔｅｒ⟧!"),
+    ("Kreml", f"{ZWSP}⟦Kreml⟧{ZWSP} und ⟦Kreml⟧."),  # outside the word: not in the span
+]
+
+HIDDEN_NEGATIVE = [
+    ("Kreml", "Мир и Кремль."),  # a Cyrillic word is Cyrillic, not a look-alike
+    ("Butter", f"Butter{ZWSP}brot"),  # hidden characters glue, never split, words
+    ("Kreml", "Ｋｒｅｍｌｂｅｒｇ"),
+]
+
+
+@pytest.mark.parametrize(("source", "marked"), HIDDEN)
+def test_hidden_characters_do_not_hide_a_term(source: str, marked: str) -> None:
+    occurrences = assert_spans([Term(source, "x")], marked)
+    assert all(o.warnings == () for o in occurrences)
+
+
+@pytest.mark.parametrize(("source", "text"), HIDDEN_NEGATIVE)
+def test_hidden_characters_bring_no_false_hits(source: str, text: str) -> None:
+    assert found([Term(source, "x")], text) == []
+
+
+LOOKALIKE = [
+    ("Kreml", "Der ⟦Kr\u0435ml⟧ sprach.", ["CYRILLIC SMALL LETTER IE"]),  # е
+    ("Kreml", "Der ⟦\u041areml⟧ sprach.", ["CYRILLIC CAPITAL LETTER KA"]),  # К
+    ("Sanktionen", "Die ⟦S\u0430nkti\u043enen⟧.",
+     ["CYRILLIC SMALL LETTER A", "CYRILLIC SMALL LETTER O"]),
+    ("Kreml-Herrscher", "Der ⟦Kreml-H\u0435rrscher⟧.", ["CYRILLIC SMALL LETTER IE"]),
+    ("Botschaft", "Die ⟦B\u03bftschaft⟧.", ["GREEK SMALL LETTER OMICRON"]),
+]
+
+
+@pytest.mark.parametrize(("source", "marked", "letters"), LOOKALIKE)
+def test_lookalike_letters_are_found_and_warned_about(source: str, marked: str,
+                                                       letters: list[str]) -> None:
+    (occurrence,) = assert_spans([Term(source, "x")], marked)
+    (warning,) = occurrence.warnings
+    assert all(name in warning for name in letters), warning
+    assert "another script" in warning
+
+
+def test_the_report_carries_the_lookalike_warning() -> None:
+    """Through the pipeline (the fake engine uppercases: the point here is the report)."""
+    matcher = TermMatcher([Term("Kreml", "Kremlin")])
+    result = Pipeline(UppercaseEngine(), matcher=matcher, mode="off").translate(
+        "Der Kr\u0435ml schweigt. Der Kreml spricht.")
+    first, second = result.terms
+    assert (first.source_start, first.source_end, first.source_text) == (4, 9, "Kr\u0435ml")
+    assert "CYRILLIC SMALL LETTER IE" in first.warnings[0] and second.warnings == ()
+    assert first.to_dict()["warnings"] == list(first.warnings)
+    assert type(first).from_dict(first.to_dict()) == first
