@@ -38,8 +38,16 @@ What counts as a match (decisions, so that callers can rely on them)
 - Umlauts spelled out (wire feeds, URLs, old systems: Muenchen, Pjoengjang, Aussenminister)
   match a lenient term's ä/ö/ü, when every umlaut of the word is spelled out; an umlaut is
   never simply dropped (schon is not schön, Bar not Bär) and a term's own ae/oe/ue is never
-  read as an umlaut (Duell is not Düll). No German word is spelled with ae/oe/ue where a term
-  has an umlaut, so the variant applies in every text. `match: exact` keeps the umlauts.
+  read as an umlaut (Duell is not Düll). A German word spelled with ae/oe/ue where a term
+  has an umlaut is rare enough that the variant applies in every text, not only in texts
+  without umlauts (a feed may mix both). `match: exact` keeps the umlauts.
+- Adjectives and participles used as nouns (der Angestellte, ein Angestellter, die
+  Angestellten; ein Deutscher, die Deutschen; der Verletzte, Verletzter) are told by their
+  shape (_nominalised_stem) and take the adjective endings -e/-er/-en besides the noun forms,
+  whichever form the entry is in.
+- Zero-width spaces and joiners inside a word and fullwidth letters (NFKC) do not hide a
+  term; a word that mixes Latin letters with look-alike Cyrillic or Greek ones ("Krеml") is
+  read as Latin, and its occurrence carries a warning (`Occurrence.warnings`) naming them.
 - Between the words of a term: any whitespace with at most one line break, and typographic
   quotes („…“ »…« ‚…‘ "…"); a term's hyphen or dash matches hyphen-minus, U+2010, U+2011,
   en/em dash, minus, spaced or not, and a hyphen at a line end. A hyphenated term also matches
@@ -307,9 +315,50 @@ def _default_noun_forms(w: str, lower: str, g: str | None) -> list[tuple[str, in
     return forms
 
 
+# Stems of adjectives and participles that German uses as nouns (der Angestellte, ein
+# Deutscher, die Reisenden, der Jugendliche), told by their shape: a past participle in
+# consonant + t or -en, a present participle in -end, the suffixes -ig, -lich, -isch, -los.
+_NOMINAL_E = ("t", "en", "end", "ig", "lich", "isch", "sch", "los")
+_NOMINAL_EN = ("en", "end", "ig", "lich", "isch", "los")  # Gefangenen, Reisenden, Jugendlichen
+
+
+def _nominalised_stem(word: str) -> str | None:
+    """The adjective stem of a noun that declines like an adjective, or None. From an entry
+    in -e (Angestellte, Deutsche, Verletzte) the stem must end in one of _NOMINAL_E; from one
+    in -er or -en (Angestellter, Angestellten): a consonant + t (not -cht, -st: Dichter,
+    Minister), a consonant + net (Abgeordneter), -deutsch, or for -en one of _NOMINAL_EN;
+    -er is also the ending of agent nouns (Arbeiter, Leiter, Vertreter, Fischer). The regular
+    noun forms are kept as well: a word taken for a nominalised adjective loses none."""
+    lower = word.lower()
+    if lower.endswith("e") and len(lower) >= 6:
+        stem = word[:-1]
+        nominal = stem.lower().endswith(_NOMINAL_E) and not stem.lower().endswith("cht")
+        return stem if nominal else None
+    if lower.endswith(("er", "en")) and len(lower) >= 7:
+        stem, base = word[:-2], lower[:-2]
+        if base.endswith("deutsch") or (lower.endswith("en") and base.endswith(_NOMINAL_EN)):
+            return stem
+        # angestellt, verletzt, bekannt, beamt; abgeordnet: a consonant + net
+        consonant_t = base[-1] == "t" and base[-2] not in _VOWELS and base[-2] not in "hs"
+        consonant_net = base.endswith("net") and base[-4] not in _VOWELS
+        return stem if consonant_t or consonant_net else None
+    return None
+
+
 def _noun_forms(word: str, gender: str | None) -> list[tuple[str, int]]:
     """Forms of a noun, its own spelling first, each tagged SG, PL or AMB."""
     lower = word.lower()
+    regular = _regular_noun_forms(word, lower, gender)
+    stem = _nominalised_stem(word)
+    if stem is None:
+        return regular
+    # der Angestellte, ein Angestellter, den Angestellten: -en and -e show no number
+    nominal = {stem + "e": AMB, stem + "er": SG, stem + "en": AMB}
+    return [(word, nominal[word])] + [(f, nominal.get(f, t)) for f, t in regular[1:]] + \
+        [(f, t) for f, t in nominal.items() if f != word and f not in dict(regular)]
+
+
+def _regular_noun_forms(word: str, lower: str, gender: str | None) -> list[tuple[str, int]]:
     forms = _suffix_noun_forms(word, lower, gender)
     if forms is not None:
         return forms
@@ -479,12 +528,18 @@ def _umlauts_back(key: str) -> str:
     return _SPELLED_RE.sub(lambda m: m.group()[0], key)
 
 
+def _searchable(source: str) -> str:
+    """A term's source read as `find` reads a text (lookalike.plain)."""
+    searched = plain(source)
+    return source if searched is None else searched.text
+
+
 def _term_bucket(source: str) -> str:
     """The bucket a term is compiled with: the first letters of its first word, casefolded,
     umlauts folded (Arzt, Ärzte), leaving out the last two, where inflection changes a short
     word (hoch, hohe); every form of the word starts with them. "" for terms that start with
     an article, whose first word has every article's forms."""
-    words, _ = _split_term(source.replace("\xad", ""))
+    words, _ = _split_term(_searchable(source).replace("\xad", ""))
     if not words or _leading_article(words):
         return ""
     word = words[0].casefold()
@@ -646,9 +701,10 @@ class TermMatcher:
         self._probed |= heads  # only now: their terms are compiled
 
     def _add_term(self, index: int, term: Term) -> None:
-        self._source_keys[index] = _clean(term.source).casefold()
+        source = _searchable(term.source)
+        self._source_keys[index] = _clean(source).casefold()
         gender = self._genders[index] = _gender(term)
-        words, gaps = _split_term(term.source)
+        words, gaps = _split_term(source)
         lead = bool(words) and _leading_article(words)
         self._leads[index] = int(lead)
         if not words:

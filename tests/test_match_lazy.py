@@ -12,7 +12,7 @@ from bench.bench_match import glossary as synthetic_glossary
 from bench.bench_match import text as synthetic_text
 from glossary.match import Occurrence, TermMatcher
 from glossary.term import Term
-from tests import test_match
+from tests import test_match, test_match_phenomena
 
 # Words whose forms change near their start or end: umlauts in the first syllable, short
 # stems, Latin plurals, acronyms, compounds, a leading article, soft hyphens.
@@ -24,9 +24,10 @@ TRICKY = ["Arzt", "Ofen", "Öl", "Ei", "Amt", "Uhr", "hoch", "neue Regierung", "
 
 
 def _case_sources() -> list[str]:
-    """Every source of test_match's case tables."""
+    """Every source of the finder's case tables."""
     sources = []
-    for value in vars(test_match).values():
+    tables = [*vars(test_match).values(), *vars(test_match_phenomena).values()]
+    for value in tables:
         if isinstance(value, list) and value and isinstance(value[0], tuple):
             sources += [row[0] for row in value if isinstance(row[0], str)]
     return sources

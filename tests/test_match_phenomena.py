@@ -154,3 +154,57 @@ def test_the_report_carries_the_lookalike_warning() -> None:
     assert "CYRILLIC SMALL LETTER IE" in first.warnings[0] and second.warnings == ()
     assert first.to_dict()["warnings"] == list(first.warnings)
     assert type(first).from_dict(first.to_dict()) == first
+
+
+# -- adjectives and participles used as nouns ------------------------------------------------
+
+NOMINALISED = [
+    ("Angestellte", "Der ⟦Angestellte⟧, ein ⟦Angestellter⟧, die ⟦Angestellten⟧, einem "
+                    "⟦Angestellten⟧."),
+    ("Angestellter", "Der ⟦Angestellte⟧ und drei ⟦Angestellte⟧."),
+    ("Angestellten", "Ein ⟦Angestellter⟧ kam."),  # an entry in the plural finds the rest
+    ("Deutscher", "Ein ⟦Deutscher⟧ und die ⟦Deutschen⟧; der ⟦Deutsche⟧."),
+    ("Deutsche", "Ein ⟦Deutscher⟧ und viele ⟦Deutsche⟧."),
+    ("Ostdeutscher", "Die ⟦Ostdeutschen⟧ wählten."),
+    ("Verletzte", "Der ⟦Verletzte⟧; ein ⟦Verletzter⟧; zwei ⟦Verletzte⟧."),
+    ("Verletzter", "Die ⟦Verletzten⟧ und der ⟦Verletzte⟧."),
+    ("Abgeordneter", "Die ⟦Abgeordneten⟧ und eine ⟦Abgeordnete⟧."),
+    ("Beamter", "Der ⟦Beamte⟧ und die ⟦Beamten⟧."),
+    ("Reisende", "Ein ⟦Reisender⟧ und die ⟦Reisenden⟧."),
+    ("Jugendliche", "Ein ⟦Jugendlicher⟧ und zwei ⟦Jugendliche⟧."),
+    ("Gefangene", "Ein ⟦Gefangener⟧ floh; die ⟦Gefangenen⟧ blieben."),
+    ("leitender Angestellter", "Zwei ⟦leitende Angestellte⟧ und ein ⟦leitender Angestellter⟧."),
+]
+
+NOMINALISED_NEGATIVE = [
+    ("Angestellte", "Er hat ihn angestellt; die angestellten Leute."),  # lowercase: adjective
+    ("Arbeiter", "Die Arbeiten sind fertig, er arbeite."),  # an agent noun in -er
+    ("Leiter", "Er leitet, die Leite."),
+    ("Fischer", "Die Fische schwimmen."),
+    ("Dichter", "Die Dichte des Stoffs."),
+    ("Minister", "Die Ministen."),
+    ("Vertreter", "Die Vertreten."),
+]
+
+# the regular forms of words in -er/-e that are not nominalised stay as they were
+REGULAR_KEPT = [
+    ("Minister", "Des ⟦Ministers⟧ Wort, den ⟦Ministern⟧."),
+    ("Arbeiter", "Den ⟦Arbeitern⟧ des ⟦Arbeiters⟧."),
+    ("Karte", "Die ⟦Karten⟧."),
+]
+
+
+@pytest.mark.parametrize(("source", "marked"), NOMINALISED + REGULAR_KEPT)
+def test_a_nominalised_adjective_is_found_in_every_form(source: str, marked: str) -> None:
+    assert_spans([Term(source, "x")], marked)
+
+
+@pytest.mark.parametrize(("source", "text"), NOMINALISED_NEGATIVE)
+def test_nouns_that_only_look_nominalised_gain_no_forms(source: str, text: str) -> None:
+    assert found([Term(source, "x")], text) == []
+
+
+def test_nominalised_forms_tell_their_number() -> None:
+    text = "Ein Angestellter, zwei Angestellte, einem Angestellten."
+    assert [o.plural for o in found([Term("Angestellte", "employee")], text)] == \
+        [False, True, False]  # fmt: skip
