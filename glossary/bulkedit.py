@@ -33,10 +33,10 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.nodes import ScalarNode as RuamelScalar
 from ruamel.yaml.resolver import VersionedResolver
 
+from glossary.errors import GlossaryFileError
 from glossary.term import Glossary, Term
 from glossary.termfile import (
     TERM_KEYS,
-    GlossaryFileError,
     _check_duplicates,
     _dump,
     _dump_entries,

@@ -154,9 +154,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except GlossaryError as exc:
         print(f"glossary: error: {exc}", file=sys.stderr)
         return exc.exit_code
-    except ValueError as exc:  # bad configuration values from the environment
-        print(f"glossary: error: {exc}", file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:

@@ -4,11 +4,14 @@ settings.json."""
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+
+from glossary.errors import ConfigError
 
 DEFAULT_INDEX_URL = "https://raw.githubusercontent.com/argosopentech/argospm-index/main/"
 
@@ -30,8 +33,35 @@ def _int(env: Mapping[str, str], key: str, default: int) -> int:
         return default
     try:
         return int(raw)
-    except ValueError as exc:
-        raise ValueError(f"environment variable {key}={raw!r} is not an integer") from exc
+    except ValueError:
+        raise ConfigError(f"environment variable {key}={raw!r} is not an integer") from None
+
+
+def _seconds(env: Mapping[str, str], key: str, default: float) -> float:
+    """A positive number of seconds; nan, inf and 0 would make every wait hang or fail."""
+    raw = env.get(key)
+    if raw is None or raw == "":
+        return default
+    try:
+        number = float(raw)
+    except ValueError:
+        raise ConfigError(f"environment variable {key}={raw!r} is not a number") from None
+    if not math.isfinite(number) or number <= 0:
+        raise ConfigError(f"environment variable {key}={raw!r} must be a positive number")
+    return number
+
+
+_YES, _NO = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
+
+
+def _flag(env: Mapping[str, str], key: str) -> bool:
+    """Refuses what is neither yes nor no: a misspelt "ture" must not quietly mean off."""
+    raw = env.get(key, "")
+    if raw.strip().lower() not in _YES + _NO:
+        raise ConfigError(
+            f"environment variable {key}={raw!r} must be one of {', '.join(_YES + _NO[:-1])}"
+        )
+    return raw.strip().lower() in _YES
 
 
 DEVICES = ("cpu", "cuda", "auto")
@@ -39,7 +69,7 @@ DEVICES = ("cpu", "cuda", "auto")
 
 class _ArgosSettings:
     """ARGOS_* settings with argostranslate's precedence: the environment, then its
-    settings.json, then the default. Bad values raise ValueError naming the setting and where
+    settings.json, then the default. Bad values raise ConfigError naming the setting and where
     its value came from."""
 
     def __init__(self, env: Mapping[str, str], home: Path) -> None:
@@ -68,9 +98,9 @@ class _ArgosSettings:
         try:
             number = int(value.strip())
         except ValueError:
-            raise ValueError(f"{where}={value!r} is not an integer") from None
+            raise ConfigError(f"{where}={value!r} is not an integer") from None
         if number < minimum:
-            raise ValueError(f"{where}={value!r} must be at least {minimum}")
+            raise ConfigError(f"{where}={value!r} must be at least {minimum}")
         return number
 
     def choice(self, key: str, default: str, choices: tuple[str, ...]) -> str:
@@ -78,7 +108,7 @@ class _ArgosSettings:
         if value is None:
             return default
         if value.strip().lower() not in choices:
-            raise ValueError(f"{where}={value!r} must be one of {', '.join(choices)}")
+            raise ConfigError(f"{where}={value!r} must be one of {', '.join(choices)}")
         return value.strip().lower()
 
 
@@ -139,7 +169,7 @@ class Settings:
             inter_threads=argos.integer("ARGOS_INTER_THREADS", 1, minimum=1),
             compute_type=setting("ARGOS_COMPUTE_TYPE", "auto"),
             device=argos.choice("ARGOS_DEVICE_TYPE", "cpu", DEVICES),
-            network_timeout=float(env.get("GLOSSARY_NETWORK_TIMEOUT", "10")),
+            network_timeout=_seconds(env, "GLOSSARY_NETWORK_TIMEOUT", 10.0),
             max_chars=_int(env, "GLOSSARY_MAX_CHARS", 200_000),
             host=env.get("GLOSSARY_HOST", "127.0.0.1"),
             port=_int(env, "GLOSSARY_PORT", 5000),
@@ -154,7 +184,6 @@ class Settings:
             batch_tokens=_int(env, "GLOSSARY_BATCH_TOKENS", 2048),
             batch_wait_ms=_int(env, "GLOSSARY_BATCH_WAIT_MS", 5),
             queue_url=env.get("GLOSSARY_QUEUE_URL", "").strip(),
-            keys_for_translate=env.get("GLOSSARY_KEYS_FOR_TRANSLATE", "").lower()
-            in ("1", "true", "yes", "on"),
+            keys_for_translate=_flag(env, "GLOSSARY_KEYS_FOR_TRANSLATE"),
         )
         return replace(settings, **overrides)

@@ -11,7 +11,7 @@ import ctranslate2
 import sentencepiece as spm
 
 from glossary.engine import Continuation, DecodeOptions, Hypothesis
-from glossary.errors import DeviceUnavailableError, PackageError
+from glossary.errors import ContractError, DeviceUnavailableError, PackageError
 from glossary.modelinfo import source_token_limit
 from glossary.packages import InstalledPackage
 from glossary.tokens import join_pieces
@@ -92,7 +92,7 @@ class CTranslate2Engine:
         options = options or DecodeOptions()
         prefixes = prefixes if prefixes is not None else [None] * len(sentences)
         if len(prefixes) != len(sentences):
-            raise ValueError("prefixes must be as many as sentences")
+            raise ContractError("prefixes must be as many as sentences")
         sources = [self.encode_source(s) for s in sentences]
         results: list[Hypothesis | None] = [None] * len(sentences)
         # Sorting by length keeps padding low and lets each chunk get a length limit of its own.

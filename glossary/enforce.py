@@ -29,6 +29,7 @@ from glossary.english import (
     pluralize,
     words,
 )
+from glossary.errors import OptionError
 from glossary.locate import (
     DETERMINERS,
     Renderings,
@@ -89,7 +90,7 @@ class _Work:
 class Enforcer:
     def __init__(self, engine: Engine, options: DecodeOptions, mode: Mode = "constrain") -> None:
         if mode not in MODES:
-            raise ValueError(f"mode must be one of {', '.join(MODES)}")
+            raise OptionError(f"mode must be one of {', '.join(MODES)}")
         self.engine, self.options, self.mode = engine, options, mode
         self._renderings = Renderings(self._nbest)
 

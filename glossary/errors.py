@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from functools import partial
+from typing import Any
+
 
 class GlossaryError(Exception):
     """Base of every error the library raises on purpose."""
@@ -15,6 +18,73 @@ class InputError(GlossaryError):
 
     exit_code = 2
     http_status = 400
+
+
+class ConfigError(InputError, ValueError):
+    """A setting (environment variable or Argos settings.json entry) has a value that cannot be
+    used; the message names the setting and where its value came from. Also a ValueError, as
+    callers of Settings.from_env caught that before this class existed."""
+
+    http_status = 500  # the server is misconfigured; nothing the client sends would help
+
+
+class OptionError(InputError, ValueError):
+    """An option outside its allowed values (the enforcement mode, say). A ValueError too,
+    as the callers that validate options themselves catch that."""
+
+
+class ContractError(ValueError):
+    """Library code was called against its own contract (arguments that no request can
+    produce): a bug in the calling code, not bad input. Deliberately not a GlossaryError, so
+    the web logs it with its traceback as an unexpected 500 instead of showing it as the
+    caller's fault."""
+
+
+class NotFoundError(InputError):
+    """No glossary of that name, or no term with that source."""
+
+    http_status = 404
+
+
+class GlossaryFileError(InputError):
+    """A glossary file (or text meant to become one) is not valid.
+
+    `line` and `column` are 1-based and None where no position is known."""
+
+    def __init__(
+        self, message: str, *, path: str, line: int | None = None, column: int | None = None
+    ) -> None:
+        self.message = message
+        self.path = path
+        self.line = line
+        self.column = column
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = self.path
+        if self.line is not None:
+            where += f":{self.line}"
+            if self.column is not None:
+                where += f":{self.column}"
+        return f"{where}: {self.message}"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Keyword-only arguments defeat the default exception pickling (multiprocessing).
+        rebuild = partial(GlossaryFileError, path=self.path, line=self.line, column=self.column)
+        return (rebuild, (self.message,))
+
+
+class EntriesError(InputError):
+    """Entries (TSV, CSV, TBX) that cannot become glossary terms; `line` is 1-based where it
+    is known."""
+
+    def __init__(self, message: str, *, line: int | None = None) -> None:
+        self.message = message
+        self.line = line
+        super().__init__(f"line {line}: {message}" if line is not None else message)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (partial(EntriesError, line=self.line), (self.message,))
 
 
 class ModelNotInstalledError(GlossaryError):

@@ -37,20 +37,18 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from functools import partial
 from typing import Any, cast
 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring as parse_xml_safely
 
-from glossary.errors import InputError
+from glossary.errors import EntriesError, GlossaryFileError, InputError
 from glossary.term import Glossary, MatchMode, Status, Term
 from glossary.termfile import (
     DEFAULT_MAX_BYTES,
     LANGUAGE_RE,
     MAX_TERM_BYTES,
     TERM_KEYS,
-    GlossaryFileError,
     check_terms,
     control_character,
     parse_glossary,
@@ -75,18 +73,6 @@ ALL_FIELDS: frozenset[str] = frozenset(TERM_KEYS)
 BASIC_FIELDS: frozenset[str] = frozenset({"source", "target"})
 LANGUAGE_COLUMNS: tuple[str, str] = ("source_lang", "target_lang")  # DeepL's CSV columns
 _TRUE, _FALSE = ("true", "yes", "1", "on"), ("false", "no", "0", "off", "")
-
-
-class EntriesError(InputError):
-    """Entries that cannot become glossary terms; `line` is 1-based where it is known."""
-
-    def __init__(self, message: str, *, line: int | None = None) -> None:
-        self.message = message
-        self.line = line
-        super().__init__(f"line {line}: {message}" if line is not None else message)
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (partial(EntriesError, line=self.line), (self.message,))
 
 
 # --- rows: what every reader returns ------------------------------------------------------

@@ -41,7 +41,7 @@ from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
-from glossary.errors import ConflictError, InputError
+from glossary.errors import ConflictError, InputError, NotFoundError
 from glossary.term import Glossary, Term
 
 log = logging.getLogger("glossary.history")
@@ -468,8 +468,6 @@ def find(path: Path, change_id: str) -> Entry:
     for entry in _entries_backwards(Path(path), unreadable):
         if entry.id == change_id:
             return entry
-    from glossary.termfile import NotFoundError
-
     raise NotFoundError(f"glossary {Path(path).stem}: no change {change_id!r} in its history")
 
 

@@ -31,12 +31,11 @@ from pathlib import Path
 from typing import Any, Literal, cast
 
 from glossary import bulkedit, formats, history
-from glossary.errors import ConflictError, InputError
-from glossary.formats import BASIC_FIELDS, Entries, EntriesError, Row, RowError
+from glossary.errors import ConflictError, EntriesError, GlossaryFileError, InputError
+from glossary.formats import BASIC_FIELDS, Entries, Row, RowError
 from glossary.term import Glossary, Term
 from glossary.termfile import (
     DEFAULT_MAX_BYTES,
-    GlossaryFileError,
     check_terms,
     clashes,
     dump_term,

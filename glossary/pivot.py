@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from glossary.engine import DecodeOptions, Engine, Hypothesis
+from glossary.errors import ContractError
 from glossary.tokens import SPACE
 
 
@@ -49,7 +50,7 @@ class PivotEngine:
 
     def __init__(self, first: Engine, second: Engine) -> None:
         if first.to_code != second.from_code:
-            raise ValueError("pivot legs do not meet in one language")
+            raise ContractError("pivot legs do not meet in one language")
         self.first, self.second = first, second
         self.from_code, self.to_code = first.from_code, second.to_code
         # The source goes to the first leg; the second gets its output, which is bounded by

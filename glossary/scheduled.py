@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from glossary.engine import Continuation, DecodeOptions, Engine, GuidedEngine, Hypothesis
+from glossary.errors import ContractError
 from glossary.scheduler import Scheduler
 
 
@@ -40,7 +41,7 @@ class ScheduledEngine:
         options = options or DecodeOptions()
         wanted = list(prefixes) if prefixes is not None else [None] * len(sentences)
         if len(wanted) != len(sentences):
-            raise ValueError("prefixes must be as many as sentences")
+            raise ContractError("prefixes must be as many as sentences")
 
         def unit(items: list[Any]) -> list[Hypothesis]:
             return self.inner.translate_batch([s for s, _ in items], [p for _, p in items],

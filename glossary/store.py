@@ -22,17 +22,16 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from glossary.cache import DiskCache
-from glossary.errors import InputError, TermsFolderError, TermsFolderMissingError
+from glossary.errors import (
+    GlossaryFileError,
+    InputError,
+    NotFoundError,
+    TermsFolderError,
+    TermsFolderMissingError,
+)
 from glossary.glossaries import read_glossary
 from glossary.term import Glossary
-from glossary.termfile import (
-    DEFAULT_MAX_BYTES,
-    GlossaryFileError,
-    NotFoundError,
-    discard_orphan_lock,
-    read_bytes,
-    revision_of,
-)
+from glossary.termfile import DEFAULT_MAX_BYTES, discard_orphan_lock, read_bytes, revision_of
 
 log = logging.getLogger("glossary.store")
 

@@ -42,7 +42,9 @@ from glossary import history
 from glossary.errors import (
     BrokenFileError,
     ConflictError,
+    GlossaryFileError,
     InputError,
+    NotFoundError,
     TermsFolderError,
 )
 from glossary.gcpause import gc_paused
@@ -71,40 +73,6 @@ GENDERS: tuple[str, ...] = ("m", "f", "n")
 
 LANGUAGE_RE = re.compile(r"[a-z]{2,3}")  # ISO 639-1/-2/-3 codes, as written in the file
 _DEFAULT_INDENT = (4, 2)  # (sequence, offset): items written as "  - source: ..."
-
-
-class GlossaryFileError(InputError):
-    """A glossary file (or text meant to become one) is not valid.
-
-    `line` and `column` are 1-based and None where no position is known."""
-
-    def __init__(
-        self, message: str, *, path: str, line: int | None = None, column: int | None = None
-    ) -> None:
-        self.message = message
-        self.path = path
-        self.line = line
-        self.column = column
-        super().__init__(str(self))
-
-    def __str__(self) -> str:
-        where = self.path
-        if self.line is not None:
-            where += f":{self.line}"
-            if self.column is not None:
-                where += f":{self.column}"
-        return f"{where}: {self.message}"
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        # Keyword-only arguments defeat the default exception pickling (multiprocessing).
-        rebuild = partial(GlossaryFileError, path=self.path, line=self.line, column=self.column)
-        return (rebuild, (self.message,))
-
-
-class NotFoundError(InputError):
-    """No glossary of that name, or no term with that source."""
-
-    http_status = 404
 
 
 # --- text checks shared with glossary.formats --------------------------------------------

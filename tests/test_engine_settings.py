@@ -12,11 +12,11 @@ from typing import Any, ClassVar
 import ctranslate2
 import pytest
 
-from glossary import packages
+from glossary import cli, packages
 from glossary.config import Settings
 from glossary.ct2engine import CTranslate2Engine, resolve_device
 from glossary.engines import EngineRegistry
-from glossary.errors import DeviceUnavailableError, ModelNotInstalledError
+from glossary.errors import ConfigError, DeviceUnavailableError, ModelNotInstalledError
 from glossary.packages import InstalledPackage, install_from_file, remove_package
 from tests.helpers import run_glossary
 from web.app import create_app
@@ -83,6 +83,54 @@ def test_a_bad_value_is_one_line_from_the_cli(env: dict[str, str]) -> None:
         "glossary: error: environment variable ARGOS_DEVICE_TYPE='gpu' must be one of "
         "cpu, cuda, auto"
     ]
+
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "expected"),
+    [
+        ("GLOSSARY_PORT", "eighty", "is not an integer"),
+        ("GLOSSARY_MAX_CHARS", "1e6", "is not an integer"),
+        ("GLOSSARY_DEADLINE", "soon", "is not an integer"),
+        ("GLOSSARY_NETWORK_TIMEOUT", "ten", "is not a number"),
+        ("GLOSSARY_NETWORK_TIMEOUT", "0", "must be a positive number"),
+        ("GLOSSARY_NETWORK_TIMEOUT", "nan", "must be a positive number"),
+        ("GLOSSARY_KEYS_FOR_TRANSLATE", "ture", "must be one of 1, true, yes, on, 0, false"),
+    ],
+)
+def test_every_bad_glossary_variable_is_named(
+    env: dict[str, str], key: str, value: str, expected: str
+) -> None:
+    with pytest.raises(ConfigError, match=expected) as caught:
+        Settings.from_env({**env, key: value})
+    assert f"environment variable {key}={value!r}" in str(caught.value)
+    assert isinstance(caught.value, ValueError)  # callers that caught ValueError still do
+
+
+@pytest.mark.parametrize(("value", "expected"), [("", False), ("0", False), ("Off", False),
+                                                 ("1", True), ("YES", True), (" on ", True)])
+def test_keys_for_translate_reads_yes_and_no(env: dict[str, str], value: str,
+                                             expected: bool) -> None:  # fmt: skip
+    settings = Settings.from_env({**env, "GLOSSARY_KEYS_FOR_TRANSLATE": value})
+    assert settings.keys_for_translate is expected
+
+
+def test_a_timeout_with_a_fraction_is_read(env: dict[str, str]) -> None:
+    assert Settings.from_env({**env, "GLOSSARY_NETWORK_TIMEOUT": "2.5"}).network_timeout == 2.5
+
+
+def test_the_cli_reports_a_stray_value_error_as_what_it_is(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Only ConfigError is a configuration error; any other ValueError is a bug somewhere and
+    is named by its type, not passed off as a bad setting."""
+
+    def broken(_env: object = None, **_overrides: object) -> Settings:
+        raise ValueError("something else went wrong")
+
+    monkeypatch.setattr(cli.Settings, "from_env", broken)
+    assert cli.main(["glossaries", "list"]) == 2
+    assert capsys.readouterr().err == "glossary: error: ValueError: something else went wrong\n"
 
 
 # -- the device ---------------------------------------------------------------------------

@@ -10,19 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from glossary.errors import InputError
-from glossary.formats import (
-    EntriesError,
-    glossary_from_tbx,
-    terms_to_csv,
-    terms_to_tbx,
-    terms_to_tsv,
-)
+from glossary.errors import EntriesError, GlossaryFileError, InputError
+from glossary.formats import glossary_from_tbx, terms_to_csv, terms_to_tbx, terms_to_tsv
 
 # The strict DeepL entry readers live beside the duplicate policy they apply (issue 10).
 from glossary.imports import terms_from_csv, terms_from_tsv
 from glossary.term import Glossary, Term
-from glossary.termfile import GlossaryFileError, load_glossary
+from glossary.termfile import load_glossary
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from glossary import imports
+from glossary.errors import GlossaryFileError
 from glossary.formats import (
     read_csv,
     read_tbx,
@@ -22,7 +23,7 @@ from glossary.formats import (
     terms_to_tsv,
 )
 from glossary.term import Glossary, Term
-from glossary.termfile import TERM_KEYS, GlossaryFileError, check_terms, load_glossary
+from glossary.termfile import TERM_KEYS, check_terms, load_glossary
 
 REPO = Path(__file__).resolve().parents[1]
 

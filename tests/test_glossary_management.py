@@ -17,12 +17,12 @@ from flask.testing import FlaskClient
 from glossary import history
 from glossary.accounts import Accounts
 from glossary.config import Settings
-from glossary.errors import ConflictError, InputError
+from glossary.errors import ConflictError, InputError, NotFoundError
 from glossary.management import GlossaryFolder
 from glossary.owners import DefaultGlossaries, Owners
 from glossary.packages import InstalledPackage
 from glossary.term import Glossary, Term
-from glossary.termfile import NotFoundError, add_term, create_glossary, load_glossary
+from glossary.termfile import add_term, create_glossary, load_glossary
 from tests.helpers import run_glossary
 from tests.test_pages import csrf_token
 from tests.test_roles import make_app

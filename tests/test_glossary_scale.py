@@ -27,7 +27,7 @@ from glossary import match as match_module
 from glossary import store as store_module
 from glossary.cache import DiskCache
 from glossary.config import Settings
-from glossary.errors import ConflictError, InputError
+from glossary.errors import ConflictError, GlossaryFileError, InputError
 from glossary.glossaries import MatcherCache, combined, load_all, read_glossary
 from glossary.match import TermMatcher
 from glossary.packages import InstalledPackage
@@ -37,7 +37,6 @@ from glossary.service import TranslationService
 from glossary.store import GlossaryStore
 from glossary.term import Glossary, Term
 from glossary.termfile import (
-    GlossaryFileError,
     _build_glossary,
     _load_document,
     add_term,

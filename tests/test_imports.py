@@ -24,7 +24,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
-from glossary import bulkedit, imports, termfile
+from glossary import bulkedit, errors, imports, termfile
 from glossary.config import Settings
 from glossary.errors import ConflictError
 from glossary.formats import terms_to_tsv
@@ -562,7 +562,7 @@ def test_deepl_merge_overwrites_target_keeps_the_rest_in_one_write(tmp_path: Pat
     assert [(t.source, t.target, t.note) for t in merged.terms] == [
         ("hund", "hound", "pet"), ("Katze", "cat", None)]
     assert "  # kept\n" in path.read_text(encoding="utf-8")
-    with pytest.raises(imports.EntriesError, match="line 2: source 'HUND' is a duplicate"):
+    with pytest.raises(errors.EntriesError, match="line 2: source 'HUND' is a duplicate"):
         imports.terms_from_tsv("Hund\ta\nHUND\tb\n")  # DeepL refuses duplicate sources
 
 
@@ -656,7 +656,7 @@ def test_a_broken_file_refuses_the_import_as_every_edit_does(app: Flask,
     preview = imports.preview_file(base, "Gipfel\tsummit\n", "tsv", "skip")
     desk.write_text(FILE + "  - source: Vertrag\n    target: duplicate\n", encoding="utf-8")
     broken = desk.read_bytes()
-    with pytest.raises(termfile.BrokenFileError, match="invalid"):
+    with pytest.raises(errors.BrokenFileError, match="invalid"):
         imports.apply(desk, base, preview, revision=base.revision)
     assert desk.read_bytes() == broken
     client = app.test_client()  # the page: the store still serves the last valid version

@@ -15,12 +15,16 @@ from pathlib import Path
 
 import pytest
 
-from glossary.errors import ConflictError, InputError, TermsFolderError
+from glossary.errors import (
+    ConflictError,
+    GlossaryFileError,
+    InputError,
+    NotFoundError,
+    TermsFolderError,
+)
 from glossary.store import GlossaryStore
 from glossary.term import Glossary, Term
 from glossary.termfile import (
-    GlossaryFileError,
-    NotFoundError,
     add_term,
     create_glossary,
     dump_term,

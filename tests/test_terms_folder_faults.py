@@ -22,11 +22,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from glossary.config import Settings
+from glossary.errors import GlossaryFileError, NotFoundError
 from glossary.packages import InstalledPackage
 from glossary.term import Term
 from glossary.termfile import (
-    GlossaryFileError,
-    NotFoundError,
     _locked,
     add_term,
     create_glossary,

@@ -29,10 +29,10 @@ from pathlib import Path
 from typing import Any
 
 from glossary import imports, termfile
-from glossary.errors import ConflictError, InputError
+from glossary.errors import ConflictError, InputError, NotFoundError
 from glossary.owners import API_MADE, API_PREFIX, api_made
 from glossary.term import Glossary, Term
-from glossary.termfile import NotFoundError, create_glossary, load_glossary
+from glossary.termfile import create_glossary, load_glossary
 from web.access import principal
 from web.app import service
 from web.errors import ApiError

@@ -16,9 +16,8 @@ from typing import Any
 from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from glossary.errors import GlossaryError, ModelNotInstalledError
+from glossary.errors import GlossaryError, GlossaryFileError, ModelNotInstalledError
 from glossary.scheduler import Busy
-from glossary.termfile import GlossaryFileError
 
 log = logging.getLogger("glossary.web")
 
@@ -62,17 +61,33 @@ def _http_error(exc: HTTPException) -> Response:
     return response
 
 
-def _library_error(exc: GlossaryError) -> Response:
-    if isinstance(exc, Busy):
-        response = error_response(str(exc), 429)
-        response.headers["Retry-After"] = str(exc.retry_after)
-        return response
+# A library error's status is its class's `http_status`, declared once with the class
+# (glossary/errors.py, and the few classes defined beside their cause). This table is the one
+# place where a path's API answers otherwise: (status, message), the error's own text becoming
+# the detail. On DeepL paths a missing model is a 400, not a 503 (see the module docstring).
+_DEEPL_ANSWERS: dict[type[GlossaryError], tuple[int, str]] = {
+    ModelNotInstalledError: (400, "Language pair not supported."),
+}
+
+
+def _answer(exc: GlossaryError) -> tuple[str, int, str | None]:
+    """(message, status, detail) for a library error on the current path."""
+    if is_deepl_path(request.path):
+        for cls in type(exc).__mro__:
+            if cls in _DEEPL_ANSWERS:
+                status, message = _DEEPL_ANSWERS[cls]
+                return message, status, str(exc)
     detail = None
     if isinstance(exc, GlossaryFileError) and exc.line is not None:
         detail = f"line {exc.line}" + (f", column {exc.column}" if exc.column else "")
-    if isinstance(exc, ModelNotInstalledError) and is_deepl_path(request.path):
-        return error_response("Language pair not supported.", 400, str(exc))
-    return error_response(str(exc), exc.http_status, detail)
+    return str(exc), exc.http_status, detail
+
+
+def _library_error(exc: GlossaryError) -> Response:
+    response = error_response(*_answer(exc))
+    if isinstance(exc, Busy):  # 429 like any status; the header says when to come back
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 def _api_error(exc: ApiError) -> Response:

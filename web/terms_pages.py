@@ -27,7 +27,7 @@ from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
 from glossary import formats, history, imports
-from glossary.errors import ConflictError, GlossaryError
+from glossary.errors import ConflictError, GlossaryError, GlossaryFileError
 from glossary.management import GlossaryFolder
 from glossary.owners import api_made
 from glossary.store import GlossaryStore
@@ -35,7 +35,6 @@ from glossary.term import MATCH_MODES, STATUSES, Glossary, MatchMode, Status, Te
 from glossary.termfile import (
     GENDERS,
     POS_VALUES,
-    GlossaryFileError,
     add_term,
     check_terms,
     dump_term,
