@@ -281,6 +281,7 @@ class Enforcer:
                 status,  # type: ignore[arg-type]
                 span[0] if span else None, span[1] if span else None, reason,
                 _forbidden(w.hyp.text, occ), occ.plural, warnings=occ.warnings,
+                source_parts=occ.parts,
             ))
         return reports
 

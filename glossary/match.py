@@ -45,6 +45,12 @@ What counts as a match (decisions, so that callers can rely on them)
   Angestellten; ein Deutscher, die Deutschen; der Verletzte, Verletzter) are told by their
   shape (_nominalised_stem) and take the adjective endings -e/-er/-en besides the noun forms,
   whichever form the entry is in.
+- Verbs: a lowercase infinitive (exportieren, handeln, aufrüsten) finds its present and past
+  forms and its participles, also with adjective endings (die exportierten Waren); its
+  finite forms must be lowercase unless they start a sentence (Rate is not rate). A
+  separable verb also finds its joined forms (aufgerüstet, aufzurüsten, aufrüstet) and the
+  split clause (Russland rüstet massiv auf): one occurrence on the verb, with both spans in
+  `Occurrence.parts`. `pos: verb` forces the verb reading; `pos: adj` prevents it.
 - Zero-width spaces and joiners inside a word and fullwidth letters (NFKC) do not hide a
   term; a word that mixes Latin letters with look-alike Cyrillic or Greek ones ("Krеml") is
   read as Latin, and its occurrence carries a warning (`Occurrence.warnings`) naming them.
@@ -78,7 +84,10 @@ Known limits
 - ß/ss folding also joins words that differ only there (Maße/Masse); use `match: exact`.
 - In ALL-CAPS text, in a text without capitals, and at the start of a sentence the capital
   rule cannot tell another word from a noun (MACHTE → Macht; "Morgen kommt er" → Morgen).
-- Verbs are not conjugated; comparatives of adjectives are not generated.
+- Verbs: weak conjugation only (glossary/verbs.py); strong and irregular past forms and
+  participles (gab, gegeben) are missed, and comparatives of adjectives are not generated.
+- A split separable verb is found only when its particle closes the clause (before
+  punctuation, a conjunction or the end of the sentence) within 16 words.
 """
 
 from __future__ import annotations
@@ -97,6 +106,7 @@ from typing import NamedTuple
 from glossary.lookalike import plain
 from glossary.report import Origin
 from glossary.term import Term
+from glossary.verbs import verb_forms
 
 __all__ = ["Occurrence", "TermMatcher", "term_key"]
 
@@ -112,6 +122,13 @@ class Occurrence:
     plural: bool | None
     # what a reader should know: the term was spelled with look-alike letters (lookalike.py)
     warnings: tuple[str, ...] = ()
+    # the spans of a term in parts, in text order: a split verb (rüstet … auf); else ()
+    parts: tuple[tuple[int, int], ...] = ()
+
+    def moved(self, offset: int) -> Occurrence:
+        """The same occurrence with every offset moved by `offset`."""
+        parts = tuple((start + offset, end + offset) for start, end in self.parts)
+        return replace(self, start=self.start + offset, end=self.end + offset, parts=parts)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -212,6 +229,9 @@ class _Doc:
 
 AMB, SG, PL = 0, 1, 2  # number a form shows: either, singular, plural
 _CAP = 4  # packed flag: this form must start with a capital in the text
+_LOW = 8  # packed flag: lowercase unless it starts a sentence (a verb's forms: rate, Rate)
+_CASE_FLAGS = _CAP | _LOW
+_SHIFT = 4  # a packed value is slot id << _SHIFT | flags | number tag
 
 _VOWELS = frozenset("aeiouyäöü")
 _UMLAUTS = {"a": "ä", "o": "ö", "u": "ü", "au": "äu", "aa": "ä", "oo": "ö"}
@@ -379,35 +399,43 @@ def _adj_forms(word: str) -> list[tuple[str, int]]:
 
 
 # Slot kinds: how a word of a term may vary.
-_FIXED, _NOUN, _ADJ, _NOUN_ADJ, _ACRONYM, _EXACT, _ARTICLE = range(7)
+_FIXED, _NOUN, _ADJ, _NOUN_ADJ, _ACRONYM, _EXACT, _ARTICLE, _VERB = range(8)
 _DEFINITE = ("der", "die", "das", "den", "dem", "des")
 _INDEFINITE = ("ein", "eine", "einen", "einem", "einer", "eines")
 
 
-def _slot_forms(kind: int, word: str, gender: str | None) -> list[tuple[str, int, bool]]:
-    """(form, number tag, needs a capital) for one slot."""
+_Form = tuple[str, int, int]  # form, number tag, case flag (0, _CAP or _LOW)
+
+
+def _slot_forms(kind: int, word: str, gender: str | None) -> list[_Form]:
+    """(form, number tag, case flag) for one slot."""
     if kind == _NOUN:  # German capitalises nouns: "macht", "morgen" are other words
-        return [(f, t, True) for f, t in _noun_forms(word, gender)]
+        return [(f, t, _CAP) for f, t in _noun_forms(word, gender)]
     if kind == _NOUN_ADJ:
         # It may be an adjective ("Europäischen Union" is singular), so no form tells number.
         nouns = _noun_forms(word, gender)
-        forms = [(word, AMB, False)] + [(f, AMB, True) for f, _ in nouns[1:]]
+        forms = [(word, AMB, 0)] + [(f, AMB, _CAP) for f, _ in nouns[1:]]
         seen = {f for f, _ in nouns}
-        return forms + [(f, AMB, False) for f, _ in _adj_forms(word) if f not in seen]
+        return forms + [(f, AMB, 0) for f, _ in _adj_forms(word) if f not in seen]
     if kind == _ADJ:
-        return [(f, t, False) for f, t in _adj_forms(word)]
+        return [(f, t, 0) for f, t in _adj_forms(word)]
+    if kind == _VERB:  # the infinitive in any case; the rest lowercase but at a start
+        verb = verb_forms(word)
+        # offen, golden, eigen: it may be an adjective, which keeps its -en
+        adjective = [(word + ending, AMB, 0) for ending in ("", *_ADJ_ENDINGS)]
+        return adjective if verb is None else adjective + [(f, AMB, _LOW) for f in verb.forms]
     if kind == _ACRONYM:
-        return [(word, AMB, False), (word + "s", AMB, True)]
+        return [(word, AMB, 0), (word + "s", AMB, _CAP)]
     if kind == _ARTICLE:  # "der Westen" is also "den Westen", "des Westens"
         articles = _DEFINITE if word.casefold() in _DEFINITE else _INDEFINITE
-        return [(word, AMB, False)] + [(a, AMB, False) for a in articles]
-    return [(word, AMB, False)]
+        return [(word, AMB, 0)] + [(a, AMB, 0) for a in articles]
+    return [(word, AMB, 0)]
 
 
 _SPELLED_OUT = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue"})
 
 
-def _umlaut_free(forms: list[tuple[str, int, bool]]) -> list[tuple[str, int, bool]]:
+def _umlaut_free(forms: list[_Form]) -> list[_Form]:
     """The forms with umlauts spelled out, as wire feeds, URLs and old systems write them
     (München → Muenchen, Pjöngjang → Pjoengjang): every umlaut of a form at once, never an
     umlaut dropped (schon is not schön). A form's own ae/oe/ue is never read as an umlaut."""
@@ -415,16 +443,17 @@ def _umlaut_free(forms: list[tuple[str, int, bool]]) -> list[tuple[str, int, boo
     return [new for new, old in zip(spelled, forms, strict=True) if new[0] != old[0]]
 
 
-def _merge_forms(forms: list[tuple[str, int, bool]]) -> dict[str, int]:
-    """Key → packed tag|cap; a form generated twice with different numbers is AMB."""
+def _merge_forms(forms: list[_Form]) -> dict[str, int]:
+    """Key → packed tag|flag; a form generated twice with different numbers is AMB, and
+    keeps a case flag only if both generations had it."""
     out: dict[str, int] = {}
-    for form, tag, cap in forms:
+    for form, tag, flag in forms:
         key = form.casefold()
-        packed = tag | (_CAP if cap else 0)
+        packed = tag | flag
         old = out.get(key)
         if old is not None:
             same_tag = (old & 3) == tag
-            packed = (tag if same_tag else AMB) | (old & packed & _CAP)
+            packed = (tag if same_tag else AMB) | (old & packed & _CASE_FLAGS)
         out[key] = packed
     return out
 
@@ -507,14 +536,15 @@ _PROBED_LIMIT = 200_000  # word heads remembered as compiled; forgotten beyond t
 def _bucketed(terms: Sequence[Term]) -> dict[str, list[int]]:
     buckets: dict[str, list[int]] = {}
     for index, term in enumerate(terms):
-        buckets.setdefault(_term_bucket(term.source), []).append(index)
+        for bucket in _term_buckets(term):
+            buckets.setdefault(bucket, []).append(index)
     return buckets
 
 
 def _checked_buckets(buckets: dict[str, list[int]], count: int) -> dict[str, list[int]]:
-    """Buckets from a cache, if they hold each of `count` terms once (ValueError if not)."""
-    seen = sorted(i for indices in buckets.values() for i in indices)
-    if seen != list(range(count)) or not all(isinstance(b, str) for b in buckets):
+    """Buckets from a cache, if they hold each of `count` terms (ValueError if not)."""
+    seen = {i for indices in buckets.values() for i in indices}
+    if seen != set(range(count)) or not all(isinstance(b, str) for b in buckets):
         raise ValueError("the cached buckets do not fit these terms")
     return buckets
 
@@ -534,6 +564,18 @@ def _searchable(source: str) -> str:
     return source if searched is None else searched.text
 
 
+def _term_buckets(term: Term) -> tuple[str, ...]:
+    """The buckets a term is compiled with: its first word's (_word_bucket), and for a verb
+    those of its forms that start otherwise (gekauft, aufgerüstet, the split "rüstet")."""
+    first = _term_bucket(term.source)
+    if term.match == "exact" or not term.source.islower() or not term.source.isalpha():
+        return (first,)
+    verb = verb_forms(term.source.casefold())
+    if verb is None:
+        return (first,)
+    return tuple(dict.fromkeys([first, *map(_word_bucket, (*verb.forms, *verb.finite))]))
+
+
 def _term_bucket(source: str) -> str:
     """The bucket a term is compiled with: the first letters of its first word, casefolded,
     umlauts folded (Arzt, Ärzte), leaving out the last two, where inflection changes a short
@@ -542,7 +584,11 @@ def _term_bucket(source: str) -> str:
     words, _ = _split_term(_searchable(source).replace("\xad", ""))
     if not words or _leading_article(words):
         return ""
-    word = words[0].casefold()
+    return _word_bucket(words[0])
+
+
+def _word_bucket(word: str) -> str:
+    word = word.casefold()
     return word[: max(1, min(_BUCKET, len(word) - 2))].translate(_NO_UMLAUTS)
 
 
@@ -558,8 +604,11 @@ def _word_kind(word: str, joiner: str | None, multi: bool, pos: str) -> int:
         return _FIXED
     if len(word) > 1 and word.isupper():
         return _ACRONYM
-    if not multi and pos.startswith("verb"):
-        return _FIXED
+    if not multi and (pos.startswith("verb") or (not pos and word[0].islower())):
+        if verb_forms(word.casefold()) is not None:  # exportieren, aufrüsten, handeln
+            return _VERB
+        if pos.startswith("verb"):
+            return _FIXED
     if not multi and pos.startswith(("noun", "proper", "name")):
         return _NOUN
     if (not multi and pos.startswith("adj")) or word[0].islower():
@@ -582,6 +631,7 @@ class _Cand(NamedTuple):
     tags: tuple[int, ...]  # number tag of each slot's form
     first: int  # index of the first token
     head: int  # index of the slot whose tag gives the number
+    particle: tuple[int, int] | None = None  # a split verb's particle: rüstet … auf
 
 
 _Hits = int | tuple[int, ...]  # the packed slot value(s) of a form: an int for one, else a tuple
@@ -599,7 +649,7 @@ class TermMatcher:
         cache keyed by content, glossary/glossaries.py); ValueError when it does not fit."""
         self._terms = tuple(terms)
         self._set_origins(origins)
-        # form key → packed (slot id << 3 | capital flag | number tag) of the slots it fills
+        # form key → packed (slot id << _SHIFT | case flags | number tag) of the slots it fills
         self._forms: dict[str, _Hits] = {}
         self._slot_ids: dict[tuple[int, str, str | None, int], int] = {}
         self._checks: list[tuple[int, frozenset[str], bool] | None] = []
@@ -609,6 +659,8 @@ class TermMatcher:
         self._edges: dict[tuple[int, str, int], int] = {}  # (node, joiner, slot id) → node
         self._codes: dict[int, tuple[str, ...]] = {}  # node → joiners it has edges for
         self._ends: dict[int, tuple[tuple[int, ...], int]] = {}  # node → (terms, head slot)
+        # a separable verb's finite forms → (term, particle): "rüstet" → aufrüsten, "auf"
+        self._split: dict[str, list[tuple[int, str]]] = {}
         self._node_count = 0
         # of each compiled term: its source as the text's words fold, whether it starts with
         # an article (which then is the determiner to look at), its gender
@@ -672,7 +724,8 @@ class TermMatcher:
                 if indices is None:
                     continue  # compiled while this search waited
                 for index in indices:
-                    self._add_term(index, self._terms[index])
+                    if index not in self._source_keys:  # a verb sits in several buckets
+                        self._add_term(index, self._terms[index])
                 del self._pending[bucket]
             if not self._pending:
                 self._slot_ids = {}  # only needed while compiling
@@ -710,6 +763,9 @@ class TermMatcher:
         if not words:
             return
         exact = term.match == "exact"
+        if not exact and len(words) == 1 and _word_kind(words[0], None, False,
+                                                        (term.pos or "").lower()) == _VERB:
+            self._add_split(index, words[0].casefold())
         variants = [(words, gaps)]
         closed = None if exact else _closed_spelling(words, gaps)
         if closed is not None:
@@ -718,6 +774,15 @@ class TermMatcher:
             codes = [_gap_codes(g)[-1 if exact else 0] for g in v_gaps]
             sids = self._term_slots(term, v_words, codes, exact, lead, gender)
             self._insert(sids, codes, index, _head_slot(v_words))
+
+    def _add_split(self, index: int, word: str) -> None:
+        verb = verb_forms(word)
+        if verb is None or not verb.particle:
+            return
+        for form in verb.finite:
+            entries = self._split.setdefault(form, [])
+            if (index, verb.particle) not in entries:
+                entries.append((index, verb.particle))
 
     def _term_slots(self, term: Term, words: list[str], codes: list[str], exact: bool,
                     lead: bool, gender: str | None) -> list[int]:  # fmt: skip
@@ -751,7 +816,7 @@ class TermMatcher:
             forms += _umlaut_free(forms)
         table = self._forms
         for form_key, packed in _merge_forms(forms).items():
-            value = (sid << 3) | packed
+            value = (sid << _SHIFT) | packed
             old = table.get(form_key)  # one slot: its int; more: a tuple (saves a tuple each)
             table[form_key] = value if old is None else \
                 (old, value) if isinstance(old, int) else (*old, value)  # fmt: skip
@@ -797,8 +862,9 @@ class TermMatcher:
         for occ in self._find(searched.text):
             start, end = searched.span(occ.start, occ.end)
             warnings = searched.warnings(occ.start, occ.end)
+            parts = tuple(searched.span(*part) for part in occ.parts)
             occurrences.append(replace(occ, start=start, end=end, text=text[start:end],
-                                       warnings=warnings))
+                                       warnings=warnings, parts=parts))
         return occurrences
 
     def _find(self, text: str) -> list[Occurrence]:
@@ -807,7 +873,10 @@ class TermMatcher:
             self._compile_for(doc)
         cands: list[_Cand] = []
         get, joins = self._forms.get, doc.joins
+        split = self._split
         for i, key in enumerate(doc.keys):  # the hot loop: most tokens start no term
+            if split and key in split:
+                self._split_verbs(doc, i, split[key], cands)
             hits = get(key)
             if hits is not None:
                 self._start(doc, i, (key, doc.raws[i], i + 1, doc.ends[i], False), hits, cands)
@@ -818,26 +887,45 @@ class TermMatcher:
                         self._start(doc, i, unit, hits, cands)
         return [self._occurrence(doc, c) for c in self._select(doc, cands)]
 
+    def _split_verbs(self, doc: _Doc, i: int, entries: list[tuple[int, str]],
+                     cands: list[_Cand]) -> None:  # fmt: skip
+        """Separable verbs whose finite form is token i and whose particle closes the clause
+        (Russland rüstet massiv auf)."""
+        raw = doc.raws[i]
+        if raw[:1].isupper() and not raw.isupper() and not doc.caseless and \
+                not _starts_sentence(doc, i):
+            return  # a capitalised word inside a sentence is a noun (die Rüste)
+        for term, particle in entries:
+            j = _closing_particle(doc, i, particle)
+            if j is not None:
+                cands.append(_Cand(doc.starts[i], doc.ends[i], term, (AMB,), i, 0,
+                                   (doc.starts[j], doc.ends[j])))
+
     def _start(self, doc: _Doc, i: int, unit: _Unit, hits: _Hits,
                cands: list[_Cand]) -> None:
         """Start a walk for every slot of `hits` that begins a term."""
         root, checks = self._root, self._checks
         for value in (hits,) if isinstance(hits, int) else hits:
-            node = root.get(value >> 3)
+            node = root.get(value >> _SHIFT)
             if node is None:
                 continue
             # the common case needs no call: no capital required, no case/exactness check
-            if (value & _CAP or checks[value >> 3] is not None) and \
-                    not self._accepts(value, unit, doc.caseless):
+            if (value & _CASE_FLAGS or checks[value >> _SHIFT] is not None) and \
+                    not self._accepts(value, unit, doc, i):
                 continue
             self._extend(doc, node, unit, (value & 3,), i, cands)
 
-    def _accepts(self, value: int, unit: _Unit, caseless: bool) -> bool:
-        """Whether a token may fill the slot `value` points at: capital (unless the text has
-        none), case, exactness."""
-        if value & _CAP and not caseless and unit[1][:1].islower():
-            return False
-        check = self._checks[value >> 3]
+    def _accepts(self, value: int, unit: _Unit, doc: _Doc, index: int) -> bool:
+        """Whether a token (`unit`, starting at token `index`) may fill the slot `value`
+        points at: capital or lowercase (unless the text has no capitals), case, exactness."""
+        if value & _CASE_FLAGS and not doc.caseless:
+            first = unit[1][:1]
+            if value & _CAP and first.islower():
+                return False
+            if value & _LOW and first.isupper() and not unit[1].isupper() and \
+                    not _starts_sentence(doc, index):
+                return False
+        check = self._checks[value >> _SHIFT]
         if check is None:
             return True
         mode, allowed, exact = check
@@ -871,8 +959,8 @@ class TermMatcher:
                 continue
             for value in (hits,) if isinstance(hits, int) else hits:
                 for code in codes:
-                    child = self._edges.get((node, code, value >> 3))
-                    if child is not None and self._accepts(value, unit, doc.caseless):
+                    child = self._edges.get((node, code, value >> _SHIFT))
+                    if child is not None and self._accepts(value, unit, doc, j):
                         self._extend(doc, child, unit, (*tags, value & 3), first, cands)
 
     def _select(self, doc: _Doc, cands: list[_Cand]) -> list[_Cand]:
@@ -902,8 +990,45 @@ class TermMatcher:
         tag = c.tags[c.head]
         if tag != AMB:
             return Occurrence(c.start, c.end, doc.text[c.start:c.end], term, tag == PL)
+        if c.particle is not None:
+            parts = ((c.start, c.end), c.particle)
+            return Occurrence(c.start, c.end, doc.text[c.start:c.end], term, None, parts=parts)
         plural = _determiner_number(doc, c.first + self._leads[c.term], self._genders[c.term])
         return Occurrence(c.start, c.end, doc.text[c.start:c.end], term, plural)
+
+
+_OPENERS = " \t\r\n\"'„“”‚‘’»«›‹([–—-"
+
+
+_CLAUSE_END = (".", ",", ";", ":", "!", "?", ")", "–", "—", '"', "“", "”", "»", "«")
+_SENTENCE_END = frozenset(".!?;:")
+_CONJUNCTIONS = frozenset(("und", "oder", "aber", "sondern", "denn", "doch"))
+_SPLIT_REACH = 16  # tokens between a split verb and its particle, at most
+
+
+def _closing_particle(doc: _Doc, i: int, particle: str) -> int | None:
+    """The token after token i, in the same sentence, that is `particle` closing the clause
+    (before punctuation, a conjunction or the end), or None."""
+    for j in range(i + 1, min(doc.n, i + 1 + _SPLIT_REACH)):
+        if _SENTENCE_END.intersection(doc.gaps[j - 1]):
+            return None
+        capitalised = doc.raws[j][:1].isupper() and not doc.raws[j].isupper()
+        if doc.keys[j] != particle or capitalised:
+            continue
+        after = doc.gaps[j].lstrip(" \t")
+        if j + 1 >= doc.n or after.startswith(_CLAUSE_END) or "\n" in after or \
+                (not after.strip() and doc.keys[j + 1] in _CONJUNCTIONS):
+            return j
+    return None
+
+
+def _starts_sentence(doc: _Doc, index: int) -> bool:
+    """Whether token `index` begins a sentence, a line or the text (a capital there says
+    nothing about the word)."""
+    if index == 0:
+        return True
+    gap = doc.gaps[index - 1]
+    return "\n" in gap or gap.rstrip(_OPENERS)[-1:] in (".", "!", "?", ":", ";")
 
 
 def _check_form(mode: int, word: str) -> str:

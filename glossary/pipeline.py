@@ -132,7 +132,7 @@ def _by_segment(
             continue
         seg = segments[index]
         if occ.end <= seg.end:
-            inside[index].append(replace(occ, start=occ.start - seg.start, end=occ.end - seg.start))
+            inside[index].append(occ.moved(-seg.start))
         else:
             crossing[index].append(occ)
     return inside, crossing
@@ -142,7 +142,7 @@ def _crossing_report(occ: Occurrence) -> TermReport:
     return TermReport(
         occ.start, occ.end, occ.text, occ.term, required_form(occ), "missed",
         reason="the term crosses a sentence boundary", plural=occ.plural,
-        warnings=occ.warnings,
+        warnings=occ.warnings, source_parts=occ.parts,
     )
 
 
@@ -242,6 +242,7 @@ def _untranslated_report(occ: Occurrence) -> TermReport:
     return TermReport(
         occ.start, occ.end, occ.text, occ.term, required_form(occ), "missed",
         reason="the sentence was not translated", plural=occ.plural, warnings=occ.warnings,
+        source_parts=occ.parts,
     )
 
 

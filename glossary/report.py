@@ -38,6 +38,7 @@ class TermReport:
     glossary: str | None = None  # the glossary the term came from (Origin.glossary)
     overrides: tuple[str, ...] = ()  # glossaries whose entry for the same source lost to it
     warnings: tuple[str, ...] = ()  # about the source text: look-alike letters (lookalike.py)
+    source_parts: tuple[tuple[int, int], ...] = ()  # a term in parts: rüstet … auf (match.py)
 
     def shifted(self, source: int, target: int) -> TermReport:
         """The same report with sentence-relative offsets made document-relative."""
@@ -45,6 +46,7 @@ class TermReport:
             self, source_start=self.source_start + source, source_end=self.source_end + source,
             target_start=None if self.target_start is None else self.target_start + target,
             target_end=None if self.target_end is None else self.target_end + target,
+            source_parts=tuple((start + source, end + source) for start, end in self.source_parts),
         )
 
     def with_origin(self, origin: Origin | None) -> TermReport:
@@ -59,7 +61,7 @@ class TermReport:
             target = {"start": self.target_start, "end": self.target_end}
         return {
             "source": {"start": self.source_start, "end": self.source_end,
-                       "text": self.source_text},
+                       "text": self.source_text, "parts": [list(p) for p in self.source_parts]},
             "term": {"source": self.term.source, "target": self.term.target,
                      "note": self.term.note},
             "form": self.form,
@@ -88,6 +90,7 @@ class TermReport:
             data.get("reason"), tuple(data.get("forbidden") or ()), data.get("plural"),
             data.get("glossary"), tuple(data.get("overrides") or ()),
             tuple(data.get("warnings") or ()),
+            tuple((p[0], p[1]) for p in source.get("parts") or ()),
         )  # fmt: skip
 
 

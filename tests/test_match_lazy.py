@@ -107,7 +107,10 @@ def test_buckets_given_back_find_what_a_fresh_matcher_finds() -> None:
     assert restored.find(text)
 
 
-@pytest.mark.parametrize("buckets", [{"a": [0]}, {"a": [0, 1, 1]}, {"a": [0, 1, 2]}, {1: [0, 1]}])
+UNFIT = [{"a": [0]}, {"a": [0], "b": [0]}, {"a": [0, 1, 2]}, {1: [0, 1]}]
+
+
+@pytest.mark.parametrize("buckets", UNFIT)
 def test_buckets_that_do_not_fit_the_terms_are_refused(buckets: dict[str, list[int]]) -> None:
     with pytest.raises(ValueError, match="do not fit"):
         TermMatcher([Term("Arzt", "doctor"), Term("Amt", "office")], buckets=buckets)

@@ -208,3 +208,68 @@ def test_nominalised_forms_tell_their_number() -> None:
     text = "Ein Angestellter, zwei Angestellte, einem Angestellten."
     assert [o.plural for o in found([Term("Angestellte", "employee")], text)] == \
         [False, True, False]  # fmt: skip
+
+
+# -- verbs: finite forms, participles, separable verbs ---------------------------------------
+
+VERBS = [
+    ("exportieren", "Sie ⟦exportiert⟧ und ⟦exportierte⟧; die ⟦exportierten⟧ Waren; "
+                    "⟦exportierend⟧, ⟦exportierende⟧ Firmen."),
+    ("exportieren", "⟦Exportieren⟧ ist erlaubt. ⟦Exportiert⟧ wird viel. ⟦EXPORTIERT⟧!"),
+    ("handeln", "Er ⟦handelt⟧, ich ⟦handle⟧, sie ⟦handelten⟧, hat ⟦gehandelt⟧."),
+    ("ändern", "Sie ⟦ändert⟧ es; ⟦geänderte⟧ Regeln."),
+    ("arbeiten", "Er ⟦arbeitet⟧, sie ⟦arbeiteten⟧, hat ⟦gearbeitet⟧."),
+    ("verkaufen", "Sie ⟦verkaufte⟧ es, hat es ⟦verkauft⟧."),  # no ge- after ver-
+    ("aufrüsten", "Das Land hat ⟦aufgerüstet⟧, um ⟦aufzurüsten⟧, weil es ⟦aufrüstet⟧."),
+    ("abschaffen", "Die ⟦abgeschaffte⟧ Steuer; sie ⟦abzuschaffen⟧."),
+    ("offen", "Die Tür ist ⟦offen⟧, eine ⟦offene⟧ Tür."),  # an adjective of the same shape
+]
+
+VERBS_NEGATIVE = [
+    ("raten", "Der Rat tagte. Die Rate ist hoch."),  # a capital inside a sentence: a noun
+    ("exportieren", "Der Exporteur und der Export."),
+    ("kaufen", "Die Kaufleute im Kaufhaus."),
+    ("aufrüsten", "Er rüstet auf dem Land."),  # "auf" does not close the clause
+    ("aufrüsten", "Er rüstet. Auf geht's."),  # another sentence
+    ("einführen", "Sie führten uns ein Stück."),
+]
+
+
+@pytest.mark.parametrize(("source", "marked"), VERBS)
+def test_an_infinitive_finds_its_forms(source: str, marked: str) -> None:
+    assert_spans([Term(source, "x")], marked)
+
+
+@pytest.mark.parametrize(("source", "text"), VERBS_NEGATIVE)
+def test_verb_forms_bring_no_false_hits(source: str, text: str) -> None:
+    assert found([Term(source, "x")], text) == []
+
+
+SPLIT = [
+    ("aufrüsten", "Russland ⟦rüstet⟧ massiv ⟦auf⟧."),
+    ("aufrüsten", "Russland ⟦rüstete⟧ ⟦auf⟧ und drohte."),
+    ("aufrüsten", "⟦Rüstet⟧ Russland ⟦auf⟧?"),
+    ("abschaffen", "Sie ⟦schafften⟧ die alte Steuer im Jahr 2020 ⟦ab⟧, sagte er."),
+    ("einführen", "Die Regierung ⟦führt⟧ eine neue Abgabe ⟦ein⟧ – ab Mai."),
+]
+
+
+@pytest.mark.parametrize(("source", "marked"), SPLIT)
+def test_a_split_separable_verb_is_one_occurrence_with_two_spans(source: str,
+                                                                 marked: str) -> None:
+    from tests.test_match import unmark
+
+    text, spans = unmark(marked)
+    (occurrence,) = found([Term(source, "x")], text)
+    assert occurrence.parts == tuple(spans)
+    assert (occurrence.start, occurrence.end) == spans[0]  # the verb carries the meaning
+
+
+def test_the_report_of_a_split_verb_names_both_parts() -> None:
+    """Through the pipeline (the fake engine uppercases: the point here is the report)."""
+    matcher = TermMatcher([Term("aufrüsten", "rearm")])
+    text = "Es ist spät. Russland rüstet massiv auf."
+    (report,) = Pipeline(UppercaseEngine(), matcher=matcher, mode="off").translate(text).terms
+    assert [text[s:e] for s, e in report.source_parts] == ["rüstet", "auf"]
+    assert report.to_dict()["source"]["parts"] == [[22, 28], [36, 39]]
+    assert type(report).from_dict(report.to_dict()) == report
