@@ -1,14 +1,14 @@
 """Many term edits to a glossary file as one rewrite of its text (imports): fast at tens of
-thousands of terms, and as careful of the file as a one-term edit (glossary/termfile.py).
+thousands of terms, and as careful of the file as a one-term edit (glossary/termedit.py).
 
 - New terms are appended after the last entry, written by a small emitter of our own (ruamel
   needs about 0.5 ms a term to emit; this needs a few µs). A string is written plain where
   both YAML 1.1 and YAML 1.2 readers read it back as the same string, else double-quoted with
-  escapes; a forbidden list is written in flow style, as termfile writes it.
+  escapes; a forbidden list is written in flow style, as termyaml writes it.
 - A changed entry keeps its place. Where each of its keys sits on one line of its own
   (`key: value`, no comments), the lines of unchanged fields are kept byte for byte, changed
   ones are rewritten, removed ones dropped and new ones inserted in the canonical key order:
-  what `termfile.update_term` does, line by line. Any other entry (comments inside it, block
+  what `termedit.update_term` does, line by line. Any other entry (comments inside it, block
   scalars, multi-line values) goes through the round-trip parser, as `update_term` does.
 - Where the entries sit is read with libyaml's composer (PyYAML's C loader, which CTranslate2
   already brings), about ten times faster than ruamel's; only positions are taken from it.
@@ -16,7 +16,7 @@ thousands of terms, and as careful of the file as a one-term edit (glossary/term
   by ruamel like every other edit there.
 
 The result is checked before anything is written: every new or changed term by the glossary
-file's rules, and duplicates across the whole list (glossary/termfile.py does the locking,
+file's rules, and duplicates across the whole list (glossary/termwrite.py does the locking,
 revision check and atomic write).
 """
 
@@ -35,19 +35,18 @@ from ruamel.yaml.resolver import VersionedResolver
 
 from glossary.errors import GlossaryFileError
 from glossary.term import Glossary, Term
-from glossary.termfile import (
-    TERM_KEYS,
-    _check_duplicates,
-    _dump,
-    _dump_entries,
-    _fill,
-    _guess_indent,
-    _load_document,
-    _term_map,
-    _yaml,
+from glossary.termcheck import check_duplicates
+from glossary.termload import parse_glossary
+from glossary.termrules import TERM_KEYS, first_duplicate_among
+from glossary.termyaml import (
+    dump,
+    dump_entries,
     dump_term,
-    first_duplicate_among,
-    parse_glossary,
+    fill,
+    guess_indent,
+    load_document,
+    round_trip_yaml,
+    term_map,
 )
 
 _STR = "tag:yaml.org,2002:str"
@@ -117,7 +116,7 @@ def _key_line(pad: str, key: str, value: Any) -> str:
 
 def entry_lines(term: Term, indent: tuple[int, int]) -> list[str]:
     """The lines of one entry of a block list whose keys sit at column indent[0] and dashes at
-    indent[1] (termfile's (sequence, offset))."""
+    indent[1] (termyaml's (sequence, offset))."""
     key_col, dash_col = indent
     first = " " * dash_col + "-" + " " * (key_col - dash_col - 1)
     pad = " " * key_col
@@ -131,7 +130,7 @@ def entry_lines(term: Term, indent: tuple[int, int]) -> list[str]:
 @dataclass(frozen=True)
 class Layout:
     """The file's lines and, for the entries asked about, each one's first and last line
-    (0-based, inclusive); the indentation of entries (termfile's (sequence, offset))."""
+    (0-based, inclusive); the indentation of entries (termyaml's (sequence, offset))."""
 
     lines: list[str]
     spans: dict[int, tuple[int, int]]
@@ -139,7 +138,7 @@ class Layout:
 
 
 def _last_line(node: yaml.Node) -> int:
-    """0-based last line of a node's own text (as termfile's `_last_line`, for libyaml)."""
+    """0-based last line of a node's own text (libyaml's marks)."""
     while isinstance(node, yaml.MappingNode | yaml.SequenceNode) and not node.flow_style \
             and node.value:  # fmt: skip
         last = node.value[-1]
@@ -271,7 +270,7 @@ def _simple_keys(lines: list[str]) -> list[str] | None:
 
 def _changed_lines(lines: list[str], old: Term, new: Term) -> list[str] | None:
     """A simple entry changed line by line: unchanged fields keep their lines (quoting,
-    spacing), like `termfile._fill` keeps their nodes. None when the entry is not simple."""
+    spacing), like `termyaml.fill` keeps their nodes. None when the entry is not simple."""
     keys = _simple_keys(lines)
     if keys is None:
         return None
@@ -295,9 +294,9 @@ def _changed_lines(lines: list[str], old: Term, new: Term) -> list[str] | None:
 def _parsed_change(lines: list[str], new: Term) -> list[str]:
     """Any other entry: through the round-trip parser, keeping its comments."""
     text = "\n".join(line.rstrip("\r") for line in lines) + "\n"  # the caller adds CRLF back
-    entries = _yaml().load(text)
-    _fill(entries[0], new)
-    return _dump_entries(entries, _guess_indent(entries, text)).split("\n")[:-1]
+    entries = round_trip_yaml().load(text)
+    fill(entries[0], new)
+    return dump_entries(entries, guess_indent(entries, text)).split("\n")[:-1]
 
 
 # --- the rewrite --------------------------------------------------------------------------
@@ -320,7 +319,7 @@ def result_terms(base: Glossary, added: Sequence[Term], changed: Mapping[int, Te
                  removed: Collection[int] = ()) -> list[Term]:  # fmt: skip
     """The terms after the edit, with no two of them duplicates of each other, by the file's
     own rule (GlossaryFileError otherwise). The new and changed terms themselves must have
-    passed `termfile.check_terms` (glossary/imports.py checks every row it plans). `base`
+    passed `termcheck.check_terms` (glossary/imports.py checks every row it plans). `base`
     came from one valid file, so only new and changed terms can clash."""
     terms = list(base.terms)
     for index, term in changed.items():
@@ -336,7 +335,7 @@ def result_terms(base: Glossary, added: Sequence[Term], changed: Mapping[int, Te
     found = first_duplicate_among(terms, fresh)
     if found is not None:
         pair = sorted(found)
-        _check_duplicates([terms[i] for i in pair], _Lazy([terms[i] for i in pair]), path,
+        check_duplicates([terms[i] for i in pair], _Lazy([terms[i] for i in pair]), path,
                           [f"terms[{i}]" for i in pair])  # fmt: skip
     return terms
 
@@ -415,7 +414,7 @@ def _reemitted(text: str, base: Glossary, added: Sequence[Term], changed: Mappin
                removed: Collection[int]) -> str:  # fmt: skip
     """Layouts without entry lines (flow style, odd line breaks): the round-trip parser, as
     every edit does there."""
-    document = _load_document(text.encode("utf-8"), base.path or "glossary", len(text) * 4 + 1)
+    document = load_document(text.encode("utf-8"), base.path or "glossary", len(text) * 4 + 1)
     seq = document.root["terms"]
     if isinstance(seq, CommentedSeq) and seq.fa.flow_style():
         if not seq:  # a fresh list: ruamel emits a comment it holds before "[]" as invalid YAML
@@ -423,16 +422,16 @@ def _reemitted(text: str, base: Glossary, added: Sequence[Term], changed: Mappin
         seq.fa.set_block_style()
     for index, term in changed.items():
         if isinstance(seq[index], CommentedMap):
-            _fill(seq[index], term)
+            fill(seq[index], term)
         else:
-            seq[index] = _term_map(term)
+            seq[index] = term_map(term)
     for index in sorted(removed, reverse=True):
         del seq[index]
     if not seq and not added:  # ruamel would write a comment it holds before "[]": invalid
         seq = document.root["terms"] = CommentedSeq()
         seq.fa.set_flow_style()
-    seq.extend(_term_map(term) for term in added)
-    return _dump(document).decode("utf-8")
+    seq.extend(term_map(term) for term in added)
+    return dump(document).decode("utf-8")
 
 
 def _as_written(value: Any) -> Any:

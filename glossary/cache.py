@@ -41,7 +41,8 @@ _MAGIC = b"glossary-cache 2\n"
 _DIGEST = 32
 DEFAULT_BUDGET = 1024 * 1024 * 1024  # bytes on disk before the oldest entries go
 # The modules whose code decides what a cached value holds.
-_SOURCES = ("cache.py", "glossaries.py", "match.py", "term.py", "termfile.py", "termread.py")
+_SOURCES = ("cache.py", "glossaries.py", "match.py", "term.py", "termrules.py", "termyaml.py",
+            "termcheck.py", "termload.py", "termread.py")
 _version: str | None = None
 
 

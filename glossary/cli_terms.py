@@ -18,7 +18,9 @@ from glossary.config import Settings
 from glossary.errors import GlossaryError, InputError
 from glossary.glossaries import MatcherCache, load_all
 from glossary.term import MATCH_MODES, STATUSES, Glossary, Term
-from glossary.termfile import add_term, dump_term, load_glossary, remove_term, update_term
+from glossary.termedit import add_term, remove_term, update_term
+from glossary.termload import load_glossary
+from glossary.termyaml import dump_term
 from glossary.textio import read_text
 
 

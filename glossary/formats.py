@@ -44,14 +44,14 @@ from defusedxml.ElementTree import fromstring as parse_xml_safely
 
 from glossary.errors import EntriesError, GlossaryFileError, InputError
 from glossary.term import Glossary, MatchMode, Status, Term
-from glossary.termfile import (
+from glossary.termcheck import check_terms
+from glossary.termload import parse_glossary
+from glossary.termrules import (
     DEFAULT_MAX_BYTES,
     LANGUAGE_RE,
     MAX_TERM_BYTES,
     TERM_KEYS,
-    check_terms,
     control_character,
-    parse_glossary,
 )
 
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"

@@ -19,14 +19,8 @@ from glossary.gcpause import gc_paused
 from glossary.match import TermMatcher
 from glossary.report import Origin
 from glossary.term import Glossary, Term
-from glossary.termfile import (
-    DEFAULT_MAX_BYTES,
-    clashes,
-    duplicate_key,
-    parse_glossary,
-    read_bytes,
-    revision_of,
-)
+from glossary.termload import parse_glossary, read_bytes, revision_of
+from glossary.termrules import DEFAULT_MAX_BYTES, clashes, duplicate_key
 
 
 def glossary_name(glossary: Glossary) -> str:
@@ -37,7 +31,7 @@ def glossary_name(glossary: Glossary) -> str:
 
 def combined(glossaries: Sequence[Glossary]) -> tuple[list[Term], list[Origin]]:
     """The terms of all glossaries in order, each with its Origin: the one rule for terms
-    across glossaries. Where two glossaries define the same source (`termfile.clashes`, the
+    across glossaries. Where two glossaries define the same source (`termrules.clashes`, the
     rule for duplicates within a file: the matcher's spelling, so "Kreml-Herrscher" and
     "Kreml–Herrscher" are one source), the entry of the glossary named first wins, and its
     Origin names the glossaries it overrode. A glossary named twice counts once."""
@@ -107,7 +101,7 @@ def _terms_from(rows: list[dict[str, Any]]) -> list[Term]:
 
 def read_glossary(path: Path, data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES,
                   cache: DiskCache | None = None) -> Glossary:  # fmt: skip
-    """`termfile.parse_glossary(data, str(path))`, from the disk cache when it holds the
+    """`termload.parse_glossary(data, str(path))`, from the disk cache when it holds the
     glossary of these exact bytes (keyed by their SHA-256 and the code version)."""
     with gc_paused():
         return _read_glossary(path, data, max_bytes, cache)
@@ -141,7 +135,7 @@ def _glossary_pieces(glossary: Glossary) -> Iterator[Any]:
 
 def load_glossary_cached(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES,
                          cache: DiskCache | None = None) -> Glossary:  # fmt: skip
-    """`termfile.load_glossary` through the disk cache."""
+    """`termload.load_glossary` through the disk cache."""
     path = Path(path)
     return read_glossary(path, read_bytes(path, max_bytes), max_bytes=max_bytes, cache=cache)
 

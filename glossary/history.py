@@ -7,7 +7,7 @@ split one glossary's history across machines, and `glossary terms history --glos
 could not find it from the file alone. The store skips dotfiles, so the log is never taken
 for a glossary; it is opened with O_NOFOLLOW, so a link planted in its place is refused.
 
-When: termfile calls `record_edit` under the glossary's lock, right after the new file is in
+When: termwrite calls `record_edit` under the glossary's lock, right after the new file is in
 place: the log's order is the order of the writes, on every machine, and an entry only ever
 describes a write that happened. Each entry carries the revision before and after, so a write
 without an entry (made by hand, by an old version, or whose entry could not be written) shows
@@ -43,6 +43,9 @@ from typing import Any
 
 from glossary.errors import ConflictError, InputError, NotFoundError
 from glossary.term import Glossary, Term
+from glossary.termload import load_glossary
+from glossary.termrules import DEFAULT_MAX_BYTES, duplicate_key
+from glossary.termyaml import dump_term
 
 log = logging.getLogger("glossary.history")
 
@@ -107,7 +110,7 @@ def noted(**fields: Any) -> Iterator[None]:
 
 @dataclass(frozen=True)
 class Change:
-    """One term before and after (as the YAML mapping of `termfile.dump_term`); None before an
+    """One term before and after (as the YAML mapping of `termyaml.dump_term`); None before an
     addition, None after a removal."""
 
     before: dict[str, Any] | None
@@ -188,14 +191,10 @@ def _new_entry(action: str, **fields: Any) -> Entry:
 
 
 def _term_dict(term: Term) -> dict[str, Any]:
-    from glossary.termfile import dump_term  # termfile imports this module
-
     return dump_term(term)
 
 
 def _fold(source: str) -> str:
-    from glossary.termfile import duplicate_key
-
     return duplicate_key(source, case_sensitive=False)
 
 
@@ -325,7 +324,7 @@ def _record(path: Path, build: Callable[[], Entry | None]) -> None:
 
 def record_edit(path: Path, before: Glossary, after: Glossary,
                 texts: tuple[bytes, bytes] | None = None) -> None:  # fmt: skip
-    """Called by termfile, under the lock, after `path` went from `before` to `after`;
+    """Called by termwrite, under the lock, after `path` went from `before` to `after`;
     `texts`, the file's bytes before and after, narrow the comparison to the entries whose
     lines changed."""
 
@@ -351,7 +350,7 @@ def record_edit(path: Path, before: Glossary, after: Glossary,
 
 
 def record_created(path: Path, glossary: Glossary) -> None:
-    """Called by termfile after a new glossary file was written: its first entry."""
+    """Called by termwrite after a new glossary file was written: its first entry."""
 
     def build() -> Entry:
         changes = tuple(Change(None, _term_dict(t)) for t in glossary.terms)
@@ -483,7 +482,7 @@ def _term(data: dict[str, Any]) -> Term:
 
 class _Terms:
     """A glossary's terms by source: the exact spelling, else the one that folds the same (as
-    termfile finds the entry to edit)."""
+    termedit finds the entry to edit)."""
 
     def __init__(self, terms: Sequence[Term]) -> None:
         self.exact = {t.source: t for t in terms}
@@ -534,16 +533,14 @@ def revert(path: Path, change_id: str, *, max_bytes: int | None = None) -> Gloss
     """Undo one change as a new edit, itself logged (action `revert`, `reverts`: the id).
     Refused (ConflictError) when a term it touched has changed since; the revision check of
     the write makes that hold up to the moment the file is replaced."""
-    from glossary import termfile
-
     path = Path(path)
     entry = find(path, change_id)
     if not entry.revertible:
         raise InputError(f"change {change_id} ({entry.action}) cannot be reverted")
-    limit = termfile.DEFAULT_MAX_BYTES if max_bytes is None else max_bytes
+    limit = DEFAULT_MAX_BYTES if max_bytes is None else max_bytes
     with noted(action="revert", reverts=entry.id):
         for _attempt in range(4):
-            current = termfile.load_glossary(path, max_bytes=limit)
+            current = load_glossary(path, max_bytes=limit)
             plan = _plan(entry, current)
             with contextlib.suppress(ConflictError):
                 return _apply(path, entry, plan, current, limit)
@@ -552,20 +549,20 @@ def revert(path: Path, change_id: str, *, max_bytes: int | None = None) -> Gloss
 
 def _apply(path: Path, entry: Entry, plan: list[tuple[str | None, Term | None]],
            current: Glossary, limit: int) -> Glossary:  # fmt: skip
-    from glossary import termfile
+    from glossary import termedit  # termedit imports this module (through termwrite)
 
     revision = current.revision
     title = entry.title[0] if entry.title is not None else None
     if title is not None and not plan:
-        return termfile.rename_glossary(path, title, revision=revision, max_bytes=limit)
+        return termedit.rename_glossary(path, title, revision=revision, max_bytes=limit)
     if len(plan) == 1 and title is None:
         (source, term), = plan
         if source is None and term is not None:
-            return termfile.add_term(path, term, revision=revision, max_bytes=limit, base=current)
+            return termedit.add_term(path, term, revision=revision, max_bytes=limit, base=current)
         if term is None and source is not None:
-            return termfile.remove_term(path, source, revision=revision, max_bytes=limit,
+            return termedit.remove_term(path, source, revision=revision, max_bytes=limit,
                                         base=current)
         assert source is not None and term is not None
-        return termfile.update_term(path, source, term, revision=revision, max_bytes=limit,
+        return termedit.update_term(path, source, term, revision=revision, max_bytes=limit,
                                     base=current)
-    return termfile.apply_changes(path, plan, title=title, revision=revision, max_bytes=limit)
+    return termedit.apply_changes(path, plan, title=title, revision=revision, max_bytes=limit)

@@ -34,14 +34,10 @@ from glossary import bulkedit, formats, history
 from glossary.errors import ConflictError, EntriesError, GlossaryFileError, InputError
 from glossary.formats import BASIC_FIELDS, Entries, Row, RowError
 from glossary.term import Glossary, Term
-from glossary.termfile import (
-    DEFAULT_MAX_BYTES,
-    check_terms,
-    clashes,
-    dump_term,
-    duplicate_key,
-    rewrite_at_revision,
-)
+from glossary.termcheck import check_terms
+from glossary.termrules import DEFAULT_MAX_BYTES, clashes, duplicate_key
+from glossary.termwrite import rewrite_at_revision
+from glossary.termyaml import dump_term
 from glossary.textio import decode_utf8
 
 Policy = Literal["skip", "overwrite", "fail"]

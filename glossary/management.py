@@ -14,7 +14,7 @@ import contextlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from glossary import termfile
+from glossary import termedit, termload, termwrite
 from glossary.config import Settings
 from glossary.errors import ConflictError, GlossaryError, InputError
 from glossary.owners import API_MADE, DefaultGlossaries, Owners, api_made
@@ -74,7 +74,7 @@ class GlossaryFolder:
         self._not_api_made(name)
         path = self.store.new_path(name)
         title = (title or "").strip() or name
-        return termfile.create_glossary(path, title, source_language.strip(),
+        return termwrite.create_glossary(path, title, source_language.strip(),
                                         target_language.strip(), [])  # fmt: skip
 
     def rename(self, name: str, new_name: str | None = None, *, title: str | None = None,
@@ -98,16 +98,16 @@ class GlossaryFolder:
             self._retitle(path, title)
         if new_name == name:
             return name
-        termfile.move_glossary(path, new_path)
+        termwrite.move_glossary(path, new_path)
         self.defaults.renamed(name, new_name)
         self._release_if_gone(name)
         return new_name
 
     def _retitle(self, path: Path, title: str) -> None:
         for _attempt in range(4):
-            revision = termfile.load_glossary(path, max_bytes=self.store.max_bytes).revision
+            revision = termload.load_glossary(path, max_bytes=self.store.max_bytes).revision
             with contextlib.suppress(ConflictError):
-                termfile.rename_glossary(path, title, revision=revision,
+                termedit.rename_glossary(path, title, revision=revision,
                                          max_bytes=self.store.max_bytes)  # fmt: skip
                 return
         raise ConflictError(f"glossary {path.stem} is being changed by someone else; try again")
@@ -116,7 +116,7 @@ class GlossaryFolder:
         """Delete glossary `name` with its lock file and change log; it leaves the default
         set, and a DeepL glossary's owner is forgotten once none of its files is left."""
         self._may_touch(name, allow_api_made)
-        termfile.delete_glossary(self.store.path(name))
+        termwrite.delete_glossary(self.store.path(name))
         self.defaults.forget(name)
         self._release_if_gone(name)
 

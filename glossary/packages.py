@@ -3,7 +3,6 @@ argospm writes, so packages installed by either tool are seen by the other."""
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import re
@@ -20,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from glossary import filelock
 from glossary.errors import InputError, PackageError
 
 METADATA = "metadata.json"
@@ -196,18 +196,16 @@ def package_lock(packages_dir: Path) -> Iterator[None]:
     """Serialises installs and removals across processes (two `make run`s at once, say).
     The lock file sits beside the package directory, not in it: argostranslate treats every
     entry of the package directory as a package."""
+    def failure(exc: OSError) -> PackageError:
+        return PackageError(f"cannot use package directory {packages_dir}: {exc}")
+
     try:
         packages_dir.mkdir(parents=True, exist_ok=True)
         real = packages_dir.resolve()
-        handle = open(real.parent / f".{real.name}.glossary.lock", "a+b")  # noqa: SIM115
     except OSError as exc:
-        raise PackageError(f"cannot use package directory {packages_dir}: {exc}") from exc
-    with handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+        raise failure(exc) from exc
+    with filelock.exclusive(real.parent / f".{real.name}.glossary.lock", failure=failure):
+        yield
 
 
 def _make_staging(packages_dir: Path) -> Path:

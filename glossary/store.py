@@ -31,7 +31,9 @@ from glossary.errors import (
 )
 from glossary.glossaries import read_glossary
 from glossary.term import Glossary
-from glossary.termfile import DEFAULT_MAX_BYTES, discard_orphan_lock, read_bytes, revision_of
+from glossary.termload import read_bytes, revision_of
+from glossary.termrules import DEFAULT_MAX_BYTES
+from glossary.termwrite import discard_orphan_lock
 
 log = logging.getLogger("glossary.store")
 

@@ -1,14 +1,14 @@
 """The fast read path for glossary files (issue 10): a reader for the layout glossary files
 have, about fifty times faster than the round-trip parser.
 
-`termfile.parse_glossary` tries this reader first and falls back to the precise parser
-(ruamel.yaml, glossary/termfile.py) whenever it returns None: for any layout it does not read,
-and for every file that is not a valid glossary, so that every error message, with its line
-and column, still comes from the one precise parser. What it does accept it reads exactly as
-the precise parser does (the same values, YAML 1.2's resolution of plain scalars taken from
-ruamel.yaml's own table, the same validation, the same entry line numbers);
-tests/test_glossary_scale.py compares the two on the test files and on generated and mutated
-ones.
+`termload.parse_glossary` tries this reader first and falls back to the precise parser
+(ruamel.yaml: glossary/termyaml.py, glossary/termcheck.py) whenever it returns None: for any
+layout it does not read, and for every file that is not a valid glossary, so that every
+error message, with its line and column, still comes from the one precise parser. What it
+does accept it reads exactly as the precise parser does (the same values, YAML 1.2's
+resolution of plain scalars taken from ruamel.yaml's own table, the same validation, the same
+entry line numbers); tests/test_glossary_scale.py compares the two on the test files and on
+generated and mutated ones.
 
 The layout read here (what the tools write, and what people write by hand):
 - UTF-8 without tabs or characters YAML refuses; "\\n" or "\\r\\n" line ends; a BOM at the start;
@@ -30,6 +30,7 @@ from typing import Any
 
 from ruamel.yaml.resolver import implicit_resolvers
 
+from glossary import termrules
 from glossary.term import MATCH_MODES, STATUSES, Glossary, Term
 
 
@@ -335,7 +336,7 @@ def _folded(body: list[str]) -> str:
     return "".join(out)
 
 
-# --- validation: the rules of termfile._build_glossary, for the values read here -----------
+# --- validation: the rules of termcheck.build_glossary, for the values read here ----------
 
 # Control characters, line separators and lone surrogates. Text read here can only hold them
 # where it came from a block scalar or a double-quoted escape: `_build` looks only then.
@@ -344,16 +345,14 @@ _NOTE_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udff
 
 
 class _Rules:
-    """termfile's rules for one file's values; every method returns the value as the precise
+    """termcheck's rules for one file's values; every method returns the value as the precise
     parser would build it, or raises _Unusual where the precise parser would refuse it."""
 
     def __init__(self, check_controls: bool) -> None:
-        from glossary import termfile  # termfile imports this module
-
         self.check_controls = check_controls
-        self.max_bytes = termfile.MAX_TERM_BYTES
-        self.term_keys = frozenset(termfile.TERM_KEYS)
-        self.pos_values, self.genders = termfile.POS_VALUES, termfile.GENDERS
+        self.max_bytes = termrules.MAX_TERM_BYTES
+        self.term_keys = frozenset(termrules.TERM_KEYS)
+        self.pos_values, self.genders = termrules.POS_VALUES, termrules.GENDERS
 
     def text(self, value: Any) -> str:
         """A term string (source, target, target_plural, forbidden wordings, header values)."""
@@ -421,16 +420,14 @@ def _flag(value: Any) -> bool:
 
 
 def _build(top: dict[str, Any], path: str, rules: _Rules) -> Glossary:
-    from glossary import termfile
-
     terms = top.get("terms")
-    if set(top) != set(termfile.TOP_KEYS) or type(terms) is not list:
+    if set(top) != set(termrules.TOP_KEYS) or type(terms) is not list:
         raise _Unusual
     languages = [rules.text(top[key]) for key in ("source_language", "target_language")]
-    if not all(termfile.LANGUAGE_RE.fullmatch(code) for code in languages):
+    if not all(termrules.LANGUAGE_RE.fullmatch(code) for code in languages):
         raise _Unusual
     name = rules.text(top["name"])
-    if termfile.first_duplicate(terms) is not None:
+    if termrules.first_duplicate(terms) is not None:
         raise _Unusual
     return Glossary(name, languages[0], languages[1], tuple(terms), path=path)
 

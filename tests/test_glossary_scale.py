@@ -36,9 +36,8 @@ from glossary.report import Origin, TermReport
 from glossary.service import TranslationService
 from glossary.store import GlossaryStore
 from glossary.term import Glossary, Term
+from glossary.termcheck import build_glossary
 from glossary.termfile import (
-    _build_glossary,
-    _load_document,
     add_term,
     create_glossary,
     parse_glossary,
@@ -47,6 +46,7 @@ from glossary.termfile import (
     update_term,
 )
 from glossary.termread import fast_glossary
+from glossary.termyaml import load_document
 from tests.conftest import ARTICLE, REPO
 from tests.fakes import UppercaseEngine
 from tests.test_pages import SENTENCE as PAGE_SENTENCE
@@ -57,7 +57,7 @@ from tests.test_termfile import COMMENTED
 def precise(data: bytes) -> Glossary | InputError:
     """What the round-trip parser alone makes of a file: the glossary or its error."""
     try:
-        return _build_glossary(_load_document(data, "t.yaml", 10**8).root, "t.yaml")
+        return build_glossary(load_document(data, "t.yaml", 10**8).root, "t.yaml")
     except InputError as exc:
         return exc
 
@@ -165,13 +165,13 @@ def test_parse_glossary_uses_the_fast_reader_and_falls_back_for_other_layouts(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     calls: list[str] = []
-    real = _load_document
+    real = load_document
 
     def spy(data: bytes, path: str, max_bytes: int) -> Any:
         calls.append(path)
         return real(data, path, max_bytes)
 
-    monkeypatch.setattr("glossary.termfile._load_document", spy)
+    monkeypatch.setattr("glossary.termload.load_document", spy)
     usual = LAYOUTS["synthetic"].encode()
     reference = precise(usual)
     assert isinstance(reference, Glossary)

@@ -24,7 +24,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
-from glossary import bulkedit, errors, imports, termfile
+from glossary import bulkedit, errors, imports, termfile, termwrite
 from glossary.config import Settings
 from glossary.errors import ConflictError
 from glossary.formats import terms_to_tsv
@@ -259,13 +259,13 @@ def test_a_merged_term_is_checked_as_a_whole(tmp_path: Path) -> None:
 
 def test_an_import_is_one_atomic_write(desk: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     writes: list[Path] = []
-    real = termfile._atomic_write
+    real = termwrite.atomic_write
 
     def counting(path: Path, data: bytes, **kwargs: Any) -> None:
         writes.append(path)
         real(path, data, **kwargs)
 
-    monkeypatch.setattr(termfile, "_atomic_write", counting)
+    monkeypatch.setattr(termwrite, "atomic_write", counting)
     text = "".join(f"Wort{i}\tword {i}\n" for i in range(500)) + "Kreml\tKremlin palace\n"
     preview, glossary = run_import(desk, text, "overwrite")
     assert writes == [desk] and len(preview.added) == 500 and len(preview.changed) == 1

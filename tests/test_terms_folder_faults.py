@@ -26,13 +26,13 @@ from glossary.errors import GlossaryFileError, NotFoundError
 from glossary.packages import InstalledPackage
 from glossary.term import Term
 from glossary.termfile import (
-    _locked,
     add_term,
     create_glossary,
     delete_glossary,
     load_glossary,
     parse_glossary,
 )
+from glossary.termwrite import locked
 from tests.test_security import make_app, snapshot
 
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -407,7 +407,7 @@ def test_delete_removes_the_lock_and_a_waiting_edit_finds_the_file_gone(
     terms_dir: Path,
 ) -> None:
     """The lock file goes with the glossary; an edit that waited on it must not write the
-    glossary back, nor hold a lock that a newcomer could also take (see termfile._open_lock)."""
+    glossary back, nor hold a lock that a newcomer could also take (see filelock._open_lock)."""
     path = terms_dir / "p.yaml"
     revision = load_glossary(path).revision
     outcome: list[BaseException] = []
@@ -419,7 +419,7 @@ def test_delete_removes_the_lock_and_a_waiting_edit_finds_the_file_gone(
             outcome.append(exc)
 
     waiter = threading.Thread(target=edit)
-    with _locked(path):
+    with locked(path):
         waiter.start()
         time.sleep(0.3)  # the edit is now waiting on the lock file that is about to go
         path.unlink()
@@ -441,7 +441,7 @@ def test_a_waiter_on_a_deleted_lock_file_does_not_share_the_lock_with_a_newcomer
     guard = threading.Lock()
 
     def hold() -> None:
-        with _locked(path):
+        with locked(path):
             with guard:
                 inside[0] += 1
                 most[0] = max(most[0], inside[0])
@@ -450,7 +450,7 @@ def test_a_waiter_on_a_deleted_lock_file_does_not_share_the_lock_with_a_newcomer
                 inside[0] -= 1
 
     waiter = threading.Thread(target=hold)
-    with _locked(path):
+    with locked(path):
         waiter.start()
         time.sleep(0.3)  # the waiter now waits on the lock file that goes when we let go
         path.unlink()
