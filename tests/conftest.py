@@ -1,23 +1,33 @@
 """Shared fixtures: every test gets its own package directory and settings; the tiny real
-model is built once per session and installed through the real install path."""
+model is built once per session and installed through the real install path. The one web
+app fixture, `app`, is built from `app_settings` and `lexicon`, which a module overrides."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
-from collections.abc import Iterator
+import shutil
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pytest
+from flask import Flask
+from flask.testing import FlaskClient
 
 from glossary.config import Settings
+from glossary.engines import EngineRegistry
 from glossary.packages import InstalledPackage, install_from_file
 from glossary.term import Term
 from glossary.termfile import create_glossary
+from tests.fakes import PhraseEngine
 from tests.modelkit import build_package
+from web.app import create_app
 
 REPO = Path(__file__).resolve().parents[1]
 # The project's demo text (a copy of ../shared/seed/article-de.txt), so a clone anywhere runs.
 ARTICLE = REPO / "examples" / "article-de.txt"
+# A fixed key: no test writes the session key into its state folder unless it means to.
+TEST_CONFIG = {"TESTING": True, "SECRET_KEY": "test"}
 
 
 @pytest.fixture(scope="session")
@@ -85,3 +95,44 @@ def terms_dir(tmp_path: Path) -> Path:
 @pytest.fixture
 def article() -> str:
     return ARTICLE.read_text(encoding="utf-8")
+
+
+def project_terms(tmp_path: Path) -> Path:
+    """A private copy of the project's own de→en glossary (`de-en`), in tmp_path/terms."""
+    terms = tmp_path / "terms"
+    terms.mkdir(exist_ok=True)
+    shutil.copy(REPO / "terms" / "de-en.yaml", terms / "de-en.yaml")
+    return terms
+
+
+def build_app(settings: Settings, lexicon: Mapping[str, str] | None = None) -> Flask:
+    """The real app factory over the settings. With a lexicon, a PhraseEngine knowing only
+    those words stands in for every installed model; without, the real engines run."""
+    words = dict(lexicon or {})
+    loader = None if lexicon is None else (lambda package: PhraseEngine(words))
+    return create_app(settings, EngineRegistry(settings, loader=loader),
+                      test_config=dict(TEST_CONFIG))  # fmt: skip
+
+
+@pytest.fixture
+def app_settings(settings: Settings, terms_dir: Path) -> Settings:
+    """The settings `app` is built with: `terms_dir` as the terms folder. A module overrides
+    this fixture to change them."""
+    return dataclasses.replace(settings, terms_dir=terms_dir)
+
+
+@pytest.fixture
+def lexicon() -> Mapping[str, str] | None:
+    """The words of the fake engine `app` translates with; None: the real engines. A module
+    overrides this fixture (asking for `installed` too where the fake replaces a model)."""
+    return None
+
+
+@pytest.fixture
+def app(app_settings: Settings, lexicon: Mapping[str, str] | None) -> Flask:
+    return build_app(app_settings, lexicon)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()

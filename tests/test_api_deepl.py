@@ -8,14 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 
 from glossary.config import Settings
-from glossary.engines import EngineRegistry
 from glossary.packages import InstalledPackage
 from glossary.termfile import load_glossary
-from tests.fakes import PhraseEngine
 from web.app import create_app
 
 AUTH = {"Authorization": "DeepL-Auth-Key anything"}
@@ -23,15 +20,9 @@ TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
 
 
 @pytest.fixture
-def app(settings: Settings, installed: InstalledPackage, terms_dir: Path) -> Flask:
-    engine = PhraseEngine({"der": "the", "herrscher": "lord", "hund": "dog", "ist": "is"})
-    registry = EngineRegistry(settings, loader=lambda package: engine)
-    return create_app(dataclasses.replace(settings, terms_dir=terms_dir), registry)
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
+def lexicon(installed: InstalledPackage) -> dict[str, str]:
+    """The fake engine stands in for the installed de→en model."""
+    return {"der": "the", "herrscher": "lord", "hund": "dog", "ist": "is"}
 
 
 def _create(client: FlaskClient, entries: str = "Hund\thound\n", **extra: str) -> Any:

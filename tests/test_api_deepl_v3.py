@@ -12,11 +12,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from glossary.config import Settings
-from glossary.engines import EngineRegistry
 from glossary.packages import InstalledPackage, install_from_file
 from glossary.term import Term
 from glossary.termfile import create_glossary, load_glossary
-from tests.fakes import PhraseEngine
 from web.app import create_app
 from web.deepl import id_for
 
@@ -27,16 +25,11 @@ LEXICON = {"der": "the", "le": "the", "herrscher": "lord", "hund": "dog", "chien
 
 
 @pytest.fixture
-def app(settings: Settings, installed: InstalledPackage, terms_dir: Path,
-        model_archives: dict[tuple[str, str], Path]) -> Flask:  # fmt: skip
-    install_from_file(settings.packages_dir, model_archives[("fr", "en")])  # a second pair
-    registry = EngineRegistry(settings, loader=lambda package: PhraseEngine(LEXICON))
-    return create_app(dataclasses.replace(settings, terms_dir=terms_dir), registry)
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
+def lexicon(settings: Settings, installed: InstalledPackage,
+            model_archives: dict[tuple[str, str], Path]) -> dict[str, str]:  # fmt: skip
+    """The fake engine stands in for the installed de→en model and for fr→en, a second pair."""
+    install_from_file(settings.packages_dir, model_archives[("fr", "en")])
+    return LEXICON
 
 
 def _dictionary(source: str = "de", entries: str = "Hund\thound\n", **extra: str) -> Any:

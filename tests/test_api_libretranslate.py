@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 
 from glossary.accounts import Accounts
@@ -22,17 +21,13 @@ from web.app import create_app
 
 
 @pytest.fixture
-def app(settings: Settings, installed: InstalledPackage, tmp_path: Path) -> Flask:
+def app_settings(settings: Settings, installed: InstalledPackage, tmp_path: Path) -> Settings:
+    """The tiny real model installed, not a fake, and a glossary of the module's own."""
     terms = tmp_path / "terms"
     terms.mkdir()
     create_glossary(terms / "politics.yaml", "Politics", "de", "en",
                     [Term("Kreml-Herrscher", "Kremlin ruler")])  # fmt: skip
-    return create_app(dataclasses.replace(settings, terms_dir=terms, max_chars=2000))
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
+    return dataclasses.replace(settings, terms_dir=terms, max_chars=2000)
 
 
 def test_translate_json_string(client: FlaskClient) -> None:

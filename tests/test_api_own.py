@@ -12,24 +12,20 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from glossary.config import Settings
-from glossary.engines import EngineRegistry
 from glossary.packages import InstalledPackage
 from glossary.termfile import load_glossary
-from tests.fakes import PhraseEngine
 from web.app import create_app
 
 
 @pytest.fixture
-def app(settings: Settings, installed: InstalledPackage, terms_dir: Path) -> Flask:
-    engine = PhraseEngine({"der": "the", "herrscher": "lord", "spricht": "speaks"})
-    registry = EngineRegistry(settings, loader=lambda package: engine)
-    return create_app(dataclasses.replace(settings, terms_dir=terms_dir, max_chars=1000),
-                      registry)  # fmt: skip
+def app_settings(settings: Settings, terms_dir: Path) -> Settings:
+    return dataclasses.replace(settings, terms_dir=terms_dir, max_chars=1000)
 
 
 @pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
+def lexicon(installed: InstalledPackage) -> dict[str, str]:
+    """The fake engine stands in for the installed de→en model."""
+    return {"der": "the", "herrscher": "lord", "spricht": "speaks"}
 
 
 @pytest.mark.parametrize(("mode", "text", "status"), [
@@ -53,6 +49,18 @@ def test_fake_engine_named_glossary_is_used(client: FlaskClient) -> None:
     reply = client.post("/api/translate", json={
         "text": "Der Herrscher.", "source": "de", "target": "en", "glossaries": ["p"]})
     assert reply.json["glossaries"] == ["Politics"]
+
+
+@pytest.mark.parametrize("omitted", [{}, {"glossaries": None}])
+def test_an_empty_glossary_list_enforces_none_and_no_list_the_defaults(
+    client: FlaskClient, omitted: dict[str, Any]
+) -> None:
+    asked = {"text": "Der Herrscher spricht.", "source": "de", "target": "en"}
+    default = client.post("/api/translate", json=asked | omitted).json
+    assert default["glossaries"] == ["Politics"] and default["text"] == "The ruler speaks."
+    assert [t["status"] for t in default["terms"]] == ["enforced"]
+    none = client.post("/api/translate", json=asked | {"glossaries": []}).json
+    assert none["glossaries"] == [] and none["terms"] == [] and none["text"] == "The lord speaks."
 
 
 BAD: list[tuple[str, Any, int, str]] = [

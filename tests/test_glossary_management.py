@@ -25,18 +25,29 @@ from glossary.term import Glossary, Term
 from glossary.termfile import add_term, create_glossary, load_glossary
 from tests.helpers import run_glossary
 from tests.test_pages import csrf_token
-from tests.test_roles import make_app
 
 PASSWORD = "correct horse"
 UUID = "0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0"
 
 
 @pytest.fixture
-def app(settings: Settings, terms_dir: Path) -> Flask:
+def people(settings: Settings) -> Accounts:
+    """A reader, an editor and an admin, each `{role}-person` with PASSWORD."""
     book = Accounts.of(settings)
     for role in ("reader", "editor", "admin"):
         book.add_user(f"{role}-person", PASSWORD, role)
-    return make_app(settings, terms_dir, keys_for_translate=False)
+    return book
+
+
+@pytest.fixture
+def app_settings(settings: Settings, terms_dir: Path, people: Accounts) -> Settings:
+    """The people exist before the app is built; translating needs no key."""
+    return replace(settings, terms_dir=terms_dir, keys_for_translate=False)
+
+
+@pytest.fixture
+def lexicon() -> dict[str, str]:
+    return {"hund": "dog"}
 
 
 def signed_in(app: Flask, role: str) -> FlaskClient:

@@ -16,8 +16,9 @@ from flask.testing import FlaskClient
 
 from glossary.config import Settings
 from glossary.packages import InstalledPackage
+from tests.conftest import build_app, project_terms
 from tests.helpers import live_server
-from tests.test_pages import TOKEN, make_app
+from tests.test_pages import LEXICON, TOKEN
 
 EVIL = {"Host": "evil.example"}
 PAGES = ["/", "/terms/", "/terms/de-en", "/terms/de-en/new", "/terms/de-en/edit?source=Tyrann",
@@ -28,15 +29,15 @@ INLINE = re.compile(r"<script(?![^>]*\bsrc=)|<style|\sstyle=|\son[a-z]+=|javascr
 
 
 @pytest.fixture
-def app(settings: Settings, installed: InstalledPackage, tmp_path: Path) -> Flask:
+def app_settings(settings: Settings, tmp_path: Path) -> Settings:
     # Served on every address, so any Host header reaches the views (on loopback alone an open
     # install refuses foreign Host headers outright: see test_ownership's rebinding test).
-    return make_app(dataclasses.replace(settings, host="0.0.0.0"), tmp_path)
+    return dataclasses.replace(settings, terms_dir=project_terms(tmp_path), host="0.0.0.0")
 
 
 @pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
+def lexicon(installed: InstalledPackage) -> dict[str, str]:
+    return LEXICON
 
 
 @pytest.mark.parametrize("path", PAGES + OTHERS)
@@ -92,10 +93,10 @@ def test_form_redirects_ignore_the_host_header(client: FlaskClient) -> None:
 
 
 def test_redirects_use_the_public_url_when_one_is_configured(
-    settings: Settings, installed: InstalledPackage, tmp_path: Path
+    app_settings: Settings, lexicon: dict[str, str]
 ) -> None:
-    public = dataclasses.replace(settings, public_url="https://glossary.example/", host="0.0.0.0")
-    client = make_app(public, tmp_path).test_client()
+    public = dataclasses.replace(app_settings, public_url="https://glossary.example/")
+    client = build_app(public, lexicon).test_client()
     reply = client.get("/terms?x=1", headers=EVIL)
     assert reply.headers["Location"] == "https://glossary.example/terms/?x=1"
 

@@ -36,8 +36,9 @@ from glossary.termfile import (
     parse_glossary,
     revision_of,
 )
+from tests.conftest import project_terms
 from tests.helpers import run_glossary
-from tests.test_pages import csrf_token, make_app
+from tests.test_pages import csrf_token
 from tests.workers import process_env
 
 FILE = """\
@@ -398,8 +399,9 @@ def test_cli_dry_run_then_import_then_rerun(env: dict[str, str], desk: Path,
 
 
 @pytest.fixture
-def app(settings: Settings, tmp_path: Path) -> Flask:
-    return make_app(settings, tmp_path, engine=False)
+def app_settings(settings: Settings, tmp_path: Path) -> Settings:
+    """The project's glossary and no model."""
+    return replace(settings, terms_dir=project_terms(tmp_path))
 
 
 def test_api_preview_apply_and_revision_checks(app: Flask, env: dict[str, str],

@@ -35,7 +35,6 @@ from tests.fakes import PhraseEngine, UppercaseEngine
 from tests.helpers import live_server, run_glossary
 from tests.modelkit import TINY, build_package
 from web.app import create_app
-from web.pages import register_pages
 
 WINDOW = 64  # rows of the test model's encoder position table
 URL = ("https://www.example.org/archiv/2024/06/19/putin-besucht-pjoengjang?"
@@ -283,10 +282,8 @@ def test_reported_inputs_succeed_in_the_cli(env: dict[str, str], window_archive:
 @pytest.fixture
 def failing_app(settings: Settings, installed: InstalledPackage, terms_dir: Path) -> Flask:
     registry = EngineRegistry(settings, loader=lambda package: FailsOnMarkerEngine())
-    app = create_app(dataclasses.replace(settings, terms_dir=terms_dir), registry,
-                     test_config={"TESTING": True, "SECRET_KEY": "test"})  # fmt: skip
-    register_pages(app)
-    return app
+    return create_app(dataclasses.replace(settings, terms_dir=terms_dir), registry,
+                      test_config={"TESTING": True, "SECRET_KEY": "test"})  # fmt: skip
 
 
 def _check_failed(sentences: list[dict[str, object]], spans: bool = True) -> None:

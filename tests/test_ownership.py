@@ -14,20 +14,21 @@ from flask.testing import FlaskClient
 
 from glossary.accounts import Accounts
 from glossary.config import Settings
-from glossary.engines import EngineRegistry
 from glossary.packages import InstalledPackage
-from tests.fakes import PhraseEngine
-from web.app import create_app
+from tests.conftest import build_app
 
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 PLANT = {"name": "plant", "source_lang": "DE", "target_lang": "EN",
          "entries": "Herrscher\tpuppet"}  # fmt: skip
 
 
-def fake_engine_app(settings: Settings, terms_dir: Path, **changes: object) -> Flask:
-    registry = EngineRegistry(settings, loader=lambda p: PhraseEngine({"herrscher": "lord"}))
-    return create_app(dataclasses.replace(settings, terms_dir=terms_dir, **changes), registry,
-                      test_config={"TESTING": True, "SECRET_KEY": "s"})  # fmt: skip
+LEXICON = {"herrscher": "lord"}
+
+
+@pytest.fixture
+def lexicon(installed: InstalledPackage) -> dict[str, str]:
+    """The fake engine stands in for the installed de→en model."""
+    return LEXICON
 
 
 @pytest.fixture
@@ -39,9 +40,9 @@ def keys(settings: Settings) -> dict[str, str]:
 
 
 @pytest.fixture
-def app(settings: Settings, installed: InstalledPackage, terms_dir: Path,
-        keys: dict[str, str]) -> Flask:  # fmt: skip
-    return fake_engine_app(settings, terms_dir)
+def app_settings(settings: Settings, terms_dir: Path, keys: dict[str, str]) -> Settings:
+    """The accounts and keys exist before the app is built."""
+    return dataclasses.replace(settings, terms_dir=terms_dir)
 
 
 def auth(key: str) -> dict[str, str]:
@@ -150,9 +151,10 @@ def test_fake_engine_admin_marks_the_defaults_in_the_page(app: Flask, terms_dir:
     {"Sec-Fetch-Site": "cross-site"},
     {"Sec-Fetch-Site": "same-site", "Origin": "http://localhost:8080"},
 ])  # fmt: skip
-def test_open_install_refuses_cross_site_writes(settings: Settings, installed: InstalledPackage,
+def test_open_install_refuses_cross_site_writes(settings: Settings, lexicon: dict[str, str],
                                                 terms_dir: Path, headers: dict[str, str]) -> None:
-    app = fake_engine_app(settings, terms_dir)  # no accounts, no keys: everything else is open
+    # no accounts, no keys: everything else is open
+    app = build_app(dataclasses.replace(settings, terms_dir=terms_dir), lexicon)
     client = app.test_client()
     before = sorted(p.name for p in terms_dir.iterdir())
     reply = client.post("/v2/glossaries", data=PLANT, headers=headers)
@@ -167,9 +169,10 @@ def test_open_install_refuses_cross_site_writes(settings: Settings, installed: I
 
 
 def test_cross_site_reads_and_keyed_writes_go_through(settings: Settings,
-                                                      installed: InstalledPackage,
+                                                      lexicon: dict[str, str],
                                                       terms_dir: Path) -> None:  # fmt: skip
-    app = fake_engine_app(settings, terms_dir, api_keys=("ci:editor:k-1",))
+    keyed = dataclasses.replace(settings, terms_dir=terms_dir, api_keys=("ci:editor:k-1",))
+    app = build_app(keyed, lexicon)
     client = app.test_client()
     evil = {"Origin": "http://evil.example", "Sec-Fetch-Site": "cross-site"}
     # translating changes nothing, so LibreTranslate's browser clients may call it
@@ -185,9 +188,9 @@ def test_cross_site_reads_and_keyed_writes_go_through(settings: Settings,
     assert client.post("/v2/glossaries", json=PLANT, headers=same | auth("k-1")).status_code == 201
 
 
-def test_json_apis_refuse_form_bodies(settings: Settings, installed: InstalledPackage,
+def test_json_apis_refuse_form_bodies(settings: Settings, lexicon: dict[str, str],
                                       terms_dir: Path) -> None:  # fmt: skip
-    client = fake_engine_app(settings, terms_dir).test_client()
+    client = build_app(dataclasses.replace(settings, terms_dir=terms_dir), lexicon).test_client()
     for path in ("/api/glossaries", "/api/glossaries/p/terms", "/v3/glossaries"):
         for body in ({"data": {"name": "x"}}, {"data": "x", "content_type": "text/plain"}):
             reply = client.post(path, **body)  # type: ignore[arg-type]
@@ -201,12 +204,13 @@ def test_json_apis_refuse_form_bodies(settings: Settings, installed: InstalledPa
     ("127.0.0.1", True, 200),  # with accounts, every request proves who it is anyway
 ])  # fmt: skip
 def test_open_install_on_loopback_refuses_dns_rebinding(
-    settings: Settings, installed: InstalledPackage, terms_dir: Path, host: str, accounts: bool,
+    settings: Settings, lexicon: dict[str, str], terms_dir: Path, host: str, accounts: bool,
     status: int,
 ) -> None:
     if accounts:
         Accounts.of(settings).add_user("boss", "admin-password", "admin")
-    client = fake_engine_app(settings, terms_dir, host=host).test_client()
+    served = dataclasses.replace(settings, terms_dir=terms_dir, host=host)
+    client = build_app(served, lexicon).test_client()
     rebound = {"Host": "attacker.example:5000", "Origin": "http://attacker.example:5000"}
     reply = client.get("/api/glossaries", headers=rebound)
     assert reply.status_code == status, reply.get_data(as_text=True)

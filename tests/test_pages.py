@@ -4,7 +4,6 @@ copy of terms/de-en.yaml: marking in both texts, escaping, summary, errors, CSRF
 from __future__ import annotations
 
 import re
-import shutil
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -15,14 +14,10 @@ from flask.testing import FlaskClient
 
 from glossary.accounts import Accounts
 from glossary.config import Settings
-from glossary.engines import EngineRegistry
 from glossary.jobs import JobRequest
 from glossary.owners import owner_id
 from glossary.packages import InstalledPackage
-from tests.conftest import REPO
-from tests.fakes import PhraseEngine
-from web import create_app
-from web.pages import register_pages
+from tests.conftest import REPO, build_app, project_terms
 
 LEXICON = {
     "der": "the", "die": "the", "das": "the", "ist": "is", "kein": "no", "deal": "deal",
@@ -34,16 +29,22 @@ TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 def make_app(settings: Settings, tmp_path: Path, *, engine: bool = True) -> Flask:
-    """The real app factory over a fake engine and a private copy of the terms folder."""
-    terms = tmp_path / "terms"
-    terms.mkdir(exist_ok=True)
-    shutil.copy(REPO / "terms" / "de-en.yaml", terms / "de-en.yaml")
-    settings = replace(settings, terms_dir=terms)
-    loader = (lambda package: PhraseEngine(LEXICON)) if engine else None
-    app = create_app(settings, EngineRegistry(settings, loader=loader),
-                     test_config={"TESTING": True, "SECRET_KEY": "test"})  # fmt: skip
-    register_pages(app)
-    return app
+    """This module's app, for modules that build it themselves: the project's glossary,
+    copied, and the fake engine (or, without `engine`, the real engines)."""
+    return build_app(replace(settings, terms_dir=project_terms(tmp_path)),
+                     LEXICON if engine else None)  # fmt: skip
+
+
+@pytest.fixture
+def app_settings(settings: Settings, tmp_path: Path) -> Settings:
+    """The project's own glossary, copied, so that the page shows real entries."""
+    return replace(settings, terms_dir=project_terms(tmp_path))
+
+
+@pytest.fixture
+def lexicon(installed: InstalledPackage) -> dict[str, str]:
+    """The fake engine stands in for the installed de→en model."""
+    return LEXICON
 
 
 def csrf_token(client: FlaskClient, path: str = "/") -> str:
@@ -57,11 +58,6 @@ def post_text(client: FlaskClient, text: str, **fields: object) -> tuple[int, st
             "mode": "constrain", "glossary": "de-en", **fields}  # fmt: skip
     response = client.post("/", data=data)
     return response.status_code, response.get_data(as_text=True)
-
-
-@pytest.fixture
-def client(settings: Settings, installed: InstalledPackage, tmp_path: Path) -> FlaskClient:
-    return make_app(settings, tmp_path).test_client()
 
 
 def test_page_shows_form_pairs_and_glossaries(client: FlaskClient) -> None:
@@ -114,11 +110,8 @@ def test_html_in_input_is_text(client: FlaskClient) -> None:
     assert "<b>x</b>" not in page
 
 
-def test_html_in_term_note_is_text(
-    settings: Settings, installed: InstalledPackage, tmp_path: Path
-) -> None:
-    app = make_app(settings, tmp_path)
-    path = tmp_path / "terms" / "de-en.yaml"
+def test_html_in_term_note_is_text(app: Flask, app_settings: Settings) -> None:
+    path = app_settings.terms_dir / "de-en.yaml"
     text = path.read_text(encoding="utf-8")
     note = re.search(r"(?<=\n    note: )German commentary's epithet[^\n]*", text)
     assert note
@@ -144,15 +137,15 @@ def test_txt_upload(client: FlaskClient) -> None:
     ("x" * 51, "The text has 51 characters; the limit is 50."),
 ])  # fmt: skip
 def test_input_errors(
-    settings: Settings, installed: InstalledPackage, tmp_path: Path, text: str, message: str
+    app_settings: Settings, lexicon: dict[str, str], text: str, message: str
 ) -> None:
-    client = make_app(replace(settings, max_chars=50), tmp_path).test_client()
+    client = build_app(replace(app_settings, max_chars=50), lexicon).test_client()
     status, page = post_text(client, text)
     assert status == 400 and message in page and "Traceback" not in page
 
 
-def test_no_model_says_how_to_install(settings: Settings, tmp_path: Path) -> None:
-    client = make_app(settings, tmp_path, engine=False).test_client()
+def test_no_model_says_how_to_install(app_settings: Settings) -> None:
+    client = build_app(app_settings).test_client()  # the real engines, and none installed
     assert "No translation model is installed" in client.get("/").get_data(as_text=True)
     status, page = post_text(client, SENTENCE)
     assert status == 503
@@ -218,7 +211,7 @@ def test_job_page_shows_the_result_as_a_posted_form_does(client: FlaskClient) ->
 
 
 def test_job_page_running_failed_and_not_yours(
-    settings: Settings, installed: InstalledPackage, tmp_path: Path
+    settings: Settings, app_settings: Settings, lexicon: dict[str, str]
 ) -> None:
     book = Accounts.of(settings)
     alice, bob = book.add_key("alice", "reader"), book.add_key("bob", "reader")
@@ -226,7 +219,7 @@ def test_job_page_running_failed_and_not_yours(
     principal = book.for_key(alice)
     assert principal is not None
     mine = owner_id(principal)
-    app = make_app(settings, tmp_path)
+    app = build_app(app_settings, lexicon)
     client = app.test_client()
     store = app.extensions["glossary.service"].jobs.store  # no runner started: jobs stay
     running = store.create(mine, JobRequest(SENTENCE, "de", "en", ["de-en"], "replace"))

@@ -14,12 +14,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from glossary.config import Settings
-from glossary.engines import EngineRegistry
 from glossary.packages import InstalledPackage
 from glossary.term import Term
 from glossary.termfile import create_glossary
-from tests.fakes import PhraseEngine
-from web.app import create_app
+from tests.conftest import build_app
 
 LEXICON = {"der": "the", "herrscher": "lord", "spricht": "speaks"}
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -36,15 +34,10 @@ RAW = [*(v for v in PAYLOADS.values() if isinstance(v, str)), *PAYLOADS["forbidd
        SOURCE_PAYLOAD, TITLE_PAYLOAD]  # fmt: skip
 
 
-def make_app(settings: Settings, terms_dir: Path, **changes: Any) -> Flask:
-    registry = EngineRegistry(settings, loader=lambda package: PhraseEngine(LEXICON))
-    return create_app(dataclasses.replace(settings, terms_dir=terms_dir, **changes), registry,
-                      test_config={"TESTING": True, "SECRET_KEY": "s"})  # fmt: skip
-
-
 @pytest.fixture
-def app(settings: Settings, installed: InstalledPackage, terms_dir: Path) -> Flask:
-    return make_app(settings, terms_dir)
+def lexicon(installed: InstalledPackage) -> dict[str, str]:
+    """The fake engine stands in for the installed de→en model."""
+    return LEXICON
 
 
 def snapshot(directory: Path) -> dict[str, bytes]:
@@ -213,10 +206,10 @@ def test_every_api_write_is_enumerated(app: Flask) -> None:
 
 @pytest.mark.parametrize(("key", "status"), [(None, (401, 403)), ("wrong", (403,))])
 def test_writes_need_a_key_when_keys_are_configured(
-    settings: Settings, installed: InstalledPackage, terms_dir: Path, key: str | None,
+    app_settings: Settings, lexicon: dict[str, str], terms_dir: Path, key: str | None,
     status: tuple[int, ...],
 ) -> None:
-    app = make_app(settings, terms_dir, api_keys=(KEY,))
+    app = build_app(dataclasses.replace(app_settings, api_keys=(KEY,)), lexicon)
     client = app.test_client()
     writes = _writes(client, terms_dir)
     before = snapshot(terms_dir)

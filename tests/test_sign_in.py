@@ -6,16 +6,17 @@ once); a fresh session, and so a fresh CSRF token, at sign-in."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from glossary.accounts import Accounts
 from glossary.config import Settings
-from tests.test_pages import TOKEN, make_app
+from tests.conftest import project_terms
+from tests.test_pages import TOKEN
 
 PASSWORD = "alice-password"
 WHO = re.compile(r'<nav class="who">(.*?)</nav>', re.S)
@@ -30,13 +31,9 @@ def book(settings: Settings) -> Accounts:
 
 
 @pytest.fixture
-def app(settings: Settings, book: Accounts, tmp_path: Path) -> Flask:
-    return make_app(settings, tmp_path, engine=False)
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
+def app_settings(settings: Settings, book: Accounts, tmp_path: Path) -> Settings:
+    """The project's glossary and no model; the accounts exist before the app is built."""
+    return replace(settings, terms_dir=project_terms(tmp_path))
 
 
 def token(client: FlaskClient, path: str = "/login") -> str:

@@ -14,11 +14,11 @@ import shutil
 import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 
 from glossary.config import Settings
@@ -33,7 +33,8 @@ from glossary.termfile import (
     parse_glossary,
 )
 from glossary.termwrite import locked
-from tests.test_security import make_app, snapshot
+from tests.conftest import build_app
+from tests.test_security import LEXICON, snapshot
 
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 REVISION = re.compile(r'name="revision" value="([0-9a-f]+)"')
@@ -44,13 +45,9 @@ BROKEN = ("source_language: de\ntarget_language: en\nname: Politics\nterms:\n"
 
 
 @pytest.fixture
-def app(settings: Settings, installed: InstalledPackage, terms_dir: Path) -> Flask:
-    return make_app(settings, terms_dir)
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
+def lexicon(installed: InstalledPackage) -> dict[str, str]:
+    """The fake engine stands in for the installed de→en model."""
+    return LEXICON
 
 
 def form_of(client: FlaskClient, path: str) -> dict[str, str]:
@@ -292,8 +289,8 @@ def test_invalid_file_page_edit_explains_instead_of_looping(
 
 
 @pytest.fixture
-def gone(settings: Settings, installed: InstalledPackage, tmp_path: Path) -> FlaskClient:
-    return make_app(settings, tmp_path / "gone").test_client()
+def gone(app_settings: Settings, lexicon: dict[str, str], tmp_path: Path) -> FlaskClient:
+    return build_app(replace(app_settings, terms_dir=tmp_path / "gone"), lexicon).test_client()
 
 
 @pytest.mark.parametrize("names", [None, ["p"]])

@@ -4,6 +4,7 @@ filter, add/edit/delete with field errors, conflicts between two editors, import
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from io import BytesIO
 from pathlib import Path
 
@@ -12,14 +13,16 @@ from flask.testing import FlaskClient
 
 from glossary.config import Settings
 from glossary.termfile import load_glossary
-from tests.test_pages import csrf_token, make_app
+from tests.conftest import project_terms
+from tests.test_pages import csrf_token
 
 REVISION = re.compile(r'name="revision" value="([0-9a-f]+)"')
 
 
 @pytest.fixture
-def client(settings: Settings, tmp_path: Path) -> FlaskClient:
-    return make_app(settings, tmp_path, engine=False).test_client()
+def app_settings(settings: Settings, tmp_path: Path) -> Settings:
+    """The project's glossary and no model."""
+    return replace(settings, terms_dir=project_terms(tmp_path))
 
 
 @pytest.fixture

@@ -24,8 +24,8 @@ from flask_babel import gettext as _
 from glossary import history
 from glossary.accounts import LOCAL as LOCAL_PRINCIPAL
 from glossary.accounts import Accounts, Principal, Role, loopback
-from web.app import service
 from web.errors import ApiError, error_response, request_params
+from web.services import service
 
 Need = Role | Literal["public", "owner"]
 

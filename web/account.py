@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from glossary.owners import api_made
 from web import csrf
 from web.access import accounts, principal
-from web.app import service
+from web.services import service
 
 bp = Blueprint("account", __name__)
 csrf.protect(bp)

@@ -1,6 +1,7 @@
 """The own JSON API, for the page's scripts and for people's scripts.
 
 - POST /api/translate: {text, source, target, glossaries?, mode?} → the full result and report.
+  `glossaries` omitted or null: the pair's default glossaries; a list: exactly those ([]: none).
 - GET /api/languages: the pairs the installed models serve.
 - GET/POST /api/glossaries, GET /api/glossaries/<name>: list, create, read (with terms).
 - POST /api/glossaries/<name>/terms, PUT/DELETE /api/glossaries/<name>/terms/<source>: edit.
@@ -25,9 +26,9 @@ from glossary.jobs import JobRequest
 from glossary.term import MATCH_MODES, STATUSES, Glossary, Term
 from glossary.termfile import add_term, create_glossary, dump_term, remove_term, update_term
 from web.access import check_names, visible
-from web.app import service
 from web.detect import language_name
 from web.errors import ApiError, request_params
+from web.services import service
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 _OPTIONAL_TEXT = ("target_plural", "note", "pos", "gender")

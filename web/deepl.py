@@ -16,7 +16,6 @@ from flask import Blueprint, Response, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from glossary.formats import terms_to_tsv
-from web.app import service
 from web.deepl_common import (
     PREFIX,
     Dictionary,
@@ -35,6 +34,7 @@ from web.deepl_common import lang as _lang
 from web.deepl_common import pairs as _pairs
 from web.detect import detect, language_name
 from web.errors import ApiError, request_params
+from web.services import service
 
 bp = Blueprint("deepl", __name__, url_prefix="/v2")
 _usage_lock = threading.Lock()

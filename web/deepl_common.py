@@ -34,8 +34,8 @@ from glossary.owners import API_MADE, API_PREFIX, api_made
 from glossary.term import Glossary, Term
 from glossary.termfile import create_glossary, load_glossary
 from web.access import principal
-from web.app import service
 from web.errors import ApiError
+from web.services import service
 
 PREFIX = API_PREFIX
 _FOREIGN = uuid.UUID("5d0a3f6e-8f1c-4c55-9a3e-2f7f1b0c9e11")  # namespace for file-name ids

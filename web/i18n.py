@@ -44,8 +44,6 @@ def _remember(response: Response) -> Response:
 
 
 def init_app(app: Flask) -> None:
-    if "babel" in app.extensions:
-        return
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS))
     Babel(app, locale_selector=select_locale)
     app.after_request(_remember)

@@ -18,8 +18,8 @@ from glossary.jobs import Job
 from glossary.owners import owner_id
 from web.access import principal
 from web.api import translation_request
-from web.app import service
 from web.errors import ApiError, request_params
+from web.services import service
 
 bp = Blueprint("jobs", __name__, url_prefix="/api/jobs")
 

@@ -20,9 +20,10 @@ from flask.typing import ResponseReturnValue
 from glossary.config import Settings
 from glossary.pipeline import TranslationResult
 from web.access import check_names
-from web.app import service
 from web.detect import Guess, detect, language_name
 from web.errors import ApiError, request_params
+from web.openapi import document
+from web.services import service
 
 bp = Blueprint("libretranslate", __name__)
 _TAG = re.compile(r"(<[^>]*>)")
@@ -192,6 +193,4 @@ def frontend_settings() -> ResponseReturnValue:
 
 @bp.get("/spec")
 def spec() -> ResponseReturnValue:
-    from web.openapi import document
-
     return jsonify(document())

@@ -21,6 +21,10 @@ DEEPL_ERROR: Schema = {"type": "object", "properties": {"message": STRING, "deta
                        "required": ["message"]}  # fmt: skip
 OWN_ERROR: Schema = {"type": "object", "properties": {"error": STRING, "detail": STRING},
                      "required": ["error"]}  # fmt: skip
+GLOSSARY_NAMES: Schema = {
+    "type": ["array", "null"], "items": STRING,
+    "description": "exactly these glossaries ([]: none); omitted or null: the pair's defaults",
+}
 FORMS = ("application/json", "application/x-www-form-urlencoded", "multipart/form-data")
 
 
@@ -206,7 +210,7 @@ def _own() -> dict[str, Any]:
                     target_language=STRING, term_count={"type": "integer"}, revision=STRING,
                     terms={"type": "array", "items": TERM})  # fmt: skip
     translate_body = _obj(["text", "source", "target"], text=STRING, source=STRING,
-                          target=STRING, glossaries={"type": "array", "items": STRING},
+                          target=STRING, glossaries=GLOSSARY_NAMES,
                           mode={"enum": list(MODES)})  # fmt: skip
     json_only = ("application/json",)
     # 409: the file on disk is invalid; 503: the terms folder is read-only or missing

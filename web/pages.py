@@ -1,5 +1,5 @@
 """The translate page: German in, English beside it with every glossary term marked in both,
-and a summary of what happened to the terms. Plus /health and the wiring of the UI."""
+and a summary of what happened to the terms. Plus /health."""
 
 from __future__ import annotations
 
@@ -7,8 +7,7 @@ import contextlib
 from dataclasses import dataclass, field
 from typing import cast
 
-from flask import Blueprint, Flask, current_app, jsonify, render_template, request
-from flask.blueprints import BlueprintSetupState
+from flask import Blueprint, current_app, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -20,7 +19,7 @@ from glossary.pipeline import TranslationResult
 from glossary.report import summarize
 from glossary.term import Glossary
 from glossary.textio import decode_utf8
-from web import csrf, i18n, marks
+from web import csrf, marks
 from web.access import visible
 from web.jobs import owned
 from web.services import service
@@ -176,22 +175,3 @@ def too_large(exc: RequestEntityTooLarge) -> ResponseReturnValue:
 @bp.get("/health")
 def health() -> ResponseReturnValue:
     return jsonify(status="ok")
-
-
-@bp.record_once
-def _setup(state: BlueprintSetupState) -> None:
-    """Registering this blueprint brings the rest of the UI with it: the terms pages, CSRF
-    protection and the interface languages."""
-    from web import terms_pages
-
-    app = cast(Flask, state.app)
-    csrf.init_app(app)
-    i18n.init_app(app)
-    if terms_pages.bp.name not in app.blueprints:
-        app.register_blueprint(terms_pages.bp)
-
-
-def register_pages(app: Flask) -> None:
-    """The UI: translate and terms pages, CSRF and the interface languages. Idempotent."""
-    if bp.name not in app.blueprints:
-        app.register_blueprint(bp)

@@ -12,7 +12,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from glossary.scheduler import Busy, set_client_probe
-from web.app import service
+from web.services import service
 
 # The routes that translate (and so queue for the model); everything else never waits for it.
 TRANSLATING = frozenset({

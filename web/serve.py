@@ -10,6 +10,7 @@ from waitress.adjustments import Adjustments
 
 from glossary.config import Settings
 from web.app import create_app
+from web.services import service
 
 
 def body_limits(app: Flask) -> dict[str, int]:
@@ -32,7 +33,8 @@ def body_limits(app: Flask) -> dict[str, int]:
 def serve(settings: Settings, host: str, port: int) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     app = create_app(settings)
-    app.extensions["glossary.service"].jobs.start()  # jobs left from before the restart go on
+    with app.app_context():
+        service().jobs.start()  # jobs left from before the restart go on
     logging.getLogger("glossary").info("serving on http://%s:%d/", host, port)
     # A translating request mostly waits for the scheduler, so every request it admits gets a
     # thread, and a few more stay free for /health and the pages. The lookahead lets waitress

@@ -1,27 +1,23 @@
-"""The one TranslationService the views use, taken from the app (built there on first use
-if the app factory did not build it)."""
+"""The one TranslationService the views use: the one `web.app.create_app` built for the app.
+
+It lives here, not in web.app, so that the blueprints can reach it without importing the
+factory that imports them."""
 
 from __future__ import annotations
-
-import threading
 
 from flask import current_app
 
 from glossary.service import TranslationService
 
 KEY = "glossary.service"
-_lock = threading.Lock()
 
 
 def service() -> TranslationService:
-    extensions = current_app.extensions
-    found: TranslationService | None = extensions.get(KEY)
-    if found is not None:
-        return found
-    with _lock:
-        if KEY not in extensions:
-            extensions[KEY] = TranslationService(
-                extensions["glossary.settings"], engines=extensions.get("glossary.engines")
-            )
-        built: TranslationService = extensions[KEY]
-        return built
+    """The app's TranslationService (inside a request or app context)."""
+    found: TranslationService | None = current_app.extensions.get(KEY)
+    if found is None:
+        # Building one here would hide a wrongly made app behind a second, differently
+        # configured service; only the factory knows the settings and engines to use.
+        raise RuntimeError(f"app.extensions[{KEY!r}] is not set: build the app with "
+                           "web.app.create_app")  # fmt: skip
+    return found
