@@ -432,6 +432,7 @@ def _slot_forms(kind: int, word: str, gender: str | None) -> list[_Form]:
     return [(word, AMB, 0)]
 
 
+_UMLAUT_RE = re.compile("[äöüÄÖÜ]")
 _SPELLED_OUT = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue"})
 
 
@@ -439,6 +440,8 @@ def _umlaut_free(forms: list[_Form]) -> list[_Form]:
     """The forms with umlauts spelled out, as wire feeds, URLs and old systems write them
     (München → Muenchen, Pjöngjang → Pjoengjang): every umlaut of a form at once, never an
     umlaut dropped (schon is not schön). A form's own ae/oe/ue is never read as an umlaut."""
+    if _UMLAUT_RE.search("".join(f for f, _, _ in forms)) is None:
+        return []  # most forms: one search instead of one translation each
     spelled = [(f.translate(_SPELLED_OUT), t, c) for f, t, c in forms]
     return [new for new, old in zip(spelled, forms, strict=True) if new[0] != old[0]]
 
@@ -763,8 +766,8 @@ class TermMatcher:
         if not words:
             return
         exact = term.match == "exact"
-        if not exact and len(words) == 1 and _word_kind(words[0], None, False,
-                                                        (term.pos or "").lower()) == _VERB:
+        if not exact and len(words) == 1 and words[0][-1:] == "n" and \
+                _word_kind(words[0], None, False, (term.pos or "").lower()) == _VERB:
             self._add_split(index, words[0].casefold())
         variants = [(words, gaps)]
         closed = None if exact else _closed_spelling(words, gaps)
