@@ -13,12 +13,18 @@ from typing import Any, cast
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from glossary import bulkedit
-from glossary.errors import ConflictError, NotFoundError
+from glossary.errors import NotFoundError
 from glossary.gcpause import gc_paused
 from glossary.term import Glossary, Term
 from glossary.termcheck import check_terms
+from glossary.termload import read_bytes, revision_of
 from glossary.termrules import DEFAULT_MAX_BYTES, duplicate_key
-from glossary.termwrite import current_glossary, edit_document, rewrite_at_revision
+from glossary.termwrite import (
+    current_glossary,
+    edit_document,
+    rewrite_at_revision,
+    stale_revision,
+)
 from glossary.termyaml import Document, dump, fill, term_map
 
 
@@ -57,11 +63,16 @@ def _edit_terms(path: Path, revision: str, base: Glossary | None, max_bytes: int
     if base is None or base.revision != revision:
         base = current_glossary(path, max_bytes)
     if base.revision != revision:
-        raise ConflictError(
-            f"{path}: the edit names revision {revision}, but the file is at revision "
-            f"{base.revision}; reload it and apply the edit again"
-        )
-    added, changed, removed = plan(base)
+        raise stale_revision(path, revision, base.revision)
+    try:
+        added, changed, removed = plan(base)
+    except NotFoundError:
+        # `base` may be a reader's copy that is already stale (the server keeps answering
+        # with the version in hand while another request reloads the file): a term missing
+        # from it is news only if the file is still at that revision; else the edit names
+        # an old revision, which is a conflict, as it would have been under the lock.
+        _require_revision(path, revision, max_bytes)
+        raise
     known = base
 
     def build(text: str) -> tuple[str, Glossary]:
@@ -69,6 +80,12 @@ def _edit_terms(path: Path, revision: str, base: Glossary | None, max_bytes: int
             return bulkedit.edited(known, text, added, changed, str(path), removed)
 
     return rewrite_at_revision(path, base, build, max_bytes=max_bytes)
+
+
+def _require_revision(path: Path, revision: str, max_bytes: int) -> None:
+    current = revision_of(read_bytes(path, max_bytes))
+    if current != revision:
+        raise stale_revision(path, revision, current)
 
 
 def add_term(path: Path, term: Term, *, revision: str, base: Glossary | None = None,

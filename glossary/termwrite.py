@@ -93,10 +93,7 @@ def edit_document(
         document, before = _valid_document(path, data, max_bytes)
         current = revision_of(data)
         if revision != current:
-            raise ConflictError(
-                f"{path}: the edit names revision {revision}, but the file is at revision "
-                f"{current}; reload it and apply the edit again"
-            )
+            raise stale_revision(path, revision, current)
         _check_writable(path)
         new_data = rewrite(document)
         glossary = parse_glossary(new_data, str(path), max_bytes=max_bytes)
@@ -119,6 +116,14 @@ def _valid_document(path: Path, data: bytes, max_bytes: int) -> tuple[Document, 
     except GlossaryFileError as exc:
         raise broken(path, exc) from exc
     return document, glossary
+
+
+def stale_revision(path: Path, named: str, current: str) -> ConflictError:
+    """The refusal of an edit that names revision `named` of a file now at `current`."""
+    return ConflictError(
+        f"{path}: the edit names revision {named}, but the file is at revision {current}; "
+        "reload it and apply the edit again"
+    )
 
 
 def current_glossary(path: Path, max_bytes: int) -> Glossary:
@@ -161,10 +166,7 @@ def rewrite_at_revision(
                 parse_glossary(data, str(path), max_bytes=max_bytes)
             except GlossaryFileError as exc:  # as `edit_document` says it: no revision would do
                 raise broken(path, exc) from exc
-            raise ConflictError(
-                f"{path}: the edit names revision {base.revision}, but the file is at revision "
-                f"{current}; reload it and apply the edit again"
-            )
+            raise stale_revision(path, base.revision, current)
         _check_writable(path)
         text, glossary = build(decode(data, str(path), max_bytes))
         new_data = text.encode("utf-8")

@@ -391,6 +391,33 @@ def test_stale_revision_is_a_conflict_and_changes_nothing(tmp_path: Path) -> Non
     assert path.read_bytes() == before
 
 
+@pytest.mark.parametrize("edit", ["update", "remove"])
+def test_edit_from_a_stale_copy_is_a_conflict_not_a_missing_term(tmp_path: Path,
+                                                                edit: str) -> None:  # fmt: skip
+    """A server answers with its copy in hand while another request reloads the file, so a
+    client can read, and name, a revision from before a term it added itself: the edit is
+    refused as stale (412), not as a missing term (404), as the concurrent-editors test
+    found."""
+    path = write(tmp_path)
+    old = load_glossary(path)
+    add_term(path, Term("Kreml", "Kremlin"), revision=old.revision)
+    before = path.read_bytes()
+    with pytest.raises(ConflictError, match=old.revision):
+        if edit == "update":
+            update_term(path, "Kreml", Term("Kreml", "the Kremlin"), revision=old.revision,
+                        base=old)  # fmt: skip
+        else:
+            remove_term(path, "Kreml", revision=old.revision, base=old)
+    assert path.read_bytes() == before
+
+
+def test_edit_of_a_missing_term_at_the_current_revision_is_not_found(tmp_path: Path) -> None:
+    path = write(tmp_path)
+    current = load_glossary(path)
+    with pytest.raises(NotFoundError, match="no term with source 'Kreml'"):
+        remove_term(path, "Kreml", revision=current.revision, base=current)
+
+
 INVALID_EDITS: list[tuple[str, Edit, str]] = [
     ("duplicate", lambda p, r: add_term(p, Term("PJÖNGJANG", "x"), revision=r), "duplicate"),
     ("empty-target", lambda p, r: update_term(p, "Pjöngjang", Term("Pjöngjang", ""), revision=r),
