@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: install run test lint bench clean browser ding redis
+.PHONY: install run test lint format bench clean browser ding redis
 
 install: $(STAMP)
 
@@ -24,8 +24,13 @@ run: install
 	$(BIN)/glossary models ensure de en
 	$(BIN)/glossary serve --host $(HOST) --port $(PORT)
 
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
 # Debian's Chromium for tests/test_browser.py (driven by Playwright; nothing is downloaded

@@ -6,8 +6,13 @@ import importlib
 import sys
 
 BENCHMARKS = [
-    "bench.bench_engine", "bench.bench_pipeline", "bench.bench_match", "bench.bench_service",
-    "bench.bench_terms", "bench.bench_load", "bench.bench_scale",
+    "bench.bench_engine",
+    "bench.bench_pipeline",
+    "bench.bench_match",
+    "bench.bench_service",
+    "bench.bench_terms",
+    "bench.bench_load",
+    "bench.bench_scale",
 ]
 
 

@@ -31,7 +31,10 @@ def plain_ctranslate2(model_dir: str, tokens: list[list[str]], beam: int, batch:
     # without a cap one runaway output dominates the time.
     limit = int(max(len(t) for t in tokens) * 2) + 10
     translator.translate_batch(
-        tokens, beam_size=beam, max_batch_size=batch, replace_unknowns=True,
+        tokens,
+        beam_size=beam,
+        max_batch_size=batch,
+        replace_unknowns=True,
         max_decoding_length=limit,
     )
 
@@ -46,13 +49,22 @@ def argos_seconds(package: InstalledPackage, sentences: list[str], beam: int) ->
     listing = home / "sentences.txt"
     home.mkdir(parents=True, exist_ok=True)
     listing.write_text("\n".join(sentences), encoding="utf-8")
-    env = {**os.environ, "ARGOS_PACKAGES_DIR": str(package.path.parent),
-           "XDG_DATA_HOME": str(home), "XDG_CONFIG_HOME": str(home),
-           "XDG_CACHE_HOME": str(home), "ARGOS_BEAM_SIZE": str(beam),
-           "ARGOS_INTRA_THREADS": "2"}
+    env = {
+        **os.environ,
+        "ARGOS_PACKAGES_DIR": str(package.path.parent),
+        "XDG_DATA_HOME": str(home),
+        "XDG_CONFIG_HOME": str(home),
+        "XDG_CACHE_HOME": str(home),
+        "ARGOS_BEAM_SIZE": str(beam),
+        "ARGOS_INTRA_THREADS": "2",
+    }
     done = subprocess.run(
         [sys.executable, "-m", "bench.argos_plain", str(package.path.parent), str(listing), "3"],
-        env=env, capture_output=True, text=True, timeout=1800, check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        check=False,
     )
     if done.returncode != 0:
         print(f"argostranslate did not run: {done.stderr.strip().splitlines()[-1:]}")
@@ -75,19 +87,31 @@ def main(argv: list[str] | None = None) -> None:
             options = DecodeOptions(beam_size=beam, max_batch_size=batch)
             ours = median_time(partial(engine.translate_batch, sentences, None, options))
             plain = median_time(
-                partial(plain_ctranslate2, str(package.model_dir), tokens, beam, batch))
-            rows.append((beam, batch, f"{len(sentences) / ours:.1f}",
-                         f"{len(sentences) / plain:.1f}", f"{plain / ours:.2f}", ""))
+                partial(plain_ctranslate2, str(package.model_dir), tokens, beam, batch)
+            )
+            rows.append(
+                (
+                    beam,
+                    batch,
+                    f"{len(sentences) / ours:.1f}",
+                    f"{len(sentences) / plain:.1f}",
+                    f"{plain / ours:.2f}",
+                    "",
+                )
+            )
         argos = argos_seconds(package, sentences, beam)
         if argos is not None:
             rows.append((beam, "argos", "", "", "", f"{len(sentences) / argos:.1f}"))
     print_table(
         f"Engine throughput, {args.model} model, {len(sentences)} sentences, "
         f"{os.cpu_count()} cores (sentences/s, median of 3)",
-        ["beam", "batch", "ours", "plain CTranslate2", "ours/plain", "argostranslate"], rows,
+        ["beam", "batch", "ours", "plain CTranslate2", "ours/plain", "argostranslate"],
+        rows,
     )
-    print("argostranslate: its own translate code (batch_type=tokens, its default batch 32), "
-          "with stanza/minisbd stubbed out and sentences split for it (bench/argos_plain.py)")
+    print(
+        "argostranslate: its own translate code (batch_type=tokens, its default batch 32), "
+        "with stanza/minisbd stubbed out and sentences split for it (bench/argos_plain.py)"
+    )
 
 
 if __name__ == "__main__":

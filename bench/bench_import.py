@@ -24,8 +24,24 @@ from io import BytesIO
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-_ENGLISH = ("policy", "council", "treaty", "ruler", "market", "border", "tax", "court",
-            "office", "union", "reform", "crisis", "alliance", "agency", "budget", "ministry")
+_ENGLISH = (
+    "policy",
+    "council",
+    "treaty",
+    "ruler",
+    "market",
+    "border",
+    "tax",
+    "court",
+    "office",
+    "union",
+    "reform",
+    "crisis",
+    "alliance",
+    "agency",
+    "budget",
+    "ministry",
+)
 
 
 def _sources(count: int, seed: int, taken: set[str]) -> list[str]:
@@ -45,8 +61,13 @@ def _sources(count: int, seed: int, taken: set[str]) -> list[str]:
 
 def glossary_yaml(sources: list[str]) -> str:
     rng = random.Random(3)
-    lines = [f"# Synthetic glossary of {len(sources):,} terms (bench/bench_import.py).",
-             "source_language: de", "target_language: en", "name: Synthetic", "terms:"]
+    lines = [
+        f"# Synthetic glossary of {len(sources):,} terms (bench/bench_import.py).",
+        "source_language: de",
+        "target_language: en",
+        "name: Synthetic",
+        "terms:",
+    ]
     for i, source in enumerate(sources):
         if i % 500 == 0:
             lines.append(f"  # --- section {i // 500 + 1}")
@@ -68,9 +89,22 @@ def tsv(rows: list[tuple[str, str, str]]) -> str:
 def _cli_import(glossary: Path, upload: Path, *extra: str) -> tuple[float, str]:
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "glossary.cli", "terms", "import",
-                           "--glossary", str(glossary), str(upload), *extra],
-                          env=env, capture_output=True, check=False)  # fmt: skip
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "glossary.cli",
+            "terms",
+            "import",
+            "--glossary",
+            str(glossary),
+            str(upload),
+            *extra,
+        ],
+        env=env,
+        capture_output=True,
+        check=False,
+    )
     seconds = time.perf_counter() - start
     if done.returncode != 0:
         raise RuntimeError(done.stderr.decode()[-2000:])
@@ -91,14 +125,21 @@ def _web_import(terms_dir: Path, name: str, rows: str, state: Path) -> tuple[flo
     token = re.search(r'name="csrf_token" value="([^"]+)"', page)
     assert token
     start = time.perf_counter()
-    reply = client.post(f"/terms/{name}/import", content_type="multipart/form-data", data={
-        "csrf_token": token.group(1), "on_duplicate": "skip",
-        "file": (BytesIO(rows.encode()), "new.tsv")})  # fmt: skip
+    reply = client.post(
+        f"/terms/{name}/import",
+        content_type="multipart/form-data",
+        data={
+            "csrf_token": token.group(1),
+            "on_duplicate": "skip",
+            "file": (BytesIO(rows.encode()), "new.tsv"),
+        },
+    )
     previewed = time.perf_counter()
     preview = reply.get_data(as_text=True).split('id="import-confirm"')[1]
     fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', preview))
-    confirm = client.post(f"/terms/{name}/import/confirm",
-                          data=fields | {"do": "import", "on_duplicate": "skip"})
+    confirm = client.post(
+        f"/terms/{name}/import/confirm", data=fields | {"do": "import", "on_duplicate": "skip"}
+    )
     done = time.perf_counter()
     assert reply.status_code == 200 and confirm.status_code == 303, confirm.status_code
     return previewed - start, done - previewed
@@ -107,8 +148,11 @@ def _web_import(terms_dir: Path, name: str, rows: str, state: Path) -> tuple[flo
 def main(argv: list[str] | None = None) -> None:
     from bench.common import print_table
 
-    parser = argparse.ArgumentParser(prog="python -m bench.bench_import", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.bench_import",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--size", type=int, default=10_000)
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     size, rows_out = args.size, []
@@ -117,15 +161,25 @@ def main(argv: list[str] | None = None) -> None:
     fresh = _sources(size, 8, taken)
     text = glossary_yaml(existing)
     cases = [
-        ("new terms", tsv([(s, f"new {i}", "imported" if i % 3 == 0 else "")
-                           for i, s in enumerate(fresh)]), ()),
-        ("half new, half changed (overwrite)",
-         tsv([(s, f"new {i}", "") for i, s in enumerate(fresh[: size // 2])]
-             + [(s, f"changed {i}", "") for i, s in enumerate(existing[: size // 2])]),
-         ("--on-duplicate", "overwrite")),
-        ("new terms, --dry-run", tsv([(s, f"new {i}", "") for i, s in enumerate(fresh)]),
-         ("--dry-run",)),
-    ]  # fmt: skip
+        (
+            "new terms",
+            tsv([(s, f"new {i}", "imported" if i % 3 == 0 else "") for i, s in enumerate(fresh)]),
+            (),
+        ),
+        (
+            "half new, half changed (overwrite)",
+            tsv(
+                [(s, f"new {i}", "") for i, s in enumerate(fresh[: size // 2])]
+                + [(s, f"changed {i}", "") for i, s in enumerate(existing[: size // 2])]
+            ),
+            ("--on-duplicate", "overwrite"),
+        ),
+        (
+            "new terms, --dry-run",
+            tsv([(s, f"new {i}", "") for i, s in enumerate(fresh)]),
+            ("--dry-run",),
+        ),
+    ]
     with tempfile.TemporaryDirectory(prefix="bench-import-") as tmp:
         root = Path(tmp)
         for label, rows, extra in cases:
@@ -134,8 +188,9 @@ def main(argv: list[str] | None = None) -> None:
             upload = root / "upload.tsv"
             upload.write_text(rows, encoding="utf-8")
             seconds, summary = _cli_import(glossary, upload, *extra)
-            rows_out.append([f"`terms import` {size:,} into {size:,}: {label}",
-                             f"{seconds:.2f}", summary])  # fmt: skip
+            rows_out.append(
+                [f"`terms import` {size:,} into {size:,}: {label}", f"{seconds:.2f}", summary]
+            )
         web_rows = "".join(f"Webbegriff{i}\tweb term {i}\n" for i in range(400))
         for name, source in (("de-en", REPO / "terms" / "de-en.yaml"), ("big", None)):
             terms_dir = root / f"terms-{name}"
@@ -145,11 +200,18 @@ def main(argv: list[str] | None = None) -> None:
             else:
                 shutil.copy(source, terms_dir / "de-en.yaml")
             preview, confirm = _web_import(terms_dir, name, web_rows, root / f"state-{name}")
-            rows_out.append([f"web import of 400 terms into {name}",
-                             f"{preview + confirm:.2f}",
-                             f"preview {preview:.2f} s, confirm {confirm:.2f} s"])  # fmt: skip
-    print_table(f"Imports ({os.cpu_count()} cores; goal: 10,000 terms ≤ 5 s, one write)",
-                ["import", "seconds", "what it did"], rows_out)
+            rows_out.append(
+                [
+                    f"web import of 400 terms into {name}",
+                    f"{preview + confirm:.2f}",
+                    f"preview {preview:.2f} s, confirm {confirm:.2f} s",
+                ]
+            )
+    print_table(
+        f"Imports ({os.cpu_count()} cores; goal: 10,000 terms ≤ 5 s, one write)",
+        ["import", "seconds", "what it did"],
+        rows_out,
+    )
 
 
 if __name__ == "__main__":

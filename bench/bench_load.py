@@ -54,8 +54,10 @@ from glossary.packages import install_from_file
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
-DEFAULT_MODEL = Path(os.environ.get("GLOSSARY_TEST_MODEL") or
-                     SHARED / "models" / "translate-de_en-trained_small-0_1.argosmodel")
+DEFAULT_MODEL = Path(
+    os.environ.get("GLOSSARY_TEST_MODEL")
+    or SHARED / "models" / "translate-de_en-trained_small-0_1.argosmodel"
+)
 DEV_SETS = (SHARED / "eval-dev" / "m30k_val.de", SHARED / "eval-dev" / "tatoeba_valid.de")
 HOST = "127.0.0.1"
 PROBE_EVERY = 0.2
@@ -160,18 +162,33 @@ class Server:
         install_from_file(packages, model)
         self.port = _free_port()
         self.log = work / "server.log"
-        env = {**os.environ, "ARGOS_PACKAGES_DIR": str(packages),
-               "GLOSSARY_TERMS_DIR": str(REPO / "terms"),
-               "GLOSSARY_STATE_DIR": str(work / "state"),
-               "XDG_CONFIG_HOME": str(work / "config"), "XDG_DATA_HOME": str(work / "data"),
-               "XDG_CACHE_HOME": str(work / "cache")}
+        env = {
+            **os.environ,
+            "ARGOS_PACKAGES_DIR": str(packages),
+            "GLOSSARY_TERMS_DIR": str(REPO / "terms"),
+            "GLOSSARY_STATE_DIR": str(work / "state"),
+            "XDG_CONFIG_HOME": str(work / "config"),
+            "XDG_DATA_HOME": str(work / "data"),
+            "XDG_CACHE_HOME": str(work / "cache"),
+        }
         env.pop("GLOSSARY_API_KEYS", None)
         env.pop("GLOSSARY_KEYS_FOR_TRANSLATE", None)
         with self.log.open("wb") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "glossary.cli", "serve", "--host", HOST,
-                 "--port", str(self.port)],
-                env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
+                [
+                    sys.executable,
+                    "-m",
+                    "glossary.cli",
+                    "serve",
+                    "--host",
+                    HOST,
+                    "--port",
+                    str(self.port),
+                ],
+                env=env,
+                cwd=REPO,
+                stdout=log,
+                stderr=subprocess.STDOUT,
             )
         self.pid = self.process.pid
 
@@ -185,8 +202,10 @@ class Server:
                     return time.perf_counter() - start
             except OSError:
                 time.sleep(0.05)
-        raise RuntimeError(f"the server did not answer /health within {limit:.0f} s:\n"
-                           + self.log.read_text(errors="replace")[-3000:])
+        raise RuntimeError(
+            f"the server did not answer /health within {limit:.0f} s:\n"
+            + self.log.read_text(errors="replace")[-3000:]
+        )
 
     def cpu(self) -> float:
         return cpu_seconds(self.pid)
@@ -236,6 +255,7 @@ class Outcome:
 @dataclass
 class Budget:
     """A hard cap on the requests of one level, shared by its clients."""
+
     left: int
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -255,8 +275,15 @@ def retry_after(header: str | None) -> float:
         return 1.0
 
 
-def client(port: int, seed: str, pool: Sequence[str], deadline: float, budget: Budget,
-           timeout: float, out: list[Outcome]) -> None:
+def client(
+    port: int,
+    seed: str,
+    pool: Sequence[str],
+    deadline: float,
+    budget: Budget,
+    timeout: float,
+    out: list[Outcome],
+) -> None:
     rng = random.Random(seed)
     conn: http.client.HTTPConnection | None = None
     headers = {"Content-Type": "application/json"}
@@ -291,8 +318,13 @@ def client(port: int, seed: str, pool: Sequence[str], deadline: float, budget: B
         conn.close()
 
 
-def probe(port: int, stop: threading.Event, timeout: float, out: list[tuple[float, str]],
-          current: list[float]) -> None:
+def probe(
+    port: int,
+    stop: threading.Event,
+    timeout: float,
+    out: list[tuple[float, str]],
+    current: list[float],
+) -> None:
     """GET /health every PROBE_EVERY seconds, one at a time: (seconds, status) each; `current`
     holds the start of the probe in flight."""
     while not stop.is_set():
@@ -320,8 +352,10 @@ class Prober:
         self.current = [0.0]
         self.stop_event = threading.Event()
         self.thread = threading.Thread(
-            target=probe, daemon=True,
-            args=(port, self.stop_event, timeout, self.live, self.current))
+            target=probe,
+            daemon=True,
+            args=(port, self.stop_event, timeout, self.live, self.current),
+        )
 
     def __enter__(self) -> Prober:
         self.thread.start()
@@ -380,8 +414,9 @@ class Level:
         return self.sentences / self.seconds if self.seconds else 0.0
 
     def one_sentence(self, p: float) -> float | None:
-        return percentile([o.seconds for o in self.outcomes
-                           if o.kind == ONE and o.status == "200"], p)
+        return percentile(
+            [o.seconds for o in self.outcomes if o.kind == ONE and o.status == "200"], p
+        )
 
     def health_ms(self, p: float) -> str:
         return health_ms(self.health, p)
@@ -390,18 +425,23 @@ class Level:
         return Counter(o.status for o in self.outcomes)
 
 
-def run_level(server: Server, clients: int, pool: Sequence[str], seconds: float, cap: int,
-              timeout: float) -> Level:
+def run_level(
+    server: Server, clients: int, pool: Sequence[str], seconds: float, cap: int, timeout: float
+) -> Level:
     outcomes: list[Outcome] = []
     budget = Budget(cap)
     load = Load(server.pid)
     with Prober(server.port, timeout) as prober:
         start = time.perf_counter()
         deadline = start + seconds
-        threads = [threading.Thread(target=client, daemon=True,
-                                    args=(server.port, f"{clients}-{i}", pool, deadline, budget,
-                                          timeout, outcomes))
-                   for i in range(clients)]
+        threads = [
+            threading.Thread(
+                target=client,
+                daemon=True,
+                args=(server.port, f"{clients}-{i}", pool, deadline, budget, timeout, outcomes),
+            )
+            for i in range(clients)
+        ]
         for thread in threads:
             thread.start()
         for thread in threads:
@@ -423,8 +463,15 @@ class Gone:
     other_cores: float | None
 
 
-def gone_clients(server: Server, pool: Sequence[str], clients: int, chars: int, hold: float,
-                 window: float, timeout: float) -> Gone:
+def gone_clients(
+    server: Server,
+    pool: Sequence[str],
+    clients: int,
+    chars: int,
+    hold: float,
+    window: float,
+    timeout: float,
+) -> Gone:
     rng = random.Random("gone")
     texts = [large_text(rng, pool, chars) for _ in range(clients)]
     sentences = sum(text.count("\n\n") + 1 for text in texts) * 4  # paragraphs of 4
@@ -434,9 +481,11 @@ def gone_clients(server: Server, pool: Sequence[str], clients: int, chars: int, 
         cpu_start = server.cpu()
         for text in texts:
             body = translate_body(text)
-            head = (f"POST /api/translate HTTP/1.1\r\nHost: {HOST}:{server.port}\r\n"
-                    f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
-                    "Connection: close\r\n\r\n").encode()
+            head = (
+                f"POST /api/translate HTTP/1.1\r\nHost: {HOST}:{server.port}\r\n"
+                f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+                "Connection: close\r\n\r\n"
+            ).encode()
             sock = socket.create_connection((HOST, server.port), timeout=timeout)
             sock.sendall(head + body)
             sockets.append(sock)
@@ -457,8 +506,17 @@ def gone_clients(server: Server, pool: Sequence[str], clients: int, chars: int, 
         cpu_end = server.cpu()
         if busy_for is not None and busy_for > window - 1:
             busy_for = None  # still busy at the end
-    return Gone(clients, chars, sentences, cpu_closed - cpu_start, cpu_end - cpu_closed,
-                busy_for, window, prober.samples, load.cores())
+    return Gone(
+        clients,
+        chars,
+        sentences,
+        cpu_closed - cpu_start,
+        cpu_end - cpu_closed,
+        busy_for,
+        window,
+        prober.samples,
+        load.cores(),
+    )
 
 
 # -- main ----------------------------------------------------------------------------------
@@ -471,25 +529,40 @@ def _threads_setting() -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench.bench_load",
-                                     description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.bench_load", description=__doc__.split("\n\n")[0] if __doc__ else None
+    )
     parser.add_argument("--model", type=Path, default=DEFAULT_MODEL)
     parser.add_argument("--levels", default="1,8,32", help="client counts (default 1,8,32)")
     parser.add_argument("--seconds", type=float, default=20, help="per level (default 20)")
     parser.add_argument("--max-requests", type=int, default=3000, help="per level (default 3000)")
     parser.add_argument("--timeout", type=float, default=120, help="client timeout (s)")
-    parser.add_argument("--gone", type=int, default=4, metavar="K",
-                        help="clients that hang up after 2 s (default 4; 0 skips)")
-    parser.add_argument("--gone-chars", type=int, default=6000,
-                        help="characters each of them sends (default 6000)")
-    parser.add_argument("--gone-window", type=float, default=20,
-                        help="seconds of server CPU time measured after they hang up")
+    parser.add_argument(
+        "--gone",
+        type=int,
+        default=4,
+        metavar="K",
+        help="clients that hang up after 2 s (default 4; 0 skips)",
+    )
+    parser.add_argument(
+        "--gone-chars", type=int, default=6000, help="characters each of them sends (default 6000)"
+    )
+    parser.add_argument(
+        "--gone-window",
+        type=float,
+        default=20,
+        help="seconds of server CPU time measured after they hang up",
+    )
     args = parser.parse_args(argv)
     levels = [int(n) for n in args.levels.split(",") if n]
-    missing = [(p, why) for p, why in [
-        (args.model, "the trained model (--model or $GLOSSARY_TEST_MODEL)"),
-        *[(f, "a dev set") for f in DEV_SETS],
-    ] if not p.is_file()]
+    missing = [
+        (p, why)
+        for p, why in [
+            (args.model, "the trained model (--model or $GLOSSARY_TEST_MODEL)"),
+            *[(f, "a dev set") for f in DEV_SETS],
+        ]
+        if not p.is_file()
+    ]
     if missing:
         for path, why in missing:
             print(f"bench_load: skipped, {path} is missing: {why}")
@@ -506,13 +579,15 @@ def main(argv: list[str] | None = None) -> None:
             results = []
             for clients in levels:
                 server.wait_idle()
-                results.append(run_level(server, clients, pool, args.seconds,
-                                         args.max_requests, args.timeout))
+                results.append(
+                    run_level(server, clients, pool, args.seconds, args.max_requests, args.timeout)
+                )
             gone = None
             if args.gone:
                 server.wait_idle()
-                gone = gone_clients(server, pool, args.gone, args.gone_chars, 2.0,
-                                    args.gone_window, args.timeout)
+                gone = gone_clients(
+                    server, pool, args.gone, args.gone_chars, 2.0, args.gone_window, args.timeout
+                )
         finally:
             server.stop()
         log = server.log.read_text(errors="replace")
@@ -533,49 +608,104 @@ def server_errors(log: str, most: int = 3) -> list[str]:
     return found[:most]
 
 
-def report(results: Sequence[Level], gone: Gone | None, args: argparse.Namespace,
-           ready: float, first: float, log: str, total: float) -> None:
+def report(
+    results: Sequence[Level],
+    gone: Gone | None,
+    args: argparse.Namespace,
+    ready: float,
+    first: float,
+    log: str,
+    total: float,
+) -> None:
     base = next((r.rate for r in results if r.clients == 1), None)
     rows = []
     for r in results:
         codes = r.statuses()
         five = sum(n for status, n in codes.items() if status.startswith("5"))
-        other = sum(n for status, n in codes.items()
-                    if status not in ("200", "429", "timeout") and not status.startswith("5"))
-        rows.append([
-            "1 (one at a time)" if r.clients == 1 else r.clients,
-            len(r.outcomes), r.sentences, f"{r.seconds:.1f}", f"{r.rate:.1f}",
-            f"{r.rate / base:.2f}" if base else "-",
-            fmt(r.one_sentence(0.5)), fmt(r.one_sentence(0.99)),
-            r.health_ms(0.99), health_ms(r.health, 1.0),
-            len(r.health), codes["429"], five, codes["timeout"], other,
-            fmt(r.other_cores, digits=1),
-        ])
+        other = sum(
+            n
+            for status, n in codes.items()
+            if status not in ("200", "429", "timeout") and not status.startswith("5")
+        )
+        rows.append(
+            [
+                "1 (one at a time)" if r.clients == 1 else r.clients,
+                len(r.outcomes),
+                r.sentences,
+                f"{r.seconds:.1f}",
+                f"{r.rate:.1f}",
+                f"{r.rate / base:.2f}" if base else "-",
+                fmt(r.one_sentence(0.5)),
+                fmt(r.one_sentence(0.99)),
+                r.health_ms(0.99),
+                health_ms(r.health, 1.0),
+                len(r.health),
+                codes["429"],
+                five,
+                codes["timeout"],
+                other,
+                fmt(r.other_cores, digits=1),
+            ]
+        )
     print_table(
         f"Serving under load: `glossary serve` (waitress), trained small de→en model, "
         f"{os.cpu_count()} cores, {_threads_setting()}; {args.seconds:g} s a level, "
         f"client timeout {args.timeout:g} s",
-        ["clients", "requests", "sentences", "s", "sentences/s", "× one at a time",
-         "1-sentence p50 (s)", "1-sentence p99 (s)", "/health p99 (ms)", "/health max (ms)",
-         "probes", "429", "5xx", "timeouts", "other errors", "other load (cores)"],
+        [
+            "clients",
+            "requests",
+            "sentences",
+            "s",
+            "sentences/s",
+            "× one at a time",
+            "1-sentence p50 (s)",
+            "1-sentence p99 (s)",
+            "/health p99 (ms)",
+            "/health max (ms)",
+            "probes",
+            "429",
+            "5xx",
+            "timeouts",
+            "other errors",
+            "other load (cores)",
+        ],
         rows,
     )
     kinds = Counter(o.kind for r in results for o in r.outcomes)
-    print(f"mix: {', '.join(f'{k} {n}' for k, n in kinds.items())}; server ready in "
-          f"{ready:.1f} s, first translation {first:.2f} s")
+    print(
+        f"mix: {', '.join(f'{k} {n}' for k, n in kinds.items())}; server ready in "
+        f"{ready:.1f} s, first translation {first:.2f} s"
+    )
     if gone is not None:
-        busy = (f"{gone.busy_for:.1f}" if gone.busy_for is not None
-                else f"≥ {gone.window:g} (still busy)")
+        busy = (
+            f"{gone.busy_for:.1f}"
+            if gone.busy_for is not None
+            else f"≥ {gone.window:g} (still busy)"
+        )
         print_table(
             f"CPU for clients that hung up: {gone.clients} requests of {gone.chars:,} characters "
             f"(~{gone.sentences // gone.clients} sentences each) closed after 2 s; server CPU "
             f"over the next {gone.window:g} s",
-            ["CPU s while connected (2 s)", f"CPU s after hang-up ({gone.window:g} s)",
-             "busy for (s)", "/health p99 (ms)", "/health max (ms)", "probes",
-             "other load (cores)"],
-            [[f"{gone.cpu_connected:.1f}", f"{gone.cpu_after:.1f}", busy,
-              health_ms(gone.health, 0.99), health_ms(gone.health, 1.0), len(gone.health),
-              fmt(gone.other_cores, digits=1)]],
+            [
+                "CPU s while connected (2 s)",
+                f"CPU s after hang-up ({gone.window:g} s)",
+                "busy for (s)",
+                "/health p99 (ms)",
+                "/health max (ms)",
+                "probes",
+                "other load (cores)",
+            ],
+            [
+                [
+                    f"{gone.cpu_connected:.1f}",
+                    f"{gone.cpu_after:.1f}",
+                    busy,
+                    health_ms(gone.health, 0.99),
+                    health_ms(gone.health, 1.0),
+                    len(gone.health),
+                    fmt(gone.other_cores, digits=1),
+                ]
+            ],
         )
     if errors := server_errors(log):
         print("server errors (first of each): " + "; ".join(errors))

@@ -17,21 +17,91 @@ from bench.common import print_table
 from glossary.match import TermMatcher
 from glossary.term import Term
 
-_ONSETS = ["b", "br", "d", "f", "fl", "g", "gr", "h", "k", "kl", "kr", "l", "m", "n", "p",
-           "pf", "r", "s", "sch", "schw", "st", "str", "t", "tr", "w", "z", "zw"]
+_ONSETS = [
+    "b",
+    "br",
+    "d",
+    "f",
+    "fl",
+    "g",
+    "gr",
+    "h",
+    "k",
+    "kl",
+    "kr",
+    "l",
+    "m",
+    "n",
+    "p",
+    "pf",
+    "r",
+    "s",
+    "sch",
+    "schw",
+    "st",
+    "str",
+    "t",
+    "tr",
+    "w",
+    "z",
+    "zw",
+]
 _VOWELS = ["a", "e", "i", "o", "u", "ä", "ö", "ü", "au", "ei", "ie", "eu"]
-_CODAS = ["", "b", "ch", "cht", "d", "f", "g", "k", "l", "ld", "m", "n", "nd", "ng", "nk",
-          "r", "rg", "rt", "s", "ss", "st", "t", "tz"]
-_NOUN_ENDINGS = ["", "", "", "ung", "heit", "schaft", "er", "e", "nis", "ismus", "um", "or",
-                 "tät", "ion", "el", "in", "ei", "ik"]
+_CODAS = [
+    "",
+    "b",
+    "ch",
+    "cht",
+    "d",
+    "f",
+    "g",
+    "k",
+    "l",
+    "ld",
+    "m",
+    "n",
+    "nd",
+    "ng",
+    "nk",
+    "r",
+    "rg",
+    "rt",
+    "s",
+    "ss",
+    "st",
+    "t",
+    "tz",
+]
+_NOUN_ENDINGS = [
+    "",
+    "",
+    "",
+    "ung",
+    "heit",
+    "schaft",
+    "er",
+    "e",
+    "nis",
+    "ismus",
+    "um",
+    "or",
+    "tät",
+    "ion",
+    "el",
+    "in",
+    "ei",
+    "ik",
+]
 _ADJ_SUFFIXES = ["isch", "lich", "ig", "bar", "sam"]
 _PREPOSITIONS = ["für", "von", "gegen", "mit", "ohne"]
-_FILLER = ("der die das und in zu den nicht von sie ist des sich mit dem dass er es ein ich "
-           "auf so eine auch als an nach wie im für man aber aus durch wenn nur war noch "
-           "werden bei hat wir was wird sein einen welche sind oder zur um haben einer mir "
-           "über ihm diese einem ihr uns da zum kann doch vor dieser mich ihn du hatte seine "
-           "mehr am denn nun unter sehr selbst schon hier bis habe ihre dann ihnen seiner "
-           "alle wieder meine zeit gegen vom ganz einzelnen wo muss ohne eines können sei").split()
+_FILLER = (
+    "der die das und in zu den nicht von sie ist des sich mit dem dass er es ein ich "
+    "auf so eine auch als an nach wie im für man aber aus durch wenn nur war noch "
+    "werden bei hat wir was wird sein einen welche sind oder zur um haben einer mir "
+    "über ihm diese einem ihr uns da zum kann doch vor dieser mich ihn du hatte seine "
+    "mehr am denn nun unter sehr selbst schon hier bis habe ihre dann ihnen seiner "
+    "alle wieder meine zeit gegen vom ganz einzelnen wo muss ohne eines können sei"
+).split()
 
 
 def _stem(rng: random.Random) -> str:
@@ -99,8 +169,15 @@ def measure(size: int, repeat: int) -> list[str]:
     matcher = TermMatcher(terms)
     found = matcher.find(sample)
     search_ms = _median_ms(lambda: matcher.find(sample), repeat)
-    return [f"{size:,}", f"{len(sample.split()):,}", f"{ready_ms:,.0f}", f"{compile_ms:,.0f}",
-            f"{first_ms:,.0f}", f"{search_ms:.1f}", f"{len(found):,}"]
+    return [
+        f"{size:,}",
+        f"{len(sample.split()):,}",
+        f"{ready_ms:,.0f}",
+        f"{compile_ms:,.0f}",
+        f"{first_ms:,.0f}",
+        f"{search_ms:.1f}",
+        f"{len(found):,}",
+    ]
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -109,9 +186,20 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args(argv)
     rows = [measure(int(size), args.repeat) for size in args.sizes.split(",")]
-    print_table(f"Term matching (median of {args.repeat}; targets at 100k: < 5,000 / < 50 ms)",
-                ["terms", "text words", "ready ms", "compile all ms", "first search ms",
-                 "search ms", "occurrences"], rows)
+    print_table(
+        f"Term matching (median of {args.repeat}; targets at 100k: < 5,000 / < 50 ms)",
+        [
+            "terms",
+            "text words",
+            "ready ms",
+            "compile all ms",
+            "first search ms",
+            "search ms",
+            "occurrences",
+        ],
+        rows,
+    )
+
 
 if __name__ == "__main__":
     main()

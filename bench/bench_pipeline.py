@@ -52,8 +52,9 @@ def main(argv: list[str] | None = None) -> None:
     count = len(segments_of(text, "de"))
     options = DecodeOptions(beam_size=4, max_batch_size=32)
     base = median_time(partial(plain, translator, engine, text))
-    rows: list[tuple[object, ...]] = [("plain CTranslate2", "-", "-", f"{base * 1000:.0f}",
-                                       f"{count / base:.1f}", "1.00")]
+    rows: list[tuple[object, ...]] = [
+        ("plain CTranslate2", "-", "-", f"{base * 1000:.0f}", f"{count / base:.1f}", "1.00")
+    ]
     modes: tuple[Mode, ...] = ("constrain", "replace")
     configs: list[tuple[int, Mode]] = [(0, "off")]
     configs += [(size, mode) for size in (55, 100, 10_000) for mode in modes]
@@ -62,12 +63,21 @@ def main(argv: list[str] | None = None) -> None:
         pipeline = Pipeline(engine, options, matcher=matcher, mode=mode)
         found = len(matcher.find(text)) if matcher else 0
         seconds = median_time(partial(pipeline.translate, text))
-        rows.append(("ours" if size else "ours, no glossary", size or "-", f"{mode} ({found})",
-                     f"{seconds * 1000:.0f}", f"{count / seconds:.1f}", f"{seconds / base:.2f}"))
+        rows.append(
+            (
+                "ours" if size else "ours, no glossary",
+                size or "-",
+                f"{mode} ({found})",
+                f"{seconds * 1000:.0f}",
+                f"{count / seconds:.1f}",
+                f"{seconds / base:.2f}",
+            )
+        )
     print_table(
         f"The article ({count} sentences) through the pipeline, {args.model} model, beam 4, "
         f"{os.cpu_count()} cores (median of 3)",
-        ["path", "terms", "mode (occurrences)", "ms", "sentences/s", "time / plain"], rows,
+        ["path", "terms", "mode (occurrences)", "ms", "sentences/s", "time / plain"],
+        rows,
     )
 
 

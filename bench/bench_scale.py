@@ -37,11 +37,39 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 NAME = "big"
 
-_ENGLISH = ("policy", "council", "treaty", "ruler", "market", "border", "tax", "court",
-            "office", "union", "reform", "crisis", "alliance", "agency", "budget", "ministry",
-            "summit", "envoy", "sanction", "regime", "pension", "levy", "tariff", "charter")
-_NOTES = ("Desk usage since 2023", "Only in economic coverage", "Prefer the short form in "
-          "headlines", "Used by the agency wire", "Not for quotes from officials")
+_ENGLISH = (
+    "policy",
+    "council",
+    "treaty",
+    "ruler",
+    "market",
+    "border",
+    "tax",
+    "court",
+    "office",
+    "union",
+    "reform",
+    "crisis",
+    "alliance",
+    "agency",
+    "budget",
+    "ministry",
+    "summit",
+    "envoy",
+    "sanction",
+    "regime",
+    "pension",
+    "levy",
+    "tariff",
+    "charter",
+)
+_NOTES = (
+    "Desk usage since 2023",
+    "Only in economic coverage",
+    "Prefer the short form in headlines",
+    "Used by the agency wire",
+    "Not for quotes from officials",
+)
 _POS = ("noun", "noun", "noun", "phrase", "adjective")
 
 
@@ -64,9 +92,13 @@ def glossary_yaml(size: int, seed: int = 7) -> tuple[str, list[str]]:
     """(the file's text, the sources in order)."""
     rng = random.Random(seed)
     sources = _sources(size, rng)
-    lines = [f"# Synthetic glossary of {size:,} terms (bench/bench_scale.py).",
-             "source_language: de", "target_language: en", f"name: Synthetic {size:,}",
-             "terms:"]
+    lines = [
+        f"# Synthetic glossary of {size:,} terms (bench/bench_scale.py).",
+        "source_language: de",
+        "target_language: en",
+        f"name: Synthetic {size:,}",
+        "terms:",
+    ]
     for i, source in enumerate(sources):
         if i % 500 == 0:
             lines.append(f"  # --- section {i // 500 + 1} " + "-" * 40)
@@ -89,8 +121,10 @@ def glossary_yaml(size: int, seed: int = 7) -> tuple[str, list[str]]:
 def sample_text(sources: list[str], seed: int = 11) -> str:
     rng = random.Random(seed)
     picked = rng.sample(sources, 6)
-    return (f"Der Bericht über {picked[0]} und {picked[1]} erschien gestern. "
-            f"Nach {picked[2]} kam {picked[3]}, dann {picked[4]} und {picked[5]}.\n")
+    return (
+        f"Der Bericht über {picked[0]} und {picked[1]} erschien gestern. "
+        f"Nach {picked[2]} kam {picked[3]}, dann {picked[4]} und {picked[5]}.\n"
+    )
 
 
 # --- children: each measurement in a fresh process --------------------------------------------
@@ -106,8 +140,13 @@ def _child_translate(terms_dir: Path, state_dir: Path, text: str) -> dict[str, A
             return UppercaseEngine(from_code, to_code)
 
     empty = state_dir / "none"
-    settings = Settings(packages_dir=empty, downloads_dir=empty, index_url="",
-                        terms_dir=terms_dir, state_dir=state_dir)
+    settings = Settings(
+        packages_dir=empty,
+        downloads_dir=empty,
+        index_url="",
+        terms_dir=terms_dir,
+        state_dir=state_dir,
+    )
     start = time.perf_counter()
     service = TranslationService(settings, engines=Registry())  # type: ignore[arg-type]
     result = service.translate(text, "de", "en", [NAME], mode="replace")
@@ -125,21 +164,26 @@ def _child_edit(path: Path) -> dict[str, Any]:
     from glossary.termfile import add_term, load_glossary, remove_term, revision_of, update_term
 
     start = time.perf_counter()
-    glossary = add_term(path, Term("Zwölftonmusikbegeisterung", "twelve-tone zeal"),
-                        revision=revision_of(path.read_bytes()))  # fmt: skip
+    glossary = add_term(
+        path,
+        Term("Zwölftonmusikbegeisterung", "twelve-tone zeal"),
+        revision=revision_of(path.read_bytes()),
+    )
     alone = time.perf_counter() - start
     size = len(glossary.terms)
     glossary = load_glossary(path)
     middle = glossary.terms[len(glossary.terms) // 2].source
     edits = [
-        lambda g: add_term(path, Term("Kernfusionsforschung", "fusion research"),
-                           revision=g.revision, base=g),
+        lambda g: add_term(
+            path, Term("Kernfusionsforschung", "fusion research"), revision=g.revision, base=g
+        ),
         lambda g: update_term(path, middle, Term(middle, "renamed"), revision=g.revision, base=g),
         lambda g: remove_term(path, "Kernfusionsforschung", revision=g.revision, base=g),
         lambda g: update_term(path, middle, Term(middle, "again"), revision=g.revision, base=g),
-        lambda g: add_term(path, Term("Kernfusionsforschung", "fusion research"),
-                           revision=g.revision, base=g),
-    ]  # fmt: skip
+        lambda g: add_term(
+            path, Term("Kernfusionsforschung", "fusion research"), revision=g.revision, base=g
+        ),
+    ]
     times = []
     for edit in edits:
         start = time.perf_counter()
@@ -189,8 +233,9 @@ def measure(size: int, root: Path) -> list[str]:
 
     loads = []
     for _ in ("cold", "warm"):
-        _, rss, out = _run([*child, "translate", str(terms_dir), str(state_dir),
-                            str(text_file)], env)  # fmt: skip
+        _, rss, out = _run(
+            [*child, "translate", str(terms_dir), str(state_dir), str(text_file)], env
+        )
         result = json.loads(out)
         assert result["terms"] >= 6, result  # the glossary was really used
         loads.append((result["seconds"], rss))
@@ -199,9 +244,10 @@ def measure(size: int, root: Path) -> list[str]:
     cli_state = root / f"cli-state-{size}"
     cli_state.mkdir()  # the CLI caches only in a state folder that exists
     for _ in ("cold", "warm"):
-        wall, rss, out = _run([sys.executable, "-m", "glossary.cli", "find", str(text_file),
-                               "--glossary", str(path)],
-                              {**env, "GLOSSARY_STATE_DIR": str(cli_state)})  # fmt: skip
+        wall, rss, out = _run(
+            [sys.executable, "-m", "glossary.cli", "find", str(text_file), "--glossary", str(path)],
+            {**env, "GLOSSARY_STATE_DIR": str(cli_state)},
+        )
         assert len(json.loads(out)) >= 6
         cli.append((wall, rss))
 
@@ -212,11 +258,16 @@ def measure(size: int, root: Path) -> list[str]:
     edit = json.loads(out)
     assert edit["terms"] == size + 1
 
-    return [f"{size:,}", f"{os.path.getsize(path) / 1e6:.1f}",
-            f"{loads[0][0]:.2f}", f"{loads[1][0]:.2f}",
-            f"{loads[0][1]:.0f} / {loads[1][1]:.0f}",
-            f"{cli[0][0]:.2f} / {cli[1][0]:.2f}", f"{cli[0][1]:.0f} / {cli[1][1]:.0f}",
-            f"{edit['seconds']:.2f} / {edit['loaded']:.3f}"]
+    return [
+        f"{size:,}",
+        f"{os.path.getsize(path) / 1e6:.1f}",
+        f"{loads[0][0]:.2f}",
+        f"{loads[1][0]:.2f}",
+        f"{loads[0][1]:.0f} / {loads[1][1]:.0f}",
+        f"{cli[0][0]:.2f} / {cli[1][0]:.2f}",
+        f"{cli[0][1]:.0f} / {cli[1][1]:.0f}",
+        f"{edit['seconds']:.2f} / {edit['loaded']:.3f}",
+    ]
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -226,8 +277,11 @@ def main(argv: list[str] | None = None) -> None:
         return
     from bench.common import print_table
 
-    parser = argparse.ArgumentParser(prog="python -m bench.bench_scale", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.bench_scale",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--sizes", default="10000,100000")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="bench-scale-") as tmp:
@@ -235,9 +289,18 @@ def main(argv: list[str] | None = None) -> None:
     print_table(
         f"Glossaries at scale ({os.cpu_count()} cores; goals at 100k: cold ≤ 2 s, warm ≤ 0.2 s, "
         "≤ 300 MB, edit ≤ 0.2 s)",
-        ["terms", "file MB", "cold load s", "warm load s", "peak RSS MB cold / warm",
-         "`glossary find` s cold / warm", "find RSS MB cold / warm",
-         "one edit s: file read / loaded"], rows)
+        [
+            "terms",
+            "file MB",
+            "cold load s",
+            "warm load s",
+            "peak RSS MB cold / warm",
+            "`glossary find` s cold / warm",
+            "find RSS MB cold / warm",
+            "one edit s: file read / loaded",
+        ],
+        rows,
+    )
 
 
 if __name__ == "__main__":

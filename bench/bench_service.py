@@ -33,7 +33,8 @@ def _free_port() -> int:
 
 def _post(url: str, body: dict[str, object]) -> None:
     request = urllib.request.Request(
-        url, json.dumps(body).encode(), {"Content-Type": "application/json"})
+        url, json.dumps(body).encode(), {"Content-Type": "application/json"}
+    )
     with urllib.request.urlopen(request, timeout=600) as reply:
         reply.read()
 
@@ -59,19 +60,27 @@ def _peak_rss_mb(pid: int) -> float:
 def one_start(packages_dir: Path, text: str) -> tuple[float, float, float, float]:
     """Seconds to /health, seconds to the first translation, seconds for the article, MB."""
     port = _free_port()
-    env = {**os.environ, "ARGOS_PACKAGES_DIR": str(packages_dir),
-           "GLOSSARY_TERMS_DIR": str(REPO / "terms"), "ARGOS_INTRA_THREADS": "2"}
+    env = {
+        **os.environ,
+        "ARGOS_PACKAGES_DIR": str(packages_dir),
+        "GLOSSARY_TERMS_DIR": str(REPO / "terms"),
+        "ARGOS_INTRA_THREADS": "2",
+    }
     start = time.perf_counter()
     server = subprocess.Popen(
         [sys.executable, "-m", "glossary.cli", "serve", "--port", str(port)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_ready(f"{base}/health", start + 60)
         ready = time.perf_counter() - start
-        _post(f"{base}/api/translate", {"text": "Der Kreml-Herrscher reist.",
-                                        "source": "de", "target": "en"})
+        _post(
+            f"{base}/api/translate",
+            {"text": "Der Kreml-Herrscher reist.", "source": "de", "target": "en"},
+        )
         first = time.perf_counter() - start
         began = time.perf_counter()
         _post(f"{base}/api/translate", {"text": text, "source": "de", "target": "en"})
@@ -87,9 +96,21 @@ def download_mb(*requirements: str) -> tuple[int, float]:
     with tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp) / "report.json"
         subprocess.run(
-            [sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed",
-             "--quiet", "--report", str(report), *requirements],
-            check=True, capture_output=True, timeout=600,
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "install",
+                "--dry-run",
+                "--ignore-installed",
+                "--quiet",
+                "--report",
+                str(report),
+                *requirements,
+            ],
+            check=True,
+            capture_output=True,
+            timeout=600,
         )
         items = json.loads(report.read_text())["install"]
     return len(items), sum(_size(i["download_info"]["url"]) for i in items) / 1e6
@@ -120,17 +141,22 @@ def main(argv: list[str] | None = None) -> None:
         [[f"{statistics.median(c):.2f}" for c in cols[:3]] + [f"{max(cols[3]):.0f}"]],
     )
     rows: list[list[object]] = []
-    for label, reqs in (("this project (runtime)", [str(REPO)]),
-                        ("plain argostranslate 1.11.0", ["argostranslate==1.11.0"])):
+    for label, reqs in (
+        ("this project (runtime)", [str(REPO)]),
+        ("plain argostranslate 1.11.0", ["argostranslate==1.11.0"]),
+    ):
         try:
             count, size = download_mb(*reqs)
             rows.append([label, count, f"{size:.0f}"])
         except (OSError, subprocess.SubprocessError) as exc:
             rows.append([label, "?", f"pip could not resolve: {exc}"])
-    print_table("Install size: wheels a fresh install downloads", ["install", "packages", "MB"],
-                rows)
-    print(f".venv here (runtime + dev tools + argostranslate --no-deps): "
-          f"{_du_mb(REPO / '.venv'):.0f} MB on disk")
+    print_table(
+        "Install size: wheels a fresh install downloads", ["install", "packages", "MB"], rows
+    )
+    print(
+        f".venv here (runtime + dev tools + argostranslate --no-deps): "
+        f"{_du_mb(REPO / '.venv'):.0f} MB on disk"
+    )
 
 
 if __name__ == "__main__":

@@ -92,8 +92,10 @@ SHARED = REPO.parent / "shared"
 DING = Path("/usr/share/trans/de-en")
 DEV = SHARED / "eval-dev"
 SETS = {"m30k": "m30k_val", "tatoeba": "tatoeba_valid"}
-DEFAULT_MODEL = Path(os.environ.get("GLOSSARY_TEST_MODEL") or
-                     SHARED / "models" / "translate-de_en-trained_small-0_1.argosmodel")
+DEFAULT_MODEL = Path(
+    os.environ.get("GLOSSARY_TEST_MODEL")
+    or SHARED / "models" / "translate-de_en-trained_small-0_1.argosmodel"
+)
 # Part of the cache key: bump when the way pairs are built changes.
 BUILD_VERSION = "2"
 # The matcher and the English forms decide which pairs are found, so their code is hashed too.
@@ -163,8 +165,11 @@ def parse_ding(path: Path) -> Ding:
             en_alts = [a.strip() for a in _strip(en_first).split(";")]
             if any(a.lower().startswith("to ") for a in en_alts):
                 continue
-            heads = [g for a in _split_top(de_first) if _CONTENT_MARK.search(a)
-                     and _GERMAN_WORD.fullmatch(g := _strip(a))]
+            heads = [
+                g
+                for a in _split_top(de_first)
+                if _CONTENT_MARK.search(a) and _GERMAN_WORD.fullmatch(g := _strip(a))
+            ]
             english_words = [a for a in en_alts if a.isalpha() and len(a) >= 2]
             lowercase.update(a for a in english_words if a.islower())
             if heads and english_words:
@@ -181,6 +186,7 @@ def parse_ding(path: Path) -> Ding:
 
 # -- pairs ---------------------------------------------------------------------------------
 
+
 def renderings(text: str, english: str) -> int:
     """Whole-word renderings of a single-word English target, singular or plural."""
     spans = set(find_phrase(text, english)) | set(find_phrase(text, pluralize(english)))
@@ -193,8 +199,9 @@ def _single_matcher(head: str) -> TermMatcher:
 
 
 def _candidates(token: str, at_start: bool) -> list[str]:
-    bases = [token] + [token[: -len(e)] for e in _ENDINGS
-                       if token.endswith(e) and len(token) - len(e) >= 4]
+    bases = [token] + [
+        token[: -len(e)] for e in _ENDINGS if token.endswith(e) and len(token) - len(e) >= 4
+    ]
     out: list[str] = []
     for base in bases:
         for form in (base, base.translate(_UMLAUTS)):
@@ -220,9 +227,15 @@ def natural_pairs(source: str, reference: str, ding: Ding) -> list[tuple[str, st
             found = _single_matcher(head).find(source)
             if not any(o.start == match.start() and o.end == match.end() for o in found):
                 continue
-            english = next((w for i in ding.senses[head] for w in ding.groups[i]
-                            if renderings(reference, w)
-                            and all(w.lower() != e.lower() for _, e in pairs)), None)
+            english = next(
+                (
+                    w
+                    for i in ding.senses[head]
+                    for w in ding.groups[i]
+                    if renderings(reference, w) and all(w.lower() != e.lower() for _, e in pairs)
+                ),
+                None,
+            )
             if english is not None:
                 pairs.append((head, english))
                 break
@@ -231,8 +244,7 @@ def natural_pairs(source: str, reference: str, ding: Ding) -> list[tuple[str, st
 
 def _distinct(a: str, b: str) -> bool:
     a, b = a.lower(), b.lower()
-    return (a not in b and b not in a
-            and pluralize(a).lower() != b and pluralize(b).lower() != a)
+    return a not in b and b not in a and pluralize(a).lower() != b and pluralize(b).lower() != a
 
 
 def forced_target(head: str, english: str, ding: Ding) -> str | None:
@@ -257,13 +269,20 @@ def build_pairs(pairs: Sequence[tuple[str, str]], ding: Ding) -> dict[str, Any]:
         if head not in best or (-count, english) < (-best[head][0], best[head][1]):
             best[head] = (count, english)
     natural = [(head, english, count) for head, (count, english) in sorted(best.items())]
-    forced = [(head, english, other) for head, english, _ in natural
-              if (other := forced_target(head, english, ding)) is not None]
-    return {"natural": natural, "forced": forced,
-            "sentence_terms": Counter(terms_per_sentence).most_common()}
+    forced = [
+        (head, english, other)
+        for head, english, _ in natural
+        if (other := forced_target(head, english, ding)) is not None
+    ]
+    return {
+        "natural": natural,
+        "forced": forced,
+        "sentence_terms": Counter(terms_per_sentence).most_common(),
+    }
 
 
 # -- cache ---------------------------------------------------------------------------------
+
 
 def _digest(paths: Iterable[Path], *extra: str) -> str:
     h = hashlib.sha256("\0".join(extra).encode())
@@ -280,8 +299,7 @@ def read_pairs(name: str) -> list[tuple[str, str]]:
     de, en = (p.read_text(encoding="utf-8").splitlines() for p in _set_files(name))
     if len(de) != len(en):
         raise SystemExit(f"{name}: {len(de)} German lines but {len(en)} English ones")
-    return [(d.strip(), e.strip()) for d, e in zip(de, en, strict=True)
-            if d.strip() and e.strip()]
+    return [(d.strip(), e.strip()) for d, e in zip(de, en, strict=True) if d.strip() and e.strip()]
 
 
 class PairCache:
@@ -320,6 +338,7 @@ class PairCache:
 
 # -- the model -----------------------------------------------------------------------------
 
+
 def trained_package(model: Path) -> InstalledPackage:
     """The package installed once under var/bench/trained/packages, again only when the
     archive changes."""
@@ -337,6 +356,7 @@ def trained_package(model: Path) -> InstalledPackage:
 
 
 # -- translating ---------------------------------------------------------------------------
+
 
 @dataclass
 class Run:
@@ -367,12 +387,16 @@ def translate_lines(pipeline: Pipeline, lines: Sequence[str]) -> Run:
         outputs, reports = [], []
         for index, members in enumerate(spans):
             first, last = result.sentences[members[0]], result.sentences[members[-1]]
-            outputs.append(result.text[first.target_start:last.target_end])
-            reports.append([r.shifted(-starts[index], -first.target_start)
-                            for n in members for r in result.sentences[n].terms])
+            outputs.append(result.text[first.target_start : last.target_end])
+            reports.append(
+                [
+                    r.shifted(-starts[index], -first.target_start)
+                    for n in members
+                    for r in result.sentences[n].terms
+                ]
+            )
         return Run(outputs, reports, seconds)
-    print("the document did not map back to its lines; translating line by line",
-          file=sys.stderr)
+    print("the document did not map back to its lines; translating line by line", file=sys.stderr)
     outputs, reports = [], []
     begin = time.perf_counter()
     for line in lines:
@@ -383,6 +407,7 @@ def translate_lines(pipeline: Pipeline, lines: Sequence[str]) -> Run:
 
 
 # -- scoring -------------------------------------------------------------------------------
+
 
 @dataclass
 class Setting:
@@ -401,7 +426,8 @@ def _per_target(occurrences: Sequence[Occurrence]) -> Counter[str]:
 
 def agrees(reference: str, occurrences: Sequence[Occurrence]) -> bool:
     return bool(occurrences) and all(
-        renderings(reference, target) >= n for target, n in _per_target(occurrences).items())
+        renderings(reference, target) >= n for target, n in _per_target(occurrences).items()
+    )
 
 
 def force_reference(reference: str, replacements: dict[str, str]) -> str:
@@ -434,27 +460,40 @@ def make_settings(pairs: Sequence[tuple[str, str]], built: dict[str, Any]) -> li
     matcher = TermMatcher(natural_terms)
     occurrences = [matcher.find(s) for s in sources]
     references = [r for _, r in pairs]
-    natural = Setting("natural", natural_terms, references, occurrences,
-                      [agrees(r, o) for r, o in zip(references, occurrences, strict=True)])
+    natural = Setting(
+        "natural",
+        natural_terms,
+        references,
+        occurrences,
+        [agrees(r, o) for r, o in zip(references, occurrences, strict=True)],
+    )
     forced_terms = [Term(g, e2) for g, _, e2 in built["forced"]]
     natural_of = {g: e for g, e, _ in built["forced"]}
     matcher = TermMatcher(forced_terms)
     occurrences = [matcher.find(s) for s in sources]
-    forced_refs = [force_reference(r, {natural_of[o.term.source]: o.term.target for o in occ})
-                   for r, occ in zip(references, occurrences, strict=True)]
+    forced_refs = [
+        force_reference(r, {natural_of[o.term.source]: o.term.target for o in occ})
+        for r, occ in zip(references, occurrences, strict=True)
+    ]
     echo = {e2.lower(): {e.lower(), pluralize(e).lower()} for _, e, e2 in built["forced"]}
-    forced = Setting("forced", forced_terms, forced_refs, occurrences,
-                     [agrees(r, o) for r, o in zip(forced_refs, occurrences, strict=True)], echo)
+    forced = Setting(
+        "forced",
+        forced_terms,
+        forced_refs,
+        occurrences,
+        [agrees(r, o) for r, o in zip(forced_refs, occurrences, strict=True)],
+        echo,
+    )
     return [natural, forced]
 
 
 def term_success(output: str, occurrences: Sequence[Occurrence]) -> int:
-    return sum(min(n, renderings(output, target))
-               for target, n in _per_target(occurrences).items())
+    return sum(min(n, renderings(output, target)) for target, n in _per_target(occurrences).items())
 
 
-def damage(output: str, occurrences: Sequence[Occurrence], vocabulary: set[str],
-           echo: dict[str, set[str]]) -> tuple[int, int, int]:
+def damage(
+    output: str, occurrences: Sequence[Occurrence], vocabulary: set[str], echo: dict[str, set[str]]
+) -> tuple[int, int, int]:
     """(glued fragments, doubled words, echoes) in one output."""
     forms: dict[str, str] = {}
     for occ in occurrences:
@@ -468,7 +507,7 @@ def damage(output: str, occurrences: Sequence[Occurrence], vocabulary: set[str],
         if word in forms:
             if i + 1 < len(words) and words[i + 1] not in vocabulary:
                 glued += 1
-            if any(w in echo.get(forms[word], ()) for w in words[i + 1:i + 3]):
+            if any(w in echo.get(forms[word], ()) for w in words[i + 1 : i + 3]):
                 echoes += 1
         elif word not in vocabulary and any(word.startswith(f) for f in forms):
             glued += 1
@@ -506,35 +545,51 @@ def score(setting: Setting, run: Run, vocabulary: set[str]) -> Scores:
             glued, doubled, echoes = glued + g, doubled + d, echoes + e
             if g or d or e:
                 flagged.append(i)
-    return Scores(len(rows), occurrences, success, reported, chrf, bleu, glued, doubled,
-                  echoes, flagged)
+    return Scores(
+        len(rows), occurrences, success, reported, chrf, bleu, glued, doubled, echoes, flagged
+    )
 
 
 # -- the benchmark -------------------------------------------------------------------------
+
 
 def _share(part: int, whole: int) -> str:
     return f"{part / whole:.3f}" if whole else "-"
 
 
-def _dump(directory: Path, name: str, setting: Setting, mode: str, sources: Sequence[str],
-          run: Run) -> None:
+def _dump(
+    directory: Path, name: str, setting: Setting, mode: str, sources: Sequence[str], run: Run
+) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     with (directory / f"{name}-{setting.name}-{mode}.jsonl").open("w", encoding="utf-8") as out:
         for i, source in enumerate(sources):
             record = {
-                "line": i, "source": source, "reference": setting.references[i],
-                "output": run.outputs[i], "agreeing": setting.agreeing[i],
+                "line": i,
+                "source": source,
+                "reference": setting.references[i],
+                "output": run.outputs[i],
+                "agreeing": setting.agreeing[i],
                 "terms": [r.to_dict() for r in run.reports[i]],
             }
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
 
 
-def _show(count: int, name: str, setting: Setting, mode: str, scores: Scores,
-          sources: Sequence[str], runs: dict[str, Run], run: Run) -> None:
+def _show(
+    count: int,
+    name: str,
+    setting: Setting,
+    mode: str,
+    scores: Scores,
+    sources: Sequence[str],
+    runs: dict[str, Run],
+    run: Run,
+) -> None:
     if not count or not scores.flagged:
         return
-    print(f"\n{name}, {setting.name}, {mode}: {len(scores.flagged)} outputs with glued, "
-          f"doubled or echoed words; the first {min(count, len(scores.flagged))}:")
+    print(
+        f"\n{name}, {setting.name}, {mode}: {len(scores.flagged)} outputs with glued, "
+        f"doubled or echoed words; the first {min(count, len(scores.flagged))}:"
+    )
     off = runs.get("off")
     for i in scores.flagged[:count]:
         terms = ", ".join(f"{o.text}→{o.term.target}" for o in setting.occurrences[i])
@@ -544,16 +599,23 @@ def _show(count: int, name: str, setting: Setting, mode: str, scores: Scores,
         print(f"      {mode}: {run.outputs[i]}")
 
 
-def run_set(name: str, engine: CTranslate2Engine, cache: PairCache, args: argparse.Namespace,
-            modes: Sequence[Mode]) -> None:
+def run_set(
+    name: str,
+    engine: CTranslate2Engine,
+    cache: PairCache,
+    args: argparse.Namespace,
+    modes: Sequence[Mode],
+) -> None:
     all_pairs = read_pairs(name)
     built = cache.pairs(name)
     pairs = all_pairs[: args.limit] if args.limit else all_pairs
     sources = [s for s, _ in pairs]
     settings = make_settings(pairs, built)
     spread = ", ".join(f"{n} terms: {c}" for n, c in sorted(built["sentence_terms"]))
-    print(f"\n{name}: {len(built['natural'])} natural terms, {len(built['forced'])} forced "
-          f"(sentences of the whole set by natural terms found: {spread})")
+    print(
+        f"\n{name}: {len(built['natural'])} natural terms, {len(built['forced'])} forced "
+        f"(sentences of the whole set by natural terms found: {spread})"
+    )
     base = translate_lines(Pipeline(engine), sources)
     runs: dict[str, dict[str, Run]] = {}
     for setting in settings:
@@ -571,29 +633,68 @@ def run_set(name: str, engine: CTranslate2Engine, cache: PairCache, args: argpar
         if "off" in runs[setting.name]:
             for text in runs[setting.name]["off"].outputs:
                 vocabulary.update(w.lower() for w in _LETTERS.findall(text))
-    rows: list[list[object]] = [["-", "off, no glossary", "-", "-", "-", "-", "-", "-", "-",
-                                 "-", "-", f"{base.seconds:.1f}", "-"]]
+    rows: list[list[object]] = [
+        [
+            "-",
+            "off, no glossary",
+            "-",
+            "-",
+            "-",
+            "-",
+            "-",
+            "-",
+            "-",
+            "-",
+            "-",
+            f"{base.seconds:.1f}",
+            "-",
+        ]
+    ]
     shown: list[tuple[Setting, str, Scores, Run]] = []
     for setting in settings:
         off_seconds = runs[setting.name]["off"].seconds if "off" in runs[setting.name] else None
         for mode, run in runs[setting.name].items():
             s = score(setting, run, vocabulary)
             shown.append((setting, mode, s, run))
-            rows.append([
-                setting.name, mode, f"{s.sentences}/{sum(map(bool, setting.occurrences))}",
-                s.occurrences, _share(s.success, s.occurrences), _share(s.reported, s.occurrences),
-                f"{s.chrf:.1f}", f"{s.bleu:.1f}", s.glued, s.doubled,
-                s.echoes if setting.echo else "-", f"{run.seconds:.1f}",
-                f"{run.seconds / off_seconds:.2f}" if off_seconds else "-",
-            ])
+            rows.append(
+                [
+                    setting.name,
+                    mode,
+                    f"{s.sentences}/{sum(map(bool, setting.occurrences))}",
+                    s.occurrences,
+                    _share(s.success, s.occurrences),
+                    _share(s.reported, s.occurrences),
+                    f"{s.chrf:.1f}",
+                    f"{s.bleu:.1f}",
+                    s.glued,
+                    s.doubled,
+                    s.echoes if setting.echo else "-",
+                    f"{run.seconds:.1f}",
+                    f"{run.seconds / off_seconds:.2f}" if off_seconds else "-",
+                ]
+            )
             if args.dump:
                 _dump(Path(args.dump), name, setting, mode, sources, run)
     print_table(
         f"Terms on {name} ({len(pairs)} sentences), trained small model, beam 4, 2 threads: "
         "sentences = agreeing / with a term; occurrences, successes, chrF, BLEU over agreeing "
         "sentences; glued, doubled, echoes over all sentences with a term",
-        ["setting", "mode", "sentences", "occurrences", "term success", "report success",
-         "chrF", "BLEU", "glued", "doubled", "echoes", "s", "× off"], rows,
+        [
+            "setting",
+            "mode",
+            "sentences",
+            "occurrences",
+            "term success",
+            "report success",
+            "chrF",
+            "BLEU",
+            "glued",
+            "doubled",
+            "echoes",
+            "s",
+            "× off",
+        ],
+        rows,
     )
     for setting in settings:
         off = runs[setting.name].get("off")
@@ -606,25 +707,36 @@ def run_set(name: str, engine: CTranslate2Engine, cache: PairCache, args: argpar
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench.bench_terms",
-                                     description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.bench_terms",
+        description=__doc__.split("\n\n")[0] if __doc__ else None,
+    )
     parser.add_argument("--limit", type=int, default=0, help="sentences per set (default all)")
     parser.add_argument("--sets", default="m30k,tatoeba", help="comma-separated: m30k,tatoeba")
     parser.add_argument("--modes", default="off,replace,constrain")
     parser.add_argument("--model", type=Path, default=DEFAULT_MODEL)
     parser.add_argument("--dump", metavar="DIR", help="write one JSONL per set, setting, mode")
-    parser.add_argument("--show", type=int, default=0, metavar="K",
-                        help="print K damaged outputs per setting and mode")
+    parser.add_argument(
+        "--show",
+        type=int,
+        default=0,
+        metavar="K",
+        help="print K damaged outputs per setting and mode",
+    )
     args = parser.parse_args(argv)
     sets = [s for s in args.sets.split(",") if s]
     modes = cast(list[Mode], [m for m in args.modes.split(",") if m])
     if unknown := [s for s in sets if s not in SETS] + [m for m in modes if m not in MODES]:
         parser.error(f"unknown set or mode: {', '.join(unknown)}")
-    missing = [(p, why) for p, why in [
-        (args.model, "the trained model (--model or $GLOSSARY_TEST_MODEL)"),
-        (DING, "Debian's Ding dictionary (`make ding` installs trans-de-en)"),
-        *[(f, "a dev set") for s in sets for f in _set_files(s)],
-    ] if not p.is_file()]
+    missing = [
+        (p, why)
+        for p, why in [
+            (args.model, "the trained model (--model or $GLOSSARY_TEST_MODEL)"),
+            (DING, "Debian's Ding dictionary (`make ding` installs trans-de-en)"),
+            *[(f, "a dev set") for s in sets for f in _set_files(s)],
+        ]
+        if not p.is_file()
+    ]
     if missing:
         for path, why in missing:
             print(f"bench_terms: skipped, {path} is missing: {why}")

@@ -85,8 +85,14 @@ def verify_password(password: str, stored: str) -> bool:
     try:
         scheme, n, r, p, salt, digest = stored.split("$")
         assert scheme == "scrypt"
-        got = hashlib.scrypt(password.encode("utf-8"), salt=base64.b64decode(salt), n=int(n),
-                             r=int(r), p=int(p), dklen=32)  # fmt: skip
+        got = hashlib.scrypt(
+            password.encode("utf-8"),
+            salt=base64.b64decode(salt),
+            n=int(n),
+            r=int(r),
+            p=int(p),
+            dklen=32,
+        )
     except (ValueError, AssertionError):
         return False
     return hmac.compare_digest(got, base64.b64decode(digest))

@@ -54,13 +54,16 @@ _RESOLVER_12 = VersionedResolver(version=(1, 2))
 _RESOLVER_11 = yaml.resolver.Resolver()
 # The first characters any implicit type (bool, null, numbers, dates, merge) can start with,
 # in either YAML version: a plain string starting otherwise is a string to both.
-_TYPED_FIRST = frozenset(key for key in [*_RESOLVER_12.versioned_resolver,
-                                          *yaml.resolver.Resolver.yaml_implicit_resolvers]
-                         if key)  # fmt: skip
+_TYPED_FIRST = frozenset(
+    key
+    for key in [*_RESOLVER_12.versioned_resolver, *yaml.resolver.Resolver.yaml_implicit_resolvers]
+    if key
+)
 # Characters never written plain: C0/C1 controls and DEL, YAML 1.1's line breaks (U+0085,
 # U+2028, U+2029), the byte-order mark, non-characters and lone surrogates.
-_UNSAFE = re.compile("[^\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd"
-                     "\U00010000-\U0010ffff]")  # fmt: skip
+_UNSAFE = re.compile(
+    "[^\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]"
+)
 _INDICATORS = "-?:,[]{}#&*!|>'\"%@`"
 _ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t", "\r": "\\r"}
 _SIMPLE_LINE = re.compile(r"(\s*)(?:-(\s+))?([a-z_]+):(?: (.*))?")
@@ -80,8 +83,10 @@ def _plain(text: str, *, flow: bool) -> bool:
         return False
     if text[0] not in _TYPED_FIRST:
         return True
-    tags = {str(_RESOLVER_12.resolve(RuamelScalar, text, (True, False))),
-            str(_RESOLVER_11.resolve(yaml.ScalarNode, text, (True, False)))}  # fmt: skip
+    tags = {
+        str(_RESOLVER_12.resolve(RuamelScalar, text, (True, False))),
+        str(_RESOLVER_11.resolve(yaml.ScalarNode, text, (True, False))),
+    }
     return tags == {_STR}
 
 
@@ -91,8 +96,13 @@ def _escape(char: str) -> str:
     if not _UNSAFE.match(char):
         return char
     code = ord(char)
-    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}" if code <= 0xFFFF else \
-        f"\\U{code:08x}"  # fmt: skip
+    return (
+        f"\\x{code:02x}"
+        if code <= 0xFF
+        else f"\\u{code:04x}"
+        if code <= 0xFFFF
+        else f"\\U{code:08x}"
+    )
 
 
 def scalar(text: str, *, flow: bool = False) -> str:
@@ -120,8 +130,10 @@ def entry_lines(term: Term, indent: tuple[int, int]) -> list[str]:
     key_col, dash_col = indent
     first = " " * dash_col + "-" + " " * (key_col - dash_col - 1)
     pad = " " * key_col
-    return [_key_line(first if n == 0 else pad, key, value)
-            for n, (key, value) in enumerate(dump_term(term).items())]  # fmt: skip
+    return [
+        _key_line(first if n == 0 else pad, key, value)
+        for n, (key, value) in enumerate(dump_term(term).items())
+    ]
 
 
 # --- where the entries are ----------------------------------------------------------------
@@ -139,8 +151,11 @@ class Layout:
 
 def _last_line(node: yaml.Node) -> int:
     """0-based last line of a node's own text (libyaml's marks)."""
-    while isinstance(node, yaml.MappingNode | yaml.SequenceNode) and not node.flow_style \
-            and node.value:  # fmt: skip
+    while (
+        isinstance(node, yaml.MappingNode | yaml.SequenceNode)
+        and not node.flow_style
+        and node.value
+    ):
         last = node.value[-1]
         node = last[1] if isinstance(last, tuple) else last
     mark = node.end_mark
@@ -205,8 +220,9 @@ def _tail_end(lines: list[str], start: int) -> int:
     return len(lines)
 
 
-def _entry_alone(lines: list[str], start: int, stop: int,
-                 term: Term) -> tuple[tuple[int, int], tuple[int, int]] | None:  # fmt: skip
+def _entry_alone(
+    lines: list[str], start: int, stop: int, term: Term
+) -> tuple[tuple[int, int], tuple[int, int]] | None:
     """(span, indent) of the entry whose text is somewhere in lines[start:stop], composed on
     its own; None unless that is exactly one entry, the one for `term`."""
     try:
@@ -239,8 +255,7 @@ def layout(text: str, base: Glossary, wanted: Iterable[int]) -> Layout | None:
         spans: dict[int, tuple[int, int]] = {}
         indent = None
         for index in indices:
-            stop = dashes[index + 1] if index + 1 < count else \
-                _tail_end(lines, dashes[index])  # fmt: skip
+            stop = dashes[index + 1] if index + 1 < count else _tail_end(lines, dashes[index])
             found = _entry_alone(lines, dashes[index], stop, base.terms[index])
             if found is None:
                 break
@@ -315,8 +330,13 @@ class _Lazy(Sequence[Any]):
         return dump_term(self._terms[index])
 
 
-def result_terms(base: Glossary, added: Sequence[Term], changed: Mapping[int, Term], path: str,
-                 removed: Collection[int] = ()) -> list[Term]:  # fmt: skip
+def result_terms(
+    base: Glossary,
+    added: Sequence[Term],
+    changed: Mapping[int, Term],
+    path: str,
+    removed: Collection[int] = (),
+) -> list[Term]:
     """The terms after the edit, with no two of them duplicates of each other, by the file's
     own rule (GlossaryFileError otherwise). The new and changed terms themselves must have
     passed `termcheck.check_terms` (glossary/imports.py checks every row it plans). `base`
@@ -335,8 +355,12 @@ def result_terms(base: Glossary, added: Sequence[Term], changed: Mapping[int, Te
     found = first_duplicate_among(terms, fresh)
     if found is not None:
         pair = sorted(found)
-        check_duplicates([terms[i] for i in pair], _Lazy([terms[i] for i in pair]), path,
-                          [f"terms[{i}]" for i in pair])  # fmt: skip
+        check_duplicates(
+            [terms[i] for i in pair],
+            _Lazy([terms[i] for i in pair]),
+            path,
+            [f"terms[{i}]" for i in pair],
+        )
     return terms
 
 
@@ -361,8 +385,14 @@ class _Rewrite:
         return None if old_line is None else old_line + shift
 
 
-def _rewrite(found: Layout, base: Glossary, added: Sequence[Term], changed: Mapping[int, Term],
-             removed: Collection[int], eol: str) -> _Rewrite:  # fmt: skip
+def _rewrite(
+    found: Layout,
+    base: Glossary,
+    added: Sequence[Term],
+    changed: Mapping[int, Term],
+    removed: Collection[int],
+    eol: str,
+) -> _Rewrite:
     lines, spans = found.lines, found.spans
     result = _Rewrite([], {}, [], [], [])
     out, done = result.lines, 0
@@ -410,8 +440,13 @@ def _grown_from_empty(text: str, added: Sequence[Term]) -> _Rewrite | None:
     return result
 
 
-def _reemitted(text: str, base: Glossary, added: Sequence[Term], changed: Mapping[int, Term],
-               removed: Collection[int]) -> str:  # fmt: skip
+def _reemitted(
+    text: str,
+    base: Glossary,
+    added: Sequence[Term],
+    changed: Mapping[int, Term],
+    removed: Collection[int],
+) -> str:
     """Layouts without entry lines (flow style, odd line breaks): the round-trip parser, as
     every edit does there."""
     document = load_document(text.encode("utf-8"), base.path or "glossary", len(text) * 4 + 1)
@@ -452,8 +487,9 @@ def _read_back(node: yaml.Node) -> Any:
 def _written_as_meant(written: list[str], terms: Sequence[Term]) -> bool:
     """Whether the lines written anew read back (libyaml, no type resolution) as the terms."""
     try:
-        root = yaml.compose("\n".join(line.rstrip("\r") for line in written),
-                            Loader=yaml.CBaseLoader)  # fmt: skip
+        root = yaml.compose(
+            "\n".join(line.rstrip("\r") for line in written), Loader=yaml.CBaseLoader
+        )
     except yaml.YAMLError:
         return False
     if not isinstance(root, yaml.SequenceNode) or len(root.value) != len(terms):
@@ -467,8 +503,14 @@ def _written_as_meant(written: list[str], terms: Sequence[Term]) -> bool:
     return True
 
 
-def edited(base: Glossary, text: str, added: Sequence[Term], changed: Mapping[int, Term],
-           path: str, removed: Collection[int] = ()) -> tuple[str, Glossary]:  # fmt: skip
+def edited(
+    base: Glossary,
+    text: str,
+    added: Sequence[Term],
+    changed: Mapping[int, Term],
+    path: str,
+    removed: Collection[int] = (),
+) -> tuple[str, Glossary]:
     """The new text, and the glossary it holds: `changed` (by index into base.terms) replaced
     in place, `removed` (indices too) taken out, `added` appended; each term's `line` where
     its entry now starts. `text` must be the text `base` was parsed from.
@@ -479,8 +521,7 @@ def edited(base: Glossary, text: str, added: Sequence[Term], changed: Mapping[in
     terms = result_terms(base, added, changed, path, removed)
     everything = len(removed) == len(base.terms) and not added
     found = None if everything else layout(text, base, {*changed, *removed})
-    grown = None if found is not None or changed or base.terms else \
-        _grown_from_empty(text, added)  # fmt: skip
+    grown = None if found is not None or changed or base.terms else _grown_from_empty(text, added)
     if found is None and grown is None:
         new_text = _reemitted(text, base, added, changed, removed)
         return new_text, _checked(new_text, base, terms, path)
@@ -493,8 +534,9 @@ def edited(base: Glossary, text: str, added: Sequence[Term], changed: Mapping[in
     return new_text, replace(base, terms=tuple(_numbered(base, terms, result, removed)))
 
 
-def _numbered(base: Glossary, terms: list[Term], result: _Rewrite,
-              removed: Collection[int]) -> list[Term]:  # fmt: skip
+def _numbered(
+    base: Glossary, terms: list[Term], result: _Rewrite, removed: Collection[int]
+) -> list[Term]:
     """`terms` with the lines their entries start at now. Between two changed or removed
     entries every entry moved by the same number of lines; where that is none, the terms are
     the same objects (a one-term edit of 100,000 terms copies none of the others)."""
@@ -535,6 +577,7 @@ def _checked(new_text: str, base: Glossary, terms: list[Term], path: str) -> Glo
     """The slow, sure way: parse the whole new text; it must hold exactly `terms`."""
     glossary = parse_glossary(new_text.encode("utf-8"), path, max_bytes=len(new_text) * 4 + 1)
     if [replace(t, line=None) for t in glossary.terms] != [replace(t, line=None) for t in terms]:
-        raise GlossaryFileError("the rewritten file does not hold the terms meant; nothing "
-                                "was changed", path=path)  # fmt: skip
+        raise GlossaryFileError(
+            "the rewritten file does not hold the terms meant; nothing was changed", path=path
+        )
     return replace(glossary, revision=base.revision)

@@ -41,8 +41,17 @@ _MAGIC = b"glossary-cache 2\n"
 _DIGEST = 32
 DEFAULT_BUDGET = 1024 * 1024 * 1024  # bytes on disk before the oldest entries go
 # The modules whose code decides what a cached value holds.
-_SOURCES = ("cache.py", "glossaries.py", "match.py", "term.py", "termrules.py", "termyaml.py",
-            "termcheck.py", "termload.py", "termread.py")
+_SOURCES = (
+    "cache.py",
+    "glossaries.py",
+    "match.py",
+    "term.py",
+    "termrules.py",
+    "termyaml.py",
+    "termcheck.py",
+    "termload.py",
+    "termread.py",
+)
 _version: str | None = None
 
 
@@ -66,8 +75,9 @@ class DiskCache:
     A file: the magic line; the SHA-256 of all that follows it; the length of the key and the
     full key; then each piece as its length and its marshal data."""
 
-    def __init__(self, directory: Path, *, budget: int = DEFAULT_BUDGET,
-                 make_parents: bool = True) -> None:  # fmt: skip
+    def __init__(
+        self, directory: Path, *, budget: int = DEFAULT_BUDGET, make_parents: bool = True
+    ) -> None:
         """`make_parents`: whether a first write may create the folders above `directory`
         (a command line run far from any state folder should leave no new folders behind)."""
         self.directory = Path(directory)
@@ -93,13 +103,15 @@ class DiskCache:
             info = os.lstat(self.directory)
         except OSError:
             return False
-        if stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid() and \
-                not info.st_mode & 0o022:  # fmt: skip
+        if stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid() and not info.st_mode & 0o022:
             return True
         if not self._warned:
             self._warned = True
-            log.warning("not using the cache folder %s: it must be a folder of this user's "
-                        "that no one else can write to", self.directory)  # fmt: skip
+            log.warning(
+                "not using the cache folder %s: it must be a folder of this user's "
+                "that no one else can write to",
+                self.directory,
+            )
         return False
 
     def load(self, key: str) -> list[Any] | None:
@@ -113,8 +125,7 @@ class DiskCache:
             return None
         try:
             info = os.fstat(fd)
-            if not stat.S_ISREG(info.st_mode) or info.st_uid != os.getuid() or \
-                    info.st_mode & 0o022:  # fmt: skip
+            if not stat.S_ISREG(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o022:
                 return None
             with os.fdopen(fd, "rb", closefd=False) as handle:
                 data = handle.read()
@@ -149,8 +160,9 @@ class DiskCache:
             return None
         return pieces
 
-    def store(self, key: str, make: Callable[[], Iterable[Any]], *,
-              background: bool = True) -> None:  # fmt: skip
+    def store(
+        self, key: str, make: Callable[[], Iterable[Any]], *, background: bool = True
+    ) -> None:
         """Store the pieces `make()` gives (values of marshal's plain types; a generator makes
         each when it is written); errors are logged and otherwise ignored. In the background
         by default, `make` included: a thread that the interpreter waits for at exit, so a
@@ -158,8 +170,7 @@ class DiskCache:
         if not background:
             self._write(key, make)
             return
-        thread = threading.Thread(target=self._write, args=(key, make),
-                                  name="glossary-cache-write")  # fmt: skip
+        thread = threading.Thread(target=self._write, args=(key, make), name="glossary-cache-write")
         with self._lock:
             self._writers = [t for t in self._writers if t.is_alive()] + [thread]
         thread.start()

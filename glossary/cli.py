@@ -47,8 +47,9 @@ def cmd_translate(args: argparse.Namespace, settings: Settings) -> int:
     text = read_text(args.file)
     service = TranslationService(settings)
     glossaries = _glossaries(args, service)
-    pipeline = service.pipeline(args.source, args.target, glossaries, args.mode,
-                                beam_size=args.beam_size)  # fmt: skip
+    pipeline = service.pipeline(
+        args.source, args.target, glossaries, args.mode, beam_size=args.beam_size
+    )
     if args.json:
         result = pipeline.translate(text)
         json.dump(result.to_dict(), sys.stdout, ensure_ascii=False, indent=2)
@@ -73,11 +74,16 @@ def cmd_translate(args: argparse.Namespace, settings: Settings) -> int:
 def _warn_untranslated(sentences: Sequence[SentenceResult]) -> None:
     """One line on stderr per sentence copied through untranslated (at most 20 of them)."""
     for sentence in sentences[:20]:
-        print(f"glossary: warning: characters {sentence.source_start}-{sentence.source_end} "
-              f"left untranslated: {sentence.reason}", file=sys.stderr)  # fmt: skip
+        print(
+            f"glossary: warning: characters {sentence.source_start}-{sentence.source_end} "
+            f"left untranslated: {sentence.reason}",
+            file=sys.stderr,
+        )
     if len(sentences) > 20:
-        print(f"glossary: warning: {len(sentences) - 20} more sentences left untranslated",
-              file=sys.stderr)  # fmt: skip
+        print(
+            f"glossary: warning: {len(sentences) - 20} more sentences left untranslated",
+            file=sys.stderr,
+        )
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -85,10 +91,12 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     host = args.host or settings.host
     if Accounts.of(settings).open() and not loopback(host):
-        print(f"glossary: warning: serving on {host} with no accounts and no API keys: anyone "
-              "who can reach this address may change every glossary. Add an admin with "
-              "`glossary users add NAME --role admin` or a key with `glossary keys add`.",
-              file=sys.stderr)  # fmt: skip
+        print(
+            f"glossary: warning: serving on {host} with no accounts and no API keys: anyone "
+            "who can reach this address may change every glossary. Add an admin with "
+            "`glossary users add NAME --role admin` or a key with `glossary keys add`.",
+            file=sys.stderr,
+        )
     serve(replace(settings, host=host), host=host, port=args.port or settings.port)
     return 0
 
@@ -100,14 +108,21 @@ def _add_translate(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     p.add_argument("--to", dest="target", default="en", help="target language (default en)")
     p.add_argument("--json", action="store_true", help="print sentences with their offsets")
     p.add_argument("--beam-size", type=int, default=None, help="beam size (default 4)")
-    p.add_argument("--glossary", action="append",
-                   help="YAML glossary to enforce (repeatable; default: the pair's default "
-                        "glossaries in GLOSSARY_TERMS_DIR)")
+    p.add_argument(
+        "--glossary",
+        action="append",
+        help="YAML glossary to enforce (repeatable; default: the pair's default "
+        "glossaries in GLOSSARY_TERMS_DIR)",
+    )
     p.add_argument("--no-glossary", action="store_true", help="enforce no glossary")
-    p.add_argument("--mode", choices=MODES, default="constrain",
-                   help="constrain: the term goes where the model rendered the German "
-                        "(default); replace: substitute the words attention aligns; "
-                        "off: report only")
+    p.add_argument(
+        "--mode",
+        choices=MODES,
+        default="constrain",
+        help="constrain: the term goes where the model rendered the German "
+        "(default); replace: substitute the words attention aligns; "
+        "off: report only",
+    )
     p.set_defaults(handler=cmd_translate)
 
 

@@ -47,8 +47,9 @@ def cmd_keys(args: argparse.Namespace, settings: Settings) -> int:
     if args.action == "add":
         secret = book.add_key(args.name, args.role)
         print(secret)
-        print(f"key {args.name} ({args.role}) saved; the key above is shown only now",
-              file=sys.stderr)  # fmt: skip
+        print(
+            f"key {args.name} ({args.role}) saved; the key above is shown only now", file=sys.stderr
+        )
     elif args.action == "remove":
         book.remove_key(args.name)
         print(f"key {args.name} removed")
@@ -65,9 +66,11 @@ def cmd_defaults(args: argparse.Namespace, settings: Settings) -> int:
         unknown = sorted(set(args.names) - set(present))
         owned = sorted(n for n in args.names if api_made(n))
         if unknown or owned:
-            raise InputError("not a glossary file in the terms folder: " + ", ".join(unknown)
-                             if unknown else "made through the DeepL API, so owned by a key: "
-                             + ", ".join(owned))  # fmt: skip
+            raise InputError(
+                "not a glossary file in the terms folder: " + ", ".join(unknown)
+                if unknown
+                else "made through the DeepL API, so owned by a key: " + ", ".join(owned)
+            )
         defaults.mark(args.names)
     for name in defaults.chosen(present):
         print(name)
@@ -80,8 +83,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     add = actions.add_parser("add", help="add a user or change one's password and role")
     add.add_argument("name")
     add.add_argument("--role", default="reader", help=f"one of {', '.join(ROLES)}")
-    add.add_argument("--password-stdin", action="store_true",
-                     help="read the password from the first line of stdin")
+    add.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from the first line of stdin",
+    )
     actions.add_parser("remove").add_argument("name")
     actions.add_parser("list")
     users.set_defaults(handler=cmd_users)

@@ -28,8 +28,13 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
     packages = list_packages(settings.packages_dir)
     if args.json:
         rows = [
-            {"from_code": p.from_code, "to_code": p.to_code, "package_version": p.package_version,
-             "folder": p.path.name, "path": str(p.path)}
+            {
+                "from_code": p.from_code,
+                "to_code": p.to_code,
+                "package_version": p.package_version,
+                "folder": p.path.name,
+                "path": str(p.path),
+            }
             for p in packages
         ]
         json.dump(rows, sys.stdout, ensure_ascii=False, indent=2)
@@ -102,7 +107,8 @@ def _add_pair(parser: argparse.ArgumentParser, optional: bool = False) -> None:
 
 def _add_progress(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--progress", action="store_true",
+        "--progress",
+        action="store_true",
         help="show the download progress bar even when stderr is not a terminal",
     )
 
@@ -110,7 +116,8 @@ def _add_progress(parser: argparse.ArgumentParser) -> None:
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Adds `models` and its sub-commands; each leaf sets `handler(args, settings) -> int`."""
     models = subparsers.add_parser(
-        "models", help="list, install and remove Argos translation packages",
+        "models",
+        help="list, install and remove Argos translation packages",
         description="Manage the Argos package directory (shared with argospm).",
     )
     sub = models.add_subparsers(dest="models_command", required=True, metavar="COMMAND")
@@ -120,7 +127,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.set_defaults(handler=cmd_list)
 
     p = sub.add_parser(
-        "install", help="install a pair from the Argos index, or a local .argosmodel file",
+        "install",
+        help="install a pair from the Argos index, or a local .argosmodel file",
         epilog="Without internet: glossary models install --file PATH.argosmodel",
     )
     _add_pair(p, optional=True)

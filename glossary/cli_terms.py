@@ -47,9 +47,17 @@ def cmd_find(args: argparse.Namespace, settings: Settings) -> int:
     found = []
     for o in matcher.find(text):
         origin = matcher.origin(o.term)
-        found.append({"start": o.start, "end": o.end, "text": o.text, "source": o.term.source,
-                      "target": o.term.target, "glossary": origin and origin.glossary,
-                      "overrides": list(origin.overrides) if origin else []})  # fmt: skip
+        found.append(
+            {
+                "start": o.start,
+                "end": o.end,
+                "text": o.text,
+                "source": o.term.source,
+                "target": o.term.target,
+                "glossary": origin and origin.glossary,
+                "overrides": list(origin.overrides) if origin else [],
+            }
+        )
     json.dump(found, sys.stdout, ensure_ascii=False, indent=2)
     sys.stdout.write("\n")
     return 0
@@ -57,8 +65,13 @@ def cmd_find(args: argparse.Namespace, settings: Settings) -> int:
 
 def _term_from_args(args: argparse.Namespace, base: Term | None = None) -> Term:
     fields = {
-        "source": args.source, "target": args.target, "target_plural": args.target_plural,
-        "match": args.match, "status": args.status, "note": args.note, "pos": args.pos,
+        "source": args.source,
+        "target": args.target,
+        "target_plural": args.target_plural,
+        "match": args.match,
+        "status": args.status,
+        "note": args.note,
+        "pos": args.pos,
         "gender": args.gender,
     }
     changes = {k: v for k, v in fields.items() if v is not None}
@@ -108,8 +121,9 @@ def _edit(args: argparse.Namespace, path: Path, current: Glossary, revision: str
         return add_term(path, _term_from_args(args), revision=revision, base=current)
     if args.action == "update":
         base = _find_term(current, args.source)
-        return update_term(path, base.source, _term_from_args(args, base), revision=revision,
-                           base=current)
+        return update_term(
+            path, base.source, _term_from_args(args, base), revision=revision, base=current
+        )
     if args.action == "remove":
         return remove_term(path, args.source, revision=revision, base=current)
     raise InputError(f"unknown action {args.action!r}")
@@ -123,16 +137,20 @@ def _show(preview: imports.Preview, out: TextIO) -> None:
         print(f"+ {added.where}: {added.term.source} → {added.term.target}", file=out)
     for change in preview.changed:
         old, new = dump_term(change.old), dump_term(change.new)
-        diff = ", ".join(f"{key}: {json.dumps(old.get(key), ensure_ascii=False)} → "
-                         f"{json.dumps(new.get(key), ensure_ascii=False)}"
-                         for key in dict.fromkeys([*old, *new]) if old.get(key) != new.get(key))
+        diff = ", ".join(
+            f"{key}: {json.dumps(old.get(key), ensure_ascii=False)} → "
+            f"{json.dumps(new.get(key), ensure_ascii=False)}"
+            for key in dict.fromkeys([*old, *new])
+            if old.get(key) != new.get(key)
+        )
         print(f"~ {change.where}: {change.old.source}: {diff}", file=out)
     for same in preview.unchanged:
         print(f"= {same.where}: {same.term.source} (already there, unchanged)", file=out)
     for dup in preview.duplicates:
         other = "the glossary's" if dup.of == "glossary" else dup.of
-        print(f"! {dup.where}: {dup.source} duplicates {other} {dup.other!r}: {dup.action}",
-              file=out)  # fmt: skip
+        print(
+            f"! {dup.where}: {dup.source} duplicates {other} {dup.other!r}: {dup.action}", file=out
+        )
     for error in preview.errors:
         print(f"✗ {error}", file=out)
 
@@ -146,8 +164,7 @@ def _import(args: argparse.Namespace, path: Path, current: Glossary, revision: s
         raise InputError(f"{source}: cannot read: {exc.strerror}") from exc
     fmt = imports.format_of(args.format, source.name)
     policy = imports.policy_of(args.on_duplicate)
-    preview = imports.preview_file(current, data, fmt, policy, name=path.stem,
-                                   filename=source.name)  # fmt: skip
+    preview = imports.preview_file(current, data, fmt, policy, name=path.stem, filename=source.name)
     if args.json:
         json.dump(preview.to_dict(), sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
@@ -155,8 +172,10 @@ def _import(args: argparse.Namespace, path: Path, current: Glossary, revision: s
         _show(preview, sys.stdout)
     elif not preview.ok:
         _show(replace(preview, added=[], changed=[], unchanged=[], duplicates=[]), sys.stderr)
-    print(f"{path}: {'would import' if args.dry_run else 'import'}: {preview.summary()}",
-          file=sys.stderr)  # fmt: skip
+    print(
+        f"{path}: {'would import' if args.dry_run else 'import'}: {preview.summary()}",
+        file=sys.stderr,
+    )
     if args.dry_run:
         return 0 if preview.ok else 2
     result = imports.apply(path, current, preview, revision=revision, file=source.name)
@@ -178,15 +197,23 @@ def _add_term_fields(p: argparse.ArgumentParser) -> None:
 
 
 def _add_import_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("file", help=".yaml, .tsv, .csv or .tbx file (- for standard input, with "
-                                "--format)")  # fmt: skip
+    p.add_argument(
+        "file", help=".yaml, .tsv, .csv or .tbx file (- for standard input, with --format)"
+    )
     p.add_argument("--format", choices=imports.FORMATS, help="default: from the file's suffix")
-    p.add_argument("--on-duplicate", choices=imports.POLICIES, default=imports.DEFAULT_POLICY,
-                   help="a source already in the glossary or earlier in the file: keep the "
-                        "first (skip, the default), take the file's (overwrite), or import "
-                        "nothing (fail)")  # fmt: skip
-    p.add_argument("--dry-run", action="store_true",
-                   help="only show what would be added, changed, skipped and refused")
+    p.add_argument(
+        "--on-duplicate",
+        choices=imports.POLICIES,
+        default=imports.DEFAULT_POLICY,
+        help="a source already in the glossary or earlier in the file: keep the "
+        "first (skip, the default), take the file's (overwrite), or import "
+        "nothing (fail)",
+    )
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="only show what would be added, changed, skipped and refused",
+    )
     p.add_argument("--json", action="store_true", help="the preview as JSON on stdout")
 
 
@@ -211,9 +238,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
             _add_import_options(p)
         elif name == "export":
             p.add_argument("--format", choices=sorted(EXPORTERS), default="tsv")
-            p.add_argument("--fields", choices=["all", "basic"], default="all",
-                           help="tsv/csv: every field behind a header line (all, the "
-                                "default), or DeepL's source and target only (basic)")
+            p.add_argument(
+                "--fields",
+                choices=["all", "basic"],
+                default="all",
+                help="tsv/csv: every field behind a header line (all, the "
+                "default), or DeepL's source and target only (basic)",
+            )
         elif name == "list":
             p.add_argument("--json", action="store_true")
         if name in ("add", "update", "remove", "import"):
@@ -229,17 +260,29 @@ def cmd_history(args: argparse.Namespace, settings: Settings) -> int:
     page = history.read(path, offset=args.offset, limit=args.limit, current=current)
     if args.json:
         rows = [entry.to_json() | {"gap_before": entry.gap_before} for entry in page.entries]
-        json.dump({"entries": rows, "more": page.more, "unrecorded": page.unrecorded,
-                   "unreadable": page.unreadable}, sys.stdout, ensure_ascii=False, indent=2)
+        json.dump(
+            {
+                "entries": rows,
+                "more": page.more,
+                "unrecorded": page.unrecorded,
+                "unreadable": page.unreadable,
+            },
+            sys.stdout,
+            ensure_ascii=False,
+            indent=2,
+        )
         sys.stdout.write("\n")
         return 0
     if page.unrecorded:
-        print("! the file changed after the newest entry, without one (by hand, or an edit "
-              "whose entry could not be written)")
+        print(
+            "! the file changed after the newest entry, without one (by hand, or an edit "
+            "whose entry could not be written)"
+        )
     for entry in page.entries:
         who = entry.author or "-"
-        what = entry.action + (f" (undoes {entry.extra['reverts']})"
-                               if entry.extra.get("reverts") else "")  # fmt: skip
+        what = entry.action + (
+            f" (undoes {entry.extra['reverts']})" if entry.extra.get("reverts") else ""
+        )
         print(f"{entry.id}\t{entry.time}\t{who}\t{entry.via or '-'}\t{what}")
         if entry.file:
             print(f"    name: {entry.file[0]} -> {entry.file[1]}")
@@ -260,8 +303,11 @@ def cmd_history(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_revert(args: argparse.Namespace, settings: Settings) -> int:
     glossary = history.revert(Path(args.glossary), args.change_id)
-    print(f"{args.glossary}: reverted {args.change_id}; revision {glossary.revision}, "
-          f"{len(glossary.terms)} terms", file=sys.stderr)  # fmt: skip
+    print(
+        f"{args.glossary}: reverted {args.change_id}; revision {glossary.revision}, "
+        f"{len(glossary.terms)} terms",
+        file=sys.stderr,
+    )
     return 0
 
 
@@ -273,8 +319,9 @@ def _register_history(actions: argparse._SubParsersAction[argparse.ArgumentParse
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_history)
 
-    p = actions.add_parser("revert", help="undo one change (refused if a term it touched has "
-                                          "changed since)")  # fmt: skip
+    p = actions.add_parser(
+        "revert", help="undo one change (refused if a term it touched has changed since)"
+    )
     p.add_argument("--glossary", required=True, help="YAML glossary file")
     p.add_argument("change_id", help="the change's id, as `terms history` shows it")
     add_author(p)

@@ -18,12 +18,15 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "worker",
         help="work translation jobs from the Redis queue at GLOSSARY_QUEUE_URL (scale-out: "
-             "run N of them, on any machines sharing the terms folder)",
+        "run N of them, on any machines sharing the terms folder)",
         description="Work translation jobs (POST /api/jobs) from the RQ queue 'glossary' on "
-                    "the Redis server named by GLOSSARY_QUEUE_URL (e.g. redis://HOST:6379/0), "
-                    "one job at a time, with the model loaded once. Glossaries come from "
-                    "GLOSSARY_TERMS_DIR, which must be the folder the web server uses.",
-    )  # fmt: skip
-    p.add_argument("--burst", action="store_true",
-                   help="stop once the queue is empty instead of waiting for more jobs")
+        "the Redis server named by GLOSSARY_QUEUE_URL (e.g. redis://HOST:6379/0), "
+        "one job at a time, with the model loaded once. Glossaries come from "
+        "GLOSSARY_TERMS_DIR, which must be the folder the web server uses.",
+    )
+    p.add_argument(
+        "--burst",
+        action="store_true",
+        help="stop once the queue is empty instead of waiting for more jobs",
+    )
     p.set_defaults(handler=cmd_worker)

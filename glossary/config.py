@@ -173,8 +173,9 @@ class Settings:
             max_chars=_int(env, "GLOSSARY_MAX_CHARS", 200_000),
             host=env.get("GLOSSARY_HOST", "127.0.0.1"),
             port=_int(env, "GLOSSARY_PORT", 5000),
-            api_keys=tuple(k.strip() for k in env.get("GLOSSARY_API_KEYS", "").split(",")
-                           if k.strip()),
+            api_keys=tuple(
+                k.strip() for k in env.get("GLOSSARY_API_KEYS", "").split(",") if k.strip()
+            ),
             secret_key=env.get("GLOSSARY_SECRET_KEY", ""),
             state_dir=Path(env.get("GLOSSARY_STATE_DIR", "var/state")),
             public_url=env.get("GLOSSARY_PUBLIC_URL", ""),

@@ -151,23 +151,30 @@ class CTranslate2Engine:
         )
 
     # -- what fluent enforcement asks of the model (engine.GuidedEngine) -------------------
-    def nbest(self, sentences: Sequence[str], n: int,
-              options: DecodeOptions | None = None) -> list[list[str]]:
+    def nbest(
+        self, sentences: Sequence[str], n: int, options: DecodeOptions | None = None
+    ) -> list[list[str]]:
         options = options or DecodeOptions()
         sources = [self.encode_source(s) for s in sentences]
         if not sources:
             return []
         results = self._translator.translate_batch(
-            sources, target_prefix=self._prefixes(len(sources)),
-            beam_size=max(options.beam_size, n), num_hypotheses=n,
-            max_batch_size=options.max_batch_size, replace_unknowns=True,
+            sources,
+            target_prefix=self._prefixes(len(sources)),
+            beam_size=max(options.beam_size, n),
+            num_hypotheses=n,
+            max_batch_size=options.max_batch_size,
+            replace_unknowns=True,
             max_decoding_length=options.max_length,
         )
         skip = len(self._fixed_prefix)
         return [[join_pieces(h[skip:]) for h in r.hypotheses] for r in results]
 
     def continuations(
-        self, sentences: Sequence[str], prefixes: Sequence[Sequence[str]], n: int,
+        self,
+        sentences: Sequence[str],
+        prefixes: Sequence[Sequence[str]],
+        n: int,
         options: DecodeOptions | None = None,
     ) -> list[list[Continuation]]:
         options = options or DecodeOptions()
@@ -179,16 +186,26 @@ class CTranslate2Engine:
         # return_alternatives expands n different tokens right after the prefix and finishes
         # each greedily (beam 1): the cheap way to see what may follow a forced term.
         results = self._translator.translate_batch(
-            sources, target_prefix=forced, beam_size=1, num_hypotheses=n,
-            return_alternatives=True, return_scores=True, replace_unknowns=True,
+            sources,
+            target_prefix=forced,
+            beam_size=1,
+            num_hypotheses=n,
+            return_alternatives=True,
+            return_scores=True,
+            replace_unknowns=True,
             max_batch_size=options.max_batch_size,
-            max_decoding_length=min(options.max_length,
-                                    int(longest * options.length_ratio) + options.length_extra),
+            max_decoding_length=min(
+                options.max_length, int(longest * options.length_ratio) + options.length_extra
+            ),
         )
         out = []
         for prefix, result in zip(forced, results, strict=True):
-            out.append([Continuation(tuple(h[len(prefix):]), float(s))
-                        for h, s in zip(result.hypotheses, result.scores, strict=True)])
+            out.append(
+                [
+                    Continuation(tuple(h[len(prefix) :]), float(s))
+                    for h, s in zip(result.hypotheses, result.scores, strict=True)
+                ]
+            )
         return out
 
     def score(self, sentences: Sequence[str], targets: Sequence[Sequence[str]]) -> list[float]:
@@ -197,7 +214,8 @@ class CTranslate2Engine:
             return []
         skip = len(self._fixed_prefix)
         results = self._translator.score_batch(
-            sources, [self._fixed_prefix + list(t) for t in targets], offset=skip)
+            sources, [self._fixed_prefix + list(t) for t in targets], offset=skip
+        )
         return [sum(r.log_probs) / max(len(r.log_probs), 1) for r in results]
 
     def _prefixes(self, count: int) -> list[list[str]] | None:

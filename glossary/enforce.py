@@ -83,8 +83,7 @@ class _Work:
         self.kept = {i for i, s in enumerate(self.spans) if s is not None}
 
     def missing(self) -> list[int]:
-        return [i for i, o in enumerate(self.occurrences)
-                if i not in self.kept and o.term.enforced]
+        return [i for i, o in enumerate(self.occurrences) if i not in self.kept and o.term.enforced]
 
 
 class Enforcer:
@@ -105,8 +104,9 @@ class Enforcer:
         if self.mode == "constrain":
             # Every occurrence of these sentences: a kept one may lose its words to a longer
             # term's rendering and need a place of its own.
-            self._renderings.prepare([p for w in todo for o in w.occurrences
-                                      for p in (o.text, o.term.source)])
+            self._renderings.prepare(
+                [p for w in todo for o in w.occurrences for p in (o.text, o.term.source)]
+            )
         spliced = [self._splice(w, self._plan(w)) for w in todo]
         if self.mode == "constrain" and ALTERNATIVES and isinstance(self.engine, GuidedEngine):
             spliced = self._continue(self.engine, todo, spliced)
@@ -125,16 +125,20 @@ class Enforcer:
         turns = dict.fromkeys(range(len(w.occurrences)), 0)
         # Where each occurrence's renderings are, so that one term's wider rendering does not
         # take another's words.
-        matches = ({j: rendering_matches(hyp_words, self._keys(o))
-                    for j, o in enumerate(w.occurrences)} if self.mode == "constrain" else {})
+        matches = (
+            {j: rendering_matches(hyp_words, self._keys(o)) for j, o in enumerate(w.occurrences)}
+            if self.mode == "constrain"
+            else {}
+        )
         while queue:
             i = queue.pop(0)
             turns[i] += 1
             occ = w.occurrences[i]
             indices = tokens_in_span(source_spans, occ.start, occ.end)
             mass = _mass(attention, indices, len(tokens))
-            span = self._locate(w, i, hyp_words, tokens, attention, indices, mass,
-                                list(claims.values()), matches)
+            span = self._locate(
+                w, i, hyp_words, tokens, attention, indices, mass, list(claims.values()), matches
+            )
             if span is None:
                 w.reasons[i] = "no target words are aligned to the source term"
                 continue
@@ -143,8 +147,11 @@ class Enforcer:
                 span = without_possessive(tokens, span)
             # A shorter term that counted words of this term's rendering as its own ("Kremlin"
             # of "Kremlin lord") loses them, and gets a place of its own in turn.
-            for j in [j for j, c in claims.items() if span[0] <= c[0] and c[1] <= span[1]
-                      and c != span and span[0] < span[1]]:
+            for j in [
+                j
+                for j, c in claims.items()
+                if span[0] <= c[0] and c[1] <= span[1] and c != span and span[0] < span[1]
+            ]:
                 del claims[j]
                 w.kept.discard(j)
                 w.planned = [p for p in w.planned if p.index != j]
@@ -154,9 +161,18 @@ class Enforcer:
             w.planned.append(_Planned(i, span, self._form(occ, hyp_words, span)))
         return sorted(w.planned, key=lambda p: p.span)
 
-    def _locate(self, w: _Work, i: int, hyp_words: list[Word], tokens: Sequence[str],
-                attention: np.ndarray, indices: list[int], mass: np.ndarray,
-                claimed: list[Span], matches: dict[int, list[Span]]) -> Span | None:
+    def _locate(
+        self,
+        w: _Work,
+        i: int,
+        hyp_words: list[Word],
+        tokens: Sequence[str],
+        attention: np.ndarray,
+        indices: list[int],
+        mass: np.ndarray,
+        claimed: list[Span],
+        matches: dict[int, list[Span]],
+    ) -> Span | None:
         occ = w.occurrences[i]
         if self.mode == "constrain":
             size = len(words(required_form(occ)))
@@ -165,8 +181,11 @@ class Enforcer:
             if span is not None:
                 return span
         least = WEAK if self.mode == "constrain" else 0.0
-        span = (by_attention(tokens, attention, indices, claimed, words(required_form(occ)), least)
-                if attention.size else None)
+        span = (
+            by_attention(tokens, attention, indices, claimed, words(required_form(occ)), least)
+            if attention.size
+            else None
+        )
         if span is None and self.mode == "constrain":
             point = insertion_point(tokens, mass, claimed)
             return point, point
@@ -186,7 +205,8 @@ class Enforcer:
         keys = self._keys(occ)
         plural = bool(inside) and any(
             inside[-1] != key[-1] and inside[-1] == words(pluralize(" ".join(key)))[-1]
-            for key in keys)
+            for key in keys
+        )
         return required_form(replace(occ, plural=True) if plural else occ)
 
     def _nbest(self, phrases: list[str]) -> list[list[str]]:
@@ -210,52 +230,74 @@ class Enforcer:
             out += _glued(old.tokens[cursor:start], out)
             rows += old.attention[cursor:start]
             term = self.engine.encode_target(capitalize_first(p.form) if not out else p.form)
-            if (out and start < len(old.tokens) and out[-1].lstrip(SPACE) in _OPENING
-                    and not old.tokens[start].startswith(SPACE)):
+            if (
+                out
+                and start < len(old.tokens)
+                and out[-1].lstrip(SPACE) in _OPENING
+                and not old.tokens[start].startswith(SPACE)
+            ):
                 term[0] = term[0].removeprefix(SPACE)  # glued to an opening quote, as it was
             keep = len(_trim_overlap(out, term, at_end=True))
             del out[keep:], rows[keep:]
             _agree_article(out, p.form)
             out += term
-            rows += [old.attention[min(start, len(old.attention) - 1)] if old.attention
-                     else (0.0,) * width] * len(term)
+            rows += [
+                old.attention[min(start, len(old.attention) - 1)]
+                if old.attention
+                else (0.0,) * width
+            ] * len(term)
             after_last = len(out)
             following = list(old.tokens[end:nxt])
             cursor = end + len(following) - len(_trim_overlap(following, term, at_end=False))
         out += _glued(old.tokens[cursor:], out)
         rows += old.attention[cursor:]
         tokens = tuple(out)
-        return replace(old, tokens=tokens, text=self.engine.detokenize(tokens),
-                       attention=tuple(rows)), after_last
+        return replace(
+            old, tokens=tokens, text=self.engine.detokenize(tokens), attention=tuple(rows)
+        ), after_last
 
     # -- continuing after the last term (constrain) ----------------------------------------
-    def _continue(self, engine: GuidedEngine, todo: list[_Work],
-                  spliced: list[tuple[Hypothesis, int]]) -> list[tuple[Hypothesis, int]]:
+    def _continue(
+        self, engine: GuidedEngine, todo: list[_Work], spliced: list[tuple[Hypothesis, int]]
+    ) -> list[tuple[Hypothesis, int]]:
         # Only after an inserted term: where a term replaces words, re-decoding the rest gave
         # the same chrF at twice the time (bench/bench_terms.py; see the README).
         # And not after a term appended at the end: nothing is left there to say better.
-        asks = [k for k, w in enumerate(todo) if any(
-            p.span[0] == p.span[1] and wordy(join_pieces(w.hyp.tokens[p.span[0]:]))
-            for p in w.planned)]
+        asks = [
+            k
+            for k, w in enumerate(todo)
+            if any(
+                p.span[0] == p.span[1] and wordy(join_pieces(w.hyp.tokens[p.span[0] :]))
+                for p in w.planned
+            )
+        ]
         if not asks:
             return spliced
         prefixes = [spliced[k][0].tokens[: spliced[k][1]] for k in asks]
-        proposals = engine.continuations([todo[k].source for k in asks], prefixes,
-                                         ALTERNATIVES, self.options)
+        proposals = engine.continuations(
+            [todo[k].source for k in asks], prefixes, ALTERNATIVES, self.options
+        )
         chosen: dict[int, tuple[str, ...]] = {}
         for k, prefix, options in zip(asks, prefixes, proposals, strict=True):
-            inserted = [todo[k].occurrences[p.index] for p in todo[k].planned
-                        if p.span[0] == p.span[1]]
-            tail = _best_tail(options, todo[k], prefix, spliced[k][0].tokens[spliced[k][1]:],
-                              [key for o in inserted for key in self._keys(o)])
+            inserted = [
+                todo[k].occurrences[p.index] for p in todo[k].planned if p.span[0] == p.span[1]
+            ]
+            tail = _best_tail(
+                options,
+                todo[k],
+                prefix,
+                spliced[k][0].tokens[spliced[k][1] :],
+                [key for o in inserted for key in self._keys(o)],
+            )
             if tail is not None and tuple(prefix) + tail != spliced[k][0].tokens:
                 chosen[k] = tuple(prefix) + tail
         if not chosen:
             return spliced
         order = list(chosen)
         sources = [todo[k].source for k in order]
-        scores = engine.score(sources + sources,
-                              [chosen[k] for k in order] + [spliced[k][0].tokens for k in order])
+        scores = engine.score(
+            sources + sources, [chosen[k] for k in order] + [spliced[k][0].tokens for k in order]
+        )
         result = list(spliced)
         for n, k in enumerate(order):
             new, old = scores[n], scores[n + len(order)]
@@ -276,13 +318,23 @@ class Enforcer:
                 status, reason = ("kept" if i in w.kept else "enforced"), None
             else:
                 status, reason = "missed", self._miss_reason(w, i)
-            reports.append(TermReport(
-                occ.start, occ.end, occ.text, occ.term, forms.get(i, required_form(occ)),
-                status,  # type: ignore[arg-type]
-                span[0] if span else None, span[1] if span else None, reason,
-                _forbidden(w.hyp.text, occ), occ.plural, warnings=occ.warnings,
-                source_parts=occ.parts,
-            ))
+            reports.append(
+                TermReport(
+                    occ.start,
+                    occ.end,
+                    occ.text,
+                    occ.term,
+                    forms.get(i, required_form(occ)),
+                    status,  # type: ignore[arg-type]
+                    span[0] if span else None,
+                    span[1] if span else None,
+                    reason,
+                    _forbidden(w.hyp.text, occ),
+                    occ.plural,
+                    warnings=occ.warnings,
+                    source_parts=occ.parts,
+                )
+            )
         return reports
 
     def _miss_reason(self, w: _Work, i: int) -> str:
@@ -350,15 +402,22 @@ def _agree_article(tokens: list[str], form: str) -> None:
     tokens[-1] = last[: len(last) - len(bare)] + article
 
 
-def _best_tail(options: Sequence[Continuation], w: _Work, prefix: Sequence[str],
-               kept_tail: Sequence[str],
-               renderings: Sequence[tuple[str, ...]] = ()) -> tuple[str, ...] | None:
+def _best_tail(
+    options: Sequence[Continuation],
+    w: _Work,
+    prefix: Sequence[str],
+    kept_tail: Sequence[str],
+    renderings: Sequence[tuple[str, ...]] = (),
+) -> tuple[str, ...] | None:
     """The best-scoring continuation that starts a new word (or ends the sentence), does not
     begin by repeating the term's last word or by saying the term again in the model's own
     words ("apparel clothing"), and does not bring back a word the terms replaced (unless the
     spliced sentence has it there too)."""
-    replaced = {k.removesuffix("'s") for p in w.planned
-                for k in words(join_pieces(w.hyp.tokens[p.span[0]:p.span[1]]))}
+    replaced = {
+        k.removesuffix("'s")
+        for p in w.planned
+        for k in words(join_pieces(w.hyp.tokens[p.span[0] : p.span[1]]))
+    }
     replaced -= DETERMINERS | set(words(join_pieces(kept_tail)))
     again = (set(words(join_pieces(prefix))[-1:]) | {k[0] for k in renderings}) - DETERMINERS
     # A small model tends to invent after an unexpected word ("… regime is concerned with most
@@ -377,8 +436,9 @@ def _best_tail(options: Sequence[Continuation], w: _Work, prefix: Sequence[str],
 
 def _with_tokens(hyp: Hypothesis, tokens: tuple[str, ...], engine: Engine) -> Hypothesis:
     width = len(hyp.source_tokens)
-    rows = tuple(hyp.attention[:len(tokens)]) + ((0.0,) * width,) * max(
-        0, len(tokens) - len(hyp.attention))
+    rows = tuple(hyp.attention[: len(tokens)]) + ((0.0,) * width,) * max(
+        0, len(tokens) - len(hyp.attention)
+    )
     return replace(hyp, tokens=tokens, text=engine.detokenize(tokens), attention=rows)
 
 
@@ -399,5 +459,5 @@ def _trim_overlap(side: list[str], term: list[str], at_end: bool) -> list[str]:
         if at_end and keys[-k:] == term_words[:k]:
             return side[: units[len(keys) - k].start]
         if not at_end and keys[:k] == term_words[-k:]:
-            return side[units[k].start:] if k < len(units) else []
+            return side[units[k].start :] if k < len(units) else []
     return side

@@ -64,8 +64,7 @@ class Engine(Protocol):
         (or at the start when `sentence_start`)."""
         ...
 
-    def detokenize(self, tokens: Sequence[str]) -> str:
-        ...
+    def detokenize(self, tokens: Sequence[str]) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -82,13 +81,17 @@ class GuidedEngine(Engine, Protocol):
     after a prefix, and score given translations: what fluent enforcement asks of a model.
     Engines without these still enforce, with less help from the model."""
 
-    def nbest(self, sentences: Sequence[str], n: int,
-              options: DecodeOptions | None = None) -> list[list[str]]:
+    def nbest(
+        self, sentences: Sequence[str], n: int, options: DecodeOptions | None = None
+    ) -> list[list[str]]:
         """Up to n translations per sentence, best first."""
         ...
 
     def continuations(
-        self, sentences: Sequence[str], prefixes: Sequence[Sequence[str]], n: int,
+        self,
+        sentences: Sequence[str],
+        prefixes: Sequence[Sequence[str]],
+        n: int,
         options: DecodeOptions | None = None,
     ) -> list[list[Continuation]]:
         """Per sentence, up to n continuations after its prefix, each starting with a different

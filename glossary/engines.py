@@ -46,12 +46,7 @@ class EngineRegistry:
     def pairs(self) -> list[tuple[str, str]]:
         """Every pair we can translate: direct packages plus X→en→Y pivots."""
         direct = set(self.installed())
-        pivots = {
-            (a, d)
-            for (a, b) in direct
-            for (c, d) in direct
-            if b == PIVOT == c and a != d
-        }
+        pivots = {(a, d) for (a, b) in direct for (c, d) in direct if b == PIVOT == c and a != d}
         return sorted(direct | pivots)
 
     def get(self, from_code: str, to_code: str) -> Engine:
@@ -67,8 +62,11 @@ class EngineRegistry:
     def _drop_stale(self, installed: dict[tuple[str, str], InstalledPackage]) -> None:
         # The same listing as pairs() decides, so the page and every API agree; translations
         # already running keep their own reference to the dropped engine.
-        stale = [key for key, (_engine, used) in self._engines.items()
-                 if any(installed.get(package.pair) != package for package in used)]
+        stale = [
+            key
+            for key, (_engine, used) in self._engines.items()
+            if any(installed.get(package.pair) != package for package in used)
+        ]
         for key in stale:
             del self._engines[key]
 

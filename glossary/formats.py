@@ -91,8 +91,12 @@ class RowError:
         return f"{self.where}: {self.field + ' ' if self.field else ''}{self.message}"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"where": self.where, "line": self.line, "field": self.field,
-                "message": self.message}  # fmt: skip
+        return {
+            "where": self.where,
+            "line": self.line,
+            "field": self.field,
+            "message": self.message,
+        }
 
 
 @dataclass(frozen=True)
@@ -148,15 +152,28 @@ def _plainly_valid(term: Term, sides_checked: bool) -> bool:
     `_side` checks them (what `check_terms` checks of them), every other field at its default
     but a note without control characters. Most rows of a big import are such; checking them
     again would take most of the import's time."""
-    return (sides_checked and term.target_plural is None and not term.forbidden
-            and term.pos is None and term.gender is None and term.match == "inflected"
-            and term.status == "approved" and not term.case_sensitive
-            and (term.note is None or (term.note == term.note.strip() and control_character(
-                term.note, allow="\n\t") is None)))  # fmt: skip
+    return (
+        sides_checked
+        and term.target_plural is None
+        and not term.forbidden
+        and term.pos is None
+        and term.gender is None
+        and term.match == "inflected"
+        and term.status == "approved"
+        and not term.case_sensitive
+        and (
+            term.note is None
+            or (
+                term.note == term.note.strip()
+                and control_character(term.note, allow="\n\t") is None
+            )
+        )
+    )
 
 
-def _validated(term: Term, where: str, line: int | None, fields: frozenset[str],
-               sides_checked: bool = False) -> Row:  # fmt: skip
+def _validated(
+    term: Term, where: str, line: int | None, fields: frozenset[str], sides_checked: bool = False
+) -> Row:
     """A row whose term passed the glossary file's own rules (duplicates aside)."""
     if _plainly_valid(term, sides_checked):
         return Row(where, line, term, fields)
@@ -247,11 +264,17 @@ def _tsv_unescape(text: str) -> str:
 
 
 _CELL_READERS: dict[str, Callable[[str], Any]] = {
-    "source": _required, "target": _required, "target_plural": _optional,
-    "match": lambda t: t.strip() or "inflected", "case_sensitive": _flag,
-    "forbidden": split_wordings, "status": lambda t: t.strip() or "approved",
-    "note": _optional, "pos": _optional, "gender": _optional,
-}  # fmt: skip
+    "source": _required,
+    "target": _required,
+    "target_plural": _optional,
+    "match": lambda t: t.strip() or "inflected",
+    "case_sensitive": _flag,
+    "forbidden": split_wordings,
+    "status": lambda t: t.strip() or "approved",
+    "note": _optional,
+    "pos": _optional,
+    "gender": _optional,
+}
 
 
 def _row(cells: dict[str, str], line: int) -> Row:
@@ -276,10 +299,18 @@ def _row(cells: dict[str, str], line: int) -> Row:
 def _cells(term: Term, *, tsv: bool) -> list[str]:
     """One export row of every field, in TERM_KEYS order."""
     note = term.note or ""
-    return [term.source, term.target, term.target_plural or "", term.match,
-            "true" if term.case_sensitive else "false", join_wordings(term.forbidden),
-            term.status, _tsv_escape(note) if tsv else note, term.pos or "",
-            term.gender or ""]  # fmt: skip
+    return [
+        term.source,
+        term.target,
+        term.target_plural or "",
+        term.match,
+        "true" if term.case_sensitive else "false",
+        join_wordings(term.forbidden),
+        term.status,
+        _tsv_escape(note) if tsv else note,
+        term.pos or "",
+        term.gender or "",
+    ]
 
 
 def _export_sides(terms: Iterable[Term]) -> Iterator[tuple[Term, str, str]]:
@@ -302,9 +333,12 @@ def terms_to_tsv(terms: Iterable[Term], *, all_fields: bool = False) -> str:
 
 
 def terms_to_csv(
-    terms: Iterable[Term], *, source_language: str | None = None,
-    target_language: str | None = None, all_fields: bool = False,
-) -> str:  # fmt: skip
+    terms: Iterable[Term],
+    *,
+    source_language: str | None = None,
+    target_language: str | None = None,
+    all_fields: bool = False,
+) -> str:
     """DeepL CSV entries: `source,target` (plus both languages when given), standard quoting;
     with `all_fields`, a header line naming every field (and the language columns when
     given), then every field of each term."""
@@ -341,11 +375,20 @@ def read_header(
     names = [_column_name(cell) for cell in cells]
     if "source" in names and "target" in names:
         known = (*TERM_KEYS, *LANGUAGE_COLUMNS)
-        errors = [RowError(f"line {line}", f"unknown column; known columns are "
-                           f"{', '.join(known)}", name or "(empty)", line)
-                  for name in names if name not in known]  # fmt: skip
-        errors += [RowError(f"line {line}", "is named twice", name, line)
-                   for name in sorted({n for n in names if names.count(n) > 1})]  # fmt: skip
+        errors = [
+            RowError(
+                f"line {line}",
+                f"unknown column; known columns are {', '.join(known)}",
+                name or "(empty)",
+                line,
+            )
+            for name in names
+            if name not in known
+        ]
+        errors += [
+            RowError(f"line {line}", "is named twice", name, line)
+            for name in sorted({n for n in names if names.count(n) > 1})
+        ]
         return tuple(names), errors
     wanted = [source_language, target_language]
     if None not in wanted and len(names) == 2 and [_primary(n) for n in cells] == wanted:
@@ -407,8 +450,11 @@ class _Table:
         if self.tsv and len(cells) > 2:
             return self._fail(line, "more than one tab; expected source<TAB>target")
         if not self.tsv and len(cells) not in (2, 4):
-            return self._fail(line, "expected 2 or 4 columns (source,target[,source_lang,"
-                                    f"target_lang]), found {len(cells)}")  # fmt: skip
+            return self._fail(
+                line,
+                "expected 2 or 4 columns (source,target[,source_lang,"
+                f"target_lang]), found {len(cells)}",
+            )
         if len(cells) == 4:
             checked = _check_languages(cells[2:], self.expected, line)
             if isinstance(checked, RowError):
@@ -419,8 +465,9 @@ class _Table:
 
     def _named(self, cells: list[str], line: int, columns: tuple[str, ...]) -> None:
         if len(cells) > len(columns):
-            return self._fail(line, f"{len(cells)} cells, but the header names "
-                                    f"{len(columns)} columns")  # fmt: skip
+            return self._fail(
+                line, f"{len(cells)} cells, but the header names {len(columns)} columns"
+            )
         named = dict(zip(columns, [*cells, *[""] * (len(columns) - len(cells))], strict=True))
         if self.tsv and "note" in named:
             named["note"] = _tsv_unescape(named["note"])
@@ -441,9 +488,13 @@ def _check_size(text: str | bytes, max_bytes: int) -> None:
 
 
 def read_tsv(
-    text: str, *, source_language: str | None = None, target_language: str | None = None,
-    headers: bool = True, max_bytes: int = DEFAULT_MAX_BYTES,
-) -> Entries:  # fmt: skip
+    text: str,
+    *,
+    source_language: str | None = None,
+    target_language: str | None = None,
+    headers: bool = True,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> Entries:
     """TSV rows; blank lines are skipped, every problem names its line. With `headers`, a
     first row that is a header (see `read_header`) names the columns; without one, each row
     is DeepL's `source<TAB>target`."""
@@ -458,9 +509,13 @@ def read_tsv(
 
 
 def read_csv(
-    text: str, *, source_language: str | None = None, target_language: str | None = None,
-    headers: bool = True, max_bytes: int = DEFAULT_MAX_BYTES,
-) -> Entries:  # fmt: skip
+    text: str,
+    *,
+    source_language: str | None = None,
+    target_language: str | None = None,
+    headers: bool = True,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> Entries:
     """CSV rows (standard quoting). Without a header, DeepL's `source,target[,source_lang,
     target_lang]`; language columns, where present, must match the expected languages and
     each other."""
@@ -475,8 +530,9 @@ def read_csv(
                 continue
             table.add(row, number)
     except csv.Error as exc:
-        table.entries.errors.append(RowError(f"line {reader.line_num}", f"malformed CSV: {exc}",
-                                             None, reader.line_num))  # fmt: skip
+        table.entries.errors.append(
+            RowError(f"line {reader.line_num}", f"malformed CSV: {exc}", None, reader.line_num)
+        )
     return table.entries
 
 
@@ -488,10 +544,12 @@ def read_yaml(data: bytes, name: str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> 
     except GlossaryFileError as exc:
         where = f"line {exc.line}" if exc.line is not None else name
         return Entries(errors=[field_error(exc, where, exc.line)])
-    rows = [Row(f"line {t.line}", t.line, replace(t, line=None), ALL_FIELDS)
-            for t in glossary.terms]  # fmt: skip
-    return Entries(rows, source_language=glossary.source_language,
-                   target_language=glossary.target_language)  # fmt: skip
+    rows = [
+        Row(f"line {t.line}", t.line, replace(t, line=None), ALL_FIELDS) for t in glossary.terms
+    ]
+    return Entries(
+        rows, source_language=glossary.source_language, target_language=glossary.target_language
+    )
 
 
 # --- TBX-Basic export --------------------------------------------------------------------
@@ -519,9 +577,12 @@ def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) ->
 
 
 def _term_element(
-    parent: ET.Element, dialect: _Dialect, text: str, notes: dict[str, str | None],
+    parent: ET.Element,
+    dialect: _Dialect,
+    text: str,
+    notes: dict[str, str | None],
     admin: dict[str, str | None] | None = None,
-) -> None:  # fmt: skip
+) -> None:
     """A term with its termNotes, then its admin data (TBX puts auxiliary info last)."""
     holder = _sub(parent, dialect.term)
     _sub(holder, "term", text)
@@ -546,18 +607,29 @@ def _entry_element(body: ET.Element, dialect: _Dialect, glossary: Glossary, inde
         _sub(entry, "note", term.note)
     source = _sub(entry, dialect.language, **{_XML_LANG: glossary.source_language})
     gender = _GENDER_TO_TBX.get(term.gender or "")
-    admin = {_X_MATCH: None if term.match == "inflected" else term.match,
-             _X_CASE: "true" if term.case_sensitive else None}  # fmt: skip
-    _term_element(source, dialect, term.source,
-                  {**_pos_notes(term.pos), "grammaticalGender": gender}, admin)  # fmt: skip
+    admin = {
+        _X_MATCH: None if term.match == "inflected" else term.match,
+        _X_CASE: "true" if term.case_sensitive else None,
+    }
+    _term_element(
+        source, dialect, term.source, {**_pos_notes(term.pos), "grammaticalGender": gender}, admin
+    )
     target = _sub(entry, dialect.language, **{_XML_LANG: glossary.target_language})
     status = _STATUS_TO_TBX[term.status]
     number = "singular" if term.target_plural else None
-    _term_element(target, dialect, term.target, {**_pos_notes(term.pos),
-                  "grammaticalNumber": number, "administrativeStatus": status})  # fmt: skip
+    _term_element(
+        target,
+        dialect,
+        term.target,
+        {**_pos_notes(term.pos), "grammaticalNumber": number, "administrativeStatus": status},
+    )
     if term.target_plural:  # the English plural: the same term, in the plural
-        _term_element(target, dialect, term.target_plural, {**_pos_notes(term.pos),
-                      "grammaticalNumber": "plural", "administrativeStatus": status})  # fmt: skip
+        _term_element(
+            target,
+            dialect,
+            term.target_plural,
+            {**_pos_notes(term.pos), "grammaticalNumber": "plural", "administrativeStatus": status},
+        )
     for wording in term.forbidden:
         deprecated = _STATUS_TO_TBX["deprecated"]
         _term_element(target, dialect, wording, {"administrativeStatus": deprecated})
@@ -671,10 +743,19 @@ def _entry_terms(entry: ET.Element, source: str, target: str) -> list[Term]:
         return []
     main = _main_target(targets)
     # a deprecated plural is a forbidden wording, unless the term itself is deprecated
-    plural = next((t for t in targets if t is not main and t.plural and (
-        t.status != "deprecated" or main.status == "deprecated")), None)  # fmt: skip
-    forbidden = tuple(t.text for t in targets if t is not main and t is not plural
-                      and t.status == "deprecated")  # fmt: skip
+    plural = next(
+        (
+            t
+            for t in targets
+            if t is not main
+            and t.plural
+            and (t.status != "deprecated" or main.status == "deprecated")
+        ),
+        None,
+    )
+    forbidden = tuple(
+        t.text for t in targets if t is not main and t is not plural and t.status == "deprecated"
+    )
     notes = ["".join(el.itertext()).strip() for el in entry.iter() if _local(el.tag) == "note"]
     return [
         Term(
@@ -779,9 +860,12 @@ def glossary_from_tbx(
 
 
 def read_tbx(
-    text: str | bytes, *, source_language: str | None = None,
-    target_language: str | None = None, max_bytes: int = DEFAULT_MAX_BYTES,
-) -> Entries:  # fmt: skip
+    text: str | bytes,
+    *,
+    source_language: str | None = None,
+    target_language: str | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> Entries:
     """A TBX document's terms as rows (every field given), each checked on its own; a file
     that is not TBX at all raises EntriesError."""
     root = _parse_tbx(text, max_bytes)

@@ -56,8 +56,10 @@ def combined(glossaries: Sequence[Glossary]) -> tuple[list[Term], list[Origin]]:
             elif owners[winner] != owner and names[owner] not in beaten.get(winner, ()):
                 beaten.setdefault(winner, []).append(names[owner])
     plain = [Origin(name) for name in names]
-    origins = [Origin(names[owner], tuple(beaten[i])) if i in beaten else plain[owner]
-               for i, owner in enumerate(owners)]  # fmt: skip
+    origins = [
+        Origin(names[owner], tuple(beaten[i])) if i in beaten else plain[owner]
+        for i, owner in enumerate(owners)
+    ]
     return terms, origins
 
 
@@ -99,16 +101,16 @@ def _terms_from(rows: list[dict[str, Any]]) -> list[Term]:
     return out
 
 
-def read_glossary(path: Path, data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES,
-                  cache: DiskCache | None = None) -> Glossary:  # fmt: skip
+def read_glossary(
+    path: Path, data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES, cache: DiskCache | None = None
+) -> Glossary:
     """`termload.parse_glossary(data, str(path))`, from the disk cache when it holds the
     glossary of these exact bytes (keyed by their SHA-256 and the code version)."""
     with gc_paused():
         return _read_glossary(path, data, max_bytes, cache)
 
 
-def _read_glossary(path: Path, data: bytes, max_bytes: int, cache: DiskCache | None
-                   ) -> Glossary:  # fmt: skip
+def _read_glossary(path: Path, data: bytes, max_bytes: int, cache: DiskCache | None) -> Glossary:
     revision = revision_of(data)
     key = f"glossary\n{revision}\n{len(data)}"
     if cache is not None:
@@ -133,8 +135,9 @@ def _glossary_pieces(glossary: Glossary) -> Iterator[Any]:
         yield [_set_fields(term) for term in terms[start : start + 10_000]]
 
 
-def load_glossary_cached(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES,
-                         cache: DiskCache | None = None) -> Glossary:  # fmt: skip
+def load_glossary_cached(
+    path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES, cache: DiskCache | None = None
+) -> Glossary:
     """`termload.load_glossary` through the disk cache."""
     path = Path(path)
     return read_glossary(path, read_bytes(path, max_bytes), max_bytes=max_bytes, cache=cache)

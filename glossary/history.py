@@ -50,8 +50,18 @@ from glossary.termyaml import dump_term
 log = logging.getLogger("glossary.history")
 
 SUFFIX = ".history.jsonl"
-_FIELDS = ("source", "target", "target_plural", "match", "case_sensitive", "forbidden",
-           "status", "note", "pos", "gender")  # fmt: skip
+_FIELDS = (
+    "source",
+    "target",
+    "target_plural",
+    "match",
+    "case_sensitive",
+    "forbidden",
+    "status",
+    "note",
+    "pos",
+    "gender",
+)
 _value_of = attrgetter(*_FIELDS)  # a term's content without its line number, as a tuple
 _BLOCK = 64 * 1024
 
@@ -147,11 +157,16 @@ class Entry:
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
-            "id": self.id, "time": self.time, "action": self.action, "author": self.author,
-            "author_kind": self.author_kind, "via": self.via,
-            "revision_before": self.revision_before, "revision_after": self.revision_after,
+            "id": self.id,
+            "time": self.time,
+            "action": self.action,
+            "author": self.author,
+            "author_kind": self.author_kind,
+            "via": self.via,
+            "revision_before": self.revision_before,
+            "revision_after": self.revision_after,
             "changes": [{"before": c.before, "after": c.after} for c in self.changes],
-        }  # fmt: skip
+        }
         if self.title is not None:
             data["title"] = {"before": self.title[0], "after": self.title[1]}
         if self.file is not None:
@@ -161,20 +176,36 @@ class Entry:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Entry:
-        known = {"id", "time", "action", "author", "author_kind", "via", "revision_before",
-                 "revision_after", "changes", "title", "name"}  # fmt: skip
+        known = {
+            "id",
+            "time",
+            "action",
+            "author",
+            "author_kind",
+            "via",
+            "revision_before",
+            "revision_after",
+            "changes",
+            "title",
+            "name",
+        }
         title, name = data.get("title"), data.get("name")
         return cls(
-            id=str(data["id"]), time=str(data["time"]), action=str(data["action"]),
-            author=data.get("author"), author_kind=data.get("author_kind"),
-            via=data.get("via"), revision_before=data.get("revision_before"),
+            id=str(data["id"]),
+            time=str(data["time"]),
+            action=str(data["action"]),
+            author=data.get("author"),
+            author_kind=data.get("author_kind"),
+            via=data.get("via"),
+            revision_before=data.get("revision_before"),
             revision_after=data.get("revision_after"),
-            changes=tuple(Change(c.get("before"), c.get("after"))
-                          for c in data.get("changes") or []),
+            changes=tuple(
+                Change(c.get("before"), c.get("after")) for c in data.get("changes") or []
+            ),
             title=(title["before"], title["after"]) if isinstance(title, dict) else None,
             file=(name["before"], name["after"]) if isinstance(name, dict) else None,
             extra={k: v for k, v in data.items() if k not in known},
-        )  # fmt: skip
+        )
 
 
 def _now() -> str:
@@ -186,8 +217,16 @@ def _new_entry(action: str, **fields: Any) -> Entry:
     who = author()
     note = dict(_note.get() or {})
     action = str(note.pop("action", action))
-    return Entry(id=secrets.token_hex(6), time=_now(), action=action, author=who.name,
-                 author_kind=who.kind, via=who.via, extra=note, **fields)  # fmt: skip
+    return Entry(
+        id=secrets.token_hex(6),
+        time=_now(),
+        action=action,
+        author=who.name,
+        author_kind=who.kind,
+        via=who.via,
+        extra=note,
+        **fields,
+    )
 
 
 def _term_dict(term: Term) -> dict[str, Any]:
@@ -249,8 +288,9 @@ def _common_prefix(a: bytes, b: bytes) -> int:
     return lo
 
 
-def _touched(before: Sequence[Term], after: Sequence[Term], old: bytes,
-             new: bytes) -> tuple[slice, slice] | None:  # fmt: skip
+def _touched(
+    before: Sequence[Term], after: Sequence[Term], old: bytes, new: bytes
+) -> tuple[slice, slice] | None:
     """The terms of each version whose lines lie in the stretch of text that differs (an edit
     rewrites one entry's lines; every other entry's text, and so its value, is the same), or
     None when the terms carry no line numbers or the stretches do not line up."""
@@ -278,8 +318,10 @@ def _touched(before: Sequence[Term], after: Sequence[Term], old: bytes,
 
 def _fail(path: Path, exc: BaseException) -> None:
     reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-    message = (f"glossary {path.stem}: the change was saved, but its history entry could not be "
-               f"written to {history_path(path)}: {reason}")  # fmt: skip
+    message = (
+        f"glossary {path.stem}: the change was saved, but its history entry could not be "
+        f"written to {history_path(path)}: {reason}"
+    )
     log.error("%s", message, exc_info=not isinstance(exc, OSError))
     found = _problems.get()
     if found is not None:
@@ -322,8 +364,9 @@ def _record(path: Path, build: Callable[[], Entry | None]) -> None:
         _fail(Path(path), exc)
 
 
-def record_edit(path: Path, before: Glossary, after: Glossary,
-                texts: tuple[bytes, bytes] | None = None) -> None:  # fmt: skip
+def record_edit(
+    path: Path, before: Glossary, after: Glossary, texts: tuple[bytes, bytes] | None = None
+) -> None:
     """Called by termwrite, under the lock, after `path` went from `before` to `after`;
     `texts`, the file's bytes before and after, narrow the comparison to the entries whose
     lines changed."""
@@ -343,8 +386,13 @@ def record_edit(path: Path, before: Glossary, after: Glossary,
             action = changes[0].kind
         else:
             action = "edit"
-        return _new_entry(action, revision_before=before.revision,
-                          revision_after=after.revision, changes=tuple(changes), title=title)
+        return _new_entry(
+            action,
+            revision_before=before.revision,
+            revision_after=after.revision,
+            changes=tuple(changes),
+            title=title,
+        )
 
     _record(path, build)
 
@@ -354,8 +402,9 @@ def record_created(path: Path, glossary: Glossary) -> None:
 
     def build() -> Entry:
         changes = tuple(Change(None, _term_dict(t)) for t in glossary.terms)
-        return _new_entry("create", revision_after=glossary.revision, changes=changes,
-                          title=(None, glossary.name))  # fmt: skip
+        return _new_entry(
+            "create", revision_after=glossary.revision, changes=changes, title=(None, glossary.name)
+        )
 
     _record(path, build)
 
@@ -364,8 +413,9 @@ def record_renamed(path: Path, old_name: str, new_name: str, revision: str | Non
     """After glossary `old_name`'s file (and log) became `path` (`new_name`)."""
 
     def build() -> Entry:
-        return _new_entry("rename", revision_before=revision, revision_after=revision,
-                          file=(old_name, new_name))  # fmt: skip
+        return _new_entry(
+            "rename", revision_before=revision, revision_after=revision, file=(old_name, new_name)
+        )
 
     _record(path, build)
 
@@ -377,8 +427,12 @@ def discard(path: Path) -> None:
     except FileNotFoundError:
         pass
     except OSError as exc:
-        log.error("cannot remove the history %s of deleted glossary %s: %s",
-                  history_path(path), path.stem, exc.strerror or exc)  # fmt: skip
+        log.error(
+            "cannot remove the history %s of deleted glossary %s: %s",
+            history_path(path),
+            path.stem,
+            exc.strerror or exc,
+        )
 
 
 def move(old: Path, new: Path) -> None:
@@ -439,8 +493,11 @@ class Page:
 
 
 def _gap(newer: Entry, older: Entry) -> bool:
-    return (newer.revision_before is not None and older.revision_after is not None
-            and newer.revision_before != older.revision_after)  # fmt: skip
+    return (
+        newer.revision_before is not None
+        and older.revision_after is not None
+        and newer.revision_before != older.revision_after
+    )
 
 
 def read(path: Path, *, offset: int = 0, limit: int = 50, current: str | None = None) -> Page:
@@ -455,8 +512,10 @@ def read(path: Path, *, offset: int = 0, limit: int = 50, current: str | None = 
             found.append(entry)
         if len(found) > limit:
             break
-    shown = [replace(entry, gap_before=_gap(entry, found[i + 1])) if i + 1 < len(found)
-             else entry for i, entry in enumerate(found[:limit])]  # fmt: skip
+    shown = [
+        replace(entry, gap_before=_gap(entry, found[i + 1])) if i + 1 < len(found) else entry
+        for i, entry in enumerate(found[:limit])
+    ]
     newest = found[0].revision_after if found and offset == 0 else None
     unrecorded = bool(current and newest and newest != current)
     return Page(shown, len(found) > limit, unreadable[0], unrecorded)
@@ -547,8 +606,13 @@ def revert(path: Path, change_id: str, *, max_bytes: int | None = None) -> Gloss
     raise ConflictError(f"glossary {path.stem} is being changed by someone else; try again")
 
 
-def _apply(path: Path, entry: Entry, plan: list[tuple[str | None, Term | None]],
-           current: Glossary, limit: int) -> Glossary:  # fmt: skip
+def _apply(
+    path: Path,
+    entry: Entry,
+    plan: list[tuple[str | None, Term | None]],
+    current: Glossary,
+    limit: int,
+) -> Glossary:
     from glossary import termedit  # termedit imports this module (through termwrite)
 
     revision = current.revision
@@ -556,13 +620,15 @@ def _apply(path: Path, entry: Entry, plan: list[tuple[str | None, Term | None]],
     if title is not None and not plan:
         return termedit.rename_glossary(path, title, revision=revision, max_bytes=limit)
     if len(plan) == 1 and title is None:
-        (source, term), = plan
+        ((source, term),) = plan
         if source is None and term is not None:
             return termedit.add_term(path, term, revision=revision, max_bytes=limit, base=current)
         if term is None and source is not None:
-            return termedit.remove_term(path, source, revision=revision, max_bytes=limit,
-                                        base=current)
+            return termedit.remove_term(
+                path, source, revision=revision, max_bytes=limit, base=current
+            )
         assert source is not None and term is not None
-        return termedit.update_term(path, source, term, revision=revision, max_bytes=limit,
-                                    base=current)
+        return termedit.update_term(
+            path, source, term, revision=revision, max_bytes=limit, base=current
+        )
     return termedit.apply_changes(path, plan, title=title, revision=revision, max_bytes=limit)

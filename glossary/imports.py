@@ -44,8 +44,15 @@ Policy = Literal["skip", "overwrite", "fail"]
 POLICIES: tuple[str, ...] = ("skip", "overwrite", "fail")
 DEFAULT_POLICY: Policy = "skip"
 FORMATS: tuple[str, ...] = ("yaml", "tsv", "csv", "tbx")
-_SUFFIXES = {"yaml": "yaml", "yml": "yaml", "tsv": "tsv", "tab": "tsv", "csv": "csv",
-             "tbx": "tbx", "xml": "tbx"}  # fmt: skip
+_SUFFIXES = {
+    "yaml": "yaml",
+    "yml": "yaml",
+    "tsv": "tsv",
+    "tab": "tsv",
+    "csv": "csv",
+    "tbx": "tbx",
+    "xml": "tbx",
+}
 
 
 def policy_of(value: object) -> Policy:
@@ -63,15 +70,21 @@ def format_of(value: object, filename: str | None = None) -> str:
         return str(value)
     suffix = (filename or "").rsplit(".", 1)[-1].lower() if "." in (filename or "") else ""
     if suffix not in _SUFFIXES:
-        raise InputError(f"{filename or 'the file'}: unknown format; use .yaml, .tsv, .csv or "
-                         ".tbx (or name the format)")  # fmt: skip
+        raise InputError(
+            f"{filename or 'the file'}: unknown format; use .yaml, .tsv, .csv or "
+            ".tbx (or name the format)"
+        )
     return _SUFFIXES[suffix]
 
 
 def read(
-    data: bytes | str, fmt: str, glossary: Glossary, *, name: str = "import",
+    data: bytes | str,
+    fmt: str,
+    glossary: Glossary,
+    *,
+    name: str = "import",
     max_bytes: int = DEFAULT_MAX_BYTES,
-) -> Entries:  # fmt: skip
+) -> Entries:
     """The rows of an import file for `glossary` (whose languages a YAML or TBX file must
     have, and a CSV file's language columns must name)."""
     source, target = glossary.source_language, glossary.target_language
@@ -79,23 +92,25 @@ def read(
         try:
             data.encode("utf-8")
         except UnicodeEncodeError as exc:
-            raise InputError(f"{name}: not valid Unicode: {exc.reason} at position "
-                             f"{exc.start}") from None  # fmt: skip
+            raise InputError(
+                f"{name}: not valid Unicode: {exc.reason} at position {exc.start}"
+            ) from None
     if fmt == "yaml":
         raw = data.encode("utf-8") if isinstance(data, str) else data
         entries = formats.read_yaml(raw, name, max_bytes=max_bytes)
     elif fmt == "tbx":
-        entries = formats.read_tbx(data, source_language=source, target_language=target,
-                                   max_bytes=max_bytes)  # fmt: skip
+        entries = formats.read_tbx(
+            data, source_language=source, target_language=target, max_bytes=max_bytes
+        )
     else:
         text = data if isinstance(data, str) else decode_utf8(data, name)
         reader = formats.read_tsv if fmt == "tsv" else formats.read_csv
-        entries = reader(text, source_language=source, target_language=target,
-                         max_bytes=max_bytes)  # fmt: skip
+        entries = reader(text, source_language=source, target_language=target, max_bytes=max_bytes)
     found = (entries.source_language, entries.target_language)
     if None not in found and found != (source, target):
-        entries.errors.append(RowError(name, f"the file is {found[0]}→{found[1]}; the glossary "
-                                             f"is {source}→{target}"))  # fmt: skip
+        entries.errors.append(
+            RowError(name, f"the file is {found[0]}→{found[1]}; the glossary is {source}→{target}")
+        )
     elif not entries.rows and not entries.errors:
         entries.errors.append(RowError(name, f"no {source}→{target} terms in the file"))
     return entries
@@ -138,8 +153,14 @@ class Duplicate:
     action: str
 
     def to_dict(self) -> dict[str, Any]:
-        return {"where": self.where, "line": self.line, "source": self.source, "of": self.of,
-                "other": self.other, "action": self.action}  # fmt: skip
+        return {
+            "where": self.where,
+            "line": self.line,
+            "source": self.source,
+            "of": self.of,
+            "other": self.other,
+            "action": self.action,
+        }
 
 
 @dataclass
@@ -167,9 +188,13 @@ class Preview:
         return bool(self.added or self.changed)
 
     def counts(self) -> dict[str, int]:
-        return {"added": len(self.added), "changed": len(self.changed),
-                "unchanged": len(self.unchanged), "duplicates": len(self.duplicates),
-                "errors": len(self.errors)}  # fmt: skip
+        return {
+            "added": len(self.added),
+            "changed": len(self.changed),
+            "unchanged": len(self.unchanged),
+            "duplicates": len(self.duplicates),
+            "errors": len(self.errors),
+        }
 
     def summary(self) -> str:
         return ", ".join(f"{count} {what}" for what, count in self.counts().items())
@@ -177,19 +202,27 @@ class Preview:
     def to_dict(self) -> dict[str, Any]:
         """The preview as the API returns it (terms as the YAML mappings of dump_term)."""
         return {
-            "glossary": self.name, "revision": self.revision, "format": self.fmt,
-            "on_duplicate": self.policy, "ok": self.ok, "counts": self.counts(),
+            "glossary": self.name,
+            "revision": self.revision,
+            "format": self.fmt,
+            "on_duplicate": self.policy,
+            "ok": self.ok,
+            "counts": self.counts(),
             "header": list(self.header) if self.header else None,
             "header_line": self.header_line,
-            "added": [{"where": a.where, "line": a.line, "term": dump_term(a.term)}
-                      for a in self.added],
-            "changed": [{"where": c.where, "line": c.line, "old": dump_term(c.old),
-                         "new": dump_term(c.new)} for c in self.changed],
-            "unchanged": [{"where": u.where, "line": u.line, "source": u.term.source}
-                          for u in self.unchanged],
+            "added": [
+                {"where": a.where, "line": a.line, "term": dump_term(a.term)} for a in self.added
+            ],
+            "changed": [
+                {"where": c.where, "line": c.line, "old": dump_term(c.old), "new": dump_term(c.new)}
+                for c in self.changed
+            ],
+            "unchanged": [
+                {"where": u.where, "line": u.line, "source": u.term.source} for u in self.unchanged
+            ],
             "duplicates": [d.to_dict() for d in self.duplicates],
             "errors": [e.to_dict() for e in self.errors],
-        }  # fmt: skip
+        }
 
 
 def _same(a: Term, b: Term) -> bool:
@@ -210,8 +243,9 @@ class _Planner:
         self.glossary, self.preview, self.within = glossary, preview, within
         self.existing: dict[str, list[int]] = {}
         for index, term in enumerate(glossary.terms):
-            self.existing.setdefault(duplicate_key(term.source, case_sensitive=False),
-                                     []).append(index)  # fmt: skip
+            self.existing.setdefault(duplicate_key(term.source, case_sensitive=False), []).append(
+                index
+            )
         self.pending: dict[str, list[_Pending]] = {}
         self.order: list[_Pending] = []
         self.claimed: dict[int, _Pending] = {}
@@ -227,14 +261,22 @@ class _Planner:
             self.order.append(pending)
             return
         action = {"skip": "skipped", "overwrite": "overwritten", "fail": "refused"}[self.within]
-        self.preview.duplicates.append(Duplicate(row.where, row.line, term.source,
-                                                 earlier.row.where, earlier.term.source, action))
+        self.preview.duplicates.append(
+            Duplicate(
+                row.where, row.line, term.source, earlier.row.where, earlier.term.source, action
+            )
+        )
         if self.within == "overwrite":
             earlier.row, earlier.term = row, term
         elif self.within == "fail":
-            self.preview.errors.append(RowError(
-                row.where, f"{term.source!r} is a duplicate (first on {earlier.row.where})",
-                "source", row.line))  # fmt: skip
+            self.preview.errors.append(
+                RowError(
+                    row.where,
+                    f"{term.source!r} is a duplicate (first on {earlier.row.where})",
+                    "source",
+                    row.line,
+                )
+            )
 
     def settle(self, policy: Policy) -> None:
         """Each row that takes a source, against the glossary."""
@@ -243,16 +285,20 @@ class _Planner:
 
     def _settle(self, pending: _Pending, policy: Policy) -> None:
         row, term, key = pending.row, pending.term, pending.key  # a later row folds alike
-        matches = [i for i in self.existing.get(key, [])
-                   if clashes(self.glossary.terms[i], term)]
+        matches = [i for i in self.existing.get(key, []) if clashes(self.glossary.terms[i], term)]
         if not matches:
             self.preview.added.append(Added(row.where, row.line, term))
             return
         if len(matches) > 1 or matches[0] in self.claimed:
             sources = ", ".join(repr(self.glossary.terms[i].source) for i in matches)
-            self.preview.errors.append(RowError(
-                row.where, f"matches more than one term or row of the glossary ({sources})",
-                "source", row.line))  # fmt: skip
+            self.preview.errors.append(
+                RowError(
+                    row.where,
+                    f"matches more than one term or row of the glossary ({sources})",
+                    "source",
+                    row.line,
+                )
+            )
             return
         index = matches[0]
         self.claimed[index] = pending
@@ -262,12 +308,18 @@ class _Planner:
             self.preview.unchanged.append(Added(row.where, row.line, old))
             return
         action = {"skip": "skipped", "overwrite": "overwritten", "fail": "refused"}[policy]
-        self.preview.duplicates.append(Duplicate(row.where, row.line, term.source, "glossary",
-                                                 old.source, action))  # fmt: skip
+        self.preview.duplicates.append(
+            Duplicate(row.where, row.line, term.source, "glossary", old.source, action)
+        )
         if policy == "fail":
-            self.preview.errors.append(RowError(
-                row.where, f"{old.source!r} is already in the glossary, as {old.target!r}",
-                "source", row.line))  # fmt: skip
+            self.preview.errors.append(
+                RowError(
+                    row.where,
+                    f"{old.source!r} is already in the glossary, as {old.target!r}",
+                    "source",
+                    row.line,
+                )
+            )
         elif policy == "overwrite":
             self._change(row, index, old, new)
 
@@ -282,13 +334,25 @@ class _Planner:
 
 
 def plan(
-    glossary: Glossary, entries: Entries, policy: Policy = DEFAULT_POLICY, *, name: str = "",
-    fmt: str = "", within: Policy | None = None,
-) -> Preview:  # fmt: skip
+    glossary: Glossary,
+    entries: Entries,
+    policy: Policy = DEFAULT_POLICY,
+    *,
+    name: str = "",
+    fmt: str = "",
+    within: Policy | None = None,
+) -> Preview:
     """What importing `entries` into `glossary` would do under `policy` (for duplicates
     within the file, `within`, by default the same)."""
-    preview = Preview(name or glossary.name, glossary.revision, fmt, policy, entries.header,
-                      entries.header_line, errors=entries.all_errors())  # fmt: skip
+    preview = Preview(
+        name or glossary.name,
+        glossary.revision,
+        fmt,
+        policy,
+        entries.header,
+        entries.header_line,
+        errors=entries.all_errors(),
+    )
     planner = _Planner(glossary, preview, within or policy)
     for row in entries.rows:
         if row.term is not None:
@@ -313,9 +377,14 @@ class ImportRefusedError(InputError):
 
 
 def apply(
-    path: Path, glossary: Glossary, preview: Preview, *, revision: str,
-    max_bytes: int = DEFAULT_MAX_BYTES, file: str | None = None,
-) -> Glossary:  # fmt: skip
+    path: Path,
+    glossary: Glossary,
+    preview: Preview,
+    *,
+    revision: str,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    file: str | None = None,
+) -> Glossary:
     """Write what `preview` (planned against `glossary`, parsed from `path`) says, in one
     atomic write: all of it or, on any error or conflict, nothing. `revision` is the one
     the caller saw (If-Match, the confirm form): ConflictError unless the file is still
@@ -323,8 +392,10 @@ def apply(
     if not preview.ok:
         raise ImportRefusedError(preview)
     if revision != glossary.revision or preview.revision != glossary.revision:
-        raise ConflictError(f"{path}: the import names revision {revision}, but the glossary is "
-                            f"at revision {glossary.revision}; preview it again")  # fmt: skip
+        raise ConflictError(
+            f"{path}: the import names revision {revision}, but the glossary is "
+            f"at revision {glossary.revision}; preview it again"
+        )
     if not preview.writes:
         return glossary
     added = [a.term for a in preview.added]
@@ -340,9 +411,15 @@ def apply(
 
 
 def preview_file(
-    glossary: Glossary, data: bytes | str, fmt: str, policy: Policy, *, name: str = "",
-    filename: str = "import", max_bytes: int = DEFAULT_MAX_BYTES,
-) -> Preview:  # fmt: skip
+    glossary: Glossary,
+    data: bytes | str,
+    fmt: str,
+    policy: Policy,
+    *,
+    name: str = "",
+    filename: str = "import",
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> Preview:
     """Read and plan in one: the preview of importing a file's content."""
     entries = read(data, fmt, glossary, name=filename, max_bytes=max_bytes)
     return plan(glossary, entries, policy, name=name, fmt=fmt)
@@ -369,19 +446,27 @@ def terms_from_tsv(text: str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> list[Ter
 
 
 def terms_from_csv(
-    text: str, *, source_language: str | None = None, target_language: str | None = None,
+    text: str,
+    *,
+    source_language: str | None = None,
+    target_language: str | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
-) -> list[Term]:  # fmt: skip
+) -> list[Term]:
     """DeepL CSV entries (`source,target[,source_lang,target_lang]`, no header row), as
     strictly as `terms_from_tsv`."""
-    entries = formats.read_csv(text, source_language=source_language,
-                               target_language=target_language, headers=False,
-                               max_bytes=max_bytes)  # fmt: skip
+    entries = formats.read_csv(
+        text,
+        source_language=source_language,
+        target_language=target_language,
+        headers=False,
+        max_bytes=max_bytes,
+    )
     return _strict(entries, source_language, target_language)
 
 
-def merge(path: Path, glossary: Glossary, terms: Sequence[Term], *,
-          max_bytes: int = DEFAULT_MAX_BYTES) -> Glossary:  # fmt: skip
+def merge(
+    path: Path, glossary: Glossary, terms: Sequence[Term], *, max_bytes: int = DEFAULT_MAX_BYTES
+) -> Glossary:
     """DeepL's merge of entries into a dictionary: new sources added, an existing source's
     target (and spelling) replaced, everything else of that entry kept; one write."""
     preview = plan(glossary, entries_of(terms), "overwrite", within="fail")

@@ -94,7 +94,8 @@ def _parse_entry(raw: object) -> IndexEntry | None:
         return None
     links = raw.get("links")
     usable = tuple(
-        link for link in (links if isinstance(links, list) else [])
+        link
+        for link in (links if isinstance(links, list) else [])
         if isinstance(link, str) and urllib.parse.urlsplit(link).scheme in SCHEMES
     )
     return IndexEntry(
@@ -220,8 +221,9 @@ def _copy(response: IO[bytes], sink: IO[bytes], progress: Progress | None) -> st
     return digest.hexdigest()
 
 
-def _fetch_to(link: str, target: Path, sha256: str | None, timeout: float,
-              progress: Progress | None) -> None:
+def _fetch_to(
+    link: str, target: Path, sha256: str | None, timeout: float, progress: Progress | None
+) -> None:
     """Downloads `link` into a temporary file beside `target`, renamed into place only when
     complete and verified; the partial file never outlives a failure."""
     fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
@@ -239,8 +241,9 @@ def _fetch_to(link: str, target: Path, sha256: str | None, timeout: float,
         partial.unlink(missing_ok=True)
 
 
-def download(entry: IndexEntry, dest_dir: Path, timeout: float,
-             progress: Progress | None = None) -> Path:
+def download(
+    entry: IndexEntry, dest_dir: Path, timeout: float, progress: Progress | None = None
+) -> Path:
     """Downloads the package, trying its links in order, and returns the file's path.
     All links unreachable → IndexUnreachableError; a checksum mismatch on every link that
     answered → PackageError."""
@@ -268,8 +271,9 @@ def download(entry: IndexEntry, dest_dir: Path, timeout: float,
     )
 
 
-def newest_entry(entries: list[IndexEntry], from_code: str, to_code: str,
-                 index_url: str) -> IndexEntry:
+def newest_entry(
+    entries: list[IndexEntry], from_code: str, to_code: str, index_url: str
+) -> IndexEntry:
     matches = [entry for entry in entries if entry.pair == (from_code, to_code)]
     if not matches:
         offered = sorted({f"{e.from_code}→{e.to_code}" for e in entries})
@@ -280,8 +284,9 @@ def newest_entry(entries: list[IndexEntry], from_code: str, to_code: str,
     return max(matches, key=lambda entry: version_key(entry.package_version))
 
 
-def install_from_index(settings: Settings, from_code: str, to_code: str,
-                       progress: Progress | None = None) -> InstalledPackage:
+def install_from_index(
+    settings: Settings, from_code: str, to_code: str, progress: Progress | None = None
+) -> InstalledPackage:
     """Fetches the index, downloads the newest package for the pair and installs it. The
     download is deleted afterwards: the installed folder is all the service needs."""
     entries = fetch_index(settings.index_url, settings.network_timeout)
@@ -305,8 +310,16 @@ def progress_bar(description: str, force: bool = False) -> Iterator[Progress]:
         if not enabled:
             return
         if not bars:
-            bars.append(tqdm(desc=description, total=total, unit="B", unit_scale=True,
-                             unit_divisor=1024, file=sys.stderr))
+            bars.append(
+                tqdm(
+                    desc=description,
+                    total=total,
+                    unit="B",
+                    unit_scale=True,
+                    unit_divisor=1024,
+                    file=sys.stderr,
+                )
+            )
         bar = bars[0]
         if total is not None and bar.total != total:
             bar.total = total

@@ -65,14 +65,23 @@ class Job:
 
     def to_dict(self, *, results: bool = True) -> dict[str, Any]:
         out: dict[str, Any] = {
-            "id": self.id, "state": self.state, "done": self.done, "total": self.total,
-            "created": self.created, "updated": self.updated, "error": self.error,
-            "source": self.request.source, "target": self.request.target,
-        }  # fmt: skip
+            "id": self.id,
+            "state": self.state,
+            "done": self.done,
+            "total": self.total,
+            "created": self.created,
+            "updated": self.updated,
+            "error": self.error,
+            "source": self.request.source,
+            "target": self.request.target,
+        }
         if results:
-            out |= {"text": self.text, "sentences": self.sentences, "terms": self.terms,
-                    "summary": count_statuses((t["status"], bool(t["forbidden"]))
-                                              for t in self.terms)}  # fmt: skip
+            out |= {
+                "text": self.text,
+                "sentences": self.sentences,
+                "terms": self.terms,
+                "summary": count_statuses((t["status"], bool(t["forbidden"])) for t in self.terms),
+            }
         return out
 
 
@@ -84,8 +93,9 @@ class JobStore(Protocol):
     def create(self, owner: str, request: JobRequest) -> Job: ...
     def get(self, job_id: str) -> Job | None: ...
     def start(self, job_id: str, total: int) -> None: ...
-    def add(self, job_id: str, piece: str, sentences: list[dict[str, Any]],
-            terms: list[dict[str, Any]]) -> None: ...  # fmt: skip
+    def add(
+        self, job_id: str, piece: str, sentences: list[dict[str, Any]], terms: list[dict[str, Any]]
+    ) -> None: ...
     def finish(self, job_id: str, state: State, error: str | None = None) -> None: ...
     def request_cancel(self, job_id: str) -> None: ...
     def cancel_requested(self, job_id: str) -> bool: ...
@@ -111,11 +121,15 @@ def run_job(service: TranslationService, store: JobStore, job_id: str) -> None:
     request = job.request
     try:
         chosen = service.glossaries_for(request.source, request.target, request.glossaries)
-        pipeline = service.pipeline(request.source, request.target, chosen, request.mode,
-                                    chunk_sentences=PROGRESS_SENTENCES)  # fmt: skip
+        pipeline = service.pipeline(
+            request.source, request.target, chosen, request.mode, chunk_sentences=PROGRESS_SENTENCES
+        )
         store.start(job_id, len(pipeline.segments(request.text)))
-        with service.scheduler.admit(deadline=service.settings.job_deadline, counted=False,
-                                     gone=lambda: store.cancel_requested(job_id)):  # fmt: skip
+        with service.scheduler.admit(
+            deadline=service.settings.job_deadline,
+            counted=False,
+            gone=lambda: store.cancel_requested(job_id),
+        ):
             for piece, results in pipeline.stream(request.text):
                 sentences = [r.to_dict() for r in results]
                 terms = [t.to_dict() for r in results for t in r.terms]
@@ -185,53 +199,81 @@ class SQLiteJobStore:
     def create(self, owner: str, request: JobRequest) -> Job:
         job = Job(new_id(), owner, request)
         with self._db() as db:
-            db.execute("insert into jobs (id, owner, request, state, created, updated) "
-                       "values (?, ?, ?, 'queued', ?, ?)",
-                       (job.id, owner, json.dumps(asdict(request)), job.created, job.updated))
+            db.execute(
+                "insert into jobs (id, owner, request, state, created, updated) "
+                "values (?, ?, ?, 'queued', ?, ?)",
+                (job.id, owner, json.dumps(asdict(request)), job.created, job.updated),
+            )
         return job
 
     def get(self, job_id: str) -> Job | None:
         with self._db() as db:
-            row = db.execute("select id, owner, request, state, created, updated, total, done, "
-                             "text, sentences, terms, error, cancel from jobs where id = ?",
-                             (job_id,)).fetchone()  # fmt: skip
+            row = db.execute(
+                "select id, owner, request, state, created, updated, total, done, "
+                "text, sentences, terms, error, cancel from jobs where id = ?",
+                (job_id,),
+            ).fetchone()
         if row is None:
             return None
-        return Job(row[0], row[1], JobRequest(**json.loads(row[2])), row[3], row[4], row[5],
-                   row[6], row[7], row[8], json.loads(row[9]), json.loads(row[10]), row[11],
-                   bool(row[12]))  # fmt: skip
+        return Job(
+            row[0],
+            row[1],
+            JobRequest(**json.loads(row[2])),
+            row[3],
+            row[4],
+            row[5],
+            row[6],
+            row[7],
+            row[8],
+            json.loads(row[9]),
+            json.loads(row[10]),
+            row[11],
+            bool(row[12]),
+        )
 
     def start(self, job_id: str, total: int) -> None:
         with self._db() as db:
-            db.execute("update jobs set state = 'running', total = ?, done = 0, text = '', "
-                       "sentences = '[]', terms = '[]', updated = ? where id = ?",
-                       (total, time.time(), job_id))  # fmt: skip
+            db.execute(
+                "update jobs set state = 'running', total = ?, done = 0, text = '', "
+                "sentences = '[]', terms = '[]', updated = ? where id = ?",
+                (total, time.time(), job_id),
+            )
 
-    def add(self, job_id: str, piece: str, sentences: list[dict[str, Any]],
-            terms: list[dict[str, Any]]) -> None:  # fmt: skip
+    def add(
+        self, job_id: str, piece: str, sentences: list[dict[str, Any]], terms: list[dict[str, Any]]
+    ) -> None:
         with self._db() as db:
             db.execute("begin immediate")
-            row = db.execute("select sentences, terms from jobs where id = ?",
-                             (job_id,)).fetchone()  # fmt: skip
+            row = db.execute("select sentences, terms from jobs where id = ?", (job_id,)).fetchone()
             if row is None:
                 db.execute("rollback")
                 return
-            db.execute("update jobs set text = text || ?, sentences = ?, terms = ?, "
-                       "done = done + ?, updated = ? where id = ?",
-                       (piece, json.dumps(json.loads(row[0]) + sentences),
-                        json.dumps(json.loads(row[1]) + terms), len(sentences), time.time(),
-                        job_id))  # fmt: skip
+            db.execute(
+                "update jobs set text = text || ?, sentences = ?, terms = ?, "
+                "done = done + ?, updated = ? where id = ?",
+                (
+                    piece,
+                    json.dumps(json.loads(row[0]) + sentences),
+                    json.dumps(json.loads(row[1]) + terms),
+                    len(sentences),
+                    time.time(),
+                    job_id,
+                ),
+            )
             db.execute("commit")
 
     def finish(self, job_id: str, state: State, error: str | None = None) -> None:
         with self._db() as db:
-            db.execute("update jobs set state = ?, error = ?, updated = ? where id = ?",
-                       (state, error, time.time(), job_id))
+            db.execute(
+                "update jobs set state = ?, error = ?, updated = ? where id = ?",
+                (state, error, time.time(), job_id),
+            )
 
     def request_cancel(self, job_id: str) -> None:
         with self._db() as db:
-            db.execute("update jobs set cancel = 1, updated = ? where id = ?",
-                       (time.time(), job_id))
+            db.execute(
+                "update jobs set cancel = 1, updated = ? where id = ?", (time.time(), job_id)
+            )
 
     def cancel_requested(self, job_id: str) -> bool:
         with self._db() as db:
@@ -246,19 +288,23 @@ class SQLiteJobStore:
 
     def waiting(self) -> int:
         with self._db() as db:
-            row = db.execute("select count(*) from jobs where state in ('queued', 'running')"
-                             ).fetchone()  # fmt: skip
+            row = db.execute(
+                "select count(*) from jobs where state in ('queued', 'running')"
+            ).fetchone()
         return int(row[0])
 
     def claim(self) -> str | None:
         """The oldest queued job, now marked running; None when there is none."""
         with self._db() as db:
             db.execute("begin immediate")
-            row = db.execute("select id from jobs where state = 'queued' order by created "
-                             "limit 1").fetchone()  # fmt: skip
+            row = db.execute(
+                "select id from jobs where state = 'queued' order by created limit 1"
+            ).fetchone()
             if row is not None:
-                db.execute("update jobs set state = 'running', updated = ? where id = ?",
-                           (time.time(), row[0]))
+                db.execute(
+                    "update jobs set state = 'running', updated = ? where id = ?",
+                    (time.time(), row[0]),
+                )
             db.execute("commit")
         return None if row is None else str(row[0])
 
@@ -267,8 +313,10 @@ class SQLiteJobStore:
         jobs past their keeping time go."""
         with self._db() as db:
             moved = db.execute("update jobs set state = 'queued' where state = 'running'")
-            db.execute("delete from jobs where state in ('done', 'failed', 'cancelled') "
-                       "and updated < ?", (time.time() - KEEP_SECONDS,))
+            db.execute(
+                "delete from jobs where state in ('done', 'failed', 'cancelled') and updated < ?",
+                (time.time() - KEEP_SECONDS,),
+            )
             return moved.rowcount
 
 
@@ -287,8 +335,9 @@ class JobQueue(Protocol):
 class JobRunner:
     """Threads that work the SQLite queue, started on first use."""
 
-    def __init__(self, service: TranslationService, store: SQLiteJobStore,
-                 threads: int = 2) -> None:  # fmt: skip
+    def __init__(
+        self, service: TranslationService, store: SQLiteJobStore, threads: int = 2
+    ) -> None:
         self.service, self.store, self.threads = service, store, threads
         self._wake = threading.Event()
         self._started = False
@@ -301,8 +350,7 @@ class JobRunner:
             self._started = True
             recovered = self.store.recover()
             if recovered:
-                log.info("%d unfinished jobs from before the restart are queued again",
-                         recovered)  # fmt: skip
+                log.info("%d unfinished jobs from before the restart are queued again", recovered)
             for n in range(self.threads):
                 threading.Thread(target=self._work, daemon=True, name=f"jobs-{n}").start()
 

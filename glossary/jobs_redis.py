@@ -91,12 +91,14 @@ def redacted(url: str) -> str:
 def connect(url: str, *, socket_timeout: float | None = 10) -> redis.Redis:
     """A client for the queue at `url` (bytes replies, as RQ needs); nothing is sent yet."""
     try:
-        client: redis.Redis = redis.Redis.from_url(url, socket_connect_timeout=5,
-                                                   socket_timeout=socket_timeout)  # fmt: skip
+        client: redis.Redis = redis.Redis.from_url(
+            url, socket_connect_timeout=5, socket_timeout=socket_timeout
+        )
         return client
     except ValueError as exc:
-        raise InputError(f"GLOSSARY_QUEUE_URL={redacted(url)!r} is not a Redis URL: "
-                         f"{exc}") from None  # fmt: skip
+        raise InputError(
+            f"GLOSSARY_QUEUE_URL={redacted(url)!r} is not a Redis URL: {exc}"
+        ) from None
 
 
 def _where(connection: redis.Redis) -> str:
@@ -110,8 +112,9 @@ def reachable(connection: redis.Redis) -> Iterator[None]:
     try:
         yield
     except (RedisConnectionError, RedisTimeoutError) as exc:
-        raise QueueUnavailable(f"the job queue at {_where(connection)} cannot be reached: "
-                               f"{exc}") from None  # fmt: skip
+        raise QueueUnavailable(
+            f"the job queue at {_where(connection)} cannot be reached: {exc}"
+        ) from None
 
 
 # Each script first checks that the job's hash exists: a deleted job stays deleted.
@@ -168,11 +171,19 @@ class RedisJobStore:
     def create(self, owner: str, request: JobRequest) -> Job:
         job = Job(new_id(), owner, request)
         with reachable(self.connection):
-            self.connection.hset(self.keys(job.id)[0], mapping={
-                "owner": owner, "request": json.dumps(asdict(request)), "state": job.state,
-                "created": repr(job.created), "updated": repr(job.updated), "total": "",
-                "done": 0, "cancel": 0,
-            })  # fmt: skip
+            self.connection.hset(
+                self.keys(job.id)[0],
+                mapping={
+                    "owner": owner,
+                    "request": json.dumps(asdict(request)),
+                    "state": job.state,
+                    "created": repr(job.created),
+                    "updated": repr(job.updated),
+                    "total": "",
+                    "done": 0,
+                    "cancel": 0,
+                },
+            )
         return job
 
     def get(self, job_id: str) -> Job | None:
@@ -188,27 +199,46 @@ class RedisJobStore:
             return None
         row = {k.decode(): v.decode() for k, v in fields.items()}
         return Job(
-            job_id, row["owner"], JobRequest(**json.loads(row["request"])),
-            _state(row["state"]), float(row["created"]), float(row["updated"]),
-            int(row["total"]) if row.get("total") else None, int(row.get("done", 0)),
-            (piece or b"").decode(), [json.loads(s) for s in sentence_list],
-            [json.loads(t) for t in term_list], row.get("error"), row.get("cancel") == "1",
-        )  # fmt: skip
+            job_id,
+            row["owner"],
+            JobRequest(**json.loads(row["request"])),
+            _state(row["state"]),
+            float(row["created"]),
+            float(row["updated"]),
+            int(row["total"]) if row.get("total") else None,
+            int(row.get("done", 0)),
+            (piece or b"").decode(),
+            [json.loads(s) for s in sentence_list],
+            [json.loads(t) for t in term_list],
+            row.get("error"),
+            row.get("cancel") == "1",
+        )
 
     def start(self, job_id: str, total: int) -> None:
         with reachable(self.connection):
             self._start(keys=self.keys(job_id), args=[total, repr(time.time())])
 
-    def add(self, job_id: str, piece: str, sentences: list[dict[str, Any]],
-            terms: list[dict[str, Any]]) -> None:  # fmt: skip
-        args: list[str | int] = [piece, repr(time.time()), len(sentences),
-                                 *map(json.dumps, sentences), *map(json.dumps, terms)]
+    def add(
+        self, job_id: str, piece: str, sentences: list[dict[str, Any]], terms: list[dict[str, Any]]
+    ) -> None:
+        args: list[str | int] = [
+            piece,
+            repr(time.time()),
+            len(sentences),
+            *map(json.dumps, sentences),
+            *map(json.dumps, terms),
+        ]
         with reachable(self.connection):
             self._add(keys=self.keys(job_id), args=args)
 
     def finish(self, job_id: str, state: State, error: str | None = None) -> None:
-        args: list[str | int] = [state, repr(time.time()), KEEP_SECONDS,
-                                 "0" if error is None else "1", error or ""]
+        args: list[str | int] = [
+            state,
+            repr(time.time()),
+            KEEP_SECONDS,
+            "0" if error is None else "1",
+            error or "",
+        ]
         with reachable(self.connection):
             self._finish(keys=self.keys(job_id), args=args)
 
@@ -243,8 +273,13 @@ def _text(value: object) -> str:
 
 
 def _state(value: str) -> State:
-    states: dict[str, State] = {"queued": "queued", "running": "running", "done": "done",
-                                "failed": "failed", "cancelled": "cancelled"}  # fmt: skip
+    states: dict[str, State] = {
+        "queued": "queued",
+        "running": "running",
+        "done": "done",
+        "failed": "failed",
+        "cancelled": "cancelled",
+    }
     return states[value]
 
 
@@ -278,9 +313,15 @@ class RQJobQueue:
         job = self._store.create(owner, request)
         try:
             with reachable(self.connection):
-                self.queue.enqueue(work, job.id, job_id=job.id, job_timeout=self.timeout,
-                                   result_ttl=0, failure_ttl=KEEP_SECONDS,
-                                   on_failure=Callback(failed))  # fmt: skip
+                self.queue.enqueue(
+                    work,
+                    job.id,
+                    job_id=job.id,
+                    job_timeout=self.timeout,
+                    result_ttl=0,
+                    failure_ttl=KEEP_SECONDS,
+                    on_failure=Callback(failed),
+                )
         except BaseException:
             self._store.delete(job.id)
             raise
@@ -295,8 +336,11 @@ class RQJobQueue:
         except QueueUnavailable as exc:
             log.warning("jobs: %s; POST /api/jobs answers 503 until it can", exc)
             return
-        log.info("jobs go to the RQ queue %r at %s; `glossary worker` processes work them",
-                 QUEUE, redacted(self.url))  # fmt: skip
+        log.info(
+            "jobs go to the RQ queue %r at %s; `glossary worker` processes work them",
+            QUEUE,
+            redacted(self.url),
+        )
 
 
 # --- what RQ workers run -----------------------------------------------------------------------
@@ -330,12 +374,18 @@ def work(job_id: str) -> None:
     if job is None:
         log.info("job %s: deleted on %s (stopped)", job_id, worker)
     else:
-        log.info("job %s: %s on %s, %d of %s sentences", job_id, job.state, worker, job.done,
-                 job.total)  # fmt: skip
+        log.info(
+            "job %s: %s on %s, %d of %s sentences", job_id, job.state, worker, job.done, job.total
+        )
 
 
-def failed(job: RQJob, connection: redis.Redis, kind: type[BaseException] | None,
-           value: BaseException | None, traceback: TracebackType | None) -> None:  # fmt: skip
+def failed(
+    job: RQJob,
+    connection: redis.Redis,
+    kind: type[BaseException] | None,
+    value: BaseException | None,
+    traceback: TracebackType | None,
+) -> None:
     """RQ's failure callback: the RQ job ended without `run_job` finishing it (RQ's time limit,
     or the worker died and RQ found the job abandoned). Says so in the job."""
     store = RedisJobStore(connection)
@@ -344,10 +394,13 @@ def failed(job: RQJob, connection: redis.Redis, kind: type[BaseException] | None
     if found is None or found.state in FINISHED:
         return
     name = kind.__name__ if kind else "unknown"
-    reason = {"JobTimeoutException": "the job ran past its time limit and was stopped",
-              "AbandonedJobError": "the worker working the job stopped"}.get(name, name)
-    store.finish(job_id, "cancelled" if found.cancel else "failed",
-                 None if found.cancel else reason)  # fmt: skip
+    reason = {
+        "JobTimeoutException": "the job ran past its time limit and was stopped",
+        "AbandonedJobError": "the worker working the job stopped",
+    }.get(name, name)
+    store.finish(
+        job_id, "cancelled" if found.cancel else "failed", None if found.cancel else reason
+    )
 
 
 def _worker_name() -> str:
@@ -361,19 +414,29 @@ def run_worker(settings: Settings, *, burst: bool = False) -> int:
     one job at a time in this process (RQ's SimpleWorker: the model is loaded once, not once
     per job); run N of them, on as many machines, for N jobs at once."""
     if not settings.queue_url:
-        raise InputError("GLOSSARY_QUEUE_URL is not set: set it to the Redis the web server "
-                         "queues jobs on, e.g. GLOSSARY_QUEUE_URL=redis://HOST:6379/0")  # fmt: skip
+        raise InputError(
+            "GLOSSARY_QUEUE_URL is not set: set it to the Redis the web server "
+            "queues jobs on, e.g. GLOSSARY_QUEUE_URL=redis://HOST:6379/0"
+        )
     connection = connect(settings.queue_url, socket_timeout=None)
     try:
         connection.ping()
     except (RedisConnectionError, RedisTimeoutError) as exc:
-        raise QueueUnavailable(f"cannot reach the job queue at {redacted(settings.queue_url)} "
-                               f"(GLOSSARY_QUEUE_URL): {exc}") from None  # fmt: skip
+        raise QueueUnavailable(
+            f"cannot reach the job queue at {redacted(settings.queue_url)} "
+            f"(GLOSSARY_QUEUE_URL): {exc}"
+        ) from None
     worker_service(settings)
-    worker = SimpleWorker([Queue(QUEUE, connection=connection)], connection=connection,
-                          name=_worker_name())  # fmt: skip
+    worker = SimpleWorker(
+        [Queue(QUEUE, connection=connection)], connection=connection, name=_worker_name()
+    )
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    log.info("worker %s: jobs from the queue %r at %s, glossaries from %s", worker.name, QUEUE,
-             redacted(settings.queue_url), settings.terms_dir)  # fmt: skip
+    log.info(
+        "worker %s: jobs from the queue %r at %s, glossaries from %s",
+        worker.name,
+        QUEUE,
+        redacted(settings.queue_url),
+        settings.terms_dir,
+    )
     worker.work(burst=burst, logging_level="INFO")
     return 0

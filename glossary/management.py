@@ -39,8 +39,9 @@ class GlossaryFolder:
 
     @classmethod
     def of(cls, settings: Settings) -> GlossaryFolder:
-        return cls(GlossaryStore(settings.terms_dir), DefaultGlossaries.of(settings),
-                   Owners.of(settings))  # fmt: skip
+        return cls(
+            GlossaryStore(settings.terms_dir), DefaultGlossaries.of(settings), Owners.of(settings)
+        )
 
     def list(self) -> list[Summary]:
         rows = []
@@ -68,17 +69,30 @@ class GlossaryFolder:
                 "an admin may rename or delete it"
             )
 
-    def create(self, name: str, *, title: str | None = None, source_language: str = "de",
-               target_language: str = "en") -> Glossary:  # fmt: skip
+    def create(
+        self,
+        name: str,
+        *,
+        title: str | None = None,
+        source_language: str = "de",
+        target_language: str = "en",
+    ) -> Glossary:
         """A new, empty glossary `name` (its file `<name>.yaml`); ConflictError if it exists."""
         self._not_api_made(name)
         path = self.store.new_path(name)
         title = (title or "").strip() or name
-        return termwrite.create_glossary(path, title, source_language.strip(),
-                                        target_language.strip(), [])  # fmt: skip
+        return termwrite.create_glossary(
+            path, title, source_language.strip(), target_language.strip(), []
+        )
 
-    def rename(self, name: str, new_name: str | None = None, *, title: str | None = None,
-               allow_api_made: bool = False) -> str:  # fmt: skip
+    def rename(
+        self,
+        name: str,
+        new_name: str | None = None,
+        *,
+        title: str | None = None,
+        allow_api_made: bool = False,
+    ) -> str:
         """Change the title and/or the name; returns the name the glossary has now. A default
         stays a default under its new name; a glossary made through the DeepL API that is
         renamed leaves the API (and its owner's list) once no file of it is left there."""
@@ -92,8 +106,9 @@ class GlossaryFolder:
         if new_name != name:
             self._not_api_made(new_name)
             if new_path.exists() or new_path.is_symlink():  # said before the title changes
-                raise ConflictError(f"a glossary named {new_name!r} already exists; nothing "
-                                    "was renamed")  # fmt: skip
+                raise ConflictError(
+                    f"a glossary named {new_name!r} already exists; nothing was renamed"
+                )
         if title is not None and self.store.get(name).name != title:
             self._retitle(path, title)
         if new_name == name:
@@ -107,8 +122,9 @@ class GlossaryFolder:
         for _attempt in range(4):
             revision = termload.load_glossary(path, max_bytes=self.store.max_bytes).revision
             with contextlib.suppress(ConflictError):
-                termedit.rename_glossary(path, title, revision=revision,
-                                         max_bytes=self.store.max_bytes)  # fmt: skip
+                termedit.rename_glossary(
+                    path, title, revision=revision, max_bytes=self.store.max_bytes
+                )
                 return
         raise ConflictError(f"glossary {path.stem} is being changed by someone else; try again")
 

@@ -159,8 +159,7 @@ def _gap_codes(gap: str) -> tuple[str, ...]:
 
 
 def _classify_gap(gap: str) -> tuple[str, ...]:
-    exact = "=" + (gap[0] if _LINEBREAK_HYPHEN_RE.fullmatch(gap) else
-                   _WHITESPACE_RE.sub(" ", gap))
+    exact = "=" + (gap[0] if _LINEBREAK_HYPHEN_RE.fullmatch(gap) else _WHITESPACE_RE.sub(" ", gap))
     core = gap.translate(_QUOTES)
     if core.count("\n") > 1:  # a paragraph break ends any term
         return (exact,)
@@ -206,8 +205,10 @@ class _Doc:
         # without a capital anywhere the text cannot show which words are nouns
         self.caseless = text.islower()
         # token end before a join gap → True when the gap is a line-break hyphenation
-        self.joins = {m.start() + (text[m.start()] == "\u00ad"): "\n" in m.group()
-                      for m in _JOIN_RE.finditer(text)}
+        self.joins = {
+            m.start() + (text[m.start()] == "\u00ad"): "\n" in m.group()
+            for m in _JOIN_RE.finditer(text)
+        }
 
     def joined(self, j: int) -> Iterator[_Unit]:
         """Token j glued to up to two following tokens over hyphens: Sanktions-Regime."""
@@ -374,16 +375,20 @@ def _noun_forms(word: str, gender: str | None) -> list[tuple[str, int]]:
         return regular
     # der Angestellte, ein Angestellter, den Angestellten: -en and -e show no number
     nominal = {stem + "e": AMB, stem + "er": SG, stem + "en": AMB}
-    return [(word, nominal[word])] + [(f, nominal.get(f, t)) for f, t in regular[1:]] + \
-        [(f, t) for f, t in nominal.items() if f != word and f not in dict(regular)]
+    return (
+        [(word, nominal[word])]
+        + [(f, nominal.get(f, t)) for f, t in regular[1:]]
+        + [(f, t) for f, t in nominal.items() if f != word and f not in dict(regular)]
+    )
 
 
 def _regular_noun_forms(word: str, lower: str, gender: str | None) -> list[tuple[str, int]]:
     forms = _suffix_noun_forms(word, lower, gender)
     if forms is not None:
         return forms
-    if (lower.endswith(("er", "el", "en")) and len(lower) > 3 and lower[-3] not in _VOWELS) \
-            or lower.endswith(("chen", "lein")):
+    if (
+        lower.endswith(("er", "el", "en")) and len(lower) > 3 and lower[-3] not in _VOWELS
+    ) or lower.endswith(("chen", "lein")):
         return _er_noun_forms(word, lower, gender)
     return _default_noun_forms(word, lower, gender)
 
@@ -646,8 +651,13 @@ class TermMatcher:
     `origins`, one per term when given, say where each term came from (`origin`); matchers
     built from glossaries have them (glossary/glossaries.py)."""
 
-    def __init__(self, terms: Iterable[Term], origins: Sequence[Origin] | None = None, *,
-                 buckets: dict[str, list[int]] | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        terms: Iterable[Term],
+        origins: Sequence[Origin] | None = None,
+        *,
+        buckets: dict[str, list[int]] | None = None,
+    ) -> None:
         """`buckets`: what `buckets()` gave for the same terms in the same order (a disk
         cache keyed by content, glossary/glossaries.py); ValueError when it does not fit."""
         self._terms = tuple(terms)
@@ -673,8 +683,11 @@ class TermMatcher:
         # Terms are compiled when a text first holds a word that may be a form of their
         # first word (by its first letters, _term_bucket): a text's words name the buckets.
         self._lock = threading.Lock()
-        self._buckets = _checked_buckets(buckets, len(self._terms)) if buckets is not None \
-            else _bucketed(self._terms)  # fmt: skip
+        self._buckets = (
+            _checked_buckets(buckets, len(self._terms))
+            if buckets is not None
+            else _bucketed(self._terms)
+        )
         self._pending = dict(self._buckets)
         self._probed: set[str] = set()  # word heads whose buckets are compiled
         self._compile(("",))  # terms that start with an article: every text may hold one
@@ -689,8 +702,11 @@ class TermMatcher:
         self._origins = None if origins is None else tuple(origins)
         # one shared Origin (one glossary, nothing overridden): no lookup per term needed
         first = self._origins[0] if self._origins else None
-        one = first is not None and self._origins is not None and \
-            self._origins.count(first) == len(self._origins)  # fmt: skip
+        one = (
+            first is not None
+            and self._origins is not None
+            and self._origins.count(first) == len(self._origins)
+        )
         self._one_origin = first if one else None
         self._by_id: dict[int, int] | None = None  # id(term) → index, built on first use
 
@@ -766,8 +782,12 @@ class TermMatcher:
         if not words:
             return
         exact = term.match == "exact"
-        if not exact and len(words) == 1 and words[0][-1:] == "n" and \
-                _word_kind(words[0], None, False, (term.pos or "").lower()) == _VERB:
+        if (
+            not exact
+            and len(words) == 1
+            and words[0][-1:] == "n"
+            and _word_kind(words[0], None, False, (term.pos or "").lower()) == _VERB
+        ):
             self._add_split(index, words[0].casefold())
         variants = [(words, gaps)]
         closed = None if exact else _closed_spelling(words, gaps)
@@ -787,8 +807,15 @@ class TermMatcher:
             if (index, verb.particle) not in entries:
                 entries.append((index, verb.particle))
 
-    def _term_slots(self, term: Term, words: list[str], codes: list[str], exact: bool,
-                    lead: bool, gender: str | None) -> list[int]:  # fmt: skip
+    def _term_slots(
+        self,
+        term: Term,
+        words: list[str],
+        codes: list[str],
+        exact: bool,
+        lead: bool,
+        gender: str | None,
+    ) -> list[int]:
         """The slot of each word of one spelling of a term (`lead`: it starts with an
         article; `gender`: the term's, as _gender gives it)."""
         pos, multi = (term.pos or "").lower(), len(words) > 1
@@ -801,8 +828,9 @@ class TermMatcher:
             kind = _word_kind(word, codes[k] if k < len(codes) else None, multi, pos)
             if k == 0 and lead:
                 kind = _ARTICLE
-            sids.append(self._slot(kind, word, gender if kind in (_NOUN, _NOUN_ADJ) else None,
-                                   check))
+            sids.append(
+                self._slot(kind, word, gender if kind in (_NOUN, _NOUN_ADJ) else None, check)
+            )
         return sids
 
     def _slot(self, kind: int, word: str, gender: str | None, check: int) -> int:
@@ -821,8 +849,9 @@ class TermMatcher:
         for form_key, packed in _merge_forms(forms).items():
             value = (sid << _SHIFT) | packed
             old = table.get(form_key)  # one slot: its int; more: a tuple (saves a tuple each)
-            table[form_key] = value if old is None else \
-                (old, value) if isinstance(old, int) else (*old, value)  # fmt: skip
+            table[form_key] = (
+                value if old is None else (old, value) if isinstance(old, int) else (*old, value)
+            )
         if check == _NO_CHECK:
             self._checks.append(None)
         else:
@@ -866,8 +895,11 @@ class TermMatcher:
             start, end = searched.span(occ.start, occ.end)
             warnings = searched.warnings(occ.start, occ.end)
             parts = tuple(searched.span(*part) for part in occ.parts)
-            occurrences.append(replace(occ, start=start, end=end, text=text[start:end],
-                                       warnings=warnings, parts=parts))
+            occurrences.append(
+                replace(
+                    occ, start=start, end=end, text=text[start:end], warnings=warnings, parts=parts
+                )
+            )
         return occurrences
 
     def _find(self, text: str) -> list[Occurrence]:
@@ -890,22 +922,29 @@ class TermMatcher:
                         self._start(doc, i, unit, hits, cands)
         return [self._occurrence(doc, c) for c in self._select(doc, cands)]
 
-    def _split_verbs(self, doc: _Doc, i: int, entries: list[tuple[int, str]],
-                     cands: list[_Cand]) -> None:  # fmt: skip
+    def _split_verbs(
+        self, doc: _Doc, i: int, entries: list[tuple[int, str]], cands: list[_Cand]
+    ) -> None:
         """Separable verbs whose finite form is token i and whose particle closes the clause
         (Russland rüstet massiv auf)."""
         raw = doc.raws[i]
-        if raw[:1].isupper() and not raw.isupper() and not doc.caseless and \
-                not _starts_sentence(doc, i):
+        if (
+            raw[:1].isupper()
+            and not raw.isupper()
+            and not doc.caseless
+            and not _starts_sentence(doc, i)
+        ):
             return  # a capitalised word inside a sentence is a noun (die Rüste)
         for term, particle in entries:
             j = _closing_particle(doc, i, particle)
             if j is not None:
-                cands.append(_Cand(doc.starts[i], doc.ends[i], term, (AMB,), i, 0,
-                                   (doc.starts[j], doc.ends[j])))
+                cands.append(
+                    _Cand(
+                        doc.starts[i], doc.ends[i], term, (AMB,), i, 0, (doc.starts[j], doc.ends[j])
+                    )
+                )
 
-    def _start(self, doc: _Doc, i: int, unit: _Unit, hits: _Hits,
-               cands: list[_Cand]) -> None:
+    def _start(self, doc: _Doc, i: int, unit: _Unit, hits: _Hits, cands: list[_Cand]) -> None:
         """Start a walk for every slot of `hits` that begins a term."""
         root, checks = self._root, self._checks
         for value in (hits,) if isinstance(hits, int) else hits:
@@ -913,8 +952,9 @@ class TermMatcher:
             if node is None:
                 continue
             # the common case needs no call: no capital required, no case/exactness check
-            if (value & _CASE_FLAGS or checks[value >> _SHIFT] is not None) and \
-                    not self._accepts(value, unit, doc, i):
+            if (value & _CASE_FLAGS or checks[value >> _SHIFT] is not None) and not self._accepts(
+                value, unit, doc, i
+            ):
                 continue
             self._extend(doc, node, unit, (value & 3,), i, cands)
 
@@ -925,8 +965,12 @@ class TermMatcher:
             first = unit[1][:1]
             if value & _CAP and first.islower():
                 return False
-            if value & _LOW and first.isupper() and not unit[1].isupper() and \
-                    not _starts_sentence(doc, index):
+            if (
+                value & _LOW
+                and first.isupper()
+                and not unit[1].isupper()
+                and not _starts_sentence(doc, index)
+            ):
                 return False
         check = self._checks[value >> _SHIFT]
         if check is None:
@@ -936,8 +980,15 @@ class TermMatcher:
             return False  # exact terms refuse a hyphen inserted into a closed word
         return _check_form(mode, unit[1]) in allowed
 
-    def _extend(self, doc: _Doc, node: int, last: _Unit, tags: tuple[int, ...], first: int,
-                cands: list[_Cand]) -> None:
+    def _extend(
+        self,
+        doc: _Doc,
+        node: int,
+        last: _Unit,
+        tags: tuple[int, ...],
+        first: int,
+        cands: list[_Cand],
+    ) -> None:
         """Record the terms ending at `node`, then try every continuation after `last`."""
         ends = self._ends.get(node)
         if ends is not None:
@@ -971,8 +1022,10 @@ class TermMatcher:
         spans = Counter((c.start, c.end) for c in cands)
 
         def rank(c: _Cand) -> tuple[int, int, bool, int]:
-            own = spans[c.start, c.end] > 1 and \
-                _clean(doc.text[c.start:c.end]).casefold() == self._source_keys[c.term]
+            own = (
+                spans[c.start, c.end] > 1
+                and _clean(doc.text[c.start : c.end]).casefold() == self._source_keys[c.term]
+            )
             return (c.start - c.end, c.start, not own, c.term)
 
         starts: list[int] = []
@@ -992,12 +1045,12 @@ class TermMatcher:
         term = self._terms[c.term]
         tag = c.tags[c.head]
         if tag != AMB:
-            return Occurrence(c.start, c.end, doc.text[c.start:c.end], term, tag == PL)
+            return Occurrence(c.start, c.end, doc.text[c.start : c.end], term, tag == PL)
         if c.particle is not None:
             parts = ((c.start, c.end), c.particle)
-            return Occurrence(c.start, c.end, doc.text[c.start:c.end], term, None, parts=parts)
+            return Occurrence(c.start, c.end, doc.text[c.start : c.end], term, None, parts=parts)
         plural = _determiner_number(doc, c.first + self._leads[c.term], self._genders[c.term])
-        return Occurrence(c.start, c.end, doc.text[c.start:c.end], term, plural)
+        return Occurrence(c.start, c.end, doc.text[c.start : c.end], term, plural)
 
 
 _OPENERS = " \t\r\n\"'„“”‚‘’»«›‹([–—-"
@@ -1019,8 +1072,12 @@ def _closing_particle(doc: _Doc, i: int, particle: str) -> int | None:
         if doc.keys[j] != particle or capitalised:
             continue
         after = doc.gaps[j].lstrip(" \t")
-        if j + 1 >= doc.n or after.startswith(_CLAUSE_END) or "\n" in after or \
-                (not after.strip() and doc.keys[j + 1] in _CONJUNCTIONS):
+        if (
+            j + 1 >= doc.n
+            or after.startswith(_CLAUSE_END)
+            or "\n" in after
+            or (not after.strip() and doc.keys[j + 1] in _CONJUNCTIONS)
+        ):
             return j
     return None
 
@@ -1046,28 +1103,45 @@ def _check_form(mode: int, word: str) -> str:
 # ---------------------------------------------------------------------------------------------
 # Number from the determiner
 
+
 def _determiners() -> dict[str, tuple[frozenset[str], bool]]:
     """Determiner → (genders it can be singular with, whether it can be plural)."""
     table: dict[str, tuple[str, bool]] = {
-        "der": ("mf", True), "die": ("f", True), "das": ("n", False), "des": ("mn", False),
-        "dem": ("mn", False), "den": ("m", True), "dies": ("n", False),
+        "der": ("mf", True),
+        "die": ("f", True),
+        "das": ("n", False),
+        "des": ("mn", False),
+        "dem": ("mn", False),
+        "den": ("m", True),
+        "dies": ("n", False),
     }
     for stem in ("ein", "kein", "mein", "dein", "sein", "ihr", "unser", "eur"):
         plural = stem != "ein"
         base = "euer" if stem == "eur" else stem
-        table |= {base: ("mn", False), stem + "e": ("f", plural), stem + "en": ("m", plural),
-                  stem + "em": ("mn", False), stem + "er": ("mf", plural),
-                  stem + "es": ("mn", False)}
+        table |= {
+            base: ("mn", False),
+            stem + "e": ("f", plural),
+            stem + "en": ("m", plural),
+            stem + "em": ("mn", False),
+            stem + "er": ("mf", plural),
+            stem + "es": ("mn", False),
+        }
     for stem in ("dies", "jen", "welch", "solch", "jed"):
         plural = stem != "jed"
-        table |= {stem + "er": ("mf", plural), stem + "e": ("f", plural),
-                  stem + "es": ("mn", False), stem + "em": ("mn", False),
-                  stem + "en": ("m", plural)}
-    plural_only = ("alle allen aller beide beiden beider viele vielen vieler mehrere mehreren "
-                   "mehrerer einige einigen einiger wenige wenigen zahlreiche zahlreichen "
-                   "sämtliche sämtlichen etliche etlichen zwei drei vier fünf sechs sieben acht "
-                   "neun zehn elf zwölf zwanzig dreissig hundert tausend hunderte hunderten "
-                   "tausende tausenden dutzende dutzenden")
+        table |= {
+            stem + "er": ("mf", plural),
+            stem + "e": ("f", plural),
+            stem + "es": ("mn", False),
+            stem + "em": ("mn", False),
+            stem + "en": ("m", plural),
+        }
+    plural_only = (
+        "alle allen aller beide beiden beider viele vielen vieler mehrere mehreren "
+        "mehrerer einige einigen einiger wenige wenigen zahlreiche zahlreichen "
+        "sämtliche sämtlichen etliche etlichen zwei drei vier fünf sechs sieben acht "
+        "neun zehn elf zwölf zwanzig dreissig hundert tausend hunderte hunderten "
+        "tausende tausenden dutzende dutzenden"
+    )
     table |= {w: ("", True) for w in plural_only.split()}
     return {w: (frozenset(g), p) for w, (g, p) in table.items()}
 

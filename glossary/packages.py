@@ -196,6 +196,7 @@ def package_lock(packages_dir: Path) -> Iterator[None]:
     """Serialises installs and removals across processes (two `make run`s at once, say).
     The lock file sits beside the package directory, not in it: argostranslate treats every
     entry of the package directory as a package."""
+
     def failure(exc: OSError) -> PackageError:
         return PackageError(f"cannot use package directory {packages_dir}: {exc}")
 

@@ -65,9 +65,19 @@ class SentenceResult:
         attention, which are not kept."""
         source, target = data["source"], data["target"]
         hypothesis = Hypothesis((), (), target["text"], data["score"], ())
-        return cls(source["start"], source["end"], source["text"], target["start"],
-                   target["end"], target["text"], data["score"], hypothesis, tuple(terms),
-                   data.get("status", "translated"), data.get("reason"))  # fmt: skip
+        return cls(
+            source["start"],
+            source["end"],
+            source["text"],
+            target["start"],
+            target["end"],
+            target["text"],
+            data["score"],
+            hypothesis,
+            tuple(terms),
+            data.get("status", "translated"),
+            data.get("reason"),
+        )
 
     def status_dict(self, *, spans: bool = True) -> dict[str, object]:
         """The sentence's status without its translation, for the compatible APIs' replies;
@@ -114,8 +124,10 @@ class TranslationResult:
             at = bisect.bisect_right(starts, report.source_start) - 1
             if at >= 0:
                 terms[at].append(report)
-        return cls(data["text"], tuple(SentenceResult.from_dict(s, t)
-                                       for s, t in zip(sentences, terms, strict=True)))
+        return cls(
+            data["text"],
+            tuple(SentenceResult.from_dict(s, t) for s, t in zip(sentences, terms, strict=True)),
+        )
 
 
 def _by_segment(
@@ -140,14 +152,22 @@ def _by_segment(
 
 def _crossing_report(occ: Occurrence) -> TermReport:
     return TermReport(
-        occ.start, occ.end, occ.text, occ.term, required_form(occ), "missed",
-        reason="the term crosses a sentence boundary", plural=occ.plural,
-        warnings=occ.warnings, source_parts=occ.parts,
+        occ.start,
+        occ.end,
+        occ.text,
+        occ.term,
+        required_form(occ),
+        "missed",
+        reason="the term crosses a sentence boundary",
+        plural=occ.plural,
+        warnings=occ.warnings,
+        source_parts=occ.parts,
     )
 
 
-def _pieces(segment: Segment, too_long: Callable[[str], bool],
-            cut_point: Callable[[str], int]) -> Iterator[Segment]:
+def _pieces(
+    segment: Segment, too_long: Callable[[str], bool], cut_point: Callable[[str], int]
+) -> Iterator[Segment]:
     """The segment in pieces: while the rest is too long, cut it where cut_point says; the
     whitespace at a cut stays in the gap between pieces, so offsets stay exact."""
     text, offset = segment.text, segment.start
@@ -199,8 +219,9 @@ def _token_cut(text: str, count: Callable[[str], int], limit: int) -> int:
 
 
 def _by_tokens(segment: Segment, count: Callable[[str], int], limit: int) -> Iterator[Segment]:
-    return _pieces(segment, lambda text: count(text) > limit,
-                   lambda text: _token_cut(text, count, limit))
+    return _pieces(
+        segment, lambda text: count(text) > limit, lambda text: _token_cut(text, count, limit)
+    )
 
 
 def segments_of(
@@ -240,8 +261,15 @@ def _failure(exc: Exception) -> str:
 
 def _untranslated_report(occ: Occurrence) -> TermReport:
     return TermReport(
-        occ.start, occ.end, occ.text, occ.term, required_form(occ), "missed",
-        reason="the sentence was not translated", plural=occ.plural, warnings=occ.warnings,
+        occ.start,
+        occ.end,
+        occ.text,
+        occ.term,
+        required_form(occ),
+        "missed",
+        reason="the sentence was not translated",
+        plural=occ.plural,
+        warnings=occ.warnings,
         source_parts=occ.parts,
     )
 
@@ -268,6 +296,7 @@ class Pipeline:
 
     def segments(self, text: str) -> list[Segment]:
         """The pieces the engine is given: sentences, cut to at most max_tokens tokens."""
+
         def count(piece: str) -> int:
             return len(self.engine.encode_source(piece))
 
@@ -299,9 +328,15 @@ class Pipeline:
             reports: list[list[TermReport]] = [[] for _ in chunk]
             if self.matcher:
                 done = [i for i, reason in enumerate(failures) if reason is None]
-                enforced = self._enforce(
-                    [sources[i] for i in done], [hypotheses[i] for i in done],
-                    [inside[begin + i] for i in done]) if done else []
+                enforced = (
+                    self._enforce(
+                        [sources[i] for i in done],
+                        [hypotheses[i] for i in done],
+                        [inside[begin + i] for i in done],
+                    )
+                    if done
+                    else []
+                )
                 for i, (hyp, report) in zip(done, enforced, strict=True):
                     hypotheses[i], reports[i] = hyp, report
                 for i, reason in enumerate(failures):
@@ -310,11 +345,13 @@ class Pipeline:
             piece, results = self._assemble(text, chunk, hypotheses, failures, cursor, out_len)
             named = self._named
             results = [
-                replace(res, terms=tuple(named(r.shifted(res.source_start, res.target_start))
-                                         for r in rep)
-                        + tuple(named(_crossing_report(occ)) for occ in cross))
+                replace(
+                    res,
+                    terms=tuple(named(r.shifted(res.source_start, res.target_start)) for r in rep)
+                    + tuple(named(_crossing_report(occ)) for occ in cross),
+                )
                 for res, rep, cross in zip(results, reports, crossing[begin:end], strict=True)
-            ]  # fmt: skip
+            ]
             cursor = chunk[-1].end
             out_len += len(piece)
             if begin + self.chunk_sentences >= len(segments):
@@ -339,8 +376,10 @@ class Pipeline:
             log.exception("enforcement failed; the sentences keep the model's wording")
             reason = f"enforcement failed: {type(exc).__name__}: {exc}"
             plain = Enforcer(self.engine, self.options, "off").enforce(sources, hyps, found)
-            return [(hyp, [replace(r, reason=reason) if r.status == "missed" else r
-                           for r in reports]) for hyp, reports in plain]
+            return [
+                (hyp, [replace(r, reason=reason) if r.status == "missed" else r for r in reports])
+                for hyp, reports in plain
+            ]
 
     def _translate(self, sources: list[str]) -> tuple[list[Hypothesis], list[str | None]]:
         """Hypotheses for a chunk, and per sentence None or why it stays untranslated. When
@@ -357,8 +396,9 @@ class Pipeline:
             if len(sources) == 1:
                 log.warning("sentence left untranslated: %s", exc)
                 return [_passthrough(sources[0])], [_failure(exc)]
-            log.warning("a batch of %d sentences failed (%s); trying them one by one",
-                        len(sources), exc)  # fmt: skip
+            log.warning(
+                "a batch of %d sentences failed (%s); trying them one by one", len(sources), exc
+            )
         hypotheses, failures = [], []
         for source in sources:
             [hyp], [reason] = self._translate([source])
@@ -385,9 +425,16 @@ class Pipeline:
             length = start + len(hyp.text)
             results.append(
                 SentenceResult(
-                    segment.start, segment.end, segment.text,
-                    start, length, hyp.text, hyp.score, hyp,
-                    status="translated" if reason is None else "untranslated", reason=reason,
+                    segment.start,
+                    segment.end,
+                    segment.text,
+                    start,
+                    length,
+                    hyp.text,
+                    hyp.score,
+                    hyp,
+                    status="translated" if reason is None else "untranslated",
+                    reason=reason,
                 )
             )
             cursor = segment.end

@@ -43,7 +43,9 @@ class TermReport:
     def shifted(self, source: int, target: int) -> TermReport:
         """The same report with sentence-relative offsets made document-relative."""
         return replace(
-            self, source_start=self.source_start + source, source_end=self.source_end + source,
+            self,
+            source_start=self.source_start + source,
+            source_end=self.source_end + source,
             target_start=None if self.target_start is None else self.target_start + target,
             target_end=None if self.target_end is None else self.target_end + target,
             source_parts=tuple((start + source, end + source) for start, end in self.source_parts),
@@ -60,10 +62,17 @@ class TermReport:
         if self.target_start is not None:
             target = {"start": self.target_start, "end": self.target_end}
         return {
-            "source": {"start": self.source_start, "end": self.source_end,
-                       "text": self.source_text, "parts": [list(p) for p in self.source_parts]},
-            "term": {"source": self.term.source, "target": self.term.target,
-                     "note": self.term.note},
+            "source": {
+                "start": self.source_start,
+                "end": self.source_end,
+                "text": self.source_text,
+                "parts": [list(p) for p in self.source_parts],
+            },
+            "term": {
+                "source": self.term.source,
+                "target": self.term.target,
+                "note": self.term.note,
+            },
             "form": self.form,
             "target": target,
             "status": self.status,
@@ -82,16 +91,22 @@ class TermReport:
         have none."""
         source, term, target = data["source"], data["term"], data.get("target")
         return cls(
-            source["start"], source["end"], source["text"],
+            source["start"],
+            source["end"],
+            source["text"],
             Term(term["source"], term["target"], note=term.get("note")),
-            data["form"], data["status"],
+            data["form"],
+            data["status"],
             None if target is None else target["start"],
             None if target is None else target["end"],
-            data.get("reason"), tuple(data.get("forbidden") or ()), data.get("plural"),
-            data.get("glossary"), tuple(data.get("overrides") or ()),
+            data.get("reason"),
+            tuple(data.get("forbidden") or ()),
+            data.get("plural"),
+            data.get("glossary"),
+            tuple(data.get("overrides") or ()),
             tuple(data.get("warnings") or ()),
             tuple((p[0], p[1]) for p in source.get("parts") or ()),
-        )  # fmt: skip
+        )
 
 
 def summarize(reports: list[TermReport]) -> dict[str, int]:

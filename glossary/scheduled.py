@@ -44,12 +44,14 @@ class ScheduledEngine:
             raise ContractError("prefixes must be as many as sentences")
 
         def unit(items: list[Any]) -> list[Hypothesis]:
-            return self.inner.translate_batch([s for s, _ in items], [p for _, p in items],
-                                              options)  # fmt: skip
+            return self.inner.translate_batch([s for s, _ in items], [p for _, p in items], options)
 
-        return self.scheduler.submit(("translate", id(self.inner), options), unit,
-                                     list(zip(sentences, wanted, strict=True)),
-                                     self._cost(sentences))  # fmt: skip
+        return self.scheduler.submit(
+            ("translate", id(self.inner), options),
+            unit,
+            list(zip(sentences, wanted, strict=True)),
+            self._cost(sentences),
+        )
 
     # -- GuidedEngine, when the wrapped engine is one ------------------------------------------
 
@@ -57,33 +59,45 @@ class ScheduledEngine:
         assert isinstance(self.inner, GuidedEngine)
         return self.inner
 
-    def nbest(self, sentences: Sequence[str], n: int,
-              options: DecodeOptions | None = None) -> list[list[str]]:  # fmt: skip
+    def nbest(
+        self, sentences: Sequence[str], n: int, options: DecodeOptions | None = None
+    ) -> list[list[str]]:
         def unit(items: list[Any]) -> list[list[str]]:
             return self._guided().nbest(items, n, options)
 
-        return self.scheduler.submit(("nbest", id(self.inner), n, options), unit,
-                                     list(sentences), self._cost(sentences))  # fmt: skip
+        return self.scheduler.submit(
+            ("nbest", id(self.inner), n, options), unit, list(sentences), self._cost(sentences)
+        )
 
     def continuations(
-        self, sentences: Sequence[str], prefixes: Sequence[Sequence[str]], n: int,
+        self,
+        sentences: Sequence[str],
+        prefixes: Sequence[Sequence[str]],
+        n: int,
         options: DecodeOptions | None = None,
     ) -> list[list[Continuation]]:
         def unit(items: list[Any]) -> list[list[Continuation]]:
-            return self._guided().continuations([s for s, _ in items], [p for _, p in items],
-                                                n, options)  # fmt: skip
+            return self._guided().continuations(
+                [s for s, _ in items], [p for _, p in items], n, options
+            )
 
-        return self.scheduler.submit(("continuations", id(self.inner), n, options), unit,
-                                     list(zip(sentences, prefixes, strict=True)),
-                                     self._cost(sentences))  # fmt: skip
+        return self.scheduler.submit(
+            ("continuations", id(self.inner), n, options),
+            unit,
+            list(zip(sentences, prefixes, strict=True)),
+            self._cost(sentences),
+        )
 
     def score(self, sentences: Sequence[str], targets: Sequence[Sequence[str]]) -> list[float]:
         def unit(items: list[Any]) -> list[float]:
             return self._guided().score([s for s, _ in items], [t for _, t in items])
 
-        return self.scheduler.submit(("score", id(self.inner)), unit,
-                                     list(zip(sentences, targets, strict=True)),
-                                     self._cost(sentences))  # fmt: skip
+        return self.scheduler.submit(
+            ("score", id(self.inner)),
+            unit,
+            list(zip(sentences, targets, strict=True)),
+            self._cost(sentences),
+        )
 
 
 def scheduled(engine: Engine, scheduler: Scheduler) -> Engine:

@@ -67,8 +67,10 @@ class Ticket:
         if self.cancelled.is_set():
             return ClientGone("the request was cancelled")
         if time.monotonic() > self.deadline:
-            return DeadlineExceeded("the request took longer than its deadline and was stopped; "
-                                    "send long texts as a job (POST /api/jobs)")  # fmt: skip
+            return DeadlineExceeded(
+                "the request took longer than its deadline and was stopped; "
+                "send long texts as a job (POST /api/jobs)"
+            )
         try:
             if self.gone():
                 self.cancelled.set()
@@ -79,8 +81,9 @@ class Ticket:
 
 
 _ticket: contextvars.ContextVar[Ticket | None] = contextvars.ContextVar("ticket", default=None)
-_gone: contextvars.ContextVar[Callable[[], bool] | None] = contextvars.ContextVar("gone",
-                                                                                  default=None)
+_gone: contextvars.ContextVar[Callable[[], bool] | None] = contextvars.ContextVar(
+    "gone", default=None
+)
 
 
 def set_client_probe(probe: Callable[[], bool] | None) -> None:
@@ -105,9 +108,16 @@ class _Item:
 
 
 class Scheduler:
-    def __init__(self, *, max_requests: int = 64, batch_tokens: int = 2048,
-                 batch_size: int = 32, max_wait: float = 0.005, deadline: float = 60.0,
-                 workers: int = 1) -> None:  # fmt: skip
+    def __init__(
+        self,
+        *,
+        max_requests: int = 64,
+        batch_tokens: int = 2048,
+        batch_size: int = 32,
+        max_wait: float = 0.005,
+        deadline: float = 60.0,
+        workers: int = 1,
+    ) -> None:
         self.max_requests = max_requests
         self.batch_tokens = batch_tokens
         self.batch_size = batch_size
@@ -124,8 +134,13 @@ class Scheduler:
     # --- requests ---------------------------------------------------------------------------
 
     @contextlib.contextmanager
-    def admit(self, deadline: float | None = None, gone: Callable[[], bool] | None = None,
-              *, counted: bool = True) -> Iterator[Ticket]:  # fmt: skip
+    def admit(
+        self,
+        deadline: float | None = None,
+        gone: Callable[[], bool] | None = None,
+        *,
+        counted: bool = True,
+    ) -> Iterator[Ticket]:
         """A ticket for one request (reused when this context already holds one), or Busy.
         Jobs are not `counted`: their runner threads bound them, and they wait their turn."""
         held = _ticket.get()
@@ -134,8 +149,10 @@ class Scheduler:
             return
         with self._cond:
             if counted and self._in_flight >= self.max_requests:
-                raise Busy(f"the server is busy with {self._in_flight} requests; try again "
-                           "shortly", self._retry_after())  # fmt: skip
+                raise Busy(
+                    f"the server is busy with {self._in_flight} requests; try again shortly",
+                    self._retry_after(),
+                )
             self._in_flight += counted
         probe = gone or _gone.get() or _never
         ticket = Ticket(time.monotonic() + (deadline or self.deadline), probe)
@@ -148,8 +165,9 @@ class Scheduler:
             with self._cond:
                 self._in_flight -= counted
 
-    def submit(self, key: Hashable, unit: Unit, payloads: Sequence[Any],
-               tokens: Sequence[int]) -> list[Any]:  # fmt: skip
+    def submit(
+        self, key: Hashable, unit: Unit, payloads: Sequence[Any], tokens: Sequence[int]
+    ) -> list[Any]:
         """Run `unit` over the payloads, batched with other requests' items of the same key;
         results in order. Outside `admit` (scripts, tests) a ticket without deadline is used."""
         if not payloads:
@@ -190,8 +208,9 @@ class Scheduler:
             return
         with self._cond:
             while len(self._threads) < self._workers:
-                thread = threading.Thread(target=self._work, daemon=True,
-                                          name=f"translator-{len(self._threads)}")  # fmt: skip
+                thread = threading.Thread(
+                    target=self._work, daemon=True, name=f"translator-{len(self._threads)}"
+                )
                 self._threads.append(thread)
                 thread.start()
 

@@ -38,9 +38,12 @@ class TranslationService:
         self.store = store or GlossaryStore(settings.terms_dir, cache=self.cache)
         self._matchers = MatcherCache(cache=self.cache)
         self.scheduler = Scheduler(
-            max_requests=settings.max_requests, batch_tokens=settings.batch_tokens,
-            batch_size=settings.batch_size, max_wait=settings.batch_wait_ms / 1000,
-            deadline=settings.deadline, workers=settings.inter_threads,
+            max_requests=settings.max_requests,
+            batch_tokens=settings.batch_tokens,
+            batch_size=settings.batch_size,
+            max_wait=settings.batch_wait_ms / 1000,
+            deadline=settings.deadline,
+            workers=settings.inter_threads,
         )
         self.accounts = Accounts.of(settings)
         self.owners = Owners.of(settings)
@@ -82,8 +85,11 @@ class TranslationService:
                         f"{glossary.target_language}, not {source}→{target}"
                     )
             return chosen
-        usable = {Path(g.path or g.name).stem: g for g in self.store.list()
-                  if (g.source_language, g.target_language) == (source, target)}  # fmt: skip
+        usable = {
+            Path(g.path or g.name).stem: g
+            for g in self.store.list()
+            if (g.source_language, g.target_language) == (source, target)
+        }
         return [usable[name] for name in self.defaults.chosen(sorted(usable))]
 
     def translate(
@@ -114,11 +120,22 @@ class TranslationService:
         with self.scheduler.admit():
             return pipeline.translate(text)
 
-    def pipeline(self, source: str, target: str, chosen: Sequence[Glossary],
-                 mode: Mode = "constrain", chunk_sentences: int = 256,
-                 beam_size: int | None = None) -> Pipeline:  # fmt: skip
+    def pipeline(
+        self,
+        source: str,
+        target: str,
+        chosen: Sequence[Glossary],
+        mode: Mode = "constrain",
+        chunk_sentences: int = 256,
+        beam_size: int | None = None,
+    ) -> Pipeline:
         """A pipeline whose model calls go through the scheduler."""
         matcher = self._matchers.get(chosen) if chosen else None
         engine = scheduled(self.engines.get(source, target), self.scheduler)
-        return Pipeline(engine, self.options(beam_size), chunk_sentences=chunk_sentences,
-                        matcher=matcher, mode=mode)  # fmt: skip
+        return Pipeline(
+            engine,
+            self.options(beam_size),
+            chunk_sentences=chunk_sentences,
+            matcher=matcher,
+            mode=mode,
+        )

@@ -43,14 +43,20 @@ def assign_spans(text: str, occurrences: Sequence[Occurrence]) -> list[Span | No
     taken = bytearray(len(text))
     found: dict[Term, list[Span]] = {}
     result: list[Span | None] = [None] * len(occurrences)
-    order = sorted(range(len(occurrences)),
-                   key=lambda i: -len(accepted_forms(occurrences[i].term)[0]))
+    order = sorted(
+        range(len(occurrences)), key=lambda i: -len(accepted_forms(occurrences[i].term)[0])
+    )
     for i in order:
         term = occurrences[i].term
         if term not in found:
-            found[term] = sorted({span for form in accepted_forms(term)
-                                  for span in find_phrase(text, form, term.case_sensitive)},
-                                 key=lambda s: (s[0], -s[1]))
+            found[term] = sorted(
+                {
+                    span
+                    for form in accepted_forms(term)
+                    for span in find_phrase(text, form, term.case_sensitive)
+                },
+                key=lambda s: (s[0], -s[1]),
+            )
         for start, end in found[term]:
             if taken.find(1, start, end) == -1:
                 taken[start:end] = b"\x01" * (end - start)

@@ -72,6 +72,8 @@ def _clock(seconds: float) -> str:
     if time.strftime("%Y-%m-%d", stamp) == time.strftime("%Y-%m-%d"):
         return time.strftime("%H:%M", stamp)
     return time.strftime("%Y-%m-%d %H:%M", stamp)
+
+
 _Stamp = tuple[int, int, int]  # (inode, size, mtime_ns): a cheap "did it change?"
 _GONE = object()  # the file went away while it was being read
 _Outcome = Glossary | GlossaryFileError | object
@@ -90,8 +92,9 @@ class GlossaryStore:
     good version yet is waited for. With a disk `cache` (glossary/cache.py), a file read
     before, by this process or another, is not parsed again."""
 
-    def __init__(self, directory: Path, *, max_bytes: int = DEFAULT_MAX_BYTES,
-                 cache: DiskCache | None = None) -> None:  # fmt: skip
+    def __init__(
+        self, directory: Path, *, max_bytes: int = DEFAULT_MAX_BYTES, cache: DiskCache | None = None
+    ) -> None:
         self.directory = Path(directory)
         self.max_bytes = max_bytes
         self.cache = cache
@@ -223,8 +226,10 @@ class GlossaryStore:
             return [str(TermsFolderMissingError(self.directory))]
         with self._lock:
             ignored = sorted(self._ignored.items())
-        return [f"{file_name} in the terms folder {self.directory} is ignored: {why}"
-                for file_name, why in ignored]  # fmt: skip
+        return [
+            f"{file_name} in the terms folder {self.directory} is ignored: {why}"
+            for file_name, why in ignored
+        ]
 
     def warnings_for(self, glossaries: Iterable[Glossary]) -> builtins.list[str]:
         """Warnings for glossaries this store returned (e.g. the ones a translation used), for

@@ -55,8 +55,13 @@ def _index_of(sources: Sequence[str], source: str, path: Path) -> int:
 _Plan = tuple[Sequence[Term], Mapping[int, Term], Sequence[int]]  # added, changed, removed
 
 
-def _edit_terms(path: Path, revision: str, base: Glossary | None, max_bytes: int,
-                plan: Callable[[Glossary], _Plan]) -> Glossary:  # fmt: skip
+def _edit_terms(
+    path: Path,
+    revision: str,
+    base: Glossary | None,
+    max_bytes: int,
+    plan: Callable[[Glossary], _Plan],
+) -> Glossary:
     path = Path(path)
     if not path.parent.is_dir():
         raise NotFoundError(f"{path}: no such directory for a glossary file")
@@ -88,17 +93,29 @@ def _require_revision(path: Path, revision: str, max_bytes: int) -> None:
         raise stale_revision(path, revision, current)
 
 
-def add_term(path: Path, term: Term, *, revision: str, base: Glossary | None = None,
-             max_bytes: int = DEFAULT_MAX_BYTES) -> Glossary:  # fmt: skip
+def add_term(
+    path: Path,
+    term: Term,
+    *,
+    revision: str,
+    base: Glossary | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> Glossary:
     """Append a term; returns the glossary as written. `base`, where the caller has it, is
     the glossary as it read it (used when it is at `revision`)."""
     check_terms([term], str(path), ["term"])  # before YAML folds what it cannot hold (U+0085)
     return _edit_terms(path, revision, base, max_bytes, lambda _: ([term], {}, ()))
 
 
-def update_term(path: Path, source: str, term: Term, *, revision: str,
-                base: Glossary | None = None,
-                max_bytes: int = DEFAULT_MAX_BYTES) -> Glossary:  # fmt: skip
+def update_term(
+    path: Path,
+    source: str,
+    term: Term,
+    *,
+    revision: str,
+    base: Glossary | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> Glossary:
     """Replace the entry for `source` with `term` (which may rename it); the entry keeps its
     place and the comments on its unchanged lines."""
     check_terms([term], str(path), ["term"])
@@ -109,8 +126,14 @@ def update_term(path: Path, source: str, term: Term, *, revision: str,
     return _edit_terms(path, revision, base, max_bytes, plan)
 
 
-def remove_term(path: Path, source: str, *, revision: str, base: Glossary | None = None,
-                max_bytes: int = DEFAULT_MAX_BYTES) -> Glossary:  # fmt: skip
+def remove_term(
+    path: Path,
+    source: str,
+    *,
+    revision: str,
+    base: Glossary | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> Glossary:
     """Delete the entry for `source`: its own lines go; full-line comments around it stay
     (they usually head a section or the next entry)."""
 
@@ -152,8 +175,11 @@ def merge_terms(
     def rewrite(document: Document) -> bytes:
         seq = _block_terms(document.root)
         key = partial(duplicate_key, case_sensitive=False)
-        index = {key(str(e.get("source", ""))): i
-                 for i, e in enumerate(seq) if isinstance(e, CommentedMap)}  # fmt: skip
+        index = {
+            key(str(e.get("source", ""))): i
+            for i, e in enumerate(seq)
+            if isinstance(e, CommentedMap)
+        }
         for term in terms:
             at = index.get(key(term.source))
             if at is None:

@@ -65,10 +65,24 @@ _SINGLE = re.compile(r"'((?:[^']|'')*)'")
 _DOUBLE = re.compile(r'"((?:[^"\\]|\\.)*)"')
 _ESCAPE = re.compile(r"\\(?:x([0-9A-Fa-f]{2})|u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8})|(.))")
 _ESCAPES = {
-    "0": "\0", "a": "\x07", "b": "\x08", "t": "\t", "n": "\n", "v": "\x0b", "f": "\x0c",
-    "r": "\r", "e": "\x1b", " ": " ", '"': '"', "/": "/", "\\": "\\", "N": "\x85", "_": "\xa0",
-    "L": "\u2028", "P": "\u2029",
-}  # fmt: skip
+    "0": "\0",
+    "a": "\x07",
+    "b": "\x08",
+    "t": "\t",
+    "n": "\n",
+    "v": "\x0b",
+    "f": "\x0c",
+    "r": "\r",
+    "e": "\x1b",
+    " ": " ",
+    '"': '"',
+    "/": "/",
+    "\\": "\\",
+    "N": "\x85",
+    "_": "\xa0",
+    "L": "\u2028",
+    "P": "\u2029",
+}
 _FLOW_PLAIN = re.compile(r"[^,\[\]{}#:'\"\s][^,\[\]{}#:]*")
 _BLOCK = re.compile(r"([|>])([-+]?)(?: +(?:#.*)?)?$")
 
@@ -385,8 +399,7 @@ class _Rules:
         return items
 
     def term(self, entry: dict[str, Any], line: int) -> Term:
-        if not self.term_keys.issuperset(entry) or "source" not in entry or \
-                "target" not in entry:  # fmt: skip
+        if not self.term_keys.issuperset(entry) or "source" not in entry or "target" not in entry:
             raise _Unusual
         source, target = self.text(entry["source"]), self.text(entry["target"])
         if len(entry) == 2:  # the most common entry: source and target only
@@ -394,13 +407,18 @@ class _Rules:
         get = entry.get
         plural = get("target_plural")
         return Term(
-            source, target, None if plural is None else self.text(plural),
-            _choice(get("match"), MATCH_MODES, "inflected"), _flag(get("case_sensitive")),
+            source,
+            target,
+            None if plural is None else self.text(plural),
+            _choice(get("match"), MATCH_MODES, "inflected"),
+            _flag(get("case_sensitive")),
             self.forbidden(get("forbidden"), target),
-            _choice(get("status"), STATUSES, "approved"), self.note(get("note")),
+            _choice(get("status"), STATUSES, "approved"),
+            self.note(get("note")),
             _choice(get("pos"), self.pos_values, None),
-            _choice(get("gender"), self.genders, None), line,
-        )  # fmt: skip
+            _choice(get("gender"), self.genders, None),
+            line,
+        )
 
 
 def _choice(value: Any, choices: tuple[str, ...], default: str | None) -> Any:

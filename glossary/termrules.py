@@ -60,12 +60,14 @@ def clashes(term: Term, other: Term) -> bool:
     """Whether two terms have the same source (the rule for duplicates in one file and, in
     glossary/glossaries.py, across glossaries): they fold to the same key, unless both are
     case-sensitive and differ in case."""
-    if duplicate_key(term.source, case_sensitive=False) != \
-            duplicate_key(other.source, case_sensitive=False):  # fmt: skip
+    if duplicate_key(term.source, case_sensitive=False) != duplicate_key(
+        other.source, case_sensitive=False
+    ):
         return False
     both_sensitive = term.case_sensitive and other.case_sensitive
-    return not both_sensitive or duplicate_key(term.source, case_sensitive=True) == \
-        duplicate_key(other.source, case_sensitive=True)  # fmt: skip
+    return not both_sensitive or duplicate_key(term.source, case_sensitive=True) == duplicate_key(
+        other.source, case_sensitive=True
+    )
 
 
 def first_duplicate(terms: Sequence[Term]) -> tuple[int, int] | None:

@@ -37,8 +37,9 @@ def lock_path(path: Path) -> Path:
 def locked(path: Path) -> contextlib.AbstractContextManager[None]:
     """Exclusive flock on `.<name>.yaml.lock` beside the file, across read-check-write; the
     lock file goes when the glossary file has gone."""
-    return filelock.exclusive(lock_path(path), guarded=path,
-                              failure=lambda exc: write_failure(exc, path))  # fmt: skip
+    return filelock.exclusive(
+        lock_path(path), guarded=path, failure=lambda exc: write_failure(exc, path)
+    )
 
 
 def discard_orphan_lock(path: Path) -> None:
@@ -173,7 +174,8 @@ def rewrite_at_revision(
         if len(new_data) > max_bytes:
             raise GlossaryFileError(
                 f"the edit would make the file {len(new_data)} bytes; the limit is {max_bytes} "
-                "bytes; nothing was changed", path=str(path)
+                "bytes; nothing was changed",
+                path=str(path),
             )
         glossary = replace(glossary, path=str(path), revision=revision_of(new_data))
         sweep_stale_temps(path)

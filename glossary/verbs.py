@@ -14,9 +14,35 @@ from dataclasses import dataclass
 
 # Particles that separate in a main clause (er rüstet auf). Ambiguous ones (durch, über,
 # um, unter, wider, wieder) are left out: they are inseparable as often as not.
-_PARTICLES = ("zusammen", "zurück", "weiter", "hinaus", "heraus", "herein", "voran", "vorbei",
-              "nieder", "fest", "fort", "heim", "los", "mit", "nach", "weg", "dar", "ab", "an",
-              "auf", "aus", "bei", "ein", "her", "hin", "vor", "zu")  # fmt: skip
+_PARTICLES = (
+    "zusammen",
+    "zurück",
+    "weiter",
+    "hinaus",
+    "heraus",
+    "herein",
+    "voran",
+    "vorbei",
+    "nieder",
+    "fest",
+    "fort",
+    "heim",
+    "los",
+    "mit",
+    "nach",
+    "weg",
+    "dar",
+    "ab",
+    "an",
+    "auf",
+    "aus",
+    "bei",
+    "ein",
+    "her",
+    "hin",
+    "vor",
+    "zu",
+)
 _INSEPARABLE = ("be", "ge", "er", "ver", "zer", "ent", "emp", "miss")
 _ADJ_ENDINGS = ("", "e", "er", "es", "en", "em")
 # stems that put an e before -t/-st: arbeit-e-t, red-e-t, atm-e-t, rechn-e-t, öffn-e-t

@@ -110,8 +110,9 @@ def build_app(settings: Settings, lexicon: Mapping[str, str] | None = None) -> F
     those words stands in for every installed model; without, the real engines run."""
     words = dict(lexicon or {})
     loader = None if lexicon is None else (lambda package: PhraseEngine(words))
-    return create_app(settings, EngineRegistry(settings, loader=loader),
-                      test_config=dict(TEST_CONFIG))  # fmt: skip
+    return create_app(
+        settings, EngineRegistry(settings, loader=loader), test_config=dict(TEST_CONFIG)
+    )
 
 
 @pytest.fixture

@@ -64,7 +64,10 @@ class UppercaseEngine:
             target = prefix + [t.upper() for t in source[len(prefix) :]]
             out.append(
                 Hypothesis(
-                    tuple(source), tuple(target), join_tokens(target), -1.0,
+                    tuple(source),
+                    tuple(target),
+                    join_tokens(target),
+                    -1.0,
                     diagonal(len(target), len(source)),
                 )
             )
@@ -86,7 +89,10 @@ class PhraseEngine:
     max_source_tokens = DEFAULT_MAX_SOURCE_TOKENS
 
     def __init__(
-        self, lexicon: dict[str, str], from_code: str = "de", to_code: str = "en",
+        self,
+        lexicon: dict[str, str],
+        from_code: str = "de",
+        to_code: str = "en",
         echo: bool = False,
     ) -> None:
         self.from_code, self.to_code, self.echo = from_code, to_code, echo
@@ -173,8 +179,14 @@ class PhraseEngine:
             following = units[i + 1].target if i + 1 < len(units) else []
             found = len(prefix)
             if not self.echo and following:
-                found = next((p for p in range(pos + 1, len(prefix))
-                              if prefix[p : p + len(following)] == following), len(prefix))
+                found = next(
+                    (
+                        p
+                        for p in range(pos + 1, len(prefix))
+                        if prefix[p : p + len(following)] == following
+                    ),
+                    len(prefix),
+                )
             rows += [units[i].source] * (found - pos)
             pos, i = found, i + 1
         last = units[-1].source if units else []

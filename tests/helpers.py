@@ -18,7 +18,11 @@ def run_glossary(
     """`glossary ARGS...` in a process of its own, as a user runs it."""
     return subprocess.run(
         [sys.executable, "-m", "glossary.cli", *args],
-        input=stdin, env=env, capture_output=True, timeout=timeout, check=False,
+        input=stdin,
+        env=env,
+        capture_output=True,
+        timeout=timeout,
+        check=False,
     )
 
 

@@ -51,7 +51,12 @@ class ModelShape:
 
 TINY = ModelShape()
 BASE = ModelShape(
-    layers=6, d_model=512, heads=8, ffn=2048, vocab_size=32000, quantization="int8",
+    layers=6,
+    d_model=512,
+    heads=8,
+    ffn=2048,
+    vocab_size=32000,
+    quantization="int8",
     eos_bias=EOS_BIAS_BASE,
 )
 
@@ -75,8 +80,9 @@ def train_sentencepiece(vocab_size: int, seed: int = 7) -> bytes:
         rng = random.Random(seed)
         alphabet = "abcdefghijklmnopqrstuvwxyzäöüß"
         sentences += [
-            " ".join("".join(rng.choice(alphabet) for _ in range(rng.randint(3, 9)))
-                     for _ in range(12))
+            " ".join(
+                "".join(rng.choice(alphabet) for _ in range(rng.randint(3, 9))) for _ in range(12)
+            )
             for _ in range(20000)
         ]
     spm.SentencePieceTrainer.train(
@@ -85,7 +91,10 @@ def train_sentencepiece(vocab_size: int, seed: int = 7) -> bytes:
         vocab_size=vocab_size,
         hard_vocab_limit=False,
         model_type="unigram",
-        unk_id=0, bos_id=1, eos_id=2, pad_id=-1,
+        unk_id=0,
+        bos_id=1,
+        eos_id=2,
+        pad_id=-1,
         character_coverage=1.0,
         num_threads=1,
         minloglevel=2,
@@ -118,7 +127,8 @@ class _RandomTransformer(ctranslate2.converters.Converter):  # type: ignore[misc
         spec.decoder._visit(fill)
         if shape.source_positions is not None:
             spec.encoder.position_encodings.encodings = _sinusoids(
-                shape.source_positions, shape.d_model)
+                shape.source_positions, shape.d_model
+            )
         if shape.eos_bias:
             bias = np.zeros(len(self.vocabulary), dtype=np.float32)
             bias[2] = shape.eos_bias  # </s>, id 2 in the SentencePiece model trained here

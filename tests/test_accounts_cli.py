@@ -41,16 +41,32 @@ CURATED, EXTRA = "Kremlin ruler", "puppet"
 WARNING = "with no accounts and no API keys"
 
 
-def cli(env: dict[str, str], *args: str, stdin: str | None = None,
-        timeout: float = 60) -> subprocess.CompletedProcess[str]:  # fmt: skip
+def cli(
+    env: dict[str, str], *args: str, stdin: str | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
     """`glossary ARGS...`; stdin is the given text, or /dev/null (never a terminal)."""
     command = [str(GLOSSARY), *args]
     if stdin is None:
-        return subprocess.run(command, env=env, cwd=env["HOME"], text=True, timeout=timeout,
-                              capture_output=True, check=False,
-                              stdin=subprocess.DEVNULL)  # fmt: skip
-    return subprocess.run(command, env=env, cwd=env["HOME"], text=True, timeout=timeout,
-                          capture_output=True, check=False, input=stdin)  # fmt: skip
+        return subprocess.run(
+            command,
+            env=env,
+            cwd=env["HOME"],
+            text=True,
+            timeout=timeout,
+            capture_output=True,
+            check=False,
+            stdin=subprocess.DEVNULL,
+        )
+    return subprocess.run(
+        command,
+        env=env,
+        cwd=env["HOME"],
+        text=True,
+        timeout=timeout,
+        capture_output=True,
+        check=False,
+        input=stdin,
+    )
 
 
 @pytest.fixture
@@ -67,16 +83,18 @@ def terms(tmp_path: Path) -> Path:
 @pytest.fixture
 def owned(terms: Path) -> str:
     name = f"deepl-{uuid.uuid4()}"
-    create_glossary(terms / f"{name}.yaml", "Owned", "de", "en",
-                    [Term("Bundeskanzlerin", "marionette")])  # fmt: skip
+    create_glossary(
+        terms / f"{name}.yaml", "Owned", "de", "en", [Term("Bundeskanzlerin", "marionette")]
+    )
     return name
 
 
 @pytest.fixture
 def cli_env(env: dict[str, str], terms: Path) -> dict[str, str]:
     """The isolated environment, with no GLOSSARY_ setting from outside but the folders."""
-    clean = {k: v for k, v in env.items()
-             if not k.startswith("GLOSSARY_") or k == "GLOSSARY_STATE_DIR"}  # fmt: skip
+    clean = {
+        k: v for k, v in env.items() if not k.startswith("GLOSSARY_") or k == "GLOSSARY_STATE_DIR"
+    }
     Path(clean["HOME"]).mkdir(parents=True, exist_ok=True)
     return {**clean, "GLOSSARY_TERMS_DIR": str(terms)}
 
@@ -107,8 +125,16 @@ def one_line_error(result: subprocess.CompletedProcess[str]) -> str:
 
 
 def test_users_add_list_change_remove(cli_env: dict[str, str], accounts_file: Path) -> None:
-    added = cli(cli_env, "users", "add", "alice", "--role", "editor", "--password-stdin",
-                stdin=PASSWORD + "\n")  # fmt: skip
+    added = cli(
+        cli_env,
+        "users",
+        "add",
+        "alice",
+        "--role",
+        "editor",
+        "--password-stdin",
+        stdin=PASSWORD + "\n",
+    )
     assert added.returncode == 0, added.stderr
     assert "user alice (editor) saved" in added.stdout
     assert cli(cli_env, "users", "list").stdout == "alice\teditor\n"
@@ -123,8 +149,16 @@ def test_users_add_list_change_remove(cli_env: dict[str, str], accounts_file: Pa
     assert book.sign_in("alice", PASSWORD + "x") is None
 
     # `users add` again changes the role (and password) of the same user.
-    changed = cli(cli_env, "users", "add", "alice", "--role", "admin", "--password-stdin",
-                  stdin="another password\r\n")  # fmt: skip
+    changed = cli(
+        cli_env,
+        "users",
+        "add",
+        "alice",
+        "--role",
+        "admin",
+        "--password-stdin",
+        stdin="another password\r\n",
+    )
     assert changed.returncode == 0, changed.stderr
     assert cli(cli_env, "users", "list").stdout == "alice\tadmin\n"
     assert book.sign_in("alice", PASSWORD) is None
@@ -136,18 +170,30 @@ def test_users_add_list_change_remove(cli_env: dict[str, str], accounts_file: Pa
     assert book.sign_in("alice", "another password") is None
 
 
-@pytest.mark.parametrize(("args", "stdin", "message"), [
-    (["users", "add", "bob", "--role", "editor", "--password-stdin"], "short\n",
-     "the password must have at least 8 characters"),
-    (["users", "add", "bob", "--role", "editor"], None,
-     "no terminal to ask for the password: use --password-stdin"),
-    (["users", "add", "bad name", "--password-stdin"], PASSWORD + "\n", "invalid name"),
-    (["users", "remove", "nobody"], None, "no user named 'nobody'"),
-    (["keys", "remove", "nobody"], None, "no key named 'nobody'"),
-], ids=["short-password", "no-tty", "bad-name", "remove-unknown-user",
-        "remove-unknown-key"])  # fmt: skip
+@pytest.mark.parametrize(
+    ("args", "stdin", "message"),
+    [
+        (
+            ["users", "add", "bob", "--role", "editor", "--password-stdin"],
+            "short\n",
+            "the password must have at least 8 characters",
+        ),
+        (
+            ["users", "add", "bob", "--role", "editor"],
+            None,
+            "no terminal to ask for the password: use --password-stdin",
+        ),
+        (["users", "add", "bad name", "--password-stdin"], PASSWORD + "\n", "invalid name"),
+        (["users", "remove", "nobody"], None, "no user named 'nobody'"),
+        (["keys", "remove", "nobody"], None, "no key named 'nobody'"),
+    ],
+    ids=["short-password", "no-tty", "bad-name", "remove-unknown-user", "remove-unknown-key"],
+)
 def test_account_errors_exit_2_with_one_line(
-    cli_env: dict[str, str], accounts_file: Path, args: list[str], stdin: str | None,
+    cli_env: dict[str, str],
+    accounts_file: Path,
+    args: list[str],
+    stdin: str | None,
     message: str,
 ) -> None:
     err = one_line_error(cli(cli_env, *args, stdin=stdin))
@@ -157,11 +203,20 @@ def test_account_errors_exit_2_with_one_line(
 
 
 def test_unknown_role_is_refused(cli_env: dict[str, str], accounts_file: Path) -> None:
-    result = cli(cli_env, "users", "add", "bob", "--role", "wizard", "--password-stdin",
-                 stdin=PASSWORD + "\n")  # fmt: skip
+    result = cli(
+        cli_env,
+        "users",
+        "add",
+        "bob",
+        "--role",
+        "wizard",
+        "--password-stdin",
+        stdin=PASSWORD + "\n",
+    )
     err = one_line_error(result)
-    assert err.splitlines() == ["glossary: error: unknown role 'wizard': use one of reader, "
-                                "editor, admin"]
+    assert err.splitlines() == [
+        "glossary: error: unknown role 'wizard': use one of reader, editor, admin"
+    ]
     assert not accounts_file.exists()
     assert cli(cli_env, "keys", "add", "k", "--role", "root").returncode == 2
     assert not accounts_file.exists()
@@ -193,8 +248,11 @@ def test_key_is_printed_once_and_signs_requests_in_with_its_role(
 
     def add_term(headers: dict[str, str]) -> int:
         etag = client.get("/api/glossaries/de-en").headers["ETag"]
-        reply = client.post("/api/glossaries/de-en/terms", json={"source": "Wal", "target":
-                            "whale"}, headers={"If-Match": etag, **headers})  # fmt: skip
+        reply = client.post(
+            "/api/glossaries/de-en/terms",
+            json={"source": "Wal", "target": "whale"},
+            headers={"If-Match": etag, **headers},
+        )
         return reply.status_code
 
     assert add_term({}) == 401  # no key: anonymous may read only
@@ -232,8 +290,9 @@ def test_defaults_set_list_and_effect_on_running_app_fake_engine(
 
     def translated() -> tuple[str, str]:
         own = client.post("/api/translate", json={"text": TEXT, "source": "de", "target": "en"})
-        v2 = client.post("/v2/translate", data={"text": TEXT, "source_lang": "DE",
-                                                "target_lang": "EN"})  # fmt: skip
+        v2 = client.post(
+            "/v2/translate", data={"text": TEXT, "source_lang": "DE", "target_lang": "EN"}
+        )
         assert own.status_code == 200 and v2.status_code == 200, (own.json, v2.json)
         return str(own.json["text"]), str(v2.json["translations"][0]["text"])  # type: ignore[index]
 
@@ -255,8 +314,7 @@ def test_defaults_set_list_and_effect_on_running_app_fake_engine(
     unknown = one_line_error(cli(cli_env, "defaults", "set", "de-en", "nosuch"))
     assert unknown == "glossary: error: not a glossary file in the terms folder: nosuch\n"
     refused = one_line_error(cli(cli_env, "defaults", "set", owned))
-    assert refused == ("glossary: error: made through the DeepL API, so owned by a key: "
-                       f"{owned}\n")  # fmt: skip
+    assert refused == (f"glossary: error: made through the DeepL API, so owned by a key: {owned}\n")
     assert cli(cli_env, "defaults", "list").stdout == "extra\n"  # unchanged by the refusals
 
     # None at all: a request naming no glossary gets none.
@@ -280,9 +338,15 @@ def serve_stderr(env: dict[str, str], host: str | None, timeout: float = 60) -> 
     (the warning comes before the server starts), stop it; its stderr."""
     port = free_port()
     where = ["--host", host] if host else []
-    proc = subprocess.Popen([str(GLOSSARY), "serve", *where, "--port", str(port)],
-                            env=env, cwd=env["HOME"], stdin=subprocess.DEVNULL, text=True,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
+    proc = subprocess.Popen(
+        [str(GLOSSARY), "serve", *where, "--port", str(port)],
+        env=env,
+        cwd=env["HOME"],
+        stdin=subprocess.DEVNULL,
+        text=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     lines: list[str] = []
     assert proc.stderr is not None
     reader = threading.Thread(target=lambda: lines.extend(proc.stderr or ()), daemon=True)
@@ -308,13 +372,16 @@ def serve_stderr(env: dict[str, str], host: str | None, timeout: float = 60) -> 
     return "".join(lines)
 
 
-@pytest.mark.parametrize(("host", "setup", "warns"), [
-    ("0.0.0.0", "nothing", True),
-    ("127.0.0.1", "nothing", False),
-    ("localhost", "nothing", False),
-    ("0.0.0.0", "user", False),
-    ("0.0.0.0", "configured key", False),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("host", "setup", "warns"),
+    [
+        ("0.0.0.0", "nothing", True),
+        ("127.0.0.1", "nothing", False),
+        ("localhost", "nothing", False),
+        ("0.0.0.0", "user", False),
+        ("0.0.0.0", "configured key", False),
+    ],
+)
 def test_serve_warns_when_open_and_not_on_loopback(
     cli_env: dict[str, str], accounts_file: Path, host: str, setup: str, warns: bool
 ) -> None:
@@ -327,10 +394,12 @@ def test_serve_warns_when_open_and_not_on_loopback(
     assert f"serving on http://{host}:" in err  # it did start
     warning = [line for line in err.splitlines() if WARNING in line]
     if warns:
-        assert warning == [f"glossary: warning: serving on {host} with no accounts and no API "
-                           "keys: anyone who can reach this address may change every glossary. "
-                           "Add an admin with `glossary users add NAME --role admin` or a key "
-                           "with `glossary keys add`."]  # fmt: skip
+        assert warning == [
+            f"glossary: warning: serving on {host} with no accounts and no API "
+            "keys: anyone who can reach this address may change every glossary. "
+            "Add an admin with `glossary users add NAME --role admin` or a key "
+            "with `glossary keys add`."
+        ]
     else:
         assert warning == []
 

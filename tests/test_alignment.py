@@ -21,11 +21,21 @@ def test_token_char_spans(text: str, tokens: list[str], spans: list[tuple[int, i
 
 
 PLURALS = [
-    ("ruler", "rulers"), ("Kremlin ruler", "Kremlin rulers"),
-    ("sanctions regime", "sanctions regimes"), ("policy", "policies"), ("day", "days"),
-    ("axis", "axes"), ("crisis", "crises"), ("box", "boxes"), ("church", "churches"),
-    ("woman", "women"), ("Man", "Men"), ("trousers", "trousers"), ("bus", "buses"),
-    ("glass", "glasses"), ("news", "news"),
+    ("ruler", "rulers"),
+    ("Kremlin ruler", "Kremlin rulers"),
+    ("sanctions regime", "sanctions regimes"),
+    ("policy", "policies"),
+    ("day", "days"),
+    ("axis", "axes"),
+    ("crisis", "crises"),
+    ("box", "boxes"),
+    ("church", "churches"),
+    ("woman", "women"),
+    ("Man", "Men"),
+    ("trousers", "trousers"),
+    ("bus", "buses"),
+    ("glass", "glasses"),
+    ("news", "news"),
 ]
 
 

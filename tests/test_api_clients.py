@@ -25,8 +25,9 @@ from web.app import create_app
 def server(settings: Settings, installed: InstalledPackage, tmp_path: Path) -> Iterator[str]:
     terms = tmp_path / "terms"
     terms.mkdir()
-    create_glossary(terms / "politics.yaml", "Politics", "de", "en",
-                    [Term("Kreml-Herrscher", "Kremlin ruler")])  # fmt: skip
+    create_glossary(
+        terms / "politics.yaml", "Politics", "de", "en", [Term("Kreml-Herrscher", "Kremlin ruler")]
+    )
     app = create_app(dataclasses.replace(settings, terms_dir=terms))
     with live_server(app) as url:
         yield url
@@ -47,8 +48,9 @@ def test_deepl_client(server: str) -> None:
     result = translator.translate_text("Der Kreml-Herrscher spricht.", target_lang="EN-GB")
     assert isinstance(result, deepl.TextResult)
     assert result.detected_source_lang == "DE" and result.billed_characters == 28
-    many = translator.translate_text(["Der Hund.", "Die Katze."], source_lang="DE",
-                                     target_lang="EN-US")  # fmt: skip
+    many = translator.translate_text(
+        ["Der Hund.", "Die Katze."], source_lang="DE", target_lang="EN-US"
+    )
     assert len(many) == 2
     created = translator.create_glossary("Mine", "DE", "EN", {"Hund": "hound", "Katze": "cat"})
     assert created.entry_count == 2 and created.ready and created.source_lang == "DE"
@@ -58,14 +60,16 @@ def test_deepl_client(server: str) -> None:
     assert "Politics" in {g.name for g in listed.values()}
     assert translator.get_glossary(created.glossary_id).name == "Mine"
     assert translator.get_glossary_entries(created) == {"Hund": "hound", "Katze": "cat"}
-    with_glossary = translator.translate_text("Der Hund.", source_lang="DE", target_lang="EN-GB",
-                                              glossary=created)  # fmt: skip
+    with_glossary = translator.translate_text(
+        "Der Hund.", source_lang="DE", target_lang="EN-GB", glossary=created
+    )
     assert isinstance(with_glossary.text, str)
     assert translator.get_usage().character.count > 0
     assert {lang.code for lang in translator.get_source_languages()} == {"DE"}
     assert "EN-GB" in {lang.code for lang in translator.get_target_languages()}
     assert [(p.source_lang, p.target_lang) for p in translator.get_glossary_languages()] == [
-        ("de", "en")]
+        ("de", "en")
+    ]
     translator.delete_glossary(created)
     with pytest.raises(deepl.GlossaryNotFoundException):
         translator.get_glossary(created.glossary_id)
@@ -74,8 +78,12 @@ def test_deepl_client(server: str) -> None:
 
 
 @pytest.fixture
-def two_pair_server(settings: Settings, installed: InstalledPackage, tmp_path: Path,
-                    model_archives: dict[tuple[str, str], Path]) -> Iterator[str]:  # fmt: skip
+def two_pair_server(
+    settings: Settings,
+    installed: InstalledPackage,
+    tmp_path: Path,
+    model_archives: dict[tuple[str, str], Path],
+) -> Iterator[str]:
     install_from_file(settings.packages_dir, model_archives[("fr", "en")])
     app = create_app(dataclasses.replace(settings, terms_dir=tmp_path / "terms"))
     with live_server(app) as url:
@@ -84,11 +92,17 @@ def two_pair_server(settings: Settings, installed: InstalledPackage, tmp_path: P
 
 def test_deepl_client_multilingual_glossaries(two_pair_server: str, tmp_path: Path) -> None:
     client = deepl.DeepLClient("any-key", server_url=two_pair_server)
-    created = client.create_multilingual_glossary("Multi", [
-        Entries("DE", "EN", {"Hund": "hound", "Katze": "cat"}),
-        Entries("FR", "EN", {"chien": "mutt"})])
+    created = client.create_multilingual_glossary(
+        "Multi",
+        [
+            Entries("DE", "EN", {"Hund": "hound", "Katze": "cat"}),
+            Entries("FR", "EN", {"chien": "mutt"}),
+        ],
+    )
     assert [(d.source_lang, d.target_lang, d.entry_count) for d in created.dictionaries] == [
-        ("DE", "EN", 2), ("FR", "EN", 1)]
+        ("DE", "EN", 2),
+        ("FR", "EN", 1),
+    ]
     assert created.creation_time.tzinfo is not None
     files = sorted(p.name for p in (tmp_path / "terms").glob("*.yaml"))
     assert files == [f"deepl-{created.glossary_id}.{pair}.yaml" for pair in ("de-en", "fr-en")]
@@ -97,16 +111,19 @@ def test_deepl_client_multilingual_glossaries(two_pair_server: str, tmp_path: Pa
     [german] = client.get_multilingual_glossary_entries(created, "DE", "EN-GB").dictionaries
     assert german.entries == "Hund\thound\nKatze\tcat\n"  # the client passes the TSV through
     updated = client.update_multilingual_glossary_dictionary(
-        created, Entries("DE", "EN", {"Maus": "mouse", "Hund": "dog"}))
+        created, Entries("DE", "EN", {"Maus": "mouse", "Hund": "dog"})
+    )
     assert updated.dictionaries[0].entry_count == 3
     renamed = client.update_multilingual_glossary_name(created, "Renamed")
     assert renamed.name == "Renamed" and len(renamed.dictionaries) == 2
     replaced = client.replace_multilingual_glossary_dictionary(
-        created, Entries("FR", "EN", {"chat": "cat"}))
+        created, Entries("FR", "EN", {"chat": "cat"})
+    )
     assert (replaced.source_lang, replaced.entry_count) == ("FR", 1)
     for text, source in [("Der Hund.", "DE"), ("Le chat.", "FR")]:
-        result = client.translate_text(text, source_lang=source, target_lang="EN-GB",
-                                       glossary=renamed)  # fmt: skip
+        result = client.translate_text(
+            text, source_lang=source, target_lang="EN-GB", glossary=renamed
+        )
         assert isinstance(result, deepl.TextResult) and result.detected_source_lang == source
     client.delete_multilingual_glossary_dictionary(created, renamed.dictionaries[1])
     client.delete_multilingual_glossary_dictionary(created, source_lang="DE", target_lang="EN")

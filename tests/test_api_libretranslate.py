@@ -25,8 +25,9 @@ def app_settings(settings: Settings, installed: InstalledPackage, tmp_path: Path
     """The tiny real model installed, not a fake, and a glossary of the module's own."""
     terms = tmp_path / "terms"
     terms.mkdir()
-    create_glossary(terms / "politics.yaml", "Politics", "de", "en",
-                    [Term("Kreml-Herrscher", "Kremlin ruler")])  # fmt: skip
+    create_glossary(
+        terms / "politics.yaml", "Politics", "de", "en", [Term("Kreml-Herrscher", "Kremlin ruler")]
+    )
     return dataclasses.replace(settings, terms_dir=terms, max_chars=2000)
 
 
@@ -46,16 +47,29 @@ def test_translate_form_kinds(client: FlaskClient, kind: str) -> None:
     if kind == "query":
         reply = client.post("/translate", query_string=fields)
     else:
-        reply = client.post("/translate", data=fields, content_type=(
-            "multipart/form-data" if kind == "multipart" else "application/x-www-form-urlencoded"))
+        reply = client.post(
+            "/translate",
+            data=fields,
+            content_type=(
+                "multipart/form-data"
+                if kind == "multipart"
+                else "application/x-www-form-urlencoded"
+            ),
+        )
     assert reply.status_code == 200, reply.json
     assert isinstance(reply.json["translatedText"], str)
 
 
 def test_translate_list_auto_and_alternatives(client: FlaskClient) -> None:
-    reply = client.post("/translate", json={
-        "q": ["Der Hund ist nicht mit dem Auto gefahren.", "Die Katze."],
-        "source": "auto", "target": "en", "alternatives": 2})
+    reply = client.post(
+        "/translate",
+        json={
+            "q": ["Der Hund ist nicht mit dem Auto gefahren.", "Die Katze."],
+            "source": "auto",
+            "target": "en",
+            "alternatives": 2,
+        },
+    )
     assert reply.status_code == 200, reply.json
     body = reply.json
     assert len(body["translatedText"]) == 2
@@ -66,9 +80,15 @@ def test_translate_list_auto_and_alternatives(client: FlaskClient) -> None:
 
 
 def test_translate_reports_glossary_terms(client: FlaskClient) -> None:
-    reply = client.post("/translate", json={
-        "q": "Der Kreml-Herrscher spricht.", "source": "de", "target": "en",
-        "glossary": "politics"})
+    reply = client.post(
+        "/translate",
+        json={
+            "q": "Der Kreml-Herrscher spricht.",
+            "source": "de",
+            "target": "en",
+            "glossary": "politics",
+        },
+    )
     assert reply.status_code == 200, reply.json
     [report] = reply.json["terms"]
     assert report["term"] == {"source": "Kreml-Herrscher", "target": "Kremlin ruler", "note": None}
@@ -78,8 +98,10 @@ def test_translate_reports_glossary_terms(client: FlaskClient) -> None:
 
 
 def test_translate_html_keeps_tags(client: FlaskClient) -> None:
-    reply = client.post("/translate", json={
-        "q": "<p>Der Hund.</p>", "source": "de", "target": "en", "format": "html"})
+    reply = client.post(
+        "/translate",
+        json={"q": "<p>Der Hund.</p>", "source": "de", "target": "en", "format": "html"},
+    )
     assert reply.status_code == 200, reply.json
     text = reply.json["translatedText"]
     assert text.startswith("<p>") and text.endswith("</p>")
@@ -93,38 +115,84 @@ BAD: list[tuple[str, dict[str, Any], int, str]] = [
     ("missing source", {"json": {"q": "x", "target": "en"}}, 400, "missing source"),
     ("missing target", {"json": {"q": "x", "source": "de"}}, 400, "missing target"),
     ("source not text", {"json": {"q": "x", "source": 1, "target": "en"}}, 400, "string"),
-    ("unknown language", {"json": {"q": "x", "source": "xx", "target": "en"}}, 400,
-     "xx is not supported"),
-    ("bad format", {"json": {"q": "x", "source": "de", "target": "en", "format": "pdf"}}, 400,
-     "format"),
-    ("bad alternatives", {"json": {"q": "x", "source": "de", "target": "en",
-                                   "alternatives": "many"}}, 400, "alternatives"),
-    ("glossary not text", {"json": {"q": "x", "source": "de", "target": "en", "glossary": 3}},
-     400, "glossary"),
-    ("unknown glossary", {"json": {"q": "x", "source": "de", "target": "en",
-                                   "glossary": "nope"}}, 404, "nope"),
-    ("glossary name escapes", {"json": {"q": "x", "source": "de", "target": "en",
-                                        "glossary": "../x"}}, 400, "invalid glossary name"),
-    ("glossary of another pair", {"json": {"q": "x", "source": "fr", "target": "en",
-                                           "glossary": "politics"}}, 400, "not fr→en"),
-    ("too long", {"json": {"q": "a" * 2001, "source": "de", "target": "en"}}, 400,
-     "exceeds text limit"),
+    (
+        "unknown language",
+        {"json": {"q": "x", "source": "xx", "target": "en"}},
+        400,
+        "xx is not supported",
+    ),
+    (
+        "bad format",
+        {"json": {"q": "x", "source": "de", "target": "en", "format": "pdf"}},
+        400,
+        "format",
+    ),
+    (
+        "bad alternatives",
+        {"json": {"q": "x", "source": "de", "target": "en", "alternatives": "many"}},
+        400,
+        "alternatives",
+    ),
+    (
+        "glossary not text",
+        {"json": {"q": "x", "source": "de", "target": "en", "glossary": 3}},
+        400,
+        "glossary",
+    ),
+    (
+        "unknown glossary",
+        {"json": {"q": "x", "source": "de", "target": "en", "glossary": "nope"}},
+        404,
+        "nope",
+    ),
+    (
+        "glossary name escapes",
+        {"json": {"q": "x", "source": "de", "target": "en", "glossary": "../x"}},
+        400,
+        "invalid glossary name",
+    ),
+    (
+        "glossary of another pair",
+        {"json": {"q": "x", "source": "fr", "target": "en", "glossary": "politics"}},
+        400,
+        "not fr→en",
+    ),
+    (
+        "too long",
+        {"json": {"q": "a" * 2001, "source": "de", "target": "en"}},
+        400,
+        "exceeds text limit",
+    ),
     ("invalid JSON", {"data": b"{", "content_type": "application/json"}, 400, "JSON"),
     ("JSON array", {"json": ["q"]}, 400, "must be an object"),
-    ("invalid UTF-8 JSON", {"data": b'{"q": "\xff"}', "content_type": "application/json"}, 400,
-     "JSON"),
-    ("invalid UTF-8 form", {"data": b"q=%ff&source=de&target=en",
-                            "content_type": "application/x-www-form-urlencoded"}, 400, "UTF-8"),
-    ("oversize body", {"data": b"q=" + b"a" * 200_000,
-                       "content_type": "application/x-www-form-urlencoded"}, 413, "limit"),
+    (
+        "invalid UTF-8 JSON",
+        {"data": b'{"q": "\xff"}', "content_type": "application/json"},
+        400,
+        "JSON",
+    ),
+    (
+        "invalid UTF-8 form",
+        {"data": b"q=%ff&source=de&target=en", "content_type": "application/x-www-form-urlencoded"},
+        400,
+        "UTF-8",
+    ),
+    (
+        "oversize body",
+        {"data": b"q=" + b"a" * 200_000, "content_type": "application/x-www-form-urlencoded"},
+        413,
+        "limit",
+    ),
     ("unsupported body", {"data": b"q", "content_type": "text/plain"}, 415, "content type"),
 ]
 
 
-@pytest.mark.parametrize(("label", "request_args", "status", "message"), BAD,
-                         ids=[case[0] for case in BAD])  # fmt: skip
-def test_translate_bad_input(client: FlaskClient, label: str, request_args: dict[str, Any],
-                             status: int, message: str) -> None:  # fmt: skip
+@pytest.mark.parametrize(
+    ("label", "request_args", "status", "message"), BAD, ids=[case[0] for case in BAD]
+)
+def test_translate_bad_input(
+    client: FlaskClient, label: str, request_args: dict[str, Any], status: int, message: str
+) -> None:
     reply = client.post("/translate", **request_args)
     assert reply.status_code == status, reply.data
     assert set(reply.json) == {"error"}
@@ -145,9 +213,12 @@ def test_detect(client: FlaskClient) -> None:
 
 
 def test_languages_get_and_form_body(client: FlaskClient) -> None:
-    for reply in (client.get("/languages"),
-                  client.get("/languages", data={"api_key": ""},
-                             content_type="application/x-www-form-urlencoded")):  # fmt: skip
+    for reply in (
+        client.get("/languages"),
+        client.get(
+            "/languages", data={"api_key": ""}, content_type="application/x-www-form-urlencoded"
+        ),
+    ):
         assert reply.status_code == 200
         assert {"code": "de", "name": "German", "targets": ["en"]} in reply.json
         assert {"code": "en", "name": "English", "targets": []} in reply.json
@@ -160,8 +231,10 @@ def test_frontend_settings_and_spec(client: FlaskClient) -> None:
     assert client.get("/spec").json["openapi"].startswith("3.1")
 
 
-@pytest.mark.parametrize(("method", "path", "status"), [
-    ("get", "/no-such-page", 404), ("get", "/translate", 405), ("put", "/detect", 405)])
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [("get", "/no-such-page", 404), ("get", "/translate", 405), ("put", "/detect", 405)],
+)
 def test_json_404_405(client: FlaskClient, method: str, path: str, status: int) -> None:
     reply = getattr(client, method)(path)
     assert reply.status_code == status
@@ -177,20 +250,26 @@ KEYED = [("", False, 400), ("wrong", False, 403), ("secret", False, 200)]
 
 
 @pytest.mark.parametrize(("key", "_", "status"), KEYED)
-def test_api_key_for_translate(settings: Settings, installed: InstalledPackage, tmp_path: Path,
-                               key: str, _: bool, status: int) -> None:  # fmt: skip
+def test_api_key_for_translate(
+    settings: Settings, installed: InstalledPackage, tmp_path: Path, key: str, _: bool, status: int
+) -> None:
     # an existing folder: translating without one is a 503 (tests/test_terms_folder_faults.py)
-    app = create_app(dataclasses.replace(settings, terms_dir=tmp_path,
-                                         api_keys=("secret",), keys_for_translate=True))
+    app = create_app(
+        dataclasses.replace(
+            settings, terms_dir=tmp_path, api_keys=("secret",), keys_for_translate=True
+        )
+    )
     reply = app.test_client().post(
-        "/translate", data={"q": "Hund", "source": "de", "target": "en", "api_key": key})
+        "/translate", data={"q": "Hund", "source": "de", "target": "en", "api_key": key}
+    )
     assert reply.status_code == status, reply.json
     if status != 200:
         assert set(reply.json) == {"error"}
 
 
-def test_keys_configured_but_not_for_translate(settings: Settings, installed: InstalledPackage,
-                                               tmp_path: Path) -> None:  # fmt: skip
+def test_keys_configured_but_not_for_translate(
+    settings: Settings, installed: InstalledPackage, tmp_path: Path
+) -> None:
     app = create_app(dataclasses.replace(settings, terms_dir=tmp_path, api_keys=("k",)))
     reply = app.test_client().post("/translate", data={"q": "Hund", "source": "de", "target": "en"})
     assert reply.status_code == 200
@@ -198,9 +277,9 @@ def test_keys_configured_but_not_for_translate(settings: Settings, installed: In
     assert (front["apiKeys"], front["keyRequired"]) == (True, False)
 
 
-def test_frontend_settings_follow_keys_made_with_the_cli(settings: Settings,
-                                                         installed: InstalledPackage,
-                                                         tmp_path: Path) -> None:  # fmt: skip
+def test_frontend_settings_follow_keys_made_with_the_cli(
+    settings: Settings, installed: InstalledPackage, tmp_path: Path
+) -> None:
     app = create_app(dataclasses.replace(settings, terms_dir=tmp_path, keys_for_translate=True))
     assert app.test_client().get("/frontend/settings").json["keyRequired"] is False  # open
     Accounts.of(settings).add_key("frontend", "reader")
@@ -208,15 +287,19 @@ def test_frontend_settings_follow_keys_made_with_the_cli(settings: Settings,
     assert (front["apiKeys"], front["keyRequired"]) == (True, True)
 
 
-def test_fake_engine_wording_and_enforced_term(settings: Settings, installed: InstalledPackage,
-                                               tmp_path: Path) -> None:  # fmt: skip
+def test_fake_engine_wording_and_enforced_term(
+    settings: Settings, installed: InstalledPackage, tmp_path: Path
+) -> None:
     terms = tmp_path / "terms"
     terms.mkdir()
     create_glossary(terms / "p.yaml", "P", "de", "en", [Term("Herrscher", "ruler")])
     engine = PhraseEngine({"der": "the", "herrscher": "lord", "spricht": "speaks"})
     registry = EngineRegistry(settings, loader=lambda package: engine)
     app = create_app(dataclasses.replace(settings, terms_dir=terms), registry)
-    body = app.test_client().post(
-        "/translate", json={"q": "Der Herrscher spricht.", "source": "de", "target": "en"}).json
+    body = (
+        app.test_client()
+        .post("/translate", json={"q": "Der Herrscher spricht.", "source": "de", "target": "en"})
+        .json
+    )
     assert body["translatedText"] == "The ruler speaks."
     assert [t["status"] for t in body["terms"]] == ["enforced"]

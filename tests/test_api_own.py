@@ -28,15 +28,21 @@ def lexicon(installed: InstalledPackage) -> dict[str, str]:
     return {"der": "the", "herrscher": "lord", "spricht": "speaks"}
 
 
-@pytest.mark.parametrize(("mode", "text", "status"), [
-    ("constrain", "The ruler speaks.", "enforced"),
-    ("replace", "The ruler speaks.", "enforced"),
-    ("off", "The lord speaks.", "missed"),
-])  # fmt: skip
-def test_fake_engine_translate_with_report(client: FlaskClient, mode: str, text: str,
-                                           status: str) -> None:  # fmt: skip
-    reply = client.post("/api/translate", json={
-        "text": "Der Herrscher spricht.", "source": "de", "target": "en", "mode": mode})
+@pytest.mark.parametrize(
+    ("mode", "text", "status"),
+    [
+        ("constrain", "The ruler speaks.", "enforced"),
+        ("replace", "The ruler speaks.", "enforced"),
+        ("off", "The lord speaks.", "missed"),
+    ],
+)
+def test_fake_engine_translate_with_report(
+    client: FlaskClient, mode: str, text: str, status: str
+) -> None:
+    reply = client.post(
+        "/api/translate",
+        json={"text": "Der Herrscher spricht.", "source": "de", "target": "en", "mode": mode},
+    )
     assert reply.status_code == 200, reply.json
     body = reply.json
     assert body["text"] == text and body["glossaries"] == ["Politics"] and body["mode"] == mode
@@ -46,8 +52,10 @@ def test_fake_engine_translate_with_report(client: FlaskClient, mode: str, text:
 
 
 def test_fake_engine_named_glossary_is_used(client: FlaskClient) -> None:
-    reply = client.post("/api/translate", json={
-        "text": "Der Herrscher.", "source": "de", "target": "en", "glossaries": ["p"]})
+    reply = client.post(
+        "/api/translate",
+        json={"text": "Der Herrscher.", "source": "de", "target": "en", "glossaries": ["p"]},
+    )
     assert reply.json["glossaries"] == ["Politics"]
 
 
@@ -68,19 +76,28 @@ BAD: list[tuple[str, Any, int, str]] = [
     ("JSON list", ["x"], 400, "object"),
     ("missing text", {"source": "de", "target": "en"}, 400, "'text'"),
     ("text a number", {"text": 1, "source": "de", "target": "en"}, 400, "'text'"),
-    ("glossaries a string", {"text": "x", "source": "de", "target": "en", "glossaries": "p"},
-     400, "glossaries"),
+    (
+        "glossaries a string",
+        {"text": "x", "source": "de", "target": "en", "glossaries": "p"},
+        400,
+        "glossaries",
+    ),
     ("bad mode", {"text": "x", "source": "de", "target": "en", "mode": "force"}, 400, "mode"),
     ("too long", {"text": "x" * 1001, "source": "de", "target": "en"}, 400, "limit"),
-    ("unknown glossary", {"text": "x", "source": "de", "target": "en", "glossaries": ["q"]},
-     404, "q"),
+    (
+        "unknown glossary",
+        {"text": "x", "source": "de", "target": "en", "glossaries": ["q"]},
+        404,
+        "q",
+    ),
     ("no model", {"text": "x", "source": "de", "target": "fr"}, 503, "install"),
 ]
 
 
 @pytest.mark.parametrize(("label", "body", "status", "message"), BAD, ids=[c[0] for c in BAD])
-def test_fake_engine_translate_bad_input(client: FlaskClient, label: str, body: Any,
-                                         status: int, message: str) -> None:  # fmt: skip
+def test_fake_engine_translate_bad_input(
+    client: FlaskClient, label: str, body: Any, status: int, message: str
+) -> None:
     if body is None:
         reply = client.post("/api/translate", data="text=x")
     else:
@@ -102,31 +119,44 @@ def test_fake_engine_glossary_crud_with_etags(client: FlaskClient, terms_dir: Pa
     added = client.post("/api/glossaries/p/terms", json=new, headers={"If-Match": etag})
     assert added.status_code == 201, added.json
     assert added.headers["ETag"] != etag
-    stale = client.post("/api/glossaries/p/terms", json={"source": "A", "target": "b"},
-                        headers={"If-Match": etag})  # fmt: skip
+    stale = client.post(
+        "/api/glossaries/p/terms", json={"source": "A", "target": "b"}, headers={"If-Match": etag}
+    )
     assert stale.status_code == 412 and "reload" in stale.json["error"]
 
     etag = added.headers["ETag"]
-    changed = client.put("/api/glossaries/p/terms/Kanzler", headers={"If-Match": etag},
-                         json={"source": "Kanzler", "target": "Chancellor", "status": "proposed"})
+    changed = client.put(
+        "/api/glossaries/p/terms/Kanzler",
+        headers={"If-Match": etag},
+        json={"source": "Kanzler", "target": "Chancellor", "status": "proposed"},
+    )
     assert changed.status_code == 200, changed.json
     assert load_glossary(terms_dir / "p.yaml").terms[1].target == "Chancellor"
-    gone = client.delete("/api/glossaries/p/terms/Kanzler",
-                         headers={"If-Match": changed.headers["ETag"]})  # fmt: skip
+    gone = client.delete(
+        "/api/glossaries/p/terms/Kanzler", headers={"If-Match": changed.headers["ETag"]}
+    )
     assert gone.status_code == 200 and len(gone.json["terms"]) == 1
-    missing = client.delete("/api/glossaries/p/terms/Kanzler",
-                            headers={"If-Match": gone.headers["ETag"]})  # fmt: skip
+    missing = client.delete(
+        "/api/glossaries/p/terms/Kanzler", headers={"If-Match": gone.headers["ETag"]}
+    )
     assert missing.status_code == 404
 
 
 def test_create_glossary(client: FlaskClient, terms_dir: Path) -> None:
-    reply = client.post("/api/glossaries", json={
-        "name": "sport", "source_language": "de", "target_language": "en",
-        "terms": [{"source": "Tor", "target": "goal"}]})
+    reply = client.post(
+        "/api/glossaries",
+        json={
+            "name": "sport",
+            "source_language": "de",
+            "target_language": "en",
+            "terms": [{"source": "Tor", "target": "goal"}],
+        },
+    )
     assert reply.status_code == 201, reply.json
     assert load_glossary(terms_dir / "sport.yaml").terms[0].target == "goal"
-    again = client.post("/api/glossaries", json={
-        "name": "sport", "source_language": "de", "target_language": "en"})
+    again = client.post(
+        "/api/glossaries", json={"name": "sport", "source_language": "de", "target_language": "en"}
+    )
     assert again.status_code == 409
 
 
@@ -143,17 +173,21 @@ TERM_BAD: list[tuple[str, dict[str, Any], int]] = [
 
 
 @pytest.mark.parametrize(("label", "term", "status"), TERM_BAD, ids=[c[0] for c in TERM_BAD])
-def test_term_bad_input(client: FlaskClient, label: str, term: dict[str, Any],
-                        status: int) -> None:  # fmt: skip
+def test_term_bad_input(client: FlaskClient, label: str, term: dict[str, Any], status: int) -> None:
     etag = client.get("/api/glossaries/p").headers["ETag"]
     reply = client.post("/api/glossaries/p/terms", json=term, headers={"If-Match": etag})
     assert reply.status_code == status, reply.json
     assert "error" in reply.json
 
 
-@pytest.mark.parametrize(("path", "status"), [
-    ("/api/glossaries/nope", 404), ("/api/glossaries/..%2Fetc", 404),
-    ("/api/glossaries/.hidden", 400)])  # fmt: skip
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [
+        ("/api/glossaries/nope", 404),
+        ("/api/glossaries/..%2Fetc", 404),
+        ("/api/glossaries/.hidden", 400),
+    ],
+)
 def test_glossary_names(client: FlaskClient, path: str, status: int) -> None:
     reply = client.get(path)
     assert reply.status_code == status and "error" in reply.json
@@ -162,14 +196,19 @@ def test_glossary_names(client: FlaskClient, path: str, status: int) -> None:
 def test_writes_need_a_key_when_keys_are_configured(
     settings: Settings, installed: InstalledPackage, terms_dir: Path
 ) -> None:
-    client = create_app(dataclasses.replace(settings, terms_dir=terms_dir,
-                                            api_keys=("k1",))).test_client()  # fmt: skip
+    client = create_app(
+        dataclasses.replace(settings, terms_dir=terms_dir, api_keys=("k1",))
+    ).test_client()
     etag = client.get("/api/glossaries/p").headers["ETag"]
     term = {"source": "Tor", "target": "goal"}
-    for headers, status in [({}, 401), ({"Authorization": "Bearer no"}, 403),
-                            ({"X-API-Key": "k1"}, 201)]:  # fmt: skip
-        reply = client.post("/api/glossaries/p/terms", json=term,
-                            headers={"If-Match": etag, **headers})  # fmt: skip
+    for headers, status in [
+        ({}, 401),
+        ({"Authorization": "Bearer no"}, 403),
+        ({"X-API-Key": "k1"}, 201),
+    ]:
+        reply = client.post(
+            "/api/glossaries/p/terms", json=term, headers={"If-Match": etag, **headers}
+        )
         assert reply.status_code == status, reply.json
 
 

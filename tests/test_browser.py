@@ -21,8 +21,16 @@ from tests.helpers import live_server
 from tests.test_pages import make_app
 
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 SCREENSHOTS = REPO / "var" / "screenshots"
 TEXT = "Der Kreml-Herrscher reist nach Pjöngjang.\n\nDas Gipfeltreffen ist kein Deal."
 

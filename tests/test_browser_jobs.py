@@ -55,9 +55,12 @@ class SlowPhraseEngine(PhraseEngine):
         self.pause = pause
         self.batches = 0
 
-    def translate_batch(self, sentences: Sequence[str],
-                        prefixes: Sequence[Sequence[str] | None] | None = None,
-                        options: DecodeOptions | None = None) -> list[Hypothesis]:  # fmt: skip
+    def translate_batch(
+        self,
+        sentences: Sequence[str],
+        prefixes: Sequence[Sequence[str] | None] | None = None,
+        options: DecodeOptions | None = None,
+    ) -> list[Hypothesis]:
         time.sleep(self.pause)
         self.batches += 1
         return super().translate_batch(sentences, prefixes, options)
@@ -69,8 +72,9 @@ def engine() -> SlowPhraseEngine:
 
 
 @pytest.fixture
-def base_url(settings: Settings, installed: InstalledPackage, tmp_path: Path,
-             engine: SlowPhraseEngine) -> Iterator[str]:  # fmt: skip
+def base_url(
+    settings: Settings, installed: InstalledPackage, tmp_path: Path, engine: SlowPhraseEngine
+) -> Iterator[str]:
     terms = tmp_path / "terms"
     terms.mkdir()
     shutil.copy(REPO / "terms" / "de-en.yaml", terms / "de-en.yaml")
@@ -102,8 +106,9 @@ def submit_long_text(page: Any, base_url: str) -> str:
     """Paste TEXT and press Translate; the job's id, from the script's POST /api/jobs."""
     page.goto(f"{base_url}/")
     page.fill("#text", TEXT)
-    with page.expect_response(lambda r: r.url == f"{base_url}/api/jobs"
-                              and r.request.method == "POST") as created:  # fmt: skip
+    with page.expect_response(
+        lambda r: r.url == f"{base_url}/api/jobs" and r.request.method == "POST"
+    ) as created:
         page.click("#translate")
     assert created.value.status == 202
     job_id: str = created.value.json()["id"]
@@ -209,13 +214,18 @@ def test_slow_fake_engine_errors_are_said_and_the_text_is_kept(page: Any, base_u
     alert = page.get_by_role("alert")
 
     # A full queue (the server's 429 and Retry-After, as a busy server would answer).
-    page.route(f"{base_url}/api/jobs", lambda route: route.fulfill(
-        status=429, headers={"Retry-After": "7"}, content_type="application/json",
-        body='{"error": "too many requests"}'))  # fmt: skip
+    page.route(
+        f"{base_url}/api/jobs",
+        lambda route: route.fulfill(
+            status=429,
+            headers={"Retry-After": "7"},
+            content_type="application/json",
+            body='{"error": "too many requests"}',
+        ),
+    )
     page.click("#translate")
     page.wait_for_selector("#job-error.error")
-    assert alert.inner_text() == \
-        "The server is busy; your text is kept. Try again in 7 seconds."  # fmt: skip
+    assert alert.inner_text() == "The server is busy; your text is kept. Try again in 7 seconds."
     assert page.input_value("#text") == TEXT and page.locator("#translate").is_enabled()
     assert page.locator("#job").is_hidden()
 
@@ -223,16 +233,20 @@ def test_slow_fake_engine_errors_are_said_and_the_text_is_kept(page: Any, base_u
     page.unroute(f"{base_url}/api/jobs")
     page.route(f"{base_url}/api/jobs", lambda route: route.abort())
     page.click("#translate")
-    page.wait_for_function("() => document.getElementById('job-error').textContent"
-                           ".startsWith('The server could not be reached')")  # fmt: skip
+    page.wait_for_function(
+        "() => document.getElementById('job-error').textContent"
+        ".startsWith('The server could not be reached')"
+    )
     assert page.input_value("#text") == TEXT and page.locator("#translate").is_enabled()
     page.unroute(f"{base_url}/api/jobs")
 
     # A real refusal with the API's JSON error: a glossary that is not there.
     page.locator('input[name="glossary"]').first.evaluate("box => { box.value = 'nope'; }")
     page.click("#translate")
-    page.wait_for_function("() => document.getElementById('job-error').textContent"
-                           ".startsWith('The translation failed: ')")  # fmt: skip
+    page.wait_for_function(
+        "() => document.getElementById('job-error').textContent"
+        ".startsWith('The translation failed: ')"
+    )
     assert "nope" in alert.inner_text()
     assert page.input_value("#text") == TEXT and page.locator("#translate").is_enabled()
     assert page.url == f"{base_url}/"

@@ -18,86 +18,86 @@ GLOSSARY = REPO / "terms" / "de-en.yaml"
 # Putins, Nordkoreas, Verträge-like plurals), the en dash in Moskau–Pjöngjang and the quotes
 # around „Waffen für Butter“ are all in here; "Nordkoreanische" (an adjective) is not.
 ARTICLE_TERMS = [
-    (20, 'Russland', 'Russland'),
-    (33, 'Kreml-Herrscher', 'Kreml-Herrscher'),
-    (49, 'Wladimir Putin', 'Wladimir Putin'),
-    (88, 'Weltmacht', 'Weltmacht'),
-    (180, 'Regime', 'Regime'),
-    (201, 'Krieg gegen die Ukraine', 'Krieg gegen die Ukraine'),
-    (233, 'Putin', 'Putin'),
-    (284, 'Munition', 'Munition'),
-    (316, 'Russland', 'Russland'),
-    (351, 'Russland', 'Russland'),
-    (383, 'Belarus', 'Belarus'),
-    (403, 'Iran', 'Iran'),
-    (441, 'Nordkorea', 'Nordkorea'),
-    (453, 'Moskau', 'Moskau'),
-    (470, 'Schulterschluss', 'Schulterschluss'),
-    (499, 'autoritären Regimen', 'autoritäres Regime'),
-    (528, 'Unterdrückung', 'Unterdrückung'),
-    (546, 'Folter', 'Folter'),
-    (576, 'Feindbild', 'Feindbild'),
-    (636, 'Putin', 'Putin'),
-    (646, 'Nordkorea-Diktator', 'Nordkorea-Diktator'),
-    (665, 'Kim Jong Un', 'Kim Jong Un'),
-    (687, 'Bündnis', 'Bündnis'),
-    (701, 'Achse Moskau–Pjöngjang', 'Achse Moskau–Pjöngjang'),
-    (749, 'Ökonom', 'Ökonom'),
-    (756, 'Konstantin Sonin', 'Konstantin Sonin'),
-    (774, 'Universität Chicago', 'Universität Chicago'),
-    (820, 'Staatsbesuchs', 'Staatsbesuch'),
-    (838, 'Putin', 'Putin'),
-    (891, 'Russland', 'Russland'),
-    (986, 'Putin', 'Putin'),
-    (1064, 'Regime', 'Regime'),
-    (1103, 'Ukraine', 'Ukraine'),
-    (1120, 'Konstantin Sonin', 'Konstantin Sonin'),
-    (1295, 'Bevölkerung', 'Bevölkerung'),
-    (1354, 'Kim Jong Un', 'Kim Jong Un'),
-    (1370, 'Atomwaffenprogramm', 'Atomwaffenprogramm'),
-    (1428, 'Waffen für Butter', 'Waffen für Butter'),
-    (1456, 'Putin', 'Putin'),
-    (1518, 'Putin', 'Putin'),
-    (1538, 'The Times', 'The Times'),
-    (1570, 'Kreml-Herrscher', 'Kreml-Herrscher'),
-    (1598, 'Waffen für Butter', 'Waffen für Butter'),
-    (1651, 'Raketen', 'Rakete'),
-    (1663, 'Artilleriegeschosse', 'Artilleriegeschoss'),
-    (1852, 'The Times', 'The Times'),
-    (1951, 'Solidarität', 'Solidarität'),
-    (2025, 'Bündnis', 'Bündnis'),
-    (2056, 'Tyrannen', 'Tyrann'),
-    (2087, 'Überlebenswillen', 'Überlebenswille'),
-    (2117, 'Neue Zürcher Zeitung', 'Neue Zürcher Zeitung'),
-    (2140, 'NZZ', 'NZZ'),
-    (2167, 'Putin', 'Putin'),
-    (2176, 'Nordkorea', 'Nordkorea'),
-    (2240, 'NZZ', 'NZZ'),
-    (2258, 'Russlands', 'Russland'),
-    (2268, 'Überfall auf die Ukraine', 'Überfall auf die Ukraine'),
-    (2298, 'Kim Jong Un', 'Kim Jong Un'),
-    (2318, 'Geschenk des Himmels', 'Geschenk des Himmels'),
-    (2391, 'Corona-Pandemie', 'Corona-Pandemie'),
-    (2422, 'Sanktionsregime', 'Sanktionsregime'),
-    (2443, 'Putins', 'Putin'),
-    (2478, 'Nordkoreas', 'Nordkorea'),
-    (2503, 'Pakt', 'Pakt'),
-    (2517, 'Diktatoren', 'Diktator'),
-    (2529, 'Putin', 'Putin'),
-    (2543, 'Nordkorea-Diktator', 'Nordkorea-Diktator'),
-    (2596, 'Vertrag', 'Vertrag'),
-    (2642, 'Partnerschaftsvertrag', 'Partnerschaftsvertrag'),
-    (2684, 'gegenseitigen Beistand', 'gegenseitiger Beistand'),
-    (2722, 'Aggression', 'Aggression'),
-    (2748, 'Vertragsparteien', 'Vertragspartei'),
-    (2780, 'Putin', 'Putin'),
-    (2801, 'Nachrichtenagenturen', 'Nachrichtenagentur'),
-    (2839, 'Vertrag', 'Vertrag'),
-    (2856, 'Durchbruch', 'Durchbruch'),
-    (2876, 'Russen-Präsident', 'Russen-Präsident'),
-    (2894, 'Machthaber', 'Machthaber'),
-    (2905, 'Kim Jong Un', 'Kim Jong Un'),
-    (2929, 'Putin', 'Putin'),
+    (20, "Russland", "Russland"),
+    (33, "Kreml-Herrscher", "Kreml-Herrscher"),
+    (49, "Wladimir Putin", "Wladimir Putin"),
+    (88, "Weltmacht", "Weltmacht"),
+    (180, "Regime", "Regime"),
+    (201, "Krieg gegen die Ukraine", "Krieg gegen die Ukraine"),
+    (233, "Putin", "Putin"),
+    (284, "Munition", "Munition"),
+    (316, "Russland", "Russland"),
+    (351, "Russland", "Russland"),
+    (383, "Belarus", "Belarus"),
+    (403, "Iran", "Iran"),
+    (441, "Nordkorea", "Nordkorea"),
+    (453, "Moskau", "Moskau"),
+    (470, "Schulterschluss", "Schulterschluss"),
+    (499, "autoritären Regimen", "autoritäres Regime"),
+    (528, "Unterdrückung", "Unterdrückung"),
+    (546, "Folter", "Folter"),
+    (576, "Feindbild", "Feindbild"),
+    (636, "Putin", "Putin"),
+    (646, "Nordkorea-Diktator", "Nordkorea-Diktator"),
+    (665, "Kim Jong Un", "Kim Jong Un"),
+    (687, "Bündnis", "Bündnis"),
+    (701, "Achse Moskau–Pjöngjang", "Achse Moskau–Pjöngjang"),
+    (749, "Ökonom", "Ökonom"),
+    (756, "Konstantin Sonin", "Konstantin Sonin"),
+    (774, "Universität Chicago", "Universität Chicago"),
+    (820, "Staatsbesuchs", "Staatsbesuch"),
+    (838, "Putin", "Putin"),
+    (891, "Russland", "Russland"),
+    (986, "Putin", "Putin"),
+    (1064, "Regime", "Regime"),
+    (1103, "Ukraine", "Ukraine"),
+    (1120, "Konstantin Sonin", "Konstantin Sonin"),
+    (1295, "Bevölkerung", "Bevölkerung"),
+    (1354, "Kim Jong Un", "Kim Jong Un"),
+    (1370, "Atomwaffenprogramm", "Atomwaffenprogramm"),
+    (1428, "Waffen für Butter", "Waffen für Butter"),
+    (1456, "Putin", "Putin"),
+    (1518, "Putin", "Putin"),
+    (1538, "The Times", "The Times"),
+    (1570, "Kreml-Herrscher", "Kreml-Herrscher"),
+    (1598, "Waffen für Butter", "Waffen für Butter"),
+    (1651, "Raketen", "Rakete"),
+    (1663, "Artilleriegeschosse", "Artilleriegeschoss"),
+    (1852, "The Times", "The Times"),
+    (1951, "Solidarität", "Solidarität"),
+    (2025, "Bündnis", "Bündnis"),
+    (2056, "Tyrannen", "Tyrann"),
+    (2087, "Überlebenswillen", "Überlebenswille"),
+    (2117, "Neue Zürcher Zeitung", "Neue Zürcher Zeitung"),
+    (2140, "NZZ", "NZZ"),
+    (2167, "Putin", "Putin"),
+    (2176, "Nordkorea", "Nordkorea"),
+    (2240, "NZZ", "NZZ"),
+    (2258, "Russlands", "Russland"),
+    (2268, "Überfall auf die Ukraine", "Überfall auf die Ukraine"),
+    (2298, "Kim Jong Un", "Kim Jong Un"),
+    (2318, "Geschenk des Himmels", "Geschenk des Himmels"),
+    (2391, "Corona-Pandemie", "Corona-Pandemie"),
+    (2422, "Sanktionsregime", "Sanktionsregime"),
+    (2443, "Putins", "Putin"),
+    (2478, "Nordkoreas", "Nordkorea"),
+    (2503, "Pakt", "Pakt"),
+    (2517, "Diktatoren", "Diktator"),
+    (2529, "Putin", "Putin"),
+    (2543, "Nordkorea-Diktator", "Nordkorea-Diktator"),
+    (2596, "Vertrag", "Vertrag"),
+    (2642, "Partnerschaftsvertrag", "Partnerschaftsvertrag"),
+    (2684, "gegenseitigen Beistand", "gegenseitiger Beistand"),
+    (2722, "Aggression", "Aggression"),
+    (2748, "Vertragsparteien", "Vertragspartei"),
+    (2780, "Putin", "Putin"),
+    (2801, "Nachrichtenagenturen", "Nachrichtenagentur"),
+    (2839, "Vertrag", "Vertrag"),
+    (2856, "Durchbruch", "Durchbruch"),
+    (2876, "Russen-Präsident", "Russen-Präsident"),
+    (2894, "Machthaber", "Machthaber"),
+    (2905, "Kim Jong Un", "Kim Jong Un"),
+    (2929, "Putin", "Putin"),
 ]
 
 
@@ -134,8 +134,15 @@ def test_translate_article_with_tiny_model_lands_every_term(
 
 def test_plain_translate_prints_summary_on_stderr(env: dict[str, str], tiny_archive: Path) -> None:
     assert glossary(env, "models", "install", "--file", str(tiny_archive)).returncode == 0
-    done = glossary(env, "translate", "--glossary", str(GLOSSARY), "--mode", "off",
-                    stdin=b"Der Kreml-Herrscher reist.")
+    done = glossary(
+        env,
+        "translate",
+        "--glossary",
+        str(GLOSSARY),
+        "--mode",
+        "off",
+        stdin=b"Der Kreml-Herrscher reist.",
+    )
     assert done.returncode == 0, done.stderr.decode()
     assert "terms:" in done.stderr.decode() and "missed" in done.stderr.decode()
 
@@ -148,13 +155,33 @@ def copy(tmp_path: Path) -> Path:
 
 
 def test_terms_add_update_remove_round_trip(env: dict[str, str], copy: Path) -> None:
-    add = glossary(env, "terms", "add", "--glossary", str(copy), "--source", "Raketenwerfer",
-                   "--target", "rocket launcher", "--note", "MLRS in context")
+    add = glossary(
+        env,
+        "terms",
+        "add",
+        "--glossary",
+        str(copy),
+        "--source",
+        "Raketenwerfer",
+        "--target",
+        "rocket launcher",
+        "--note",
+        "MLRS in context",
+    )
     assert add.returncode == 0, add.stderr.decode()
     assert "Raketenwerfer" in copy.read_text(encoding="utf-8")
     assert "# " in copy.read_text(encoding="utf-8")  # the file's comments survive
-    upd = glossary(env, "terms", "update", "--glossary", str(copy), "--source", "Raketenwerfer",
-                   "--target", "missile launcher")
+    upd = glossary(
+        env,
+        "terms",
+        "update",
+        "--glossary",
+        str(copy),
+        "--source",
+        "Raketenwerfer",
+        "--target",
+        "missile launcher",
+    )
     assert upd.returncode == 0, upd.stderr.decode()
     listed = glossary(env, "terms", "list", "--glossary", str(copy), "--json")
     rows = {r["source"]: r for r in json.loads(listed.stdout)}
@@ -165,8 +192,19 @@ def test_terms_add_update_remove_round_trip(env: dict[str, str], copy: Path) -> 
 
 def test_terms_stale_revision_is_refused(env: dict[str, str], copy: Path) -> None:
     before = copy.read_bytes()
-    done = glossary(env, "terms", "add", "--glossary", str(copy), "--source", "Panzer",
-                    "--target", "tank", "--revision", "0" * 64)
+    done = glossary(
+        env,
+        "terms",
+        "add",
+        "--glossary",
+        str(copy),
+        "--source",
+        "Panzer",
+        "--target",
+        "tank",
+        "--revision",
+        "0" * 64,
+    )
     assert done.returncode == 3
     assert copy.read_bytes() == before
 
@@ -186,7 +224,8 @@ def test_terms_export_then_import_into_empty_glossary(
     listed = json.loads(glossary(env, "terms", "list", "--glossary", str(empty), "--json").stdout)
     original = json.loads(glossary(env, "terms", "list", "--glossary", str(copy), "--json").stdout)
     assert [(r["source"], r["target"]) for r in listed] == [
-        (r["source"], r["target"]) for r in original]
+        (r["source"], r["target"]) for r in original
+    ]
 
 
 def test_find_with_broken_glossary_names_file_and_line(env: dict[str, str], tmp_path: Path) -> None:

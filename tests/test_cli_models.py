@@ -30,8 +30,9 @@ def run_script(
     env: dict[str, str], *argv: str, timeout: float = 60
 ) -> subprocess.CompletedProcess[str]:
     command = [str(GLOSSARY)] if GLOSSARY.exists() else [sys.executable, "-m", "glossary.cli"]
-    return subprocess.run([*command, *argv], env=env, capture_output=True, text=True,
-                          timeout=timeout, check=False)
+    return subprocess.run(
+        [*command, *argv], env=env, capture_output=True, text=True, timeout=timeout, check=False
+    )
 
 
 # --- errors map to exit code 2 with a message -----------------------------------------------
@@ -62,6 +63,7 @@ def test_missing_subcommand_is_a_usage_error(capsys: pytest.CaptureFixture[str])
 
 # --- the life cycle -------------------------------------------------------------------------
 
+
 def test_install_list_ensure_remove(
     env: dict[str, str], capsys: pytest.CaptureFixture[str], tiny_archive: Path
 ) -> None:
@@ -89,8 +91,11 @@ def test_ensure_offline_tells_the_file_way_and_succeeds(
 
 
 def test_ensure_installs_from_a_reachable_index(
-    env: dict[str, str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
-    server: LocalServer, tiny_archive: Path,
+    env: dict[str, str],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    server: LocalServer,
+    tiny_archive: Path,
 ) -> None:
     monkeypatch.setenv("ARGOS_PACKAGE_INDEX", publish(server, tiny_archive, {}))
     code, out, _ = run(capsys, "models", "ensure", "de", "en", "--progress")
@@ -99,6 +104,7 @@ def test_ensure_installs_from_a_reachable_index(
 
 
 # --- the console script ---------------------------------------------------------------------
+
 
 def test_script_install_offline_exits_2_fast(env: dict[str, str]) -> None:
     started = time.monotonic()

@@ -57,17 +57,21 @@ class Watcher(threading.Thread):
 
 def _start(env: dict[str, str], role: str, *args: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, "-m", "tests.workers", role, *args], env=process_env(env),
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-    )  # fmt: skip
+        [sys.executable, "-m", "tests.workers", role, *args],
+        env=process_env(env),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
 
 
 def _run_editors(env: dict[str, str], base: str, path: Path) -> list[dict[str, Any]]:
     editors = [
-        _start(env, "api-editor", base, path.stem, str(i), str(EDITS)) if i % 2 == 0
+        _start(env, "api-editor", base, path.stem, str(i), str(EDITS))
+        if i % 2 == 0
         else _start(env, "cli-editor", str(path), str(i), str(EDITS))
         for i in range(EDITORS)
-    ]  # fmt: skip
+    ]
     for editor in editors:  # all started and imported: then go at once
         assert editor.stdout is not None
         assert editor.stdout.readline() == b"ready\n"
@@ -92,13 +96,15 @@ def _assert_one_chain(start: str, acked: list[tuple[str, str, str]], final: str)
     assert revision == final, "the acknowledged edits do not lead to the file's revision"
 
 
-def test_eight_editors_api_and_cli(env: dict[str, str], tmp_path: Path,
-                                   capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+def test_eight_editors_api_and_cli(
+    env: dict[str, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     terms = tmp_path / "terms"
     terms.mkdir()
     path = terms / "shared.yaml"
-    start = create_glossary(path, "Shared", "de", "en",
-                            [Term("Herrscher", "ruler"), Term("Bündnis", "alliance")]).revision
+    start = create_glossary(
+        path, "Shared", "de", "en", [Term("Herrscher", "ruler"), Term("Bündnis", "alliance")]
+    ).revision
     watcher = Watcher(path)
     with server_process(env, terms, tmp_path / "server.log") as base:
         watcher.start()
@@ -107,11 +113,28 @@ def test_eight_editors_api_and_cli(env: dict[str, str], tmp_path: Path,
         elapsed = time.monotonic() - began
         watcher.stop.set()
         watcher.join(timeout=10)
-        stale = call(base, "POST", "/api/glossaries/shared/terms",
-                     {"source": "Spät", "target": "late"}, {"If-Match": f'"{start}"'})
+        stale = call(
+            base,
+            "POST",
+            "/api/glossaries/shared/terms",
+            {"source": "Spät", "target": "late"},
+            {"If-Match": f'"{start}"'},
+        )
     assert stale.status == 412, stale.body
-    cli = run_glossary(env, "terms", "add", "--glossary", str(path), "--source", "Spät",
-                       "--target", "late", "--revision", start, timeout=60)  # fmt: skip
+    cli = run_glossary(
+        env,
+        "terms",
+        "add",
+        "--glossary",
+        str(path),
+        "--source",
+        "Spät",
+        "--target",
+        "late",
+        "--revision",
+        start,
+        timeout=60,
+    )
     assert cli.returncode == 3, cli.stderr
 
     assert not watcher.failures, watcher.failures[:3]
@@ -127,8 +150,10 @@ def test_eight_editors_api_and_cli(env: dict[str, str], tmp_path: Path,
     conflicts = [log["conflicts"] for log in logs]
     assert sum(conflicts) > 0  # eight editors at once: stale revisions are certain
     with capsys.disabled():
-        print(f"\nconcurrent editors: {EDITORS} processes x {EDITS} edits in {elapsed:.1f} s "
-              f"({len(acked) / elapsed:.0f} acknowledged edits/s); conflicts refused "
-              f"{sum(conflicts[0::2])} via API (412), {sum(conflicts[1::2])} via CLI (exit 3); "
-              f"watcher read the file {watcher.reads} times, parsed {len(watcher.versions)} "
-              "versions, 0 invalid")
+        print(
+            f"\nconcurrent editors: {EDITORS} processes x {EDITS} edits in {elapsed:.1f} s "
+            f"({len(acked) / elapsed:.0f} acknowledged edits/s); conflicts refused "
+            f"{sum(conflicts[0::2])} via API (412), {sum(conflicts[1::2])} via CLI (exit 3); "
+            f"watcher read the file {watcher.reads} times, parsed {len(watcher.versions)} "
+            "versions, 0 invalid"
+        )

@@ -24,15 +24,17 @@ KILLS = 100
 SEED = 20240619
 
 
-def _kill_once(env: dict[str, str], path: Path, scratch: Path, seed: int,
-               delay: float) -> tuple[set[str], str, list[str]]:  # fmt: skip
+def _kill_once(
+    env: dict[str, str], path: Path, scratch: Path, seed: int, delay: float
+) -> tuple[set[str], str, list[str]]:
     """Runs the writer, kills it `delay` s after it started editing; returns the revisions it
     may have left (last finished, and the one in progress), the file's revision, its lines."""
     writer = subprocess.Popen(
-        [sys.executable, "-m", "tests.workers", "crash-writer", str(path), str(scratch),
-         str(seed)],
-        env=process_env(env), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-    )  # fmt: skip
+        [sys.executable, "-m", "tests.workers", "crash-writer", str(path), str(scratch), str(seed)],
+        env=process_env(env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     assert writer.stdout is not None
     first = writer.stdout.readline().decode()
     time.sleep(delay)
@@ -75,9 +77,12 @@ def test_sigkill_leaves_old_or_new_version(
     store = GlossaryStore(terms)
     assert store.names() == ["crash"]
     assert [g.path for g in store.list()] == [str(path)] and not store.errors
-    leftovers = sorted(p.name for p in terms.iterdir() if p.name not in ("crash.yaml",
-                                                                        ".crash.yaml.lock"))
+    leftovers = sorted(
+        p.name for p in terms.iterdir() if p.name not in ("crash.yaml", ".crash.yaml.lock")
+    )
     with capsys.disabled():
-        print(f"\ncrash safety: {KILLS} SIGKILLs in {elapsed:.1f} s, {edits} edits finished, "
-              f"{mid_edit} kills inside an edit ({at_new} of them after the rename: new "
-              f"version), {len(leftovers)} stray temp files (ignored by the loader)")
+        print(
+            f"\ncrash safety: {KILLS} SIGKILLs in {elapsed:.1f} s, {edits} edits finished, "
+            f"{mid_edit} kills inside an edit ({at_new} of them after the rename: new "
+            f"version), {len(leftovers)} stray temp files (ignored by the loader)"
+        )

@@ -77,12 +77,16 @@ def attacker_site(pages: dict[str, str]) -> Iterator[int]:
 
 def forged_form(action: str, fields: list[tuple[str, str]], enctype: str) -> str:
     """A page whose form posts itself as soon as it loads, as the red team's did."""
-    inputs = "".join(f'<input type="hidden" name="{html.escape(name)}" '
-                     f'value="{html.escape(value)}">' for name, value in fields)  # fmt: skip
-    return (f'<!doctype html><html><head><meta charset="utf-8"><title>You won!</title></head>'
-            f'<body><form method="post" action="{html.escape(action)}" enctype="{enctype}">'
-            f"{inputs}</form><script>document.forms[0].submit()</script>"
-            "</body></html>")  # fmt: skip
+    inputs = "".join(
+        f'<input type="hidden" name="{html.escape(name)}" value="{html.escape(value)}">'
+        for name, value in fields
+    )
+    return (
+        f'<!doctype html><html><head><meta charset="utf-8"><title>You won!</title></head>'
+        f'<body><form method="post" action="{html.escape(action)}" enctype="{enctype}">'
+        f"{inputs}</form><script>document.forms[0].submit()</script>"
+        "</body></html>"
+    )
 
 
 def json_in_text_plain(body: str) -> list[tuple[str, str]]:
@@ -92,26 +96,47 @@ def json_in_text_plain(body: str) -> list[tuple[str, str]]:
     return [(body[:-1] + ', "x": "', '"}')]
 
 
-V2_FIELDS = [("name", "Planted"), ("source_lang", "de"), ("target_lang", "en"),
-             ("entries", ENTRIES), ("entries_format", "tsv")]  # fmt: skip
+V2_FIELDS = [
+    ("name", "Planted"),
+    ("source_lang", "de"),
+    ("target_lang", "en"),
+    ("entries", ENTRIES),
+    ("entries_format", "tsv"),
+]
 ATTACKS: dict[str, tuple[str, str, list[tuple[str, str]]]] = {
     # name: (path on the app, enctype, fields)
-    "v2-glossaries-urlencoded": ("/v2/glossaries", "application/x-www-form-urlencoded",
-                                 V2_FIELDS),
+    "v2-glossaries-urlencoded": ("/v2/glossaries", "application/x-www-form-urlencoded", V2_FIELDS),
     "v2-glossaries-multipart": ("/v2/glossaries", "multipart/form-data", V2_FIELDS),
-    "terms-page-new": ("/terms/de-en/new", "application/x-www-form-urlencoded",
-                       [("source", "Bundeskanzlerin"), ("target", PLANTED),
-                        ("match", "inflected"), ("status", "approved")]),
-    "api-terms-urlencoded": ("/api/glossaries/de-en/terms",
-                             "application/x-www-form-urlencoded",
-                             [("source", "Bundeskanzlerin"), ("target", PLANTED)]),
-    "api-terms-text-plain": ("/api/glossaries/de-en/terms", "text/plain", json_in_text_plain(
-        '{"source": "Bundeskanzlerin", "target": "puppet"}')),
+    "terms-page-new": (
+        "/terms/de-en/new",
+        "application/x-www-form-urlencoded",
+        [
+            ("source", "Bundeskanzlerin"),
+            ("target", PLANTED),
+            ("match", "inflected"),
+            ("status", "approved"),
+        ],
+    ),
+    "api-terms-urlencoded": (
+        "/api/glossaries/de-en/terms",
+        "application/x-www-form-urlencoded",
+        [("source", "Bundeskanzlerin"), ("target", PLANTED)],
+    ),
+    "api-terms-text-plain": (
+        "/api/glossaries/de-en/terms",
+        "text/plain",
+        json_in_text_plain('{"source": "Bundeskanzlerin", "target": "puppet"}'),
+    ),
     # A file glossary made through the own API would be a default one (none are marked).
-    "api-glossaries-text-plain": ("/api/glossaries", "text/plain", json_in_text_plain(
-        '{"name": "planted", "source_language": "de", "target_language": "en", '
-        '"terms": [{"source": "Bundeskanzlerin", "target": "puppet"}]}')),
-}  # fmt: skip
+    "api-glossaries-text-plain": (
+        "/api/glossaries",
+        "text/plain",
+        json_in_text_plain(
+            '{"name": "planted", "source_language": "de", "target_language": "en", '
+            '"terms": [{"source": "Bundeskanzlerin", "target": "puppet"}]}'
+        ),
+    ),
+}
 # http://localhost is another site than http://127.0.0.1; another port on 127.0.0.1 is the
 # same site (ports do not count) but another origin.
 ATTACKER_HOSTS = {"cross-site": "localhost", "same-site": "127.0.0.1"}
@@ -129,8 +154,7 @@ def browser() -> Iterator[Any]:
     except ImportError:
         _unavailable("the playwright package is not installed")
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                              args=ARGS)  # fmt: skip
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
         yield chromium
         chromium.close()
 
@@ -163,11 +187,15 @@ def snapshot(directory: Path) -> dict[str, bytes]:
 
 def translated_naming_no_glossary(base: str) -> dict[str, str]:
     """The sentence through both APIs, naming no glossary, from a script (no Origin)."""
-    own = requests.post(f"{base}/api/translate", timeout=60,
-                        json={"text": SENTENCE, "source": "de", "target": "en"})  # fmt: skip
+    own = requests.post(
+        f"{base}/api/translate", timeout=60, json={"text": SENTENCE, "source": "de", "target": "en"}
+    )
     assert own.status_code == 200, own.text
-    v2 = requests.post(f"{base}/v2/translate", timeout=60, data={
-        "text": SENTENCE, "source_lang": "DE", "target_lang": "EN"})  # fmt: skip
+    v2 = requests.post(
+        f"{base}/v2/translate",
+        timeout=60,
+        data={"text": SENTENCE, "source_lang": "DE", "target_lang": "EN"},
+    )
     assert v2.status_code == 200, v2.text
     return {"api": own.json()["text"], "v2": v2.json()["translations"][0]["text"]}
 
@@ -222,8 +250,9 @@ def test_forged_sign_in_does_not_sign_the_victim_in(
         fields = [("name", "mallory"), ("password", "mallory-password"), ("next", "/terms/")]
         forged = forged_form(f"{app_url}/login", fields, "application/x-www-form-urlencoded")
         with attacker_site({"/win": forged}) as port:
-            response = submit_and_catch(page, f"http://{ATTACKER_HOSTS[where]}:{port}/win",
-                                        f"{app_url}/login")  # fmt: skip
+            response = submit_and_catch(
+                page, f"http://{ATTACKER_HOSTS[where]}:{port}/win", f"{app_url}/login"
+            )
         assert response.status == 403, response.text()
         assert REFUSAL in response.text()
         assert "Location" not in response.headers
@@ -246,9 +275,7 @@ def test_forged_sign_in_does_not_sign_the_victim_in(
 # --- positive controls: the writes themselves still work -------------------------------------
 
 
-def test_same_posts_from_the_apps_own_page_still_work(
-    page: Any, app_url: str, terms: Path
-) -> None:
+def test_same_posts_from_the_apps_own_page_still_work(page: Any, app_url: str, terms: Path) -> None:
     before = set(snapshot(terms))
     page.goto(f"{app_url}/")
     # The very form of the attack, but built in the app's own page (same origin).
@@ -277,8 +304,16 @@ def test_same_posts_from_the_apps_own_page_still_work(
     assert made == {f"deepl-{glossary_id}.yaml"}  # (and perhaps its hidden .lock file)
     assert "Bundeskanzlerin" in (terms / f"deepl-{glossary_id}.yaml").read_text("utf-8")
     # Used where it is named; never a default (it belongs to whoever made it).
-    named = requests.post(f"{app_url}/v2/translate", timeout=60, data={
-        "text": SENTENCE, "source_lang": "DE", "target_lang": "EN", "glossary_id": glossary_id})
+    named = requests.post(
+        f"{app_url}/v2/translate",
+        timeout=60,
+        data={
+            "text": SENTENCE,
+            "source_lang": "DE",
+            "target_lang": "EN",
+            "glossary_id": glossary_id,
+        },
+    )
     assert named.status_code == 200 and PLANTED in named.json()["translations"][0]["text"]
     assert translated_naming_no_glossary(app_url) == {"api": PLAIN, "v2": PLAIN}
 
@@ -303,14 +338,20 @@ def test_clients_without_origin_still_write_in_open_mode(app_url: str, terms: Pa
     translator = deepl.Translator("any-key", server_url=app_url)
     made = translator.create_glossary("Client", "DE", "EN", {"Bundeskanzlerin": PLANTED})
     assert translator.get_glossary_entries(made) == {"Bundeskanzlerin": PLANTED}
-    used = translator.translate_text(SENTENCE, source_lang="DE", target_lang="EN-GB",
-                                     glossary=made)  # fmt: skip
+    used = translator.translate_text(SENTENCE, source_lang="DE", target_lang="EN-GB", glossary=made)
     assert isinstance(used, deepl.TextResult) and PLANTED in used.text
 
     # A file glossary through the own API joins the defaults (none marked on a fresh install).
-    created = requests.post(f"{app_url}/api/glossaries", timeout=30, json={
-        "name": "planted", "source_language": "de", "target_language": "en",
-        "terms": [{"source": "Bundeskanzlerin", "target": PLANTED}]})
+    created = requests.post(
+        f"{app_url}/api/glossaries",
+        timeout=30,
+        json={
+            "name": "planted",
+            "source_language": "de",
+            "target_language": "en",
+            "terms": [{"source": "Bundeskanzlerin", "target": PLANTED}],
+        },
+    )
     assert created.status_code == 201, created.text
     assert (terms / "planted.yaml").is_file()
     after = translated_naming_no_glossary(app_url)

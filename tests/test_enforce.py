@@ -26,12 +26,32 @@ BLUE = Term("blau", "azure")
 LASS = Term("Mädchen", "lass")
 
 LEXICON = {
-    "der": "the", "die": "the", "den": "the", "ist": "is", "ein": "a", "kein": "no",
-    "deal": "deal", "reist": "travels", "reisen": "travel", "nach": "to", "und": "and",
-    "pjöngjang": "Pyongyang", "kreml-herrscher": "Kremlin lord", "wladimir": "Vladimir",
-    "putin": "Putin", "vertrag": "contract", "verträge": "contracts", "waffen": "weapons",
-    "für": "for", "butter": "butter", "unterzeichnen": "sign", "bündnis": "pact",
-    "kreml": "Moscow", "blauen": "blue", "mädchen": "girls", "sitzen": "sit",
+    "der": "the",
+    "die": "the",
+    "den": "the",
+    "ist": "is",
+    "ein": "a",
+    "kein": "no",
+    "deal": "deal",
+    "reist": "travels",
+    "reisen": "travel",
+    "nach": "to",
+    "und": "and",
+    "pjöngjang": "Pyongyang",
+    "kreml-herrscher": "Kremlin lord",
+    "wladimir": "Vladimir",
+    "putin": "Putin",
+    "vertrag": "contract",
+    "verträge": "contracts",
+    "waffen": "weapons",
+    "für": "for",
+    "butter": "butter",
+    "unterzeichnen": "sign",
+    "bündnis": "pact",
+    "kreml": "Moscow",
+    "blauen": "blue",
+    "mädchen": "girls",
+    "sitzen": "sit",
 }
 
 
@@ -55,47 +75,134 @@ class Case:
 
 
 CASES = [
-    Case("kept: already right", "Wladimir Putin reist.", (("Wladimir Putin", PUTIN, None),),
-         "constrain", "Vladimir Putin travels.", ("kept",)),
-    Case("constrain: wrong rendering re-decoded", "Der Kreml-Herrscher reist nach Pjöngjang.",
-         (("Kreml-Herrscher", RULER, False),), "constrain",
-         "The Kremlin ruler travels to Pyongyang.", ("enforced",)),
-    Case("replace: aligned words substituted", "Der Kreml-Herrscher reist nach Pjöngjang.",
-         (("Kreml-Herrscher", RULER, False),), "replace",
-         "The Kremlin ruler travels to Pyongyang.", ("enforced",)),
-    Case("off: only reported", "Der Kreml-Herrscher reist.",
-         (("Kreml-Herrscher", RULER, None),), "off", "The Kremlin lord travels.", ("missed",)),
-    Case("plural: irregular target_plural", "Die Verträge reisen.",
-         (("Verträge", TREATY, True),), "constrain", "The treaties travel.", ("enforced",)),
-    Case("plural: regular English plural", "Die Kreml-Herrscher reisen.",
-         (("Kreml-Herrscher", RULER, True),), "replace", "The Kremlin rulers travel.",
-         ("enforced",)),
-    Case("capital: sentence-initial term", "Waffen für Butter ist kein Deal.",
-         (("Waffen für Butter", GUNS, None),), "constrain", "Guns for butter is no deal.",
-         ("enforced",)),
-    Case("capital: lower case mid-sentence", "Ein Deal: Waffen für Butter.",
-         (("Waffen für Butter", GUNS, None),), "replace", "A deal: guns for butter.",
-         ("enforced",)),
-    Case("two terms in one sentence, target order", "Der Kreml-Herrscher und der Vertrag.",
-         (("Kreml-Herrscher", RULER, False), ("Vertrag", TREATY, False)), "constrain",
-         "The Kremlin ruler and the treaty.", ("enforced", "enforced")),
-    Case("same term twice", "Der Vertrag und der Vertrag.",
-         (("Vertrag", TREATY, False), ("Vertrag", TREATY, False)), "constrain",
-         "The treaty and the treaty.", ("enforced", "enforced")),
-    Case("article: a becomes an before a vowel", "Ein Vertrag reist.",
-         (("Vertrag", ACCORD, False),), "constrain", "An accord travels.", ("enforced",)),
-    Case("article: an becomes a before a consonant", "Ein Bündnis und ein Vertrag.",
-         (("Bündnis", ALLIANCE, False),), "replace", "An alliance and a contract.",
-         ("enforced",)),
-    Case("nested: the short term needs words of its own", "Der Kreml und der Kreml-Herrscher.",
-         (("Kreml", KREMLIN, False), ("Kreml-Herrscher", RULER, False)), "constrain",
-         "The Kremlin and the Kremlin ruler.", ("enforced", "enforced")),
-    Case("adjective terms take no English plural", "Die blauen Verträge.",
-         (("blauen", BLUE, True),), "constrain", "The azure contracts.", ("enforced",)),
-    Case("number from the English where the German hides it", "Mädchen sitzen.",
-         (("Mädchen", LASS, None),), "constrain", "Lasses sit.", ("enforced",)),
-    Case("proposed terms are reported, not enforced", "Der Bündnis reist.",
-         (("Bündnis", PROPOSED, None),), "constrain", "The pact travels.", ("missed",)),
+    Case(
+        "kept: already right",
+        "Wladimir Putin reist.",
+        (("Wladimir Putin", PUTIN, None),),
+        "constrain",
+        "Vladimir Putin travels.",
+        ("kept",),
+    ),
+    Case(
+        "constrain: wrong rendering re-decoded",
+        "Der Kreml-Herrscher reist nach Pjöngjang.",
+        (("Kreml-Herrscher", RULER, False),),
+        "constrain",
+        "The Kremlin ruler travels to Pyongyang.",
+        ("enforced",),
+    ),
+    Case(
+        "replace: aligned words substituted",
+        "Der Kreml-Herrscher reist nach Pjöngjang.",
+        (("Kreml-Herrscher", RULER, False),),
+        "replace",
+        "The Kremlin ruler travels to Pyongyang.",
+        ("enforced",),
+    ),
+    Case(
+        "off: only reported",
+        "Der Kreml-Herrscher reist.",
+        (("Kreml-Herrscher", RULER, None),),
+        "off",
+        "The Kremlin lord travels.",
+        ("missed",),
+    ),
+    Case(
+        "plural: irregular target_plural",
+        "Die Verträge reisen.",
+        (("Verträge", TREATY, True),),
+        "constrain",
+        "The treaties travel.",
+        ("enforced",),
+    ),
+    Case(
+        "plural: regular English plural",
+        "Die Kreml-Herrscher reisen.",
+        (("Kreml-Herrscher", RULER, True),),
+        "replace",
+        "The Kremlin rulers travel.",
+        ("enforced",),
+    ),
+    Case(
+        "capital: sentence-initial term",
+        "Waffen für Butter ist kein Deal.",
+        (("Waffen für Butter", GUNS, None),),
+        "constrain",
+        "Guns for butter is no deal.",
+        ("enforced",),
+    ),
+    Case(
+        "capital: lower case mid-sentence",
+        "Ein Deal: Waffen für Butter.",
+        (("Waffen für Butter", GUNS, None),),
+        "replace",
+        "A deal: guns for butter.",
+        ("enforced",),
+    ),
+    Case(
+        "two terms in one sentence, target order",
+        "Der Kreml-Herrscher und der Vertrag.",
+        (("Kreml-Herrscher", RULER, False), ("Vertrag", TREATY, False)),
+        "constrain",
+        "The Kremlin ruler and the treaty.",
+        ("enforced", "enforced"),
+    ),
+    Case(
+        "same term twice",
+        "Der Vertrag und der Vertrag.",
+        (("Vertrag", TREATY, False), ("Vertrag", TREATY, False)),
+        "constrain",
+        "The treaty and the treaty.",
+        ("enforced", "enforced"),
+    ),
+    Case(
+        "article: a becomes an before a vowel",
+        "Ein Vertrag reist.",
+        (("Vertrag", ACCORD, False),),
+        "constrain",
+        "An accord travels.",
+        ("enforced",),
+    ),
+    Case(
+        "article: an becomes a before a consonant",
+        "Ein Bündnis und ein Vertrag.",
+        (("Bündnis", ALLIANCE, False),),
+        "replace",
+        "An alliance and a contract.",
+        ("enforced",),
+    ),
+    Case(
+        "nested: the short term needs words of its own",
+        "Der Kreml und der Kreml-Herrscher.",
+        (("Kreml", KREMLIN, False), ("Kreml-Herrscher", RULER, False)),
+        "constrain",
+        "The Kremlin and the Kremlin ruler.",
+        ("enforced", "enforced"),
+    ),
+    Case(
+        "adjective terms take no English plural",
+        "Die blauen Verträge.",
+        (("blauen", BLUE, True),),
+        "constrain",
+        "The azure contracts.",
+        ("enforced",),
+    ),
+    Case(
+        "number from the English where the German hides it",
+        "Mädchen sitzen.",
+        (("Mädchen", LASS, None),),
+        "constrain",
+        "Lasses sit.",
+        ("enforced",),
+    ),
+    Case(
+        "proposed terms are reported, not enforced",
+        "Der Bündnis reist.",
+        (("Bündnis", PROPOSED, None),),
+        "constrain",
+        "The pact travels.",
+        ("missed",),
+    ),
 ]
 
 
@@ -114,8 +221,7 @@ def test_fake_engine_enforcement_cases(case: Case) -> None:
     for report in reports:
         if report.status != "missed":
             assert report.target_start is not None and report.target_end is not None
-            assert out.text[report.target_start : report.target_end].lower() == \
-                report.form.lower()  # fmt: skip
+            assert out.text[report.target_start : report.target_end].lower() == report.form.lower()
 
 
 def test_fake_engine_forbidden_wording_is_flagged_and_replaced() -> None:
@@ -125,8 +231,7 @@ def test_fake_engine_forbidden_wording_is_flagged_and_replaced() -> None:
     hyp = engine.translate_batch([sentence])[0]
     [(_, off)] = Enforcer(engine, DecodeOptions(), "off").enforce([sentence], [hyp], [found])
     assert off[0].forbidden == ("Kremlin lord",)
-    [(out, on)] = Enforcer(engine, DecodeOptions(), "constrain").enforce(
-        [sentence], [hyp], [found])
+    [(out, on)] = Enforcer(engine, DecodeOptions(), "constrain").enforce([sentence], [hyp], [found])
     assert on[0].forbidden == () and "lord" not in out.text
 
 
@@ -138,7 +243,8 @@ def test_fake_engine_constrain_drops_echo_of_the_old_rendering() -> None:
     found = [occ(sentence, "Waffen für Butter", GUNS)]
     hyp = engine.translate_batch([sentence])[0]
     [(out, reports)] = Enforcer(engine, DecodeOptions(), "constrain").enforce(
-        [sentence], [hyp], [found])
+        [sentence], [hyp], [found]
+    )
     assert out.text == "A deal: guns for butter and Pyongyang."
     assert reports[0].status == "enforced"
 
@@ -146,8 +252,11 @@ def test_fake_engine_constrain_drops_echo_of_the_old_rendering() -> None:
 def test_fake_engine_constrain_batches_rounds_across_sentences() -> None:
     engine = PhraseEngine(LEXICON)
     sentences = ["Der Kreml-Herrscher reist.", "Der Vertrag reist.", "Putin reist."]
-    found = [[occ(sentences[0], "Kreml-Herrscher", RULER)],
-             [occ(sentences[1], "Vertrag", TREATY)], []]
+    found = [
+        [occ(sentences[0], "Kreml-Herrscher", RULER)],
+        [occ(sentences[1], "Vertrag", TREATY)],
+        [],
+    ]
     hyps = engine.translate_batch(sentences)
     engine.calls.clear()
     Enforcer(engine, DecodeOptions(), "constrain").enforce(sentences, hyps, found)
@@ -194,5 +303,4 @@ def test_continuation_must_start_a_word_and_not_bring_back_the_replaced_word() -
     assert _best_tail(_options((["."], -2.0)), work, prefix, ["."]) == (".",)
     # Saying the term again in the model's own words right after it is an echo too.
     again = (["▁clothing", "▁on", "."], -0.1)
-    assert _best_tail(_options(again, good), work, prefix, ["."], [("clothing",)]) == (
-        "▁on", ".")
+    assert _best_tail(_options(again, good), work, prefix, ["."], [("clothing",)]) == ("▁on", ".")

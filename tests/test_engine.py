@@ -53,7 +53,8 @@ def test_greedy_is_deterministic_and_order_is_kept_across_batches(
     backward = engine.translate_batch(SENTENCES[::-1], None, small_batches)
     assert [h.text for h in forward] == [h.text for h in backward][::-1]
     assert [h.source_tokens for h in forward] == [
-        tuple(engine.encode_target(s)) for s in SENTENCES  # one shared SentencePiece model
+        tuple(engine.encode_target(s))
+        for s in SENTENCES  # one shared SentencePiece model
     ]
 
 

@@ -44,8 +44,9 @@ def test_defaults_are_argostranslates(env: dict[str, str]) -> None:
 def test_environment_wins_over_settings_json_which_wins_over_the_default(
     env: dict[str, str],
 ) -> None:
-    write_argos_settings(env, {"ARGOS_DEVICE_TYPE": "auto", "ARGOS_INTRA_THREADS": 3,
-                               "ARGOS_INTER_THREADS": "2"})  # fmt: skip
+    write_argos_settings(
+        env, {"ARGOS_DEVICE_TYPE": "auto", "ARGOS_INTRA_THREADS": 3, "ARGOS_INTER_THREADS": "2"}
+    )
     from_file = Settings.from_env(env)
     assert (from_file.device, from_file.intra_threads, from_file.inter_threads) == ("auto", 3, 2)
     both = Settings.from_env({**env, "ARGOS_DEVICE_TYPE": "CPU", "ARGOS_INTRA_THREADS": "4"})
@@ -85,7 +86,6 @@ def test_a_bad_value_is_one_line_from_the_cli(env: dict[str, str]) -> None:
     ]
 
 
-
 @pytest.mark.parametrize(
     ("key", "value", "expected"),
     [
@@ -107,10 +107,13 @@ def test_every_bad_glossary_variable_is_named(
     assert isinstance(caught.value, ValueError)  # callers that caught ValueError still do
 
 
-@pytest.mark.parametrize(("value", "expected"), [("", False), ("0", False), ("Off", False),
-                                                 ("1", True), ("YES", True), (" on ", True)])
-def test_keys_for_translate_reads_yes_and_no(env: dict[str, str], value: str,
-                                             expected: bool) -> None:  # fmt: skip
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("", False), ("0", False), ("Off", False), ("1", True), ("YES", True), (" on ", True)],
+)
+def test_keys_for_translate_reads_yes_and_no(
+    env: dict[str, str], value: str, expected: bool
+) -> None:
     settings = Settings.from_env({**env, "GLOSSARY_KEYS_FOR_TRANSLATE": value})
     assert settings.keys_for_translate is expected
 
@@ -137,8 +140,10 @@ def test_the_cli_reports_a_stray_value_error_as_what_it_is(
 
 
 @no_gpu
-def test_auto_runs_on_the_cpu_without_a_gpu(settings: Settings, installed: InstalledPackage,
-                                            ) -> None:  # fmt: skip
+def test_auto_runs_on_the_cpu_without_a_gpu(
+    settings: Settings,
+    installed: InstalledPackage,
+) -> None:
     registry = EngineRegistry(dataclasses.replace(settings, device="auto"))
     engine = registry.get("de", "en")
     assert isinstance(engine, CTranslate2Engine)
@@ -151,7 +156,10 @@ def test_auto_and_cuda_pick_cuda_when_there_is_a_gpu_patched_count(
 ) -> None:
     monkeypatch.setattr(ctranslate2, "get_cuda_device_count", lambda: 2)
     assert (resolve_device("auto"), resolve_device("cuda"), resolve_device("cpu")) == (
-        "cuda", "cuda", "cpu")  # fmt: skip
+        "cuda",
+        "cuda",
+        "cpu",
+    )
     monkeypatch.setattr(ctranslate2, "get_cuda_device_count", lambda: 0)
     assert (resolve_device("auto"), resolve_device("cpu")) == ("cpu", "cpu")
     with pytest.raises(DeviceUnavailableError, match=r"ARGOS_DEVICE_TYPE=cuda.*0 CUDA devices"):
@@ -164,8 +172,7 @@ def test_cuda_without_a_gpu_is_one_line_and_exit_2_from_the_cli(
 ) -> None:
     done = run_glossary(env, "models", "install", "--file", str(tiny_archive))
     assert done.returncode == 0, done.stderr.decode()
-    done = run_glossary({**env, "ARGOS_DEVICE_TYPE": "cuda"}, "translate",
-                        stdin=SENTENCE.encode())  # fmt: skip
+    done = run_glossary({**env, "ARGOS_DEVICE_TYPE": "cuda"}, "translate", stdin=SENTENCE.encode())
     assert done.returncode == 2 and done.stdout == b""
     lines = done.stderr.decode().splitlines()
     assert len(lines) == 1, lines
@@ -177,8 +184,10 @@ def test_cuda_without_a_gpu_is_one_line_and_exit_2_from_the_cli(
 def test_cuda_without_a_gpu_is_a_503_naming_the_setting_from_the_api(
     settings: Settings, installed: InstalledPackage, terms_dir: Path
 ) -> None:
-    app = create_app(dataclasses.replace(settings, terms_dir=terms_dir, device="cuda"),
-                     test_config={"TESTING": True, "SECRET_KEY": "s"})  # fmt: skip
+    app = create_app(
+        dataclasses.replace(settings, terms_dir=terms_dir, device="cuda"),
+        test_config={"TESTING": True, "SECRET_KEY": "s"},
+    )
     client = app.test_client()
     reply = client.post("/api/translate", json={"text": SENTENCE, "source": "de", "target": "en"})
     assert reply.status_code == 503
@@ -204,19 +213,28 @@ class RecordingTranslator:
 REAL_TRANSLATOR = ctranslate2.Translator
 
 
-@pytest.mark.parametrize(("extra", "intra", "inter"),
-                         [({}, 0, 1), ({"ARGOS_INTRA_THREADS": "2",
-                                        "ARGOS_INTER_THREADS": "2"}, 2, 2)])  # fmt: skip
+@pytest.mark.parametrize(
+    ("extra", "intra", "inter"),
+    [({}, 0, 1), ({"ARGOS_INTRA_THREADS": "2", "ARGOS_INTER_THREADS": "2"}, 2, 2)],
+)
 def test_thread_settings_reach_ctranslate2_patched_constructor(
-    env: dict[str, str], installed: InstalledPackage, monkeypatch: pytest.MonkeyPatch,
-    extra: dict[str, str], intra: int, inter: int,
-) -> None:  # fmt: skip
+    env: dict[str, str],
+    installed: InstalledPackage,
+    monkeypatch: pytest.MonkeyPatch,
+    extra: dict[str, str],
+    intra: int,
+    inter: int,
+) -> None:
     monkeypatch.setattr(RecordingTranslator, "calls", [])
     monkeypatch.setattr(ctranslate2, "Translator", RecordingTranslator)
     engine = EngineRegistry(Settings.from_env({**env, **extra})).get("de", "en")
     assert engine.translate_batch(["Waffen für Butter."])[0].text
-    expected = {"device": "cpu", "compute_type": "float32", "intra_threads": intra,
-                "inter_threads": inter}
+    expected = {
+        "device": "cpu",
+        "compute_type": "float32",
+        "intra_threads": intra,
+        "inter_threads": inter,
+    }
     assert RecordingTranslator.calls == [expected]
 
 
@@ -248,9 +266,11 @@ def later(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_metadata_is_read_once_across_many_pairs_calls(
-    settings: Settings, model_archives: dict[tuple[str, str], Path], reads: list[Path],
+    settings: Settings,
+    model_archives: dict[tuple[str, str], Path],
+    reads: list[Path],
     later: None,
-) -> None:  # fmt: skip
+) -> None:
     install_from_file(settings.packages_dir, model_archives[("de", "en")])
     install_from_file(settings.packages_dir, model_archives[("fr", "en")])
     reads.clear()
@@ -262,9 +282,11 @@ def test_metadata_is_read_once_across_many_pairs_calls(
 
 
 def test_an_installed_package_is_read_on_the_next_call(
-    settings: Settings, model_archives: dict[tuple[str, str], Path], reads: list[Path],
+    settings: Settings,
+    model_archives: dict[tuple[str, str], Path],
+    reads: list[Path],
     later: None,
-) -> None:  # fmt: skip
+) -> None:
     install_from_file(settings.packages_dir, model_archives[("de", "en")])
     registry = EngineRegistry(settings)
     reads.clear()
@@ -279,9 +301,11 @@ def test_an_installed_package_is_read_on_the_next_call(
 
 
 def test_a_removed_package_is_noticed_on_the_next_call(
-    settings: Settings, model_archives: dict[tuple[str, str], Path], reads: list[Path],
+    settings: Settings,
+    model_archives: dict[tuple[str, str], Path],
+    reads: list[Path],
     later: None,
-) -> None:  # fmt: skip
+) -> None:
     for pair in [("de", "en"), ("en", "fr"), ("fr", "en")]:
         install_from_file(settings.packages_dir, model_archives[pair])
     registry = EngineRegistry(settings)
@@ -322,9 +346,11 @@ def test_a_package_replaced_in_place_or_by_rename_is_read_again(
 
 
 def test_a_listing_younger_than_the_racy_window_is_not_kept(
-    settings: Settings, installed: InstalledPackage, reads: list[Path],
+    settings: Settings,
+    installed: InstalledPackage,
+    reads: list[Path],
     monkeypatch: pytest.MonkeyPatch,
-) -> None:  # fmt: skip
+) -> None:
     registry = EngineRegistry(settings)
     registry.pairs()
     registry.pairs()

@@ -30,16 +30,25 @@ def pairs(terms: list[Term]) -> list[tuple[str, str]]:
 TSV_CASES: list[tuple[str, str, list[tuple[str, str]]]] = [
     ("one", "Kreml\tKremlin\n", [("Kreml", "Kremlin")]),
     ("no-final-newline", "Kreml\tKremlin", [("Kreml", "Kremlin")]),
-    ("blank-lines-skipped", "\nKreml\tKremlin\n\n   \nPutin\tPutin\n\n",
-     [("Kreml", "Kremlin"), ("Putin", "Putin")]),
+    (
+        "blank-lines-skipped",
+        "\nKreml\tKremlin\n\n   \nPutin\tPutin\n\n",
+        [("Kreml", "Kremlin"), ("Putin", "Putin")],
+    ),
     ("crlf", "Kreml\tKremlin\r\nPutin\tPutin\r\n", [("Kreml", "Kremlin"), ("Putin", "Putin")]),
     ("spaces-trimmed", "  Kreml \t Kremlin  \n", [("Kreml", "Kremlin")]),
-    ("punctuation-kept", "Achse Moskau–Pjöngjang\tMoscow–Pyongyang axis\n",
-     [("Achse Moskau–Pjöngjang", "Moscow–Pyongyang axis")]),
-    ("quotes-are-text", '"Waffen für Butter"\t"guns for butter"\n',
-     [('"Waffen für Butter"', '"guns for butter"')]),
+    (
+        "punctuation-kept",
+        "Achse Moskau–Pjöngjang\tMoscow–Pyongyang axis\n",
+        [("Achse Moskau–Pjöngjang", "Moscow–Pyongyang axis")],
+    ),
+    (
+        "quotes-are-text",
+        '"Waffen für Butter"\t"guns for butter"\n',
+        [('"Waffen für Butter"', '"guns for butter"')],
+    ),
     ("empty", "", []),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize(
@@ -56,8 +65,12 @@ TSV_ERRORS: list[tuple[str, str, int, str]] = [
     ("empty-target", "Kreml\t \n", 1, "target is empty"),
     ("tab-only", "\t\n", 1, "source is empty"),
     # the message of the shared duplicate policy (glossary/imports.py, issue 10)
-    ("duplicate", "Kreml\tKremlin\nPutin\tPutin\nKREML\tx\n", 3,
-     "source 'KREML' is a duplicate (first on line 1)"),
+    (
+        "duplicate",
+        "Kreml\tKremlin\nPutin\tPutin\nKREML\tx\n",
+        3,
+        "source 'KREML' is a duplicate (first on line 1)",
+    ),
     ("duplicate-dash", "Moskau-Pjöngjang\ta\nMoskau–Pjöngjang\tb\n", 2, "is a duplicate"),
     ("c0", "Kre\x07ml\tKremlin\n", 1, "source contains control character U+0007 at position 3"),
     ("c1", "Kreml\tKrem\x85lin\n", 1, "target contains control character U+0085"),
@@ -65,7 +78,7 @@ TSV_ERRORS: list[tuple[str, str, int, str]] = [
     ("line-separator", "Kreml\tKremlin\u2028\n", 1, "U+2028"),
     ("paragraph-separator", "A\ta\nKreml\u2029\tKremlin\n", 2, "U+2029"),
     ("too-long", "Kreml\t" + "x" * 1025 + "\n", 1, "longer than 1024 UTF-8 bytes"),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize(
@@ -113,11 +126,14 @@ CSV_CASES: list[tuple[str, str, list[tuple[str, str]]]] = [
     ("plain", "Kreml,Kremlin\nPutin,Putin\n", [("Kreml", "Kremlin"), ("Putin", "Putin")]),
     ("quoted-comma", '"Waffen, Butter","guns, butter"\n', [("Waffen, Butter", "guns, butter")]),
     ("doubled-quote", '"„Deal“ ""X""",x\n', [('„Deal“ "X"', "x")]),
-    ("languages", "Kreml,Kremlin,de,en\nPutin,Putin,DE,EN\n",
-     [("Kreml", "Kremlin"), ("Putin", "Putin")]),
+    (
+        "languages",
+        "Kreml,Kremlin,de,en\nPutin,Putin,DE,EN\n",
+        [("Kreml", "Kremlin"), ("Putin", "Putin")],
+    ),
     ("blank-lines", "\nKreml,Kremlin\n\n", [("Kreml", "Kremlin")]),
     ("crlf", "Kreml,Kremlin\r\nPutin,Putin\r\n", [("Kreml", "Kremlin"), ("Putin", "Putin")]),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize(
@@ -131,15 +147,19 @@ CSV_ERRORS: list[tuple[str, str, int, str]] = [
     ("three-columns", "Kreml,Kremlin\nPutin,Putin,de\n", 2, "expected 2 or 4 columns"),
     ("one-column", "Kreml\n", 1, "found 1"),
     ("wrong-language", "Kreml,Kremlin,de,fr\n", 1, "target_lang is 'fr', expected 'en'"),
-    ("bad-language", "Kreml,Kremlin,deutsch,en\n", 1,
-     "source_lang 'deutsch' is not a language code"),
+    (
+        "bad-language",
+        "Kreml,Kremlin,deutsch,en\n",
+        1,
+        "source_lang 'deutsch' is not a language code",
+    ),
     ("empty-target", "Kreml,\n", 1, "target is empty"),
     ("duplicate", "Kreml,a\n\nkreml,b\n", 3, "source 'kreml' is a duplicate (first on line 1)"),
     ("newline-in-field", 'A,a\n"Kre\nml",Kremlin\n', 2, "source contains control character U+000A"),
     ("line-after-multiline", 'A,"x\ny"\nB,b\n', 1, "target contains control character U+000A"),
     ("unterminated-quote", 'Kreml,"Kremlin\n', 1, "malformed CSV"),
     ("c1", "Kreml,Krem\x9flin\n", 1, "U+009F"),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize(
@@ -209,8 +229,14 @@ EVERY_FIELD = Glossary(
     "de",
     "en",
     (
-        Term("Kreml-Herrscher", "Kremlin ruler", forbidden=("Kremlin lord", "Kremlin master"),
-             note="Line one\nline two & <three> \"four\"", pos="noun", gender="m"),
+        Term(
+            "Kreml-Herrscher",
+            "Kremlin ruler",
+            forbidden=("Kremlin lord", "Kremlin master"),
+            note='Line one\nline two & <three> "four"',
+            pos="noun",
+            gender="m",
+        ),
         Term("Waffen für Butter", "guns for butter", status="proposed", pos="phrase"),
         Term("alt", "old", status="deprecated", forbidden=("older",), pos="adjective"),
         Term("gegenseitig", "mutual", pos="adverb", gender=None),
@@ -219,7 +245,7 @@ EVERY_FIELD = Glossary(
         Term("Pakt", "pact", gender="m"),
         Term("Bündnis", "alliance", gender="f"),
     ),
-)  # fmt: skip
+)
 
 
 @pytest.mark.parametrize("version", [2, 3])
@@ -284,8 +310,14 @@ def test_foreign_tbx_v2_maps_to_terms() -> None:
     )
     # Preferred target wins over earlier ones; superseded → forbidden; the admitted synonym
     # has no place in a term; each source wording (tig or ntig) becomes a term.
-    ruler = Term("Kreml-Herrscher", "Kremlin ruler", forbidden=("Kremlin master",),
-                 note="Epithet in commentary.", pos="noun", gender="m")  # fmt: skip
+    ruler = Term(
+        "Kreml-Herrscher",
+        "Kremlin ruler",
+        forbidden=("Kremlin master",),
+        note="Epithet in commentary.",
+        pos="noun",
+        gender="m",
+    )
     other = replace(ruler, source="Kremlherrscher", pos=None, gender=None)
     assert list(glossary.terms) == [ruler, other]
     assert glossary_from_tbx(FOREIGN_V2, name="Mine").name == "Mine"
@@ -340,13 +372,20 @@ TBX_REFUSALS: list[tuple[str, str | bytes, str]] = [
     ("not-xml", "Kreml\tKremlin\n", "line 1: TBX is not well-formed XML"),
     ("unclosed", "<martif>\n<text>\n</martif>", "line 3: TBX is not well-formed XML"),
     ("other-root", "<html><body/></html>", "root element is <html>"),
-    ("one-language", '<martif><text><body><termEntry><langSet xml:lang="de">'
-     "<tig><term>A</term></tig></langSet></termEntry></body></text></martif>", "two languages"),
-    ("bad-language", '<martif><text><body><termEntry><langSet xml:lang="deutsch">'
-     '<tig><term>A</term></tig></langSet><langSet xml:lang="en"><tig><term>a</term></tig>'
-     "</langSet></termEntry></body></text></martif>",
-     "'deutsch' is not a 2- or 3-letter language code"),
-]  # fmt: skip
+    (
+        "one-language",
+        '<martif><text><body><termEntry><langSet xml:lang="de">'
+        "<tig><term>A</term></tig></langSet></termEntry></body></text></martif>",
+        "two languages",
+    ),
+    (
+        "bad-language",
+        '<martif><text><body><termEntry><langSet xml:lang="deutsch">'
+        '<tig><term>A</term></tig></langSet><langSet xml:lang="en"><tig><term>a</term></tig>'
+        "</langSet></termEntry></body></text></martif>",
+        "'deutsch' is not a 2- or 3-letter language code",
+    ),
+]
 
 
 @pytest.mark.parametrize(

@@ -93,7 +93,9 @@ def test_the_fixture_uses_every_field_and_value(original: Glossary) -> None:
     assert {t.pos for t in terms} >= {"noun", "verb", "adjective", "adverb", "phrase", "other"}
     assert {t.status for t in terms} == {"approved", "proposed", "deprecated"}
     assert {t.gender for t in terms} >= {"m", "f", "n"} and {t.match for t in terms} == {
-        "inflected", "exact"}
+        "inflected",
+        "exact",
+    }
     assert any(t.case_sensitive for t in terms) and any(t.target_plural for t in terms)
     assert any(len(t.forbidden) > 1 for t in terms) and any("\n" in (t.note or "") for t in terms)
 
@@ -101,8 +103,9 @@ def test_the_fixture_uses_every_field_and_value(original: Glossary) -> None:
 def _into_empty_yaml(tmp_path: Path, content: str, fmt: str) -> list[Term]:
     """Import into a new, empty glossary file, the way the CLI, page and API do."""
     path = tmp_path / f"back-{fmt}.yaml"
-    path.write_text("source_language: de\ntarget_language: en\nname: Back\nterms: []\n",
-                    encoding="utf-8")  # fmt: skip
+    path.write_text(
+        "source_language: de\ntarget_language: en\nname: Back\nterms: []\n", encoding="utf-8"
+    )
     base = load_glossary(path)
     preview = imports.preview_file(base, content, fmt, "fail")
     assert preview.ok, preview.errors
@@ -111,48 +114,69 @@ def _into_empty_yaml(tmp_path: Path, content: str, fmt: str) -> list[Term]:
 
 
 @pytest.mark.parametrize("version", [2, 3])
-def test_yaml_tbx_yaml_keeps_every_field(original: Glossary, tmp_path: Path,
-                                         version: int) -> None:  # fmt: skip
+def test_yaml_tbx_yaml_keeps_every_field(original: Glossary, tmp_path: Path, version: int) -> None:
     tbx = terms_to_tbx(original, version=version)
     assert _into_empty_yaml(tmp_path, tbx, "tbx") == bare(original.terms)
 
 
 @pytest.mark.parametrize("fmt", ["tsv", "csv"])
-def test_yaml_tsv_csv_yaml_keeps_every_field(original: Glossary, tmp_path: Path,
-                                             fmt: str) -> None:  # fmt: skip
-    exported = (terms_to_tsv(original.terms, all_fields=True) if fmt == "tsv"
-                else terms_to_csv(original.terms, all_fields=True))  # fmt: skip
+def test_yaml_tsv_csv_yaml_keeps_every_field(original: Glossary, tmp_path: Path, fmt: str) -> None:
+    exported = (
+        terms_to_tsv(original.terms, all_fields=True)
+        if fmt == "tsv"
+        else terms_to_csv(original.terms, all_fields=True)
+    )
     assert exported.splitlines()[0].split("\t" if fmt == "tsv" else ",") == list(TERM_KEYS)
     assert _into_empty_yaml(tmp_path, exported, fmt) == bare(original.terms)
 
 
 def test_the_curated_glossary_survives_every_format(tmp_path: Path) -> None:
     curated = load_glossary(REPO / "terms" / "de-en.yaml")
-    for fmt, content in [("tbx", terms_to_tbx(curated)), ("tbx", terms_to_tbx(curated, version=3)),
-                         ("tsv", terms_to_tsv(curated.terms, all_fields=True)),
-                         ("csv", terms_to_csv(curated.terms, source_language="de",
-                                              target_language="en", all_fields=True))]:
+    for fmt, content in [
+        ("tbx", terms_to_tbx(curated)),
+        ("tbx", terms_to_tbx(curated, version=3)),
+        ("tsv", terms_to_tsv(curated.terms, all_fields=True)),
+        (
+            "csv",
+            terms_to_csv(
+                curated.terms, source_language="de", target_language="en", all_fields=True
+            ),
+        ),
+    ]:
         assert _into_empty_yaml(tmp_path, content, fmt) == bare(curated.terms), fmt
 
 
 def _holders(tbx: str) -> list[ET.Element]:
-    return [el for el in ET.fromstring(tbx).iter() if el.tag.rsplit("}", 1)[-1] in ("tig",
-                                                                                   "termSec")]
+    return [
+        el for el in ET.fromstring(tbx).iter() if el.tag.rsplit("}", 1)[-1] in ("tig", "termSec")
+    ]
 
 
 @pytest.mark.parametrize("version", [2, 3])
-def test_tbx_uses_tbx_basic_categories_and_admin_for_the_rest(original: Glossary,
-                                                              version: int) -> None:  # fmt: skip
+def test_tbx_uses_tbx_basic_categories_and_admin_for_the_rest(
+    original: Glossary, version: int
+) -> None:
     tbx = terms_to_tbx(original, version=version)
-    notes = {(el.get("type"), el.text) for el in ET.fromstring(tbx).iter()
-             if el.tag.rsplit("}", 1)[-1] == "termNote"}  # fmt: skip
-    assert {("grammaticalNumber", "plural"), ("grammaticalNumber", "singular"),
-            ("grammaticalGender", "feminine"), ("partOfSpeech", "adverb"),
-            ("termType", "phrase"), ("administrativeStatus", "preferredTerm-admn-sts"),
-            ("administrativeStatus", "admittedTerm-admn-sts"),
-            ("administrativeStatus", "deprecatedTerm-admn-sts")} <= notes  # fmt: skip
-    admin = {(el.get("type"), el.text) for el in ET.fromstring(tbx).iter()
-             if el.tag.rsplit("}", 1)[-1] == "admin"}  # fmt: skip
+    notes = {
+        (el.get("type"), el.text)
+        for el in ET.fromstring(tbx).iter()
+        if el.tag.rsplit("}", 1)[-1] == "termNote"
+    }
+    assert {
+        ("grammaticalNumber", "plural"),
+        ("grammaticalNumber", "singular"),
+        ("grammaticalGender", "feminine"),
+        ("partOfSpeech", "adverb"),
+        ("termType", "phrase"),
+        ("administrativeStatus", "preferredTerm-admn-sts"),
+        ("administrativeStatus", "admittedTerm-admn-sts"),
+        ("administrativeStatus", "deprecatedTerm-admn-sts"),
+    } <= notes
+    admin = {
+        (el.get("type"), el.text)
+        for el in ET.fromstring(tbx).iter()
+        if el.tag.rsplit("}", 1)[-1] == "admin"
+    }
     assert admin == {("x-match", "exact"), ("x-caseSensitive", "true")}
     for holder in _holders(tbx):  # TBX order: term, termNotes, then auxiliary admin
         kinds = [child.tag.rsplit("}", 1)[-1] for child in holder]
@@ -176,7 +200,8 @@ def test_foreign_tbx_plural_forms() -> None:
     rows = read_tbx(FOREIGN, source_language="de", target_language="en").rows
     assert [(r.term.source, r.term.target, r.term.target_plural) for r in rows if r.term] == [
         ("Schere", "scissors", None),  # plural only: still the target, never lost
-        ("Maus", "mouse", "mice")]
+        ("Maus", "mouse", "mice"),
+    ]
 
 
 def test_tsv_cells_escape_what_tsv_cannot_hold() -> None:
@@ -197,10 +222,15 @@ def test_partial_columns_leave_the_rest_to_the_glossary(tmp_path: Path) -> None:
 
 # --- any term, any format --------------------------------------------------------------------
 
-_WORD = st.text(st.characters(min_codepoint=32, max_codepoint=0x2FF,
-                              blacklist_characters="\x7f"), min_size=1, max_size=8)  # fmt: skip
-_NOTE = st.text(st.characters(min_codepoint=9, max_codepoint=0x2FF,
-                              blacklist_characters="\x0b\x0c\x0d\x7f"), max_size=20)  # fmt: skip
+_WORD = st.text(
+    st.characters(min_codepoint=32, max_codepoint=0x2FF, blacklist_characters="\x7f"),
+    min_size=1,
+    max_size=8,
+)
+_NOTE = st.text(
+    st.characters(min_codepoint=9, max_codepoint=0x2FF, blacklist_characters="\x0b\x0c\x0d\x7f"),
+    max_size=20,
+)
 
 
 @st.composite
@@ -209,17 +239,17 @@ def glossary_terms(draw: st.DrawFn) -> Term:
     target = draw(_WORD).strip() or "y"
     forbidden = [w.strip() for w in draw(st.lists(_WORD, max_size=3))]
     return Term(
-        source=source, target=target,
+        source=source,
+        target=target,
         target_plural=draw(st.none() | _WORD.map(lambda w: w.strip() or None)),
         match=draw(st.sampled_from(["inflected", "exact"])),
         case_sensitive=draw(st.booleans()),
         forbidden=tuple(dict.fromkeys(w for w in forbidden if w and w != target)),
         status=draw(st.sampled_from(["approved", "proposed", "deprecated"])),
         note=draw(st.none() | _NOTE.map(lambda n: n.strip() or None)),
-        pos=draw(st.sampled_from([None, "noun", "verb", "adjective", "adverb", "phrase",
-                                  "other"])),
+        pos=draw(st.sampled_from([None, "noun", "verb", "adjective", "adverb", "phrase", "other"])),
         gender=draw(st.sampled_from([None, "m", "f", "n"])),
-    )  # fmt: skip
+    )
 
 
 @settings(max_examples=150, deadline=None)

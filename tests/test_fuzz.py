@@ -33,19 +33,79 @@ from web.openapi import document
 
 # --- the term finder: generated German-ish terms and texts ------------------------------------
 
-ONSETS = ["", "b", "d", "f", "g", "h", "k", "l", "m", "n", "p", "r", "s", "t", "w", "z", "sch",
-          "st", "sp", "kr", "pfl", "tr", "br", "ch"]  # fmt: skip
+ONSETS = [
+    "",
+    "b",
+    "d",
+    "f",
+    "g",
+    "h",
+    "k",
+    "l",
+    "m",
+    "n",
+    "p",
+    "r",
+    "s",
+    "t",
+    "w",
+    "z",
+    "sch",
+    "st",
+    "sp",
+    "kr",
+    "pfl",
+    "tr",
+    "br",
+    "ch",
+]
 VOWELS = ["a", "e", "i", "o", "u", "ä", "ö", "ü", "au", "ei", "ie", "eu"]
 CODAS = ["", "n", "r", "s", "t", "l", "ß", "ss", "ng", "ck", "nd", "rt", "cht", "tz"]
-SYLLABLE = st.builds(lambda o, v, c: o + v + c, st.sampled_from(ONSETS), st.sampled_from(VOWELS),
-                     st.sampled_from(CODAS))  # fmt: skip
+SYLLABLE = st.builds(
+    lambda o, v, c: o + v + c,
+    st.sampled_from(ONSETS),
+    st.sampled_from(VOWELS),
+    st.sampled_from(CODAS),
+)
 WORD = st.lists(SYLLABLE, min_size=1, max_size=3).map("".join).filter(bool)
 NOUN = WORD.map(lambda w: w[:1].upper() + w[1:])
 ENDINGS = ["", "", "s", "es", "e", "en", "n", "er", "ern", "em", "\u00ad", "-"]
 JOINERS = [" ", "-", " – ", "\u2011", " für ", "-und-"]
-FILLER = st.sampled_from(["der", "die", "das", "des", "den", "dem", "ein", "einer", "und", "mit",
-                          "Der", "DIE", "„", "“", ",", ".", "!", "?", "–", "-", "\n", "\n\n",
-                          "\u00a0", "a\u0308", "ß", "SS", "’s", "(", ")", "12", ""])  # fmt: skip
+FILLER = st.sampled_from(
+    [
+        "der",
+        "die",
+        "das",
+        "des",
+        "den",
+        "dem",
+        "ein",
+        "einer",
+        "und",
+        "mit",
+        "Der",
+        "DIE",
+        "„",
+        "“",
+        ",",
+        ".",
+        "!",
+        "?",
+        "–",
+        "-",
+        "\n",
+        "\n\n",
+        "\u00a0",
+        "a\u0308",
+        "ß",
+        "SS",
+        "’s",
+        "(",
+        ")",
+        "12",
+        "",
+    ]
+)
 
 
 @st.composite
@@ -55,10 +115,13 @@ def german_term(draw: st.DrawFn) -> Term:
     source = words[0] + "".join(j + w for j, w in zip(joiners, words[1:], strict=False))
     exact = draw(st.booleans())
     return Term(
-        source, "x", match="exact" if exact else "inflected",
-        case_sensitive=draw(st.booleans()), gender=draw(st.sampled_from([None, "m", "f", "n"])),
+        source,
+        "x",
+        match="exact" if exact else "inflected",
+        case_sensitive=draw(st.booleans()),
+        gender=draw(st.sampled_from([None, "m", "f", "n"])),
         pos=draw(st.sampled_from([None, "noun", "adjective", "phrase"])),
-    )  # fmt: skip
+    )
 
 
 @st.composite
@@ -69,8 +132,17 @@ def text_with_terms(draw: st.DrawFn, terms: list[Term]) -> str:
         kind = draw(st.integers(0, 3))
         if kind == 0 and terms:
             source = draw(st.sampled_from(terms)).source
-            source = draw(st.sampled_from([source, source.upper(), source.lower(),
-                                           source.replace("ss", "ß"), source.replace("a", "ä")]))
+            source = draw(
+                st.sampled_from(
+                    [
+                        source,
+                        source.upper(),
+                        source.lower(),
+                        source.replace("ss", "ß"),
+                        source.replace("a", "ä"),
+                    ]
+                )
+            )
             pieces.append(source + draw(st.sampled_from(ENDINGS)))
         elif kind == 1:
             pieces.append(draw(FILLER))
@@ -78,8 +150,13 @@ def text_with_terms(draw: st.DrawFn, terms: list[Term]) -> str:
             pieces.append(draw(st.one_of(NOUN, WORD)) + draw(st.sampled_from(ENDINGS)))
         else:
             pieces.append(draw(st.text(max_size=4)))
-    separators = draw(st.lists(st.sampled_from([" ", "", "\n", " - ", ", ", "\t"]),
-                               min_size=len(pieces), max_size=len(pieces)))  # fmt: skip
+    separators = draw(
+        st.lists(
+            st.sampled_from([" ", "", "\n", " - ", ", ", "\t"]),
+            min_size=len(pieces),
+            max_size=len(pieces),
+        )
+    )
     return "".join(p + s for p, s in zip(pieces, separators, strict=True))
 
 
@@ -98,7 +175,7 @@ def test_term_finder_offsets_are_exact_sorted_and_disjoint(data: st.DataObject) 
     end = 0
     for occ in occurrences:
         assert 0 <= occ.start < occ.end <= len(text)
-        assert text[occ.start:occ.end] == occ.text
+        assert text[occ.start : occ.end] == occ.text
         assert occ.start >= end, "occurrences overlap or are not sorted"
         assert occ.term in terms
         end = occ.end
@@ -124,11 +201,43 @@ terms:
     match: exact
     case_sensitive: true
 """
-YAML_NOISE = [b"&a ", b"*a", b"!!python/object:os.system ", b"!tag ", b"[", b"]", b"{", b"}",
-              b": ", b"- ", b"#", b"|", b">", b"'", b'"', b"\t", b"\x00", b"\xff", b"\xc3",
-              b"\n", b"\r\n", b"  ", b"%YAML 1.1\n", b"---\n", b"...\n", b"? ", b"<<: *a\n",
-              b"\xef\xbb\xbf", b"\xe2\x80\xa8", b"~", b"null", b"true", b"1e9", b"\\u0000",
-              b"[" * 50]  # fmt: skip
+YAML_NOISE = [
+    b"&a ",
+    b"*a",
+    b"!!python/object:os.system ",
+    b"!tag ",
+    b"[",
+    b"]",
+    b"{",
+    b"}",
+    b": ",
+    b"- ",
+    b"#",
+    b"|",
+    b">",
+    b"'",
+    b'"',
+    b"\t",
+    b"\x00",
+    b"\xff",
+    b"\xc3",
+    b"\n",
+    b"\r\n",
+    b"  ",
+    b"%YAML 1.1\n",
+    b"---\n",
+    b"...\n",
+    b"? ",
+    b"<<: *a\n",
+    b"\xef\xbb\xbf",
+    b"\xe2\x80\xa8",
+    b"~",
+    b"null",
+    b"true",
+    b"1e9",
+    b"\\u0000",
+    b"[" * 50,
+]
 
 
 def _parse_refuses_cleanly(data: bytes) -> None:
@@ -163,7 +272,7 @@ def mutated(draw: st.DrawFn, original: bytes) -> bytes:
         at = draw(st.integers(0, len(data)))
         kind = draw(st.integers(0, 4))
         if kind == 0:  # delete a span
-            data = data[:at] + data[at + draw(st.integers(1, 40)):]
+            data = data[:at] + data[at + draw(st.integers(1, 40)) :]
         elif kind == 1:  # insert YAML syntax or bad bytes
             data = data[:at] + draw(st.sampled_from(YAML_NOISE)) + data[at:]
         elif kind == 2:  # insert arbitrary bytes
@@ -171,7 +280,7 @@ def mutated(draw: st.DrawFn, original: bytes) -> bytes:
         elif kind == 3:  # duplicate or drop a whole line
             lines = data.split(b"\n")
             i = draw(st.integers(0, len(lines) - 1))
-            lines[i:i + 1] = [lines[i]] * draw(st.integers(0, 2))
+            lines[i : i + 1] = [lines[i]] * draw(st.integers(0, 2))
             data = b"\n".join(lines)
         else:  # truncate
             data = data[:at]
@@ -202,12 +311,16 @@ def fuzz_app(settings: Settings, installed: InstalledPackage, tmp_path: Path) ->
     terms.mkdir()
     create_glossary(terms / "p.yaml", "Politics", "de", "en", [Term("Herrscher", "ruler")])
     registry = EngineRegistry(settings, loader=lambda package: PhraseEngine(LEXICON))
-    return create_app(dataclasses.replace(settings, terms_dir=terms, max_chars=5000), registry,
-                      test_config={"TESTING": True, "SECRET_KEY": "fuzz"})  # fmt: skip
+    return create_app(
+        dataclasses.replace(settings, terms_dir=terms, max_chars=5000),
+        registry,
+        test_config={"TESTING": True, "SECRET_KEY": "fuzz"},
+    )
 
 
-OPERATIONS = [(method.upper(), path) for path, methods in document()["paths"].items()
-              for method in methods]  # fmt: skip
+OPERATIONS = [
+    (method.upper(), path) for path, methods in document()["paths"].items() for method in methods
+]
 
 
 @pytest.fixture
@@ -221,9 +334,17 @@ def _documented_missing_model(response: Any) -> bool:
     return response.status_code == 503 and MISSING_MODEL.search(response.text) is not None
 
 
-GOOD_FIELDS = {"source": "de", "target": "en", "source_lang": "DE", "target_lang": "EN-GB",
-               "source_language": "de", "target_language": "en", "glossary": "p",
-               "glossaries": ["p"], "glossary_id": id_for("p")}  # fmt: skip
+GOOD_FIELDS = {
+    "source": "de",
+    "target": "en",
+    "source_lang": "DE",
+    "target_lang": "EN-GB",
+    "source_language": "de",
+    "target_language": "en",
+    "glossary": "p",
+    "glossaries": ["p"],
+    "glossary_id": id_for("p"),
+}
 
 
 def _realistic(case: Any) -> Any:
@@ -248,12 +369,14 @@ def test_api_never_answers_5xx(fuzz_app: Flask, api_schema: Any, method: str, pa
     edits with the current revision: none may get a 5xx."""
     operation = api_schema[path][method]
     positive = operation.as_strategy(GenerationMode.POSITIVE)
-    cases = st.one_of(positive, operation.as_strategy(GenerationMode.NEGATIVE),
-                      positive.map(_realistic))  # fmt: skip
+    cases = st.one_of(
+        positive, operation.as_strategy(GenerationMode.NEGATIVE), positive.map(_realistic)
+    )
     client = fuzz_app.test_client()
 
-    @settings(max_examples=20, deadline=None, database=None,
-              suppress_health_check=list(HealthCheck))  # fmt: skip
+    @settings(
+        max_examples=20, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+    )
     @given(cases)
     def run(case: Any) -> None:
         etag = client.get("/api/glossaries/p").headers.get("ETag", "")

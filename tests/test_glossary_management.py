@@ -52,8 +52,14 @@ def lexicon() -> dict[str, str]:
 
 def signed_in(app: Flask, role: str) -> FlaskClient:
     client = app.test_client()
-    reply = client.post("/login", data={"name": f"{role}-person", "password": PASSWORD,
-                                        "csrf_token": csrf_token(client, "/login")})  # fmt: skip
+    reply = client.post(
+        "/login",
+        data={
+            "name": f"{role}-person",
+            "password": PASSWORD,
+            "csrf_token": csrf_token(client, "/login"),
+        },
+    )
     assert reply.status_code == 303
     return client
 
@@ -72,8 +78,14 @@ def files(folder: Path) -> list[str]:
 
 def test_an_editor_creates_a_glossary_on_the_page(app: Flask, terms_dir: Path) -> None:
     client = signed_in(app, "editor")
-    status, _page, location = post(client, "/terms/", name="wirtschaft", title="Wirtschaft",
-                                   source_language="de", target_language="en")  # fmt: skip
+    status, _page, location = post(
+        client,
+        "/terms/",
+        name="wirtschaft",
+        title="Wirtschaft",
+        source_language="de",
+        target_language="en",
+    )
     assert status == 303 and location == "/terms/wirtschaft"
     created = load_glossary(terms_dir / "wirtschaft.yaml")
     assert (created.name, created.source_language, created.terms) == ("Wirtschaft", "de", ())
@@ -82,12 +94,15 @@ def test_an_editor_creates_a_glossary_on_the_page(app: Flask, terms_dir: Path) -
     assert "Created the glossary wirtschaft." in client.get(location).get_data(as_text=True)
 
 
-@pytest.mark.parametrize("fields, status, message", [
-    ({"name": "two words"}, 400, "invalid glossary name"),
-    ({"name": "p"}, 409, "already exists"),
-    ({"name": f"deepl-{UUID}"}, 400, "kept for glossaries made through the DeepL API"),
-    ({"name": "x", "source_language": "German"}, 400, "language code"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "fields, status, message",
+    [
+        ({"name": "two words"}, 400, "invalid glossary name"),
+        ({"name": "p"}, 409, "already exists"),
+        ({"name": f"deepl-{UUID}"}, 400, "kept for glossaries made through the DeepL API"),
+        ({"name": "x", "source_language": "German"}, 400, "language code"),
+    ],
+)
 def test_create_refusals_are_said_and_change_nothing(
     app: Flask, terms_dir: Path, fields: dict[str, str], status: int, message: str
 ) -> None:
@@ -99,8 +114,10 @@ def test_create_refusals_are_said_and_change_nothing(
 
 
 def test_forms_are_offered_to_the_roles_that_may_use_them(app: Flask) -> None:
-    pages = {role: signed_in(app, role).get("/terms/").get_data(as_text=True)
-             for role in ("reader", "editor", "admin")}  # fmt: skip
+    pages = {
+        role: signed_in(app, role).get("/terms/").get_data(as_text=True)
+        for role in ("reader", "editor", "admin")
+    }
     assert 'id="create-glossary"' not in pages["reader"]
     assert 'id="create-glossary"' in pages["editor"] and 'id="create-glossary"' in pages["admin"]
     assert 'href="/terms/p/manage"' not in pages["editor"]
@@ -118,11 +135,13 @@ def test_rename_moves_file_and_history_and_keeps_the_default(
     path = terms_dir / "p.yaml"
     add_term(path, Term("Bündnis", "alliance"), revision=load_glossary(path).revision)
     client = signed_in(app, "admin")
-    status, _page, location = post(client, "/terms/p/rename", new_name="politik",
-                                   title="Politik")  # fmt: skip
+    status, _page, location = post(client, "/terms/p/rename", new_name="politik", title="Politik")
     assert status == 303 and location == "/terms/politik"
-    assert files(terms_dir) == [".politik.yaml.history.jsonl", ".politik.yaml.lock",
-                                "politik.yaml"]  # no file, lock or log left under the old name
+    assert files(terms_dir) == [
+        ".politik.yaml.history.jsonl",
+        ".politik.yaml.lock",
+        "politik.yaml",
+    ]  # no file, lock or log left under the old name
     assert load_glossary(terms_dir / "politik.yaml").name == "Politik"
     assert DefaultGlossaries.of(settings).marked() == ["politik"]
     actions = [e.action for e in history.read(terms_dir / "politik.yaml").entries]
@@ -147,8 +166,9 @@ def test_rename_title_only_and_refusals(app: Flask, terms_dir: Path) -> None:
     assert history.history_path(terms_dir / "p.yaml").exists()
 
 
-def test_an_edit_after_a_rename_does_not_bring_the_old_name_back(terms_dir: Path,
-                                                                settings: Settings) -> None:
+def test_an_edit_after_a_rename_does_not_bring_the_old_name_back(
+    terms_dir: Path, settings: Settings
+) -> None:
     folder = GlossaryFolder.of(replace(settings, terms_dir=terms_dir))
     stale = load_glossary(terms_dir / "p.yaml")
     assert folder.rename("p", "neu") == "neu"
@@ -180,21 +200,27 @@ def test_deepl_glossaries_are_an_admins_to_rename_and_delete(
     key = Accounts.of(settings).add_key("client", "reader")
     made = []
     for _ in range(2):
-        reply = app.test_client().post("/v2/glossaries", headers={"X-API-Key": key}, json={
-            "name": "N", "source_lang": "DE", "target_lang": "EN", "entries": "Hund\tdog"})
+        reply = app.test_client().post(
+            "/v2/glossaries",
+            headers={"X-API-Key": key},
+            json={"name": "N", "source_lang": "DE", "target_lang": "EN", "entries": "Hund\tdog"},
+        )
         assert reply.status_code == 201
         made.append(reply.json["glossary_id"])
     owners = Owners.of(settings)
     assert all(owners.owner(ident) for ident in made)
-    folder = GlossaryFolder(app.extensions["glossary.service"].store,
-                            DefaultGlossaries.of(settings), owners)  # fmt: skip
+    folder = GlossaryFolder(
+        app.extensions["glossary.service"].store, DefaultGlossaries.of(settings), owners
+    )
     with pytest.raises(InputError, match="only its owner"):
         folder.delete(f"deepl-{made[0]}")
     client = signed_in(app, "admin")
     assert post(client, f"/terms/deepl-{made[0]}/rename", new_name="adopted")[0] == 303
     assert owners.owner(made[0]) is None and (terms_dir / "adopted.yaml").exists()
-    assert post(client, f"/terms/deepl-{made[1]}/delete-glossary",
-                confirm=f"deepl-{made[1]}")[0] == 303  # fmt: skip
+    assert (
+        post(client, f"/terms/deepl-{made[1]}/delete-glossary", confirm=f"deepl-{made[1]}")[0]
+        == 303
+    )
     assert owners.owner(made[1]) is None
     assert not list(terms_dir.glob(f"*{made[1]}*"))
 
@@ -217,8 +243,10 @@ def test_cli_create_list_rename_delete(env: dict[str, str], tmp_path: Path) -> N
     state = json.loads((Path(env["GLOSSARY_STATE_DIR"]) / "defaults.json").read_text())
     assert state["defaults"] == ["alt"]
     log = run_glossary(env, "terms", "history", "--glossary", str(folder / "alt.yaml"), "--json")
-    assert [(e["action"], e["author"]) for e in json.loads(log.stdout)["entries"]][-1] == \
-        ("create", "bo")
+    assert [(e["action"], e["author"]) for e in json.loads(log.stdout)["entries"]][-1] == (
+        "create",
+        "bo",
+    )
     refused = run_glossary(env, "glossaries", "delete", "alt")
     assert refused.returncode == 2 and b"--yes" in refused.stderr and (folder / "alt.yaml").exists()
     gone = run_glossary(env, "glossaries", "delete", "alt", "--yes")
@@ -277,9 +305,14 @@ def test_browse_pages_and_the_links_keep_the_filters(app: Flask, terms_dir: Path
     action = re.search(r'action="(/terms/big/delete\?[^"]+)"', second)
     revision = re.search(r'name="revision" value="([0-9a-f]+)"', second)
     assert action and revision and "page=2" in action.group(1)
-    reply = client.post(action.group(1).replace("&amp;", "&"), data={
-        "csrf_token": csrf_token(client, "/terms/big"), "revision": revision.group(1),
-        "source": ROW.findall(second)[0]})
+    reply = client.post(
+        action.group(1).replace("&amp;", "&"),
+        data={
+            "csrf_token": csrf_token(client, "/terms/big"),
+            "revision": revision.group(1),
+            "source": ROW.findall(second)[0],
+        },
+    )
     assert reply.status_code == 303
     assert reply.headers["Location"] == "/terms/big?q=word+1&page=2"
     gone = ROW.findall(second)[0]
@@ -287,9 +320,16 @@ def test_browse_pages_and_the_links_keep_the_filters(app: Flask, terms_dir: Path
 
 
 def big_glossary(count: int) -> Glossary:
-    terms = tuple(Term(f"Wort{i:06d}", f"word {i}", note=f"Nota bene {i}" if i % 7 == 0 else None,
-                       status="proposed" if i % 10 == 0 else "approved", line=2 * i + 5)
-                  for i in range(count))  # fmt: skip
+    terms = tuple(
+        Term(
+            f"Wort{i:06d}",
+            f"word {i}",
+            note=f"Nota bene {i}" if i % 7 == 0 else None,
+            status="proposed" if i % 10 == 0 else "approved",
+            line=2 * i + 5,
+        )
+        for i in range(count)
+    )
     return Glossary("Big", "de", "en", terms, path="big.yaml", revision="r1")
 
 
@@ -304,10 +344,13 @@ def test_a_100k_glossary_page_answers_in_under_a_second(
     monkeypatch.setattr(store, "get", lambda name: big if name == "big" else real_get(name))
     client = app.test_client()
     timings = {}
-    for label, query in [("first page", ""), ("search (first)", "?q=nota+BENE+99"),
-                         ("search again", "?q=word+99999"),
-                         ("status + page 40", "?status=approved&page=40"),
-                         ("last page", "?page=1000")]:  # fmt: skip
+    for label, query in [
+        ("first page", ""),
+        ("search (first)", "?q=nota+BENE+99"),
+        ("search again", "?q=word+99999"),
+        ("status + page 40", "?status=approved&page=40"),
+        ("last page", "?page=1000"),
+    ]:
         began = time.perf_counter()
         reply = client.get(f"/terms/big{query}")
         timings[label] = time.perf_counter() - began

@@ -103,15 +103,17 @@ terms:
   pos: other
   gender: n
 """,
-    "wide and crlf": ("\ufeffsource_language: de\ntarget_language: en\nname: Wide\n"
-                      "terms:    # the list\n\n"
-                      "    -    source: Waffen für Butter   \n"
-                      "         target: guns for butter\n"
-                      "         # a comment inside an entry\n"
-                      "         forbidden: []\n"
-                      "\n"
-                      "    -    source: Vertrag\n"
-                      "         target: treaty\n").replace("\n", "\r\n"),
+    "wide and crlf": (
+        "\ufeffsource_language: de\ntarget_language: en\nname: Wide\n"
+        "terms:    # the list\n\n"
+        "    -    source: Waffen für Butter   \n"
+        "         target: guns for butter\n"
+        "         # a comment inside an entry\n"
+        "         forbidden: []\n"
+        "\n"
+        "    -    source: Vertrag\n"
+        "         target: treaty\n"
+    ).replace("\n", "\r\n"),
     "block scalars": """\
 source_language: de
 target_language: en
@@ -175,8 +177,9 @@ def test_parse_glossary_uses_the_fast_reader_and_falls_back_for_other_layouts(
     usual = LAYOUTS["synthetic"].encode()
     reference = precise(usual)
     assert isinstance(reference, Glossary)
-    assert parse_glossary(usual, "t.yaml") == dataclasses.replace(reference,
-                                                                  revision=revision_of(usual))
+    assert parse_glossary(usual, "t.yaml") == dataclasses.replace(
+        reference, revision=revision_of(usual)
+    )
     assert calls == []  # no round-trip parse for the usual layout
     unusual = b"{source_language: de, target_language: en, name: Flow, terms: []}\n"
     assert parse_glossary(unusual, "flow.yaml").name == "Flow"
@@ -184,18 +187,69 @@ def test_parse_glossary_uses_the_fast_reader_and_falls_back_for_other_layouts(
 
 
 # Words that make valid values in some quoting or other, and words that trip YAML up.
-WORDS = ["Kreml", "Herrscher", "Waffen für Butter", "Kreml-Herrscher", "Kreml–Herrscher",
-         "Schulterschluß", "Nord Stream", "C&A", "a#b", "x :y", "10:30", "yes", "no", "On",
-         "Null?", "true story", "e\u0301", "Ü\u00a0x", "Dr. Müller", "50 %", "„Zitat“",
-         "it's", 'say "hi"', "back\\slash", "x, y", "[x]"]  # fmt: skip
-TRICKY = ["~", "true", "null", "1984", "0x1F", "2024-06-19", "a: b", "a #b", "-a", "?a", "*ref",
-          "&anchor", "!tag", "%", "@", "|", ">", "<<", "=", "\u2028", "tab\there", "x:", "",
-          " pad", "pad "]  # fmt: skip
-CHOICES = {"match": ["inflected", "exact"], "status": ["approved", "proposed", "deprecated"],
-           "pos": ["noun", "verb", "phrase"], "gender": ["m", "f", "n"],
-           "case_sensitive": ["true", "false", "True", "FALSE", "~", ""]}  # fmt: skip
-KEYS = ["target_plural", "match", "case_sensitive", "forbidden", "status", "note", "pos",
-        "gender"]  # fmt: skip
+WORDS = [
+    "Kreml",
+    "Herrscher",
+    "Waffen für Butter",
+    "Kreml-Herrscher",
+    "Kreml–Herrscher",
+    "Schulterschluß",
+    "Nord Stream",
+    "C&A",
+    "a#b",
+    "x :y",
+    "10:30",
+    "yes",
+    "no",
+    "On",
+    "Null?",
+    "true story",
+    "e\u0301",
+    "Ü\u00a0x",
+    "Dr. Müller",
+    "50 %",
+    "„Zitat“",
+    "it's",
+    'say "hi"',
+    "back\\slash",
+    "x, y",
+    "[x]",
+]
+TRICKY = [
+    "~",
+    "true",
+    "null",
+    "1984",
+    "0x1F",
+    "2024-06-19",
+    "a: b",
+    "a #b",
+    "-a",
+    "?a",
+    "*ref",
+    "&anchor",
+    "!tag",
+    "%",
+    "@",
+    "|",
+    ">",
+    "<<",
+    "=",
+    "\u2028",
+    "tab\there",
+    "x:",
+    "",
+    " pad",
+    "pad ",
+]
+CHOICES = {
+    "match": ["inflected", "exact"],
+    "status": ["approved", "proposed", "deprecated"],
+    "pos": ["noun", "verb", "phrase"],
+    "gender": ["m", "f", "n"],
+    "case_sensitive": ["true", "false", "True", "FALSE", "~", ""],
+}
+KEYS = ["target_plural", "match", "case_sensitive", "forbidden", "status", "note", "pos", "gender"]
 
 
 def _quoted_as(style: int, word: str) -> str:
@@ -218,12 +272,14 @@ def scalar(draw: st.DrawFn, kind: str = "text", column: int = 0) -> str:
         return "[" + ", ".join(_quoted_as(draw(st.integers(0, 2)), w) for w in items) + "]"
     if (style >= 5 and kind == "note") or style == 6:
         indent = " " * (column + draw(st.integers(1, 3)))
-        lines = draw(st.lists(st.sampled_from([*WORDS, "", "  more indented"]), min_size=1,
-                              max_size=4))  # fmt: skip
+        lines = draw(
+            st.lists(st.sampled_from([*WORDS, "", "  more indented"]), min_size=1, max_size=4)
+        )
         chomping = ["|", "|-", "|+", ">", ">-", ">+"] if kind == "note" else ["|-", ">-"]
         return draw(st.sampled_from(chomping)) + "".join(
             "\n" + (indent + line if line else draw(st.sampled_from(["", indent[:1]])))
-            for line in lines)
+            for line in lines
+        )
     return _quoted_as(style % 3, word)
 
 
@@ -233,8 +289,7 @@ def glossary_text(draw: st.DrawFn) -> bytes:
     way; some with a value either parser refuses."""
     dash = draw(st.sampled_from(["  ", "", "    "]))
     column = len(dash) + 1 + len(draw(st.sampled_from([" ", "   "])))
-    lines = ["# comment", "source_language: de", "target_language: en",
-             f"name: {draw(scalar())}"]
+    lines = ["# comment", "source_language: de", "target_language: en", f"name: {draw(scalar())}"]
     count = draw(st.integers(1, 4)) if draw(st.integers(0, 9)) else 0
     lines.append(draw(st.sampled_from(["terms:", "terms: # c"])) if count else "terms: []")
     for number in range(count):
@@ -243,8 +298,7 @@ def glossary_text(draw: st.DrawFn) -> bytes:
         for key in draw(st.lists(st.sampled_from(KEYS), max_size=4, unique=True)):
             choices = CHOICES.get(key)
             kind = {"forbidden": "list", "note": "note"}.get(key, "text")
-            fields[key] = draw(st.sampled_from(choices)) if choices else \
-                draw(scalar(kind, column))  # fmt: skip
+            fields[key] = draw(st.sampled_from(choices)) if choices else draw(scalar(kind, column))
         keys = list(fields)
         if draw(st.booleans()):
             keys = draw(st.permutations(keys))
@@ -273,11 +327,35 @@ def mutated(draw: st.DrawFn) -> bytes:
         at = draw(st.integers(0, len(data)))
         kind = draw(st.integers(0, 2))
         if kind == 0:
-            data = data[:at] + data[at + draw(st.integers(1, 12)):]
+            data = data[:at] + data[at + draw(st.integers(1, 12)) :]
         elif kind == 1:
-            noise = [b" ", b"  ", b"\n", b"- ", b": ", b"#", b"'", b'"', b"\\", b"[", b"]", b"{",
-                     b"|", b">", b"\t", b"\r", b"&a ", b"*a", b"!!str ", b"---\n", b"%YAML 1.1\n",
-                     b"\xc2\x85", b"\xef\xbb\xbf", b"\x00", b"\xe2\x80\xa8"]  # fmt: skip
+            noise = [
+                b" ",
+                b"  ",
+                b"\n",
+                b"- ",
+                b": ",
+                b"#",
+                b"'",
+                b'"',
+                b"\\",
+                b"[",
+                b"]",
+                b"{",
+                b"|",
+                b">",
+                b"\t",
+                b"\r",
+                b"&a ",
+                b"*a",
+                b"!!str ",
+                b"---\n",
+                b"%YAML 1.1\n",
+                b"\xc2\x85",
+                b"\xef\xbb\xbf",
+                b"\x00",
+                b"\xe2\x80\xa8",
+            ]
             data = data[:at] + draw(st.sampled_from(noise)) + data[at:]
         else:
             lines = data.split(b"\n")
@@ -310,8 +388,11 @@ def _valid_variant(seed: int) -> bytes:
         quote = rng.choice(["{}", "'{}'", '"{}"'])
         lines += [f"{dash}-{gap}source: {quote.format(source)}", f"{keys}target: t{n}"]
         if rng.random() < 0.4:
-            lines += [f"{keys}note: {rng.choice(['|', '>', '|-', '>+'])}",
-                      f"{keys}  first line", f"{keys}  second line"]
+            lines += [
+                f"{keys}note: {rng.choice(['|', '>', '|-', '>+'])}",
+                f"{keys}  first line",
+                f"{keys}  second line",
+            ]
         if rng.random() < 0.4:
             lines.append(f"{keys}case_sensitive: {rng.choice(['true', 'False'])}  # flag")
         if rng.random() < 0.3:
@@ -334,10 +415,12 @@ def test_varied_valid_files_are_all_read_fast() -> None:
 
 def test_dash_and_quote_variants_are_duplicates_in_one_file() -> None:
     head = "source_language: de\ntarget_language: en\nname: T\nterms:\n"
-    for first, second in [("Kreml-Herrscher", "Kreml–Herrscher"), ("Nord Stream", "„Nord Stream“"),
-                          ("Schulterschluss", "Schulterschluß")]:  # fmt: skip
-        text = (f"{head}  - source: {first}\n    target: a\n"
-                f"  - source: '{second}'\n    target: b\n")  # fmt: skip
+    for first, second in [
+        ("Kreml-Herrscher", "Kreml–Herrscher"),
+        ("Nord Stream", "„Nord Stream“"),
+        ("Schulterschluss", "Schulterschluß"),
+    ]:
+        text = f"{head}  - source: {first}\n    target: a\n  - source: '{second}'\n    target: b\n"
         with pytest.raises(InputError, match="duplicate of terms"):
             parse_glossary(text.encode(), "t.yaml")
 
@@ -348,8 +431,9 @@ def _glossary(name: str, *terms: Term) -> Glossary:
 
 def test_combined_first_named_glossary_wins_over_dash_variants() -> None:
     a = _glossary("a", Term("Kreml-Herrscher", "Kremlin ruler"), Term("Gipfel", "summit"))
-    b = _glossary("b", Term("Kreml–Herrscher", "Kremlin boss"), Term("Hund", "dog"),
-                  Term("gipfel", "peak"))
+    b = _glossary(
+        "b", Term("Kreml–Herrscher", "Kremlin boss"), Term("Hund", "dog"), Term("gipfel", "peak")
+    )
     c = _glossary("c", Term("Kreml - Herrscher", "Kremlin master"))
     terms, origins = combined([a, b, c])
     assert [t.target for t in terms] == ["Kremlin ruler", "summit", "dog"]
@@ -389,22 +473,29 @@ class Registry:
 
 
 def make_service(settings: Settings, terms: Path) -> TranslationService:
-    return TranslationService(dataclasses.replace(settings, terms_dir=terms),
-                              Registry())  # type: ignore[arg-type]
+    return TranslationService(dataclasses.replace(settings, terms_dir=terms), Registry())  # type: ignore[arg-type]
 
 
 def test_each_reported_term_names_its_glossary_and_what_it_overrode(
-    settings: Settings, tmp_path: Path,
+    settings: Settings,
+    tmp_path: Path,
 ) -> None:
     terms = tmp_path / "terms"
     terms.mkdir()
     create_glossary(terms / "a.yaml", "A", "de", "en", [Term("Kreml-Herrscher", "Kremlin ruler")])
-    create_glossary(terms / "b.yaml", "B", "de", "en",
-                    [Term("Kreml–Herrscher", "Kremlin boss"), Term("Hund", "dog")])
+    create_glossary(
+        terms / "b.yaml",
+        "B",
+        "de",
+        "en",
+        [Term("Kreml–Herrscher", "Kremlin boss"), Term("Hund", "dog")],
+    )
     service = make_service(settings, terms)
     text = "Der Kreml–Herrscher und der Hund."
-    for names, winner, overrides in ((["a", "b"], "Kremlin ruler", ["b"]),
-                                     (["b", "a"], "Kremlin boss", ["a"])):  # fmt: skip
+    for names, winner, overrides in (
+        (["a", "b"], "Kremlin ruler", ["b"]),
+        (["b", "a"], "Kremlin boss", ["a"]),
+    ):
         result = service.translate(text, "de", "en", names, mode="replace")
         reports = {r.term.source: r.to_dict() for r in result.terms}
         ruler = next(r for r in reports.values() if r["source"]["text"] == "Kreml–Herrscher")
@@ -412,14 +503,16 @@ def test_each_reported_term_names_its_glossary_and_what_it_overrode(
         assert (ruler["glossary"], ruler["overrides"]) == (names[0], overrides)
         assert (reports["Hund"]["glossary"], reports["Hund"]["overrides"]) == ("b", [])
         again = TranslationResult.from_dict(result.to_dict())
-        assert [(r.glossary, r.overrides) for r in again.terms] == \
-            [(r.glossary, r.overrides) for r in result.terms]  # fmt: skip
+        assert [(r.glossary, r.overrides) for r in again.terms] == [
+            (r.glossary, r.overrides) for r in result.terms
+        ]
         assert all(r.glossary for r in again.terms)
 
 
 def test_reports_stored_before_origins_still_load() -> None:
-    report = TermReport(0, 4, "Hund", Term("Hund", "dog"), "dog", "kept", glossary="b",
-                        overrides=("c",))
+    report = TermReport(
+        0, 4, "Hund", Term("Hund", "dog"), "dog", "kept", glossary="b", overrides=("c",)
+    )
     data = report.to_dict()
     assert (data["glossary"], data["overrides"]) == ("b", ["c"])
     assert TermReport.from_dict(data) == report
@@ -453,7 +546,9 @@ def no_parsing(monkeypatch: pytest.MonkeyPatch) -> Callable[[], None]:
 
 
 def test_a_new_process_reads_an_unchanged_glossary_from_the_cache(
-    settings: Settings, tmp_path: Path, no_parsing: Callable[[], None],
+    settings: Settings,
+    tmp_path: Path,
+    no_parsing: Callable[[], None],
 ) -> None:
     terms = tmp_path / "terms"
     terms.mkdir()
@@ -471,7 +566,8 @@ def test_a_new_process_reads_an_unchanged_glossary_from_the_cache(
 
 
 def test_a_changed_file_is_never_read_from_the_cache(
-    settings: Settings, tmp_path: Path,
+    settings: Settings,
+    tmp_path: Path,
 ) -> None:
     terms = tmp_path / "terms"
     terms.mkdir()
@@ -515,7 +611,8 @@ def _spy_parse(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 
 def test_cache_hit_is_used_and_a_corrupted_entry_is_not(
-    cached: tuple[DiskCache, Path, bytes, Glossary], monkeypatch: pytest.MonkeyPatch,
+    cached: tuple[DiskCache, Path, bytes, Glossary],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     cache, path, data, glossary = cached
     calls = _spy_parse(monkeypatch)
@@ -533,24 +630,35 @@ def test_cache_hit_is_used_and_a_corrupted_entry_is_not(
 
 def test_every_field_of_a_term_comes_back_from_the_cache(tmp_path: Path) -> None:
     """The cache keeps only the fields a term sets; the others read as their defaults."""
-    full = Term("Kreml-Herrscher", "Kremlin ruler", target_plural="Kremlin rulers",
-                match="exact", case_sensitive=True, forbidden=("Kremlin boss",),
-                status="deprecated", note="desk usage", pos="noun", gender="m")  # fmt: skip
+    full = Term(
+        "Kreml-Herrscher",
+        "Kremlin ruler",
+        target_plural="Kremlin rulers",
+        match="exact",
+        case_sensitive=True,
+        forbidden=("Kremlin boss",),
+        status="deprecated",
+        note="desk usage",
+        pos="noun",
+        gender="m",
+    )
     path = tmp_path / "g.yaml"
     create_glossary(path, "G", "de", "en", [full, Term("Hund", "dog")])
     cache, data = DiskCache(tmp_path / "cache"), path.read_bytes()
     fresh = read_glossary(path, data, cache=cache)
     cache.flush()
     from_cache = read_glossary(path, data, cache=cache)
-    assert [dataclasses.astuple(t) for t in from_cache.terms] == \
-        [dataclasses.astuple(t) for t in fresh.terms]  # fmt: skip
+    assert [dataclasses.astuple(t) for t in from_cache.terms] == [
+        dataclasses.astuple(t) for t in fresh.terms
+    ]
     assert from_cache.terms[0].gender == "m" and from_cache.terms[1].forbidden == ()
     assert from_cache.terms[1].line == fresh.terms[1].line is not None
     assert hash(from_cache.terms[1]) == hash(fresh.terms[1])
 
 
 def test_cache_entry_of_other_content_or_code_is_never_used(
-    cached: tuple[DiskCache, Path, bytes, Glossary], monkeypatch: pytest.MonkeyPatch,
+    cached: tuple[DiskCache, Path, bytes, Glossary],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     cache, path, data, glossary = cached
     (entry,) = _cache_files(cache.directory)
@@ -570,7 +678,8 @@ def test_cache_entry_of_other_content_or_code_is_never_used(
 
 
 def test_cache_in_a_folder_others_can_write_is_not_used(
-    cached: tuple[DiskCache, Path, bytes, Glossary], monkeypatch: pytest.MonkeyPatch,
+    cached: tuple[DiskCache, Path, bytes, Glossary],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     cache, path, data, glossary = cached
     calls = _spy_parse(monkeypatch)
@@ -607,9 +716,11 @@ def test_matcher_from_the_cache_finds_what_a_fresh_one_finds(tmp_path: Path) -> 
     assert grouped == []  # the terms' buckets read from the cache, not worked out again
     sources = glossary_yaml(2000, seed=3)[1]
     text = ARTICLE.read_text(encoding="utf-8") + " ".join(
-        f"Die {s}n und des {s}s, {s}." for s in sources[::7])
-    assert [(o.start, o.end, o.term, o.plural) for o in warm.find(text)] == \
-        [(o.start, o.end, o.term, o.plural) for o in fresh.find(text)]  # fmt: skip
+        f"Die {s}n und des {s}s, {s}." for s in sources[::7]
+    )
+    assert [(o.start, o.end, o.term, o.plural) for o in warm.find(text)] == [
+        (o.start, o.end, o.term, o.plural) for o in fresh.find(text)
+    ]
     assert len(fresh.find(text)) > 250
     assert warm.origin(warm.terms[5]) == Origin("g")
 
@@ -641,12 +752,14 @@ def _target(result: TranslationResult) -> str:
 
 
 def _edit(path: Path) -> None:
-    path.write_text(path.read_text(encoding="utf-8").replace("ruler A", "ruler B"),
-                    encoding="utf-8")  # fmt: skip
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("ruler A", "ruler B"), encoding="utf-8"
+    )
 
 
-def _while_held(service: TranslationService, hold: Callable[[threading.Event, threading.Event],
-                None]) -> tuple[str, str, bool]:  # fmt: skip
+def _while_held(
+    service: TranslationService, hold: Callable[[threading.Event, threading.Event], None]
+) -> tuple[str, str, bool]:
     """Start a translation that reloads the edited glossary and is held by `hold` in the
     middle of that reload; meanwhile translate again. Returns (the target the second
     translation used, the one the reloading translation used, whether the second finished
@@ -654,13 +767,15 @@ def _while_held(service: TranslationService, hold: Callable[[threading.Event, th
     started, translated = threading.Event(), threading.Event()
     hold(started, translated)
     reload_result: list[TranslationResult] = []
-    reloading = threading.Thread(target=lambda: reload_result.append(
-        service.translate(SENTENCE, "de", "en", ["big"])))
+    reloading = threading.Thread(
+        target=lambda: reload_result.append(service.translate(SENTENCE, "de", "en", ["big"]))
+    )
     reloading.start()
     assert started.wait(60), "the reload did not start"
     during: list[TranslationResult] = []
-    other = threading.Thread(target=lambda: during.append(
-        service.translate(SENTENCE, "de", "en", ["big"])))
+    other = threading.Thread(
+        target=lambda: during.append(service.translate(SENTENCE, "de", "en", ["big"]))
+    )
     other.start()
     other.join(30)  # only a guard: a translation that waits behind the reload never ends here
     finished_first = not other.is_alive() and reloading.is_alive()
@@ -671,7 +786,8 @@ def _while_held(service: TranslationService, hold: Callable[[threading.Event, th
 
 
 def test_translation_during_a_reload_of_a_big_file_uses_the_previous_version(
-    big_service: tuple[TranslationService, Path], monkeypatch: pytest.MonkeyPatch,
+    big_service: tuple[TranslationService, Path],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     service, path = big_service
     _edit(path)
@@ -693,7 +809,8 @@ def test_translation_during_a_reload_of_a_big_file_uses_the_previous_version(
 
 
 def test_translation_during_a_recompile_uses_the_previous_matcher(
-    big_service: tuple[TranslationService, Path], monkeypatch: pytest.MonkeyPatch,
+    big_service: tuple[TranslationService, Path],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     service, path = big_service
     _edit(path)
@@ -713,8 +830,9 @@ def test_translation_during_a_recompile_uses_the_previous_matcher(
     assert (during, after) == ("ruler A", "ruler B")
 
 
-def test_first_load_is_waited_for_and_done_once(tmp_path: Path,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_first_load_is_waited_for_and_done_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """With no version in hand there is nothing else to answer with: concurrent requests for
     a glossary never loaded wait for the one load instead of each parsing the file."""
     _write(tmp_path / "g.yaml", 2000)
@@ -738,11 +856,14 @@ def test_first_load_is_waited_for_and_done_once(tmp_path: Path,
 
 
 def test_page_tooltip_names_the_glossary_and_what_it_won_over(
-    settings: Settings, installed: InstalledPackage, tmp_path: Path,
+    settings: Settings,
+    installed: InstalledPackage,
+    tmp_path: Path,
 ) -> None:
     app = make_app(settings, tmp_path)  # de-en: Kreml-Herrscher → Kremlin ruler
-    create_glossary(tmp_path / "terms" / "b.yaml", "B", "de", "en",
-                    [Term("Kreml–Herrscher", "Kremlin boss")])  # fmt: skip
+    create_glossary(
+        tmp_path / "terms" / "b.yaml", "B", "de", "en", [Term("Kreml–Herrscher", "Kremlin boss")]
+    )
     status, page = post_text(app.test_client(), PAGE_SENTENCE, glossary=["de-en", "b"])
     assert status == 200
     titles = re.findall(r'data-term="Kreml.Herrscher"[^>]*title="([^"]*)"', page)
@@ -762,23 +883,32 @@ def _edits_hold_what_they_mean(data: bytes, tmp_path: Path) -> None:
     path = tmp_path / "g.yaml"
     fresh = Term("Zwölftonmusik", "twelve-tone music", note="# not a comment: 'quoted'")
     edits: list[tuple[Callable[[Glossary], Glossary], list[Term]]] = [
-        (lambda g: add_term(path, fresh, revision=g.revision, base=g), [*base.terms, fresh])]
+        (lambda g: add_term(path, fresh, revision=g.revision, base=g), [*base.terms, fresh])
+    ]
     for index in {0, len(base.terms) // 2, len(base.terms) - 1} if base.terms else ():
         old = base.terms[index]
         new = dataclasses.replace(old, target=old.target + " (new)", line=None)
         terms = list(base.terms)
-        edits.append((lambda g, s=old.source, n=new: update_term(path, s, n, revision=g.revision,
-                                                                   base=g),
-                      [*terms[:index], new, *terms[index + 1 :]]))  # fmt: skip
-        edits.append((lambda g, s=old.source: remove_term(path, s, revision=g.revision, base=g),
-                      terms[:index] + terms[index + 1 :]))  # fmt: skip
+        edits.append(
+            (
+                lambda g, s=old.source, n=new: update_term(path, s, n, revision=g.revision, base=g),
+                [*terms[:index], new, *terms[index + 1 :]],
+            )
+        )
+        edits.append(
+            (
+                lambda g, s=old.source: remove_term(path, s, revision=g.revision, base=g),
+                terms[:index] + terms[index + 1 :],
+            )
+        )
     for edit, meant in edits:
         path.write_bytes(data)
         written = edit(base)
         reread = precise(path.read_bytes())
         assert isinstance(reread, Glossary), (data, reread)
-        assert [dataclasses.replace(t, line=None) for t in reread.terms] == \
-            [dataclasses.replace(t, line=None) for t in meant], data  # fmt: skip
+        assert [dataclasses.replace(t, line=None) for t in reread.terms] == [
+            dataclasses.replace(t, line=None) for t in meant
+        ], data
         assert [t.line for t in written.terms] == [t.line for t in reread.terms], data
         assert written.revision == revision_of(path.read_bytes())
 
@@ -809,16 +939,27 @@ def test_a_one_term_edit_finds_duplicates_among_many_terms(tmp_path: Path) -> No
     path.write_text(text, encoding="utf-8")
     base = parse_glossary(path.read_bytes(), str(path))
     target = next(s for s in sources if "-" in s)
-    for variant in (target.replace("-", "–"), target.upper(), target.replace("-", " - "),
-                    "\u00ad".join(target), unicodedata.normalize("NFD", target)):  # fmt: skip
+    for variant in (
+        target.replace("-", "–"),
+        target.upper(),
+        target.replace("-", " - "),
+        "\u00ad".join(target),
+        unicodedata.normalize("NFD", target),
+    ):
         with pytest.raises(GlossaryFileError, match="duplicate of"):
             add_term(path, Term(variant, "x"), revision=base.revision, base=base)
     with pytest.raises(GlossaryFileError, match="duplicate of"):
-        update_term(path, sources[5], Term(sources[9].replace("ss", "ß"), "x"),
-                    revision=base.revision, base=base)  # fmt: skip
+        update_term(
+            path,
+            sources[5],
+            Term(sources[9].replace("ss", "ß"), "x"),
+            revision=base.revision,
+            base=base,
+        )
     assert path.read_text(encoding="utf-8") == text
-    fine = update_term(path, sources[5], Term(sources[5], "renamed target"),
-                       revision=base.revision, base=base)  # fmt: skip
+    fine = update_term(
+        path, sources[5], Term(sources[5], "renamed target"), revision=base.revision, base=base
+    )
     assert fine.terms[5].target == "renamed target"
 
 
@@ -828,8 +969,9 @@ def test_a_stale_base_is_not_used(tmp_path: Path) -> None:
     path.write_text(COMMENTED, encoding="utf-8")
     stale = parse_glossary(path.read_bytes(), str(path))
     current = add_term(path, Term("Nordkorea", "North Korea"), revision=stale.revision)
-    glossary = add_term(path, Term("Südkorea", "South Korea"), revision=current.revision,
-                        base=stale)  # fmt: skip
+    glossary = add_term(
+        path, Term("Südkorea", "South Korea"), revision=current.revision, base=stale
+    )
     assert [t.source for t in glossary.terms][-2:] == ["Nordkorea", "Südkorea"]
     with pytest.raises(ConflictError):
         add_term(path, Term("Japan", "Japan"), revision=stale.revision, base=stale)
@@ -839,25 +981,33 @@ def test_one_term_edit_touches_only_its_lines_with_fast_spans(tmp_path: Path) ->
     path = tmp_path / "g.yaml"
     path.write_text(COMMENTED, encoding="utf-8")
     putin = parse_glossary(path.read_bytes(), str(path)).terms[0]
-    glossary = update_term(path, putin.source,
-                           dataclasses.replace(putin, target="Vladimir V. Putin"),
-                           revision=revision_of(path.read_bytes()))  # fmt: skip
+    glossary = update_term(
+        path,
+        putin.source,
+        dataclasses.replace(putin, target="Vladimir V. Putin"),
+        revision=revision_of(path.read_bytes()),
+    )
     after = path.read_text(encoding="utf-8")
-    assert after == COMMENTED.replace("    target: Vladimir Putin\n",
-                                      "    target: Vladimir V. Putin\n")  # fmt: skip
+    assert after == COMMENTED.replace(
+        "    target: Vladimir Putin\n", "    target: Vladimir V. Putin\n"
+    )
     assert glossary.terms[0].target == "Vladimir V. Putin"
     glossary = add_term(path, Term("Nordkorea", "North Korea"), revision=glossary.revision)
     assert path.read_text(encoding="utf-8") == after.replace(
         "    target: Pyongyang    # romanised\n",
-        "    target: Pyongyang    # romanised\n  - source: Nordkorea\n    target: North Korea\n")
+        "    target: Pyongyang    # romanised\n  - source: Nordkorea\n    target: North Korea\n",
+    )
 
 
 def test_removing_an_entry_that_ends_in_a_null_value_keeps_the_next_one(tmp_path: Path) -> None:
     """The composer's spans ran into the next entry there, and the edit was refused."""
     path = tmp_path / "n.yaml"
-    path.write_text("source_language: de\ntarget_language: en\nname: N\nterms:\n"
-                    "  - source: Kreml\n    target: Kremlin\n    case_sensitive:\n"
-                    "  - source: Hund\n    target: dog\n", encoding="utf-8")  # fmt: skip
+    path.write_text(
+        "source_language: de\ntarget_language: en\nname: N\nterms:\n"
+        "  - source: Kreml\n    target: Kremlin\n    case_sensitive:\n"
+        "  - source: Hund\n    target: dog\n",
+        encoding="utf-8",
+    )
     glossary = remove_term(path, "Kreml", revision=revision_of(path.read_bytes()))
     assert [t.source for t in glossary.terms] == ["Hund"]
     assert path.read_text(encoding="utf-8").endswith("terms:\n  - source: Hund\n    target: dog\n")

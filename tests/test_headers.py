@@ -21,10 +21,25 @@ from tests.helpers import live_server
 from tests.test_pages import LEXICON, TOKEN
 
 EVIL = {"Host": "evil.example"}
-PAGES = ["/", "/terms/", "/terms/de-en", "/terms/de-en/new", "/terms/de-en/edit?source=Tyrann",
-         "/login"]  # fmt: skip
-OTHERS = ["/health", "/api/languages", "/languages", "/v2/languages", "/openapi.json",
-          "/static/app.js", "/static/app.css", "/terms/de-en/export.tsv", "/no-such-page"]
+PAGES = [
+    "/",
+    "/terms/",
+    "/terms/de-en",
+    "/terms/de-en/new",
+    "/terms/de-en/edit?source=Tyrann",
+    "/login",
+]
+OTHERS = [
+    "/health",
+    "/api/languages",
+    "/languages",
+    "/v2/languages",
+    "/openapi.json",
+    "/static/app.js",
+    "/static/app.css",
+    "/terms/de-en/export.tsv",
+    "/no-such-page",
+]
 INLINE = re.compile(r"<script(?![^>]*\bsrc=)|<style|\sstyle=|\son[a-z]+=|javascript:", re.I)
 
 
@@ -49,8 +64,9 @@ def test_every_response_forbids_framing_and_sniffing(client: FlaskClient, path: 
     assert reply.headers["Referrer-Policy"] == "same-origin"
     policy = reply.headers["Content-Security-Policy"]
     assert "frame-ancestors 'none'" in policy
-    assert ("default-src 'self'" if reply.mimetype == "text/html" else "default-src 'none'") \
-        in policy  # fmt: skip
+    assert (
+        "default-src 'self'" if reply.mimetype == "text/html" else "default-src 'none'"
+    ) in policy
 
 
 @pytest.mark.parametrize("path", PAGES)
@@ -69,10 +85,13 @@ def test_the_session_cookie_is_same_site_and_http_only(client: FlaskClient) -> N
     assert "SameSite=Lax" in cookie and "HttpOnly" in cookie
 
 
-@pytest.mark.parametrize("path, location", [
-    ("/terms", "/terms/"),
-    ("/terms?x=1", "/terms/?x=1"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "path, location",
+    [
+        ("/terms", "/terms/"),
+        ("/terms?x=1", "/terms/?x=1"),
+    ],
+)
 def test_trailing_slash_redirects_ignore_the_host_header(
     client: FlaskClient, path: str, location: str
 ) -> None:

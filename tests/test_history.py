@@ -61,8 +61,13 @@ def nobody_after() -> Iterator[None]:
 def glossary_file(tmp_path: Path) -> Path:
     path = tmp_path / "g" / "p.yaml"
     path.parent.mkdir()
-    create_glossary(path, "Politics", "de", "en",
-                    [Term("Herrscher", "ruler"), Term("Bündnis", "alliance", note="NATO")])
+    create_glossary(
+        path,
+        "Politics",
+        "de",
+        "en",
+        [Term("Herrscher", "ruler"), Term("Bündnis", "alliance", note="NATO")],
+    )
     return path
 
 
@@ -72,14 +77,19 @@ def glossary_file(tmp_path: Path) -> Path:
 def test_term_changes_ignore_line_numbers_and_pair_renamed_sources() -> None:
     a, b, c = Term("A", "a", line=1), Term("B", "b", line=3), Term("C", "c", line=5)
     shifted = [replace(b, line=2), replace(c, line=4)]
-    assert history.term_changes([a, b, c], shifted) == [history.Change({"source": "A",
-                                                                        "target": "a"}, None)]
+    assert history.term_changes([a, b, c], shifted) == [
+        history.Change({"source": "A", "target": "a"}, None)
+    ]
     renamed = history.term_changes([a, b], [a, Term("B2", "b")])
-    assert renamed == [history.Change({"source": "B", "target": "b"},
-                                      {"source": "B2", "target": "b"})]
+    assert renamed == [
+        history.Change({"source": "B", "target": "b"}, {"source": "B2", "target": "b"})
+    ]
     mixed = history.term_changes([a, b, c], [Term("a", "A!"), c, Term("D", "d")])
-    assert {(ch.kind, ch.source) for ch in mixed} == {("update", "a"), ("add", "D"),
-                                                      ("remove", "B")}  # fmt: skip
+    assert {(ch.kind, ch.source) for ch in mixed} == {
+        ("update", "a"),
+        ("add", "D"),
+        ("remove", "B"),
+    }
     assert history.term_changes([a, b], [b, a]) == []  # reordered only
 
 
@@ -105,16 +115,20 @@ terms:
 """
 
 
-@pytest.mark.parametrize("edit", [
-    lambda p, r: update_term(p, "Herrscher", Term("Herrscher", "lord", note="one"), revision=r),
-    lambda p, r: update_term(p, "Kanzler", Term("Bundeskanzler", "chancellor"), revision=r),
-    lambda p, r: remove_term(p, "Bündnis", revision=r),
-    lambda p, r: remove_term(p, "Herrscher", revision=r),
-    lambda p, r: add_term(p, Term("Gipfel", "summit"), revision=r),
-    lambda p, r: termfile.merge_terms(p, [Term("Tyrann", "despot"), Term("Neu", "new")],
-                                      revision=r),
-    lambda p, r: termfile.replace_terms(p, [Term("Tyrann", "tyrant")], revision=r),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda p, r: update_term(p, "Herrscher", Term("Herrscher", "lord", note="one"), revision=r),
+        lambda p, r: update_term(p, "Kanzler", Term("Bundeskanzler", "chancellor"), revision=r),
+        lambda p, r: remove_term(p, "Bündnis", revision=r),
+        lambda p, r: remove_term(p, "Herrscher", revision=r),
+        lambda p, r: add_term(p, Term("Gipfel", "summit"), revision=r),
+        lambda p, r: termfile.merge_terms(
+            p, [Term("Tyrann", "despot"), Term("Neu", "new")], revision=r
+        ),
+        lambda p, r: termfile.replace_terms(p, [Term("Tyrann", "tyrant")], revision=r),
+    ],
+)
 def test_narrowed_diff_equals_the_full_diff(tmp_path: Path, edit: Any) -> None:
     """The log compares only the entries whose lines changed; it must find what comparing
     every term finds, comments, block notes and flow entries included."""
@@ -134,17 +148,25 @@ def test_library_edits_are_logged_with_before_after_and_a_chain(glossary_file: P
     history.set_author("anna", kind="given", via="script")
     revision = load_glossary(glossary_file).revision
     revision = add_term(glossary_file, Term("Gipfel", "summit"), revision=revision).revision
-    revision = update_term(glossary_file, "Herrscher", Term("Herrscher", "lord"),
-                           revision=revision).revision  # fmt: skip
+    revision = update_term(
+        glossary_file, "Herrscher", Term("Herrscher", "lord"), revision=revision
+    ).revision
     revision = remove_term(glossary_file, "Bündnis", revision=revision).revision
     termfile.rename_glossary(glossary_file, "Politik", revision=revision)
     found = entries(glossary_file)
     assert [e["action"] for e in found] == ["create", "add", "update", "remove", "title"]
     assert {e["author"] for e in found[1:]} == {"anna"} and found[1]["via"] == "script"
-    assert found[2]["changes"] == [{"before": {"source": "Herrscher", "target": "ruler"},
-                                    "after": {"source": "Herrscher", "target": "lord"}}]
-    assert found[3]["changes"][0]["before"] == {"source": "Bündnis", "target": "alliance",
-                                                "note": "NATO"}  # fmt: skip
+    assert found[2]["changes"] == [
+        {
+            "before": {"source": "Herrscher", "target": "ruler"},
+            "after": {"source": "Herrscher", "target": "lord"},
+        }
+    ]
+    assert found[3]["changes"][0]["before"] == {
+        "source": "Bündnis",
+        "target": "alliance",
+        "note": "NATO",
+    }
     assert found[3]["changes"][0]["after"] is None
     assert found[4]["title"] == {"before": "Politics", "after": "Politik"}
     assert_chain(glossary_file)
@@ -159,8 +181,10 @@ def test_a_refused_edit_writes_no_entry(glossary_file: Path) -> None:
 
 def _signed_in(app: Flask, name: str) -> FlaskClient:
     client = app.test_client()
-    reply = client.post("/login", data={"name": name, "password": PASSWORD,
-                                        "csrf_token": csrf_token(client, "/login")})  # fmt: skip
+    reply = client.post(
+        "/login",
+        data={"name": name, "password": PASSWORD, "csrf_token": csrf_token(client, "/login")},
+    )
     assert reply.status_code == 303
     return client
 
@@ -170,9 +194,15 @@ def _edit_on_page(client: FlaskClient, source: str, target: str) -> None:
     page = client.get(path).get_data(as_text=True)
     found = REVISION.search(page)
     assert found, page
-    data = {"csrf_token": csrf_token(client, path), "revision": found.group(1),
-            "original": source, "source": source, "target": target, "status": "approved",
-            "match": "inflected"}  # fmt: skip
+    data = {
+        "csrf_token": csrf_token(client, path),
+        "revision": found.group(1),
+        "original": source,
+        "source": source,
+        "target": target,
+        "status": "approved",
+        "match": "inflected",
+    }
     assert client.post("/terms/de-en/edit", data=data).status_code == 303
 
 
@@ -185,34 +215,56 @@ def test_page_and_api_edits_name_the_user_and_the_key(settings: Settings, tmp_pa
     _edit_on_page(_signed_in(app, "erika"), "Kreml-Herrscher", "Kremlin boss")
     api = app.test_client()
     revision = api.get("/api/glossaries/de-en", headers={"X-API-Key": key}).headers["ETag"]
-    reply = api.post("/api/glossaries/de-en/terms", json={"source": "Gipfel", "target": "summit"},
-                     headers={"X-API-Key": key, "If-Match": revision})  # fmt: skip
+    reply = api.post(
+        "/api/glossaries/de-en/terms",
+        json={"source": "Gipfel", "target": "summit"},
+        headers={"X-API-Key": key, "If-Match": revision},
+    )
     assert reply.status_code == 201
     page_entry, api_entry = entries(path)[-2:]
-    assert (page_entry["author"], page_entry["author_kind"], page_entry["via"]) == \
-        ("erika", "user", "page")
+    assert (page_entry["author"], page_entry["author_kind"], page_entry["via"]) == (
+        "erika",
+        "user",
+        "page",
+    )
     assert page_entry["changes"][0]["after"]["target"] == "Kremlin boss"
-    assert (api_entry["author"], api_entry["author_kind"], api_entry["via"]) == \
-        ("ci-bot", "key", "api")
-    assert api_entry["changes"] == [{"before": None,
-                                     "after": {"source": "Gipfel", "target": "summit"}}]
+    assert (api_entry["author"], api_entry["author_kind"], api_entry["via"]) == (
+        "ci-bot",
+        "key",
+        "api",
+    )
+    assert api_entry["changes"] == [
+        {"before": None, "after": {"source": "Gipfel", "target": "summit"}}
+    ]
     # the request's author does not stay behind in the thread for the next caller
     assert history.author().name is None
 
 
-def test_cli_edits_name_the_author_or_the_os_user(env: dict[str, str],
-                                                  glossary_file: Path) -> None:  # fmt: skip
-    named = run_glossary(env, "terms", "add", "--glossary", str(glossary_file), "--source",
-                         "Gipfel", "--target", "summit", "--author", "desk-7")  # fmt: skip
+def test_cli_edits_name_the_author_or_the_os_user(env: dict[str, str], glossary_file: Path) -> None:
+    named = run_glossary(
+        env,
+        "terms",
+        "add",
+        "--glossary",
+        str(glossary_file),
+        "--source",
+        "Gipfel",
+        "--target",
+        "summit",
+        "--author",
+        "desk-7",
+    )
     assert named.returncode == 0, named.stderr
-    plain = run_glossary(env, "terms", "remove", "--glossary", str(glossary_file),
-                         "--source", "Gipfel")  # fmt: skip
+    plain = run_glossary(
+        env, "terms", "remove", "--glossary", str(glossary_file), "--source", "Gipfel"
+    )
     assert plain.returncode == 0, plain.stderr
     add, remove = entries(glossary_file)[-2:]
     assert (add["author"], add["author_kind"], add["via"]) == ("desk-7", "given", "cli")
     assert remove["author_kind"] == "os-user" and remove["via"] == "cli"
-    assert remove["changes"] == [{"before": {"source": "Gipfel", "target": "summit"},
-                                  "after": None}]
+    assert remove["changes"] == [
+        {"before": {"source": "Gipfel", "target": "summit"}, "after": None}
+    ]
 
 
 # --- reading it -------------------------------------------------------------------------------
@@ -241,8 +293,7 @@ def test_cli_history_lists_and_pages(env: dict[str, str], glossary_file: Path) -
     history.set_author("anna", via="script")
     revision = load_glossary(glossary_file).revision
     update_term(glossary_file, "Herrscher", Term("Herrscher", "lord"), revision=revision)
-    shown = run_glossary(env, "terms", "history", "--glossary", str(glossary_file),
-                         "--limit", "1")  # fmt: skip
+    shown = run_glossary(env, "terms", "history", "--glossary", str(glossary_file), "--limit", "1")
     assert shown.returncode == 0, shown.stderr
     text = shown.stdout.decode()
     assert "\tanna\tscript\tupdate" in text and '"target": "lord"' in text
@@ -259,8 +310,9 @@ def test_a_write_without_an_entry_shows_as_a_gap(settings: Settings, tmp_path: P
     client = app.test_client()
     add_term(path, Term("Gipfel", "summit"), revision=load_glossary(path).revision)
     assert 'id="unrecorded"' not in client.get("/terms/de-en/history").get_data(as_text=True)
-    path.write_text(path.read_text(encoding="utf-8").replace("summit", "summit meeting"),
-                    encoding="utf-8")  # by hand
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("summit", "summit meeting"), encoding="utf-8"
+    )  # by hand
     assert 'id="unrecorded"' in client.get("/terms/de-en/history").get_data(as_text=True)
     add_term(path, Term("Treffen", "meeting"), revision=load_glossary(path).revision)
     page = client.get("/terms/de-en/history").get_data(as_text=True)
@@ -270,8 +322,9 @@ def test_a_write_without_an_entry_shows_as_a_gap(settings: Settings, tmp_path: P
 def test_a_torn_line_costs_only_itself(glossary_file: Path) -> None:
     with history.history_path(glossary_file).open("ab") as log:
         log.write(b'{"id": "torn", "time": "2024-')  # a crash in the middle of an append
-    add_term(glossary_file, Term("Gipfel", "summit"),
-             revision=load_glossary(glossary_file).revision)  # fmt: skip
+    add_term(
+        glossary_file, Term("Gipfel", "summit"), revision=load_glossary(glossary_file).revision
+    )
     page = history.read(glossary_file)
     assert [e.action for e in page.entries] == ["add", "create"] and page.unreadable == 1
 
@@ -290,15 +343,23 @@ def test_failed_append_keeps_the_edit_and_says_so(
     page = client.get("/terms/de-en/edit?source=Tyrann").get_data(as_text=True)
     found = REVISION.search(page)
     assert found
-    data = {"csrf_token": csrf_token(client), "revision": found.group(1), "original": "Tyrann",
-            "source": "Tyrann", "target": "despot", "status": "approved", "match": "inflected"}
+    data = {
+        "csrf_token": csrf_token(client),
+        "revision": found.group(1),
+        "original": "Tyrann",
+        "source": "Tyrann",
+        "target": "despot",
+        "status": "approved",
+        "match": "inflected",
+    }
     reply = client.post("/terms/de-en/edit", data=data)
     assert reply.status_code == 303  # the edit stands
     assert {t.source: t.target for t in load_glossary(path).terms}["Tyrann"] == "despot"
     assert "history entry could not be written" in reply.headers["X-Glossary-History-Error"]
     assert "history entry could not be written" in caplog.text
     assert "could not be written to the glossary" in client.get(reply.location).get_data(
-        as_text=True)  # fmt: skip
+        as_text=True
+    )
     blocker.rmdir()
     add_term(path, Term("Gipfel", "summit"), revision=load_glossary(path).revision)
     shown = client.get("/terms/de-en/history").get_data(as_text=True)
@@ -309,8 +370,17 @@ def test_failed_append_keeps_the_edit_and_says_so(
 def test_failed_append_is_a_warning_in_the_cli(env: dict[str, str], glossary_file: Path) -> None:
     history.history_path(glossary_file).unlink()
     history.history_path(glossary_file).mkdir()
-    done = run_glossary(env, "terms", "add", "--glossary", str(glossary_file), "--source",
-                        "Gipfel", "--target", "summit")  # fmt: skip
+    done = run_glossary(
+        env,
+        "terms",
+        "add",
+        "--glossary",
+        str(glossary_file),
+        "--source",
+        "Gipfel",
+        "--target",
+        "summit",
+    )
     assert done.returncode == 0
     assert b"warning: glossary p: the change was saved, but its history entry" in done.stderr
     assert "Gipfel" in {t.source for t in load_glossary(glossary_file).terms}
@@ -322,8 +392,9 @@ def test_a_link_in_place_of_the_log_is_not_followed(glossary_file: Path, tmp_pat
     history.history_path(glossary_file).unlink()
     history.history_path(glossary_file).symlink_to(elsewhere)
     history.set_author(None)
-    add_term(glossary_file, Term("Gipfel", "summit"),
-             revision=load_glossary(glossary_file).revision)  # fmt: skip
+    add_term(
+        glossary_file, Term("Gipfel", "summit"), revision=load_glossary(glossary_file).revision
+    )
     assert elsewhere.read_text(encoding="utf-8") == "keep\n"
     assert history.problems() and "could not be written" in history.problems()[0]
 
@@ -340,8 +411,9 @@ def test_revert_from_the_page(settings: Settings, tmp_path: Path) -> None:
     page = client.get("/terms/de-en/history").get_data(as_text=True)
     change = CHANGE.findall(page)[0]
     assert "Kremlin ruler" in page and "Kremlin boss" in page and "Revert" in page
-    reply = client.post(f"/terms/de-en/history/{change}/revert",
-                        data={"csrf_token": csrf_token(client)})  # fmt: skip
+    reply = client.post(
+        f"/terms/de-en/history/{change}/revert", data={"csrf_token": csrf_token(client)}
+    )
     assert reply.status_code == 303
     assert path.read_bytes() == original  # line surgery both ways: the very same file
     last = entries(path)[-1]
@@ -358,8 +430,9 @@ def test_revert_refused_when_the_term_changed_since(settings: Settings, tmp_path
     change = entries(path)[-1]["id"]
     _edit_on_page(client, "Kreml-Herrscher", "Kremlin chief")
     before = path.read_bytes()
-    reply = client.post(f"/terms/de-en/history/{change}/revert",
-                        data={"csrf_token": csrf_token(client)})  # fmt: skip
+    reply = client.post(
+        f"/terms/de-en/history/{change}/revert", data={"csrf_token": csrf_token(client)}
+    )
     text = reply.get_data(as_text=True)
     assert reply.status_code == 409 and "glossary changed since" in text
     assert "Kreml-Herrscher" in text and "nothing was changed" in text
@@ -367,8 +440,12 @@ def test_revert_refused_when_the_term_changed_since(settings: Settings, tmp_path
     # an unrelated edit since does not stand in the way
     other = entries(path)[-1]["id"]
     add_term(path, Term("Gipfel", "summit"), revision=load_glossary(path).revision)
-    assert client.post(f"/terms/de-en/history/{other}/revert",
-                       data={"csrf_token": csrf_token(client)}).status_code == 303  # fmt: skip
+    assert (
+        client.post(
+            f"/terms/de-en/history/{other}/revert", data={"csrf_token": csrf_token(client)}
+        ).status_code
+        == 303
+    )
     targets = {t.source: t.target for t in load_glossary(path).terms}
     assert targets["Kreml-Herrscher"] == "Kremlin boss" and targets["Gipfel"] == "summit"
 
@@ -389,21 +466,26 @@ def test_revert_of_a_removal_and_of_an_addition(glossary_file: Path) -> None:
 
 def test_revert_of_a_several_term_change_is_one_write(glossary_file: Path) -> None:
     start = load_glossary(glossary_file)
-    termfile.replace_terms(glossary_file, [Term("Herrscher", "lord"), Term("Gipfel", "summit")],
-                           revision=start.revision)  # fmt: skip
+    termfile.replace_terms(
+        glossary_file,
+        [Term("Herrscher", "lord"), Term("Gipfel", "summit")],
+        revision=start.revision,
+    )
     bulk = entries(glossary_file)[-1]
     assert bulk["action"] == "edit" and len(bulk["changes"]) == 3
     count = len(entries(glossary_file))
     reverted = history.revert(glossary_file, bulk["id"])
-    assert {(t.source, t.target, t.note) for t in reverted.terms} == \
-        {(t.source, t.target, t.note) for t in start.terms}
+    assert {(t.source, t.target, t.note) for t in reverted.terms} == {
+        (t.source, t.target, t.note) for t in start.terms
+    }
     assert len(entries(glossary_file)) == count + 1  # one write, one entry
     assert entries(glossary_file)[-1]["reverts"] == bulk["id"]
 
 
 def test_revert_of_a_title_change(glossary_file: Path) -> None:
-    termfile.rename_glossary(glossary_file, "Politik",
-                             revision=load_glossary(glossary_file).revision)  # fmt: skip
+    termfile.rename_glossary(
+        glossary_file, "Politik", revision=load_glossary(glossary_file).revision
+    )
     history.revert(glossary_file, entries(glossary_file)[-1]["id"])
     assert load_glossary(glossary_file).name == "Politics"
 
@@ -412,11 +494,11 @@ def test_cli_revert_and_its_conflict(env: dict[str, str], glossary_file: Path) -
     revision = load_glossary(glossary_file).revision
     update_term(glossary_file, "Herrscher", Term("Herrscher", "lord"), revision=revision)
     change = entries(glossary_file)[-1]["id"]
-    done = run_glossary(env, "terms", "revert", "--glossary", str(glossary_file), change,
-                        "--author", "desk-7")  # fmt: skip
+    done = run_glossary(
+        env, "terms", "revert", "--glossary", str(glossary_file), change, "--author", "desk-7"
+    )
     assert done.returncode == 0, done.stderr
-    assert {t.source: t.target for t in load_glossary(glossary_file).terms}["Herrscher"] == \
-        "ruler"
+    assert {t.source: t.target for t in load_glossary(glossary_file).terms}["Herrscher"] == "ruler"
     last = entries(glossary_file)[-1]
     assert (last["action"], last["reverts"], last["author"]) == ("revert", change, "desk-7")
     again = run_glossary(env, "terms", "revert", "--glossary", str(glossary_file), change)
@@ -444,8 +526,9 @@ def _writer(path: str, writer: int, edits: int) -> list[tuple[str, str]]:
         while True:
             current = load_glossary(Path(path))
             try:
-                done = add_term(Path(path), Term(f"W{writer}x{i}", f"w {writer} {i}"),
-                                revision=current.revision)  # fmt: skip
+                done = add_term(
+                    Path(path), Term(f"W{writer}x{i}", f"w {writer} {i}"), revision=current.revision
+                )
             except ConflictError:
                 continue
             acked.append((current.revision, done.revision))

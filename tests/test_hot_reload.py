@@ -21,18 +21,22 @@ NEW_SOURCE, FIRST_TARGET, SECOND_TARGET = "Hunger", "hunger crisis", "famine"
 
 
 @pytest.fixture
-def workers(env: dict[str, str], installed: InstalledPackage,
-            tmp_path: Path) -> Iterator[tuple[str, str]]:  # fmt: skip
+def workers(
+    env: dict[str, str], installed: InstalledPackage, tmp_path: Path
+) -> Iterator[tuple[str, str]]:
     terms = tmp_path / "terms"
     copy_terms(REPO / "terms" / "de-en.yaml", terms)
-    with server_process(env, terms, tmp_path / "a.log") as a, \
-            server_process(env, terms, tmp_path / "b.log") as b:  # fmt: skip
+    with (
+        server_process(env, terms, tmp_path / "a.log") as a,
+        server_process(env, terms, tmp_path / "b.log") as b,
+    ):
         yield a, b
 
 
 def _translate(base: str) -> dict[str, Any]:
-    reply = call(base, "POST", "/translate",
-                 {"q": TEXT, "source": "de", "target": "en", "glossary": "de-en"})  # fmt: skip
+    reply = call(
+        base, "POST", "/translate", {"q": TEXT, "source": "de", "target": "en", "glossary": "de-en"}
+    )
     assert reply.status == 200, reply.body
     body: dict[str, Any] = reply.json()
     return body
@@ -50,8 +54,9 @@ def _new_term(body: dict[str, Any], base: str) -> dict[str, Any]:
 
 def _edit(base: str, method: str, path: str, target: str) -> None:
     etag = call(base, "GET", "/api/glossaries/de-en").etag
-    reply = call(base, method, path, {"source": NEW_SOURCE, "target": target},
-                 {"If-Match": f'"{etag}"'})  # fmt: skip
+    reply = call(
+        base, method, path, {"source": NEW_SOURCE, "target": target}, {"If-Match": f'"{etag}"'}
+    )
     assert reply.status in (200, 201), reply.body
 
 
@@ -73,5 +78,6 @@ def test_edit_through_one_worker_is_used_by_every_worker(workers: tuple[str, str
         body = _translate(base)
         term = _new_term(body, base)
         assert term["status"] == "enforced" and term["term"]["target"] == SECOND_TARGET
-        assert SECOND_TARGET in body["translatedText"] and FIRST_TARGET not in body[
-            "translatedText"]
+        assert (
+            SECOND_TARGET in body["translatedText"] and FIRST_TARGET not in body["translatedText"]
+        )

@@ -69,8 +69,9 @@ def desk(tmp_path: Path) -> Path:
     return path
 
 
-def run_import(path: Path, content: str, policy: imports.Policy = "skip",
-               fmt: str = "tsv") -> tuple[imports.Preview, Glossary]:  # fmt: skip
+def run_import(
+    path: Path, content: str, policy: imports.Policy = "skip", fmt: str = "tsv"
+) -> tuple[imports.Preview, Glossary]:
     base = load_glossary(path)
     preview = imports.preview_file(base, content, fmt, policy)
     return preview, imports.apply(path, base, preview, revision=base.revision)
@@ -84,33 +85,66 @@ def terms_of(path: Path) -> dict[str, Term]:
 
 # Row 2 new; row 3 the glossary's Kreml with another target; row 4 identical to Haushalt's
 # fields the file gives; row 5 a second row for the new source; row 6 an error.
-MIXED = ("source\ttarget\tstatus\n"
-         "Gipfel\tsummit\tapproved\n"
-         "kreml\tKremlin palace\tapproved\n"
-         "Haushalt\tbudget\tproposed\n"
-         "GIPFEL\tpeak\tapproved\n")  # fmt: skip
+MIXED = (
+    "source\ttarget\tstatus\n"
+    "Gipfel\tsummit\tapproved\n"
+    "kreml\tKremlin palace\tapproved\n"
+    "Haushalt\tbudget\tproposed\n"
+    "GIPFEL\tpeak\tapproved\n"
+)
 
 POLICY_CASES = [
     # policy, added, changed, unchanged, duplicates (where, of, action), errors, Kreml's target,
     # Gipfel's target after
-    ("skip", ["Gipfel"], [], ["Haushalt"],
-     [("line 5", "line 2", "skipped"), ("line 3", "glossary", "skipped")], 0,
-     "Kremlin", "summit"),
-    ("overwrite", ["GIPFEL"], ["Kreml"], ["Haushalt"],
-     [("line 5", "line 2", "overwritten"), ("line 3", "glossary", "overwritten")], 0,
-     "Kremlin palace", "peak"),
-    ("fail", ["Gipfel"], [], ["Haushalt"],
-     [("line 5", "line 2", "refused"), ("line 3", "glossary", "refused")], 2,
-     "Kremlin", None),
-]  # fmt: skip
+    (
+        "skip",
+        ["Gipfel"],
+        [],
+        ["Haushalt"],
+        [("line 5", "line 2", "skipped"), ("line 3", "glossary", "skipped")],
+        0,
+        "Kremlin",
+        "summit",
+    ),
+    (
+        "overwrite",
+        ["GIPFEL"],
+        ["Kreml"],
+        ["Haushalt"],
+        [("line 5", "line 2", "overwritten"), ("line 3", "glossary", "overwritten")],
+        0,
+        "Kremlin palace",
+        "peak",
+    ),
+    (
+        "fail",
+        ["Gipfel"],
+        [],
+        ["Haushalt"],
+        [("line 5", "line 2", "refused"), ("line 3", "glossary", "refused")],
+        2,
+        "Kremlin",
+        None,
+    ),
+]
 
 
-@pytest.mark.parametrize(("policy", "added", "changed", "unchanged", "duplicates", "errors",
-                          "kreml", "gipfel"), POLICY_CASES, ids=[c[0] for c in POLICY_CASES])
-def test_duplicate_policy(desk: Path, policy: imports.Policy, added: list[str],
-                          changed: list[str], unchanged: list[str],
-                          duplicates: list[tuple[str, str, str]], errors: int, kreml: str,
-                          gipfel: str | None) -> None:  # fmt: skip
+@pytest.mark.parametrize(
+    ("policy", "added", "changed", "unchanged", "duplicates", "errors", "kreml", "gipfel"),
+    POLICY_CASES,
+    ids=[c[0] for c in POLICY_CASES],
+)
+def test_duplicate_policy(
+    desk: Path,
+    policy: imports.Policy,
+    added: list[str],
+    changed: list[str],
+    unchanged: list[str],
+    duplicates: list[tuple[str, str, str]],
+    errors: int,
+    kreml: str,
+    gipfel: str | None,
+) -> None:
     base = load_glossary(desk)
     preview = imports.preview_file(base, MIXED, "tsv", policy)
     assert [a.term.source for a in preview.added] == added
@@ -123,8 +157,10 @@ def test_duplicate_policy(desk: Path, policy: imports.Policy, added: list[str],
         with pytest.raises(imports.ImportRefusedError):
             imports.apply(desk, base, preview, revision=base.revision)
         assert desk.read_bytes() == before  # all or nothing
-        assert {(e.where, e.field) for e in preview.errors} == {("line 3", "source"),
-                                                                ("line 5", "source")}
+        assert {(e.where, e.field) for e in preview.errors} == {
+            ("line 3", "source"),
+            ("line 5", "source"),
+        }
         return
     imports.apply(desk, base, preview, revision=base.revision)
     terms = {k.casefold(): v for k, v in terms_of(desk).items()}
@@ -132,10 +168,10 @@ def test_duplicate_policy(desk: Path, policy: imports.Policy, added: list[str],
     assert terms["vertrag"].note == "Diplomacy." and terms["haushalt"].status == "proposed"
 
 
-@pytest.mark.parametrize("row", ["Vertrag\tpact", "Kreml\tKremlin palace",
-                                 "Haushalt\tbudget line"])
-def test_overwrite_writes_what_single_term_edits_write(desk: Path, tmp_path: Path,
-                                                       row: str) -> None:  # fmt: skip
+@pytest.mark.parametrize("row", ["Vertrag\tpact", "Kreml\tKremlin palace", "Haushalt\tbudget line"])
+def test_overwrite_writes_what_single_term_edits_write(
+    desk: Path, tmp_path: Path, row: str
+) -> None:
     """In place, only the given fields, comments kept: byte for byte what update_term and
     add_term make of the same changes (an entry with a comment, and plain ones)."""
     twin = tmp_path / "twin.yaml"
@@ -143,8 +179,9 @@ def test_overwrite_writes_what_single_term_edits_write(desk: Path, tmp_path: Pat
     preview, _ = run_import(desk, f"{row}\nBündnis\talliance\n", "overwrite")
     (change,) = preview.changed
     assert change.new == replace(change.old, target=row.split("\t")[1], line=None)
-    one = termfile.update_term(twin, change.old.source, change.new,
-                               revision=load_glossary(twin).revision)  # fmt: skip
+    one = termfile.update_term(
+        twin, change.old.source, change.new, revision=load_glossary(twin).revision
+    )
     termfile.add_term(twin, Term("Bündnis", "alliance"), revision=one.revision)
     assert desk.read_bytes() == twin.read_bytes()
     assert desk.read_text(encoding="utf-8").count("\n") == FILE.count("\n") + 2
@@ -162,8 +199,13 @@ def test_identical_rows_are_unchanged_so_a_rerun_changes_and_fails_on_nothing(de
 
 def test_case_sensitive_terms_count_as_two(tmp_path: Path) -> None:
     path = tmp_path / "cs.yaml"
-    create_glossary(path, "CS", "de", "en", [Term("NZZ", "Neue Zürcher", case_sensitive=True),
-                                             Term("nzz", "x", case_sensitive=True)])
+    create_glossary(
+        path,
+        "CS",
+        "de",
+        "en",
+        [Term("NZZ", "Neue Zürcher", case_sensitive=True), Term("nzz", "x", case_sensitive=True)],
+    )
     base = load_glossary(path)
     text = "source\ttarget\tcase_sensitive\nNzz\ty\ttrue\nNzz\tz\tfalse\n"
     preview = imports.preview_file(base, text, "tsv", "skip")
@@ -179,21 +221,31 @@ def test_case_sensitive_terms_count_as_two(tmp_path: Path) -> None:
 
 HEADERS = [
     ("names", "source\ttarget\nGipfel\tsummit\n", ("source", "target"), ["Gipfel"]),
-    ("names-any-case-and-order", "Target\tSOURCE\nsummit\tGipfel\n", ("target", "source"),
-     ["Gipfel"]),
+    (
+        "names-any-case-and-order",
+        "Target\tSOURCE\nsummit\tGipfel\n",
+        ("target", "source"),
+        ["Gipfel"],
+    ),
     ("language-codes", "de\ten\nGipfel\tsummit\n", ("source", "target"), ["Gipfel"]),
     ("locale-codes", "de-DE\ten-GB\nGipfel\tsummit\n", ("source", "target"), ["Gipfel"]),
-    ("our-export", terms_to_tsv([Term("Gipfel", "summit", note="a\nb")], all_fields=True),
-     tuple(termfile.TERM_KEYS), ["Gipfel"]),
+    (
+        "our-export",
+        terms_to_tsv([Term("Gipfel", "summit", note="a\nb")], all_fields=True),
+        tuple(termfile.TERM_KEYS),
+        ["Gipfel"],
+    ),
     ("not-a-header", "ja\tyes\nGipfel\tsummit\n", None, ["ja", "Gipfel"]),
     ("other-languages-are-terms", "en\tde\n", None, ["en"]),
-]  # fmt: skip
+]
 
 
-@pytest.mark.parametrize(("text", "header", "sources"), [c[1:] for c in HEADERS],
-                         ids=[c[0] for c in HEADERS])  # fmt: skip
-def test_header_rows_are_recognised(desk: Path, text: str, header: tuple[str, ...] | None,
-                                    sources: list[str]) -> None:  # fmt: skip
+@pytest.mark.parametrize(
+    ("text", "header", "sources"), [c[1:] for c in HEADERS], ids=[c[0] for c in HEADERS]
+)
+def test_header_rows_are_recognised(
+    desk: Path, text: str, header: tuple[str, ...] | None, sources: list[str]
+) -> None:
     preview, _ = run_import(desk, text)
     assert preview.header == header and preview.ok, preview.errors
     assert [a.term.source for a in preview.added] == sources
@@ -205,14 +257,17 @@ def test_csv_header_with_language_columns(desk: Path) -> None:
     preview = imports.preview_file(load_glossary(desk), text, "csv", "skip")
     assert [a.term.source for a in preview.added] == ["Gipfel"]
     assert [(e.where, e.field, e.message) for e in preview.errors] == [
-        ("line 3", "target_lang", "is 'fr', expected 'en'")]
+        ("line 3", "target_lang", "is 'fr', expected 'en'")
+    ]
 
 
-ERRORS = ("source\ttarget\tcase_sensitive\tstatus\tnote\tcolour\n"
-          "Gipfel\tsummit\tmaybe\tapproved\t\t\n"
-          "Ende\t\tfalse\tapproved\t\t\n"
-          "Anfang\tbeginning\tfalse\tdone\t\t\n"
-          "Mitte\tmiddle\tfalse\tapproved\tok\t\n")  # fmt: skip
+ERRORS = (
+    "source\ttarget\tcase_sensitive\tstatus\tnote\tcolour\n"
+    "Gipfel\tsummit\tmaybe\tapproved\t\t\n"
+    "Ende\t\tfalse\tapproved\t\t\n"
+    "Anfang\tbeginning\tfalse\tdone\t\t\n"
+    "Mitte\tmiddle\tfalse\tapproved\tok\t\n"
+)
 
 
 def test_errors_name_line_and_field_and_nothing_is_written(desk: Path) -> None:
@@ -220,7 +275,11 @@ def test_errors_name_line_and_field_and_nothing_is_written(desk: Path) -> None:
     base = load_glossary(desk)
     preview = imports.preview_file(base, ERRORS, "tsv", "skip")
     assert [(e.line, e.field) for e in preview.errors] == [
-        (1, "colour"), (2, "case_sensitive"), (3, "target"), (4, "status")]
+        (1, "colour"),
+        (2, "case_sensitive"),
+        (3, "target"),
+        (4, "status"),
+    ]
     assert "must be one of approved, proposed, deprecated" in preview.errors[3].message
     assert [a.term.source for a in preview.added] == ["Mitte"]  # the good row is previewed
     with pytest.raises(imports.ImportRefusedError, match="nothing was imported: line 1"):
@@ -229,20 +288,31 @@ def test_errors_name_line_and_field_and_nothing_is_written(desk: Path) -> None:
 
 
 def test_yaml_and_tbx_must_have_the_glossary_languages(desk: Path) -> None:
-    other = "source_language: de\ntarget_language: fr\nname: x\nterms:\n" \
-            "  - source: Gipfel\n    target: sommet\n"  # fmt: skip
+    other = (
+        "source_language: de\ntarget_language: fr\nname: x\nterms:\n"
+        "  - source: Gipfel\n    target: sommet\n"
+    )
     preview = imports.preview_file(load_glossary(desk), other, "yaml", "skip")
     assert not preview.ok and "the file is de→fr; the glossary is de→en" in str(preview.errors[0])
 
 
-@pytest.mark.parametrize(("content", "fmt"), [
-    ("", "tsv"), ("source\ttarget\n\n", "tsv"),
-    ('<martif><text><body><termEntry><langSet xml:lang="de"><tig><term>A</term></tig></langSet>'
-     '<langSet xml:lang="fr"><tig><term>a</term></tig></langSet></termEntry></body></text>'
-     "</martif>", "tbx"),
-])  # fmt: skip
-def test_a_file_without_terms_is_an_error_not_a_silent_no_op(desk: Path, content: str,
-                                                             fmt: str) -> None:  # fmt: skip
+@pytest.mark.parametrize(
+    ("content", "fmt"),
+    [
+        ("", "tsv"),
+        ("source\ttarget\n\n", "tsv"),
+        (
+            '<martif><text><body><termEntry><langSet xml:lang="de">'
+            "<tig><term>A</term></tig></langSet>"
+            '<langSet xml:lang="fr"><tig><term>a</term></tig></langSet></termEntry></body></text>'
+            "</martif>",
+            "tbx",
+        ),
+    ],
+)
+def test_a_file_without_terms_is_an_error_not_a_silent_no_op(
+    desk: Path, content: str, fmt: str
+) -> None:
     preview = imports.preview_file(load_glossary(desk), content, fmt, "skip")
     assert [e.message for e in preview.errors] == ["no de→en terms in the file"]
 
@@ -250,8 +320,7 @@ def test_a_file_without_terms_is_an_error_not_a_silent_no_op(desk: Path, content
 def test_a_merged_term_is_checked_as_a_whole(tmp_path: Path) -> None:
     path = tmp_path / "f.yaml"
     create_glossary(path, "F", "de", "en", [Term("Herrscher", "ruler", forbidden=("despot",))])
-    preview = imports.preview_file(load_glossary(path), "Herrscher\tdespot\n", "tsv",
-                                   "overwrite")  # fmt: skip
+    preview = imports.preview_file(load_glossary(path), "Herrscher\tdespot\n", "tsv", "overwrite")
     assert [(e.where, e.field) for e in preview.errors] == [("line 1", "forbidden")]
 
 
@@ -296,24 +365,33 @@ LAYOUTS = [
     ("crlf", FILE.replace("\n", "\r\n")),
     ("bom", "\ufeff" + FILE),
     ("dash-alone", FILE.replace("  - source: Kreml\n", "  -\n    source: Kreml\n")),
-    ("block-note", FILE.replace("    note: Diplomacy.\n",
-                                "    note: |\n      Diplomacy.\n      # not a comment\n\n")),
-    ("comment-inside", FILE.replace("    target: Kremlin\n",
-                                    "    # spelled as the wires do\n    target: Kremlin\n")),
+    (
+        "block-note",
+        FILE.replace(
+            "    note: Diplomacy.\n", "    note: |\n      Diplomacy.\n      # not a comment\n\n"
+        ),
+    ),
+    (
+        "comment-inside",
+        FILE.replace(
+            "    target: Kremlin\n", "    # spelled as the wires do\n    target: Kremlin\n"
+        ),
+    ),
     ("other-key-after-terms", FILE.replace("name: Desk\n", "") + "name: Desk\n"),
-    ("indent-0", FILE.replace("\n  - ", "\n- ").replace("\n    ", "\n  ")
-     .replace("  # ", "# ")),
-    ("flow-list", "source_language: de\ntarget_language: en\nname: Desk\nterms: "
-                  "[{source: Vertrag, target: treaty, note: Diplomacy.}, "
-                  "{source: Kreml, target: Kremlin}, "
-                  "{source: Haushalt, target: budget, status: proposed}]\n"),
+    ("indent-0", FILE.replace("\n  - ", "\n- ").replace("\n    ", "\n  ").replace("  # ", "# ")),
+    (
+        "flow-list",
+        "source_language: de\ntarget_language: en\nname: Desk\nterms: "
+        "[{source: Vertrag, target: treaty, note: Diplomacy.}, "
+        "{source: Kreml, target: Kremlin}, "
+        "{source: Haushalt, target: budget, status: proposed}]\n",
+    ),
     ("empty", "source_language: de\ntarget_language: en\nname: Desk\nterms: []\n"),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize("text", [c[1] for c in LAYOUTS], ids=[c[0] for c in LAYOUTS])
-def test_every_layout_gets_the_same_terms_and_keeps_its_comments(tmp_path: Path,
-                                                                 text: str) -> None:  # fmt: skip
+def test_every_layout_gets_the_same_terms_and_keeps_its_comments(tmp_path: Path, text: str) -> None:
     path = tmp_path / "g.yaml"
     path.write_bytes(text.encode("utf-8"))
     before = {t.source: replace(t, line=None) for t in load_glossary(path).terms}
@@ -322,8 +400,9 @@ def test_every_layout_gets_the_same_terms_and_keeps_its_comments(tmp_path: Path,
     after = load_glossary(path)
     assert glossary.terms == after.terms
     expected = dict(before)
-    expected["Kreml"] = replace(before.get("Kreml", Term("Kreml", "")),
-                                target="Kremlin palace", note="Wire spelling.")  # fmt: skip
+    expected["Kreml"] = replace(
+        before.get("Kreml", Term("Kreml", "")), target="Kremlin palace", note="Wire spelling."
+    )
     expected["Gipfel"] = Term("Gipfel", "summit")
     assert {t.source: replace(t, line=None) for t in after.terms} == expected
     new_text = path.read_bytes().decode("utf-8")
@@ -335,11 +414,54 @@ def test_every_layout_gets_the_same_terms_and_keeps_its_comments(tmp_path: Path,
 
 # --- the emitter: what it writes plain is read back the same by YAML 1.1 and 1.2 ---------------
 
-TRICKY = ["yes", "No", "on", "1e3", "0o17", "0x1F", "1_000", "null", "~", "true", ".inf",
-          "2024-01-01", "=", "<<", "- x", "a: b", "a:", "#x", "x #y", "'q'", '"q"', "[a]",
-          "a,b", "{a}", "50%", "@x", "`x`", "!x", "&x", "*x", "|x", ">x", "?x", "%x",
-          "ß", "\u00a0x", "é", "x\\y", "Kreml–Herrscher", "a\tb", "\ufeffx", "x\u2028y",
-          "😀", "a'b\"c", ": x", "x:y"]  # fmt: skip
+TRICKY = [
+    "yes",
+    "No",
+    "on",
+    "1e3",
+    "0o17",
+    "0x1F",
+    "1_000",
+    "null",
+    "~",
+    "true",
+    ".inf",
+    "2024-01-01",
+    "=",
+    "<<",
+    "- x",
+    "a: b",
+    "a:",
+    "#x",
+    "x #y",
+    "'q'",
+    '"q"',
+    "[a]",
+    "a,b",
+    "{a}",
+    "50%",
+    "@x",
+    "`x`",
+    "!x",
+    "&x",
+    "*x",
+    "|x",
+    ">x",
+    "?x",
+    "%x",
+    "ß",
+    "\u00a0x",
+    "é",
+    "x\\y",
+    "Kreml–Herrscher",
+    "a\tb",
+    "\ufeffx",
+    "x\u2028y",
+    "😀",
+    "a'b\"c",
+    ": x",
+    "x:y",
+]
 
 
 @pytest.mark.parametrize("flow", [False, True])
@@ -352,8 +474,7 @@ def test_emitted_scalars_read_back_as_written(flow: bool) -> None:
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=12),
-       st.booleans())  # fmt: skip
+@given(st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=12), st.booleans())
 def test_any_string_is_emitted_so_that_both_yaml_versions_read_it(text: str, flow: bool) -> None:
     written = bulkedit.scalar(text, flow=flow)
     document = f"k: [{written}]\n" if flow else f"k: {written}\n"
@@ -365,33 +486,64 @@ def test_any_string_is_emitted_so_that_both_yaml_versions_read_it(text: str, flo
 # --- the CLI ---------------------------------------------------------------------------------
 
 
-def test_cli_dry_run_then_import_then_rerun(env: dict[str, str], desk: Path,
-                                            tmp_path: Path) -> None:  # fmt: skip
+def test_cli_dry_run_then_import_then_rerun(
+    env: dict[str, str], desk: Path, tmp_path: Path
+) -> None:
     upload = tmp_path / "new.tsv"
-    upload.write_text("source\ttarget\nGipfel\tsummit\nKreml\tKremlin palace\n"
-                      "gipfel\tpeak\n", encoding="utf-8")  # fmt: skip
+    upload.write_text(
+        "source\ttarget\nGipfel\tsummit\nKreml\tKremlin palace\ngipfel\tpeak\n", encoding="utf-8"
+    )
     before = desk.read_bytes()
     dry = run_glossary(env, "terms", "import", "--glossary", str(desk), str(upload), "--dry-run")
     out = dry.stdout.decode()
     assert dry.returncode == 0 and desk.read_bytes() == before, dry.stderr.decode()
-    assert "+ line 2: Gipfel → summit" in out and "! line 3: Kreml duplicates the glossary's" \
-        in out and "! line 4: gipfel duplicates line 2 'Gipfel': skipped" in out
+    assert (
+        "+ line 2: Gipfel → summit" in out
+        and "! line 3: Kreml duplicates the glossary's" in out
+        and "! line 4: gipfel duplicates line 2 'Gipfel': skipped" in out
+    )
     assert "header (source, target)" in out
-    assert "would import: 1 added, 0 changed, 0 unchanged, 2 duplicates, 0 errors" in \
-        dry.stderr.decode()  # fmt: skip
-    fail = run_glossary(env, "terms", "import", "--glossary", str(desk), str(upload),
-                        "--on-duplicate", "fail")  # fmt: skip
+    assert (
+        "would import: 1 added, 0 changed, 0 unchanged, 2 duplicates, 0 errors"
+        in dry.stderr.decode()
+    )
+    fail = run_glossary(
+        env, "terms", "import", "--glossary", str(desk), str(upload), "--on-duplicate", "fail"
+    )
     assert fail.returncode == 2 and desk.read_bytes() == before
     assert "✗ line 3: source 'Kreml' is already in the glossary" in fail.stderr.decode()
-    done = run_glossary(env, "terms", "import", "--glossary", str(desk), str(upload),
-                        "--on-duplicate", "overwrite", "--json")  # fmt: skip
+    done = run_glossary(
+        env,
+        "terms",
+        "import",
+        "--glossary",
+        str(desk),
+        str(upload),
+        "--on-duplicate",
+        "overwrite",
+        "--json",
+    )
     assert done.returncode == 0, done.stderr.decode()
-    assert json.loads(done.stdout)["counts"] == {"added": 1, "changed": 1, "unchanged": 0,
-                                                 "duplicates": 2, "errors": 0}  # fmt: skip
+    assert json.loads(done.stdout)["counts"] == {
+        "added": 1,
+        "changed": 1,
+        "unchanged": 0,
+        "duplicates": 2,
+        "errors": 0,
+    }
     assert terms_of(desk)["gipfel"].target == "peak"  # the last row wins
     assert terms_of(desk)["Kreml"].target == "Kremlin palace"
-    again = run_glossary(env, "terms", "import", "--glossary", str(desk), str(upload),
-                         "--on-duplicate", "overwrite", "--json")  # fmt: skip
+    again = run_glossary(
+        env,
+        "terms",
+        "import",
+        "--glossary",
+        str(desk),
+        str(upload),
+        "--on-duplicate",
+        "overwrite",
+        "--json",
+    )
     assert json.loads(again.stdout)["counts"]["unchanged"] == 2 and again.returncode == 0
 
 
@@ -404,8 +556,9 @@ def app_settings(settings: Settings, tmp_path: Path) -> Settings:
     return replace(settings, terms_dir=project_terms(tmp_path))
 
 
-def test_api_preview_apply_and_revision_checks(app: Flask, env: dict[str, str],
-                                               tmp_path: Path) -> None:  # fmt: skip
+def test_api_preview_apply_and_revision_checks(
+    app: Flask, env: dict[str, str], tmp_path: Path
+) -> None:
     client = app.test_client()
     path = tmp_path / "terms" / "de-en.yaml"
     content = "source\ttarget\nGipfeltreffen\tsummit\nKreml-Herrscher\tKremlin boss\n"
@@ -419,58 +572,94 @@ def test_api_preview_apply_and_revision_checks(app: Flask, env: dict[str, str],
     # the CLI's --dry-run --json gives the same preview
     upload = tmp_path / "up.tsv"
     upload.write_text(content, encoding="utf-8")
-    cli = run_glossary(env, "terms", "import", "--glossary", str(path), str(upload),
-                       "--on-duplicate", "overwrite", "--dry-run", "--json")  # fmt: skip
-    assert {k: v for k, v in json.loads(cli.stdout).items() if k != "glossary"} == \
-        {k: v for k, v in dry.json.items() if k not in ("glossary", "applied")}  # fmt: skip
+    cli = run_glossary(
+        env,
+        "terms",
+        "import",
+        "--glossary",
+        str(path),
+        str(upload),
+        "--on-duplicate",
+        "overwrite",
+        "--dry-run",
+        "--json",
+    )
+    assert {k: v for k, v in json.loads(cli.stdout).items() if k != "glossary"} == {
+        k: v for k, v in dry.json.items() if k not in ("glossary", "applied")
+    }
     assert client.post("/api/glossaries/de-en/import", json=body).status_code == 428
-    stale = client.post("/api/glossaries/de-en/import", json=body,
-                        headers={"If-Match": '"' + "0" * 64 + '"'})  # fmt: skip
+    stale = client.post(
+        "/api/glossaries/de-en/import", json=body, headers={"If-Match": '"' + "0" * 64 + '"'}
+    )
     assert stale.status_code == 412 and path.read_bytes() == before
-    done = client.post("/api/glossaries/de-en/import", json=body,
-                       headers={"If-Match": dry.headers["ETag"]})  # fmt: skip
+    done = client.post(
+        "/api/glossaries/de-en/import", json=body, headers={"If-Match": dry.headers["ETag"]}
+    )
     assert done.status_code == 200 and done.json["applied"] is True
     assert done.headers["ETag"].strip('"') == revision_of(path.read_bytes())
     terms = client.get("/api/glossaries/de-en").json["terms"]
     assert {t["source"]: t["target"] for t in terms}["Kreml-Herrscher"] == "Kremlin boss"
 
 
-def test_api_errors_are_400_with_the_preview_and_write_nothing(app: Flask,
-                                                              tmp_path: Path) -> None:  # fmt: skip
+def test_api_errors_are_400_with_the_preview_and_write_nothing(app: Flask, tmp_path: Path) -> None:
     client = app.test_client()
     path = tmp_path / "terms" / "de-en.yaml"
     before = path.read_bytes()
     etag = client.get("/api/glossaries/de-en").headers["ETag"]
-    reply = client.post("/api/glossaries/de-en/import", headers={"If-Match": etag},
-                        json={"format": "csv", "content": "Gipfel,summit\nEnde,\n"})
+    reply = client.post(
+        "/api/glossaries/de-en/import",
+        headers={"If-Match": etag},
+        json={"format": "csv", "content": "Gipfel,summit\nEnde,\n"},
+    )
     assert reply.status_code == 400 and path.read_bytes() == before
-    assert reply.json["errors"] == [{"where": "line 2", "line": 2, "field": "target",
-                                     "message": "is empty"}]  # fmt: skip
+    assert reply.json["errors"] == [
+        {"where": "line 2", "line": 2, "field": "target", "message": "is empty"}
+    ]
     assert reply.json["error"].startswith("nothing was imported")
-    for bad in ({"format": "docx", "content": "x"}, {"format": "tsv", "content": "a\tb",
-                                                     "on_duplicate": "merge"},
-                {"format": "tsv", "content": "a\tb", "dry_run": "yes"},
-                {"format": "tsv", "content": "a\tb", "extra": 1}):  # fmt: skip
-        assert client.post("/api/glossaries/de-en/import", json=bad | {"dry_run": True}
-                           if "dry_run" not in bad else bad).status_code == 400, bad
-    assert client.post("/api/glossaries/nope/import", json={"format": "tsv", "content": "a\tb",
-                                                            "dry_run": True}).status_code == 404
+    for bad in (
+        {"format": "docx", "content": "x"},
+        {"format": "tsv", "content": "a\tb", "on_duplicate": "merge"},
+        {"format": "tsv", "content": "a\tb", "dry_run": "yes"},
+        {"format": "tsv", "content": "a\tb", "extra": 1},
+    ):
+        assert (
+            client.post(
+                "/api/glossaries/de-en/import",
+                json=bad | {"dry_run": True} if "dry_run" not in bad else bad,
+            ).status_code
+            == 400
+        ), bad
+    assert (
+        client.post(
+            "/api/glossaries/nope/import",
+            json={"format": "tsv", "content": "a\tb", "dry_run": True},
+        ).status_code
+        == 404
+    )
 
 
 # --- the page: upload → preview → confirm --------------------------------------------------
 
 
-def _upload(client: FlaskClient, text: str, filename: str = "new.tsv",
-            policy: str = "skip") -> tuple[int, str]:  # fmt: skip
-    data = {"csrf_token": csrf_token(client, "/terms/de-en"), "on_duplicate": policy,
-            "file": (BytesIO(text.encode("utf-8")), filename)}
+def _upload(
+    client: FlaskClient, text: str, filename: str = "new.tsv", policy: str = "skip"
+) -> tuple[int, str]:
+    data = {
+        "csrf_token": csrf_token(client, "/terms/de-en"),
+        "on_duplicate": policy,
+        "file": (BytesIO(text.encode("utf-8")), filename),
+    }
     reply = client.post("/terms/de-en/import", data=data, content_type="multipart/form-data")
     return reply.status_code, reply.get_data(as_text=True)
 
 
 def _confirm_form(page: str, client: FlaskClient, **changes: str) -> dict[str, str]:
-    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"',
-                             page.split('id="import-confirm"')[1]))  # fmt: skip
+    fields = dict(
+        re.findall(
+            r'<input type="hidden" name="([^"]+)" value="([^"]*)"',
+            page.split('id="import-confirm"')[1],
+        )
+    )
     return fields | {"do": "import", "on_duplicate": fields["previewed"]} | changes
 
 
@@ -478,9 +667,11 @@ def test_page_preview_lists_everything_and_confirm_imports(app: Flask, tmp_path:
     client = app.test_client()
     path = tmp_path / "terms" / "de-en.yaml"
     before = path.read_bytes()
-    text = ("source\ttarget\tstatus\nGipfeltreffen\tsummit\tproposed\n"
-            "Kreml-Herrscher\tKremlin boss\tapproved\ngipfeltreffen\tsummit meeting\tapproved\n"
-            "Ende\t\tapproved\n")  # fmt: skip
+    text = (
+        "source\ttarget\tstatus\nGipfeltreffen\tsummit\tproposed\n"
+        "Kreml-Herrscher\tKremlin boss\tapproved\ngipfeltreffen\tsummit meeting\tapproved\n"
+        "Ende\t\tapproved\n"
+    )
     status, page = _upload(client, text, policy="overwrite")
     assert status == 400 and path.read_bytes() == before  # an error: no confirm button
     assert 'id="import-errors"' in page and "<td>line 5</td><td>target</td>" in page
@@ -498,14 +689,16 @@ def test_page_preview_lists_everything_and_confirm_imports(app: Flask, tmp_path:
     assert again.status_code == 410  # the kept upload is gone once imported
 
 
-def test_page_confirm_after_a_change_is_a_conflict_with_a_new_preview(app: Flask,
-                                                                      tmp_path: Path) -> None:
+def test_page_confirm_after_a_change_is_a_conflict_with_a_new_preview(
+    app: Flask, tmp_path: Path
+) -> None:
     client = app.test_client()
     path = tmp_path / "terms" / "de-en.yaml"
     status, page = _upload(client, "Gipfeltreffen\tsummit\n")
     assert status == 200
-    add_term(path, Term("Gipfeltreffen", "summit meeting"),
-             revision=load_glossary(path).revision)  # someone else, meanwhile
+    add_term(
+        path, Term("Gipfeltreffen", "summit meeting"), revision=load_glossary(path).revision
+    )  # someone else, meanwhile
     changed = path.read_bytes()
     reply = client.post("/terms/de-en/import/confirm", data=_confirm_form(page, client))
     text = reply.get_data(as_text=True)
@@ -533,8 +726,9 @@ def test_page_confirm_imports_only_what_was_previewed(app: Flask, tmp_path: Path
     assert path.read_bytes() == before
 
 
-def test_page_import_of_400_terms(app: Flask, tmp_path: Path,
-                                  capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+def test_page_import_of_400_terms(
+    app: Flask, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     client = app.test_client()
     path = tmp_path / "terms" / "de-en.yaml"
     text = "".join(f"Begriff{i}\tterm {i}\n" for i in range(400))
@@ -547,8 +741,10 @@ def test_page_import_of_400_terms(app: Flask, tmp_path: Path,
     assert sum(t.source.startswith("Begriff") for t in load_glossary(path).terms) == 400
     assert list((tmp_path / "home" / "state" / "imports").glob("*.json")) == []
     with capsys.disabled():
-        print(f"\nweb import of 400 terms: preview {previewed - started:.2f} s, confirm "
-              f"{done - previewed:.2f} s")
+        print(
+            f"\nweb import of 400 terms: preview {previewed - started:.2f} s, confirm "
+            f"{done - previewed:.2f} s"
+        )
 
 
 # --- DeepL: the same policy -------------------------------------------------------------------
@@ -556,13 +752,18 @@ def test_page_import_of_400_terms(app: Flask, tmp_path: Path,
 
 def test_deepl_merge_overwrites_target_keeps_the_rest_in_one_write(tmp_path: Path) -> None:
     path = tmp_path / "d.yaml"
-    path.write_text("source_language: de\ntarget_language: en\nname: D\nterms:\n"
-                    "  # kept\n  - source: Hund\n    target: dog\n    note: pet\n",
-                    encoding="utf-8")  # fmt: skip
-    merged = imports.merge(path, load_glossary(path), imports.terms_from_tsv(
-        "hund\thound\nKatze\tcat\n"))  # fmt: skip
+    path.write_text(
+        "source_language: de\ntarget_language: en\nname: D\nterms:\n"
+        "  # kept\n  - source: Hund\n    target: dog\n    note: pet\n",
+        encoding="utf-8",
+    )
+    merged = imports.merge(
+        path, load_glossary(path), imports.terms_from_tsv("hund\thound\nKatze\tcat\n")
+    )
     assert [(t.source, t.target, t.note) for t in merged.terms] == [
-        ("hund", "hound", "pet"), ("Katze", "cat", None)]
+        ("hund", "hound", "pet"),
+        ("Katze", "cat", None),
+    ]
     assert "  # kept\n" in path.read_text(encoding="utf-8")
     with pytest.raises(errors.EntriesError, match="line 2: source 'HUND' is a duplicate"):
         imports.terms_from_tsv("Hund\ta\nHUND\tb\n")  # DeepL refuses duplicate sources
@@ -584,8 +785,9 @@ def crash_importer(path: Path, scratch: Path, seed: int) -> None:
         text = "".join(f"Wort{i}\tword {i} v{seed}.{step}\n" for i in range(1500))
         copy = Path(shutil.copy(path, scratch / path.name))
         preview = imports.preview_file(base, text, "tsv", "overwrite")
-        expected = imports.apply(copy, replace(base, path=str(copy)), preview,
-                                 revision=base.revision).revision  # fmt: skip
+        expected = imports.apply(
+            copy, replace(base, path=str(copy)), preview, revision=base.revision
+        ).revision
         print("next", expected, flush=True)
         base = imports.apply(path, base, preview, revision=base.revision)  # as a reload reads
         print("done" if base.revision == expected else "mismatch", base.revision, flush=True)
@@ -603,10 +805,20 @@ def test_sigkill_mid_import_leaves_the_old_or_the_new_file(
     mid = at_new = 0
     for kill in range(KILLS):
         worker = subprocess.Popen(
-            [sys.executable, "-c", "import sys; from pathlib import Path; from tests.test_imports "
-             "import crash_importer; crash_importer(Path(sys.argv[1]), Path(sys.argv[2]), "
-             "int(sys.argv[3]))", str(path), str(scratch), str(kill)],
-            env=process_env(env), stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+            [
+                sys.executable,
+                "-c",
+                "import sys; from pathlib import Path; from tests.test_imports "
+                "import crash_importer; crash_importer(Path(sys.argv[1]), Path(sys.argv[2]), "
+                "int(sys.argv[3]))",
+                str(path),
+                str(scratch),
+                str(kill),
+            ],
+            env=process_env(env),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
         assert worker.stdout is not None
         read = [worker.stdout.readline().decode().strip()]
         if kill % 2:  # at any moment
@@ -631,8 +843,10 @@ def test_sigkill_mid_import_leaves_the_old_or_the_new_file(
         glossary = parse_glossary(path.read_bytes(), str(path))  # whole and valid
         assert len(glossary.terms) in (1, 1501)
     with capsys.disabled():
-        print(f"\nimport crash safety: {KILLS} SIGKILLs, {mid} inside an import ({at_new} "
-              "after the rename)")
+        print(
+            f"\nimport crash safety: {KILLS} SIGKILLs, {mid} inside an import ({at_new} "
+            "after the rename)"
+        )
 
 
 def test_page_export_carries_every_field_and_speaks_german(app: Flask) -> None:
@@ -641,17 +855,21 @@ def test_page_export_carries_every_field_and_speaks_german(app: Flask) -> None:
     basic = client.get("/terms/de-en/export.tsv?fields=basic").get_data(as_text=True)
     assert full[0].split("\t") == list(termfile.TERM_KEYS)
     assert "\nKreml-Herrscher\tKremlin ruler\n" in basic  # DeepL's two columns, no header
-    assert all(line.count("\t") == 1 and not line.startswith("source\t")
-               for line in basic.splitlines())  # fmt: skip
-    data = {"csrf_token": csrf_token(client, "/terms/de-en"), "on_duplicate": "skip",
-            "file": (BytesIO(b"Gipfeltreffen\tsummit\n"), "x.tsv")}
-    page = client.post("/terms/de-en/import?lang=de", data=data,
-                       content_type="multipart/form-data").get_data(as_text=True)
+    assert all(
+        line.count("\t") == 1 and not line.startswith("source\t") for line in basic.splitlines()
+    )
+    data = {
+        "csrf_token": csrf_token(client, "/terms/de-en"),
+        "on_duplicate": "skip",
+        "file": (BytesIO(b"Gipfeltreffen\tsummit\n"), "x.tsv"),
+    }
+    page = client.post(
+        "/terms/de-en/import?lang=de", data=data, content_type="multipart/form-data"
+    ).get_data(as_text=True)
     assert "Importvorschau" in page and "Noch ist nichts gespeichert." in page
 
 
-def test_a_broken_file_refuses_the_import_as_every_edit_does(app: Flask,
-                                                             tmp_path: Path) -> None:  # fmt: skip
+def test_a_broken_file_refuses_the_import_as_every_edit_does(app: Flask, tmp_path: Path) -> None:
     desk = tmp_path / "desk.yaml"
     desk.write_text(FILE, encoding="utf-8")
     base = load_glossary(desk)

@@ -46,7 +46,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         sent = len(body) if mode == "full" else len(body) // 2
         for start in range(0, sent, 16 * 1024):  # several chunks, so progress can grow
-            self.wfile.write(body[start:min(sent, start + 16 * 1024)])
+            self.wfile.write(body[start : min(sent, start + 16 * 1024)])
         if mode == "stall":
             self.wfile.flush()
             self.server.release.wait(30)
@@ -98,17 +98,29 @@ def silent_url() -> Iterator[str]:
         yield f"http://127.0.0.1:{sock.getsockname()[1]}/index.json"
 
 
-def entry(links: list[Any], version: str = "1.0", pair: tuple[str, str] = ("de", "en"),
-          extra: dict[str, str] | None = None) -> dict[str, Any]:
-    return {"type": "translate", "from_code": pair[0], "to_code": pair[1],
-            "package_version": version, "links": links, **(extra or {})}
+def entry(
+    links: list[Any],
+    version: str = "1.0",
+    pair: tuple[str, str] = ("de", "en"),
+    extra: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    return {
+        "type": "translate",
+        "from_code": pair[0],
+        "to_code": pair[1],
+        "package_version": version,
+        "links": links,
+        **(extra or {}),
+    }
 
 
 def publish(server: LocalServer, archive: Path, extra: dict[str, str]) -> str:
     """Puts the archive and an index listing it on the server; returns the index URL."""
     server.files["/pkg.argosmodel"] = archive.read_bytes()
-    listing = [entry([server.url("/pkg.argosmodel")], extra=extra),
-               entry([server.url("/none")], pair=("en", "fr"))]
+    listing = [
+        entry([server.url("/pkg.argosmodel")], extra=extra),
+        entry([server.url("/none")], pair=("en", "fr")),
+    ]
     server.files["/index.json"] = json.dumps(listing).encode()
     return server.url("/index.json")
 
@@ -148,15 +160,16 @@ def test_checksum_keys(tmp_path: Path, fields: dict[str, str], expected: str | N
 
 
 def test_index_keeps_only_installable_translate_entries(tmp_path: Path) -> None:
-    url = write_index(tmp_path, [
-        entry(["http://127.0.0.1:9/a", "ftp://127.0.0.1/b", 7]),
-        {"type": "sbd", "from_code": "de", "links": []},
-        {"from_code": "de"},
-        "not an object",
-    ])
-    assert fetch_index(url, TIMEOUT) == [
-        IndexEntry("de", "en", "1.0", ("http://127.0.0.1:9/a",))
-    ]
+    url = write_index(
+        tmp_path,
+        [
+            entry(["http://127.0.0.1:9/a", "ftp://127.0.0.1/b", 7]),
+            {"type": "sbd", "from_code": "de", "links": []},
+            {"from_code": "de"},
+            "not an object",
+        ],
+    )
+    assert fetch_index(url, TIMEOUT) == [IndexEntry("de", "en", "1.0", ("http://127.0.0.1:9/a",))]
 
 
 INDEX_FAILURES: list[tuple[bytes, type[Exception], str]] = [
@@ -180,13 +193,15 @@ def test_unsupported_scheme_is_an_input_error() -> None:
 
 # --- installing -----------------------------------------------------------------------------
 
+
 def test_install_from_index_over_http(
     server: LocalServer, settings: Settings, tiny_archive: Path
 ) -> None:
     url = publish(server, tiny_archive, {"sha256": sha256(tiny_archive)})
     seen: list[tuple[int, int | None]] = []
-    package = install_from_index(replace(settings, index_url=url), "de", "en",
-                                 lambda done, total: seen.append((done, total)))
+    package = install_from_index(
+        replace(settings, index_url=url), "de", "en", lambda done, total: seen.append((done, total))
+    )
     assert package.pair == ("de", "en")
     assert [p.path for p in list_packages(settings.packages_dir)] == [package.path]
     size = tiny_archive.stat().st_size
@@ -229,8 +244,9 @@ def test_checksum_mismatch_installs_nothing(
     assert leftovers(settings.downloads_dir) == []  # the partial file is deleted
 
 
-def test_file_urls_for_index_and_package(settings: Settings, tiny_archive: Path,
-                                         tmp_path: Path) -> None:
+def test_file_urls_for_index_and_package(
+    settings: Settings, tiny_archive: Path, tmp_path: Path
+) -> None:
     checked = entry([tiny_archive.as_uri()], extra={"sha256": sha256(tiny_archive)})
     url = write_index(tmp_path, [checked])
     package = install_from_index(replace(settings, index_url=url), "de", "en")
@@ -250,6 +266,7 @@ def test_entry_without_links(tmp_path: Path) -> None:
 
 
 # --- failing fast ---------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("kind", ["dead", "silent"])
 def test_unreachable_index_fails_fast(
@@ -296,6 +313,7 @@ def test_broken_download_leaves_no_partial_file(
 
 
 # --- progress bar ---------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize(("force", "drawn"), [(True, True), (False, False)])
 def test_progress_bar_only_on_a_terminal_unless_forced(

@@ -33,23 +33,32 @@ class SlowEngine(PhraseEngine):
         self.pause = pause
         self.batches = 0
 
-    def translate_batch(self, sentences: Sequence[str],
-                        prefixes: Sequence[Sequence[str] | None] | None = None,
-                        options: DecodeOptions | None = None) -> list[Hypothesis]:  # fmt: skip
+    def translate_batch(
+        self,
+        sentences: Sequence[str],
+        prefixes: Sequence[Sequence[str] | None] | None = None,
+        options: DecodeOptions | None = None,
+    ) -> list[Hypothesis]:
         time.sleep(self.pause)
         self.batches += 1
         return super().translate_batch(sentences, prefixes, options)
 
 
-def fake_engine_app(settings: Settings, terms_dir: Path, engine: PhraseEngine,
-                    **changes: Any) -> Flask:  # fmt: skip
+def fake_engine_app(
+    settings: Settings, terms_dir: Path, engine: PhraseEngine, **changes: Any
+) -> Flask:
     registry = EngineRegistry(settings, loader=lambda package: engine)
     changed = dataclasses.replace(settings, terms_dir=terms_dir, **changes)
     return create_app(changed, registry, test_config={"TESTING": True, "SECRET_KEY": "s"})
 
 
-def wait_for(client: FlaskClient, location: str, states: tuple[str, ...],
-             headers: dict[str, str] | None = None, seconds: float = 20) -> dict[str, Any]:
+def wait_for(
+    client: FlaskClient,
+    location: str,
+    states: tuple[str, ...],
+    headers: dict[str, str] | None = None,
+    seconds: float = 20,
+) -> dict[str, Any]:
     give_up = time.monotonic() + seconds
     while time.monotonic() < give_up:
         job: dict[str, Any] = client.get(location, headers=headers or {}).json
@@ -59,9 +68,9 @@ def wait_for(client: FlaskClient, location: str, states: tuple[str, ...],
     raise AssertionError(f"job never reached {states}: {job}")
 
 
-def test_fake_engine_job_gives_what_translate_gives(settings: Settings,
-                                                    installed: InstalledPackage,
-                                                    terms_dir: Path) -> None:  # fmt: skip
+def test_fake_engine_job_gives_what_translate_gives(
+    settings: Settings, installed: InstalledPackage, terms_dir: Path
+) -> None:
     client = fake_engine_app(settings, terms_dir, SlowEngine(0)).test_client()
     reply = client.post("/api/jobs", json=BODY)
     assert reply.status_code == 202, reply.json
@@ -74,9 +83,9 @@ def test_fake_engine_job_gives_what_translate_gives(settings: Settings,
     assert job["terms"] == direct["terms"] and job["summary"] == direct["summary"]
 
 
-def test_slow_fake_engine_progress_and_partial_results(settings: Settings,
-                                                       installed: InstalledPackage,
-                                                       terms_dir: Path) -> None:  # fmt: skip
+def test_slow_fake_engine_progress_and_partial_results(
+    settings: Settings, installed: InstalledPackage, terms_dir: Path
+) -> None:
     engine = SlowEngine(0.15)
     client = fake_engine_app(settings, terms_dir, engine, batch_size=4).test_client()
     location = client.post("/api/jobs", json=BODY).headers["Location"]
@@ -91,9 +100,9 @@ def test_slow_fake_engine_progress_and_partial_results(settings: Settings,
     assert job["text"].startswith(text)
 
 
-def test_slow_fake_engine_cancel_stops_within_one_batch(settings: Settings,
-                                                        installed: InstalledPackage,
-                                                        terms_dir: Path) -> None:  # fmt: skip
+def test_slow_fake_engine_cancel_stops_within_one_batch(
+    settings: Settings, installed: InstalledPackage, terms_dir: Path
+) -> None:
     engine = SlowEngine(0.2)
     client = fake_engine_app(settings, terms_dir, engine, batch_size=2).test_client()
     location = client.post("/api/jobs", json=BODY).headers["Location"]
@@ -107,8 +116,9 @@ def test_slow_fake_engine_cancel_stops_within_one_batch(settings: Settings,
     assert client.get(location).status_code == 404
 
 
-def test_fake_engine_results_survive_a_restart(settings: Settings, installed: InstalledPackage,
-                                               terms_dir: Path) -> None:  # fmt: skip
+def test_fake_engine_results_survive_a_restart(
+    settings: Settings, installed: InstalledPackage, terms_dir: Path
+) -> None:
     first = fake_engine_app(settings, terms_dir, SlowEngine(0)).test_client()
     location = first.post("/api/jobs", json=BODY).headers["Location"]
     done = wait_for(first, location, ("done",))
@@ -117,7 +127,9 @@ def test_fake_engine_results_survive_a_restart(settings: Settings, installed: In
 
 
 def test_fake_engine_unfinished_job_runs_again_after_a_restart(
-    settings: Settings, installed: InstalledPackage, terms_dir: Path,
+    settings: Settings,
+    installed: InstalledPackage,
+    terms_dir: Path,
 ) -> None:
     app = fake_engine_app(settings, terms_dir, SlowEngine(0))
     store = app.extensions["glossary.service"].jobs.store
@@ -131,9 +143,9 @@ def test_fake_engine_unfinished_job_runs_again_after_a_restart(
     assert result["done"] == 40 and result["text"].count("ruler") == 40
 
 
-def test_fake_engine_jobs_are_private_to_their_maker(settings: Settings,
-                                                     installed: InstalledPackage,
-                                                     terms_dir: Path) -> None:  # fmt: skip
+def test_fake_engine_jobs_are_private_to_their_maker(
+    settings: Settings, installed: InstalledPackage, terms_dir: Path
+) -> None:
     book = Accounts.of(settings)
     alice, bob = book.add_key("alice", "reader"), book.add_key("bob", "reader")
     root = book.add_key("root", "admin")
@@ -146,20 +158,25 @@ def test_fake_engine_jobs_are_private_to_their_maker(settings: Settings,
     wait_for(client, location, ("done",), headers={"X-API-Key": alice})
 
 
-def test_fake_engine_bad_jobs_are_refused_at_once(settings: Settings,
-                                                  installed: InstalledPackage,
-                                                  terms_dir: Path) -> None:  # fmt: skip
+def test_fake_engine_bad_jobs_are_refused_at_once(
+    settings: Settings, installed: InstalledPackage, terms_dir: Path
+) -> None:
     client = fake_engine_app(settings, terms_dir, SlowEngine(0), max_chars=100).test_client()
     assert client.post("/api/jobs", json=BODY).status_code == 413
-    assert client.post("/api/jobs", json={**BODY, "text": "x", "glossaries": ["nope"]}
-                       ).status_code == 404  # fmt: skip
+    assert (
+        client.post("/api/jobs", json={**BODY, "text": "x", "glossaries": ["nope"]}).status_code
+        == 404
+    )
     assert client.post("/api/jobs", json={"text": "x"}).status_code == 400
     assert client.post("/api/jobs", data={"text": "x"}).status_code == 415
 
 
-def test_fake_engine_a_full_job_queue_is_a_429(settings: Settings, installed: InstalledPackage,
-                                               terms_dir: Path,
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_fake_engine_a_full_job_queue_is_a_429(
+    settings: Settings,
+    installed: InstalledPackage,
+    terms_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setattr("glossary.jobs.MAX_WAITING_JOBS", 2)
     engine = SlowEngine(0.5)
     client = fake_engine_app(settings, terms_dir, engine).test_client()

@@ -35,8 +35,8 @@ REDIS_SERVER = shutil.which("redis-server")
 needs_redis = pytest.mark.skipif(
     REDIS_SERVER is None,
     reason="redis-server is not installed: `make redis` installs Debian's package "
-           "(`make test` does it first)",
-)  # fmt: skip
+    "(`make test` does it first)",
+)
 
 SHORT = "Der Herrscher reist nach Moskau. Der Kreml-Herrscher spricht mit dem Volk."
 # Long enough that a job is still running after several polls (the tiny model writes up to
@@ -44,8 +44,9 @@ SHORT = "Der Herrscher reist nach Moskau. Der Kreml-Herrscher spricht mit dem Vo
 LONG = " ".join(f"Der Herrscher Nummer {i} reist heute nach Moskau." for i in range(400))
 
 
-def wait_until(what: str, check: Callable[[], Any], seconds: float = 60,
-               pause: float = 0.05) -> Any:  # fmt: skip
+def wait_until(
+    what: str, check: Callable[[], Any], seconds: float = 60, pause: float = 0.05
+) -> Any:
     give_up = time.monotonic() + seconds
     while time.monotonic() < give_up:
         if found := check():
@@ -64,10 +65,22 @@ def redis_server(directory: Path) -> Iterator[str]:
     port = free_port()
     with (directory / "redis.log").open("wb") as out:
         proc = subprocess.Popen(
-            [REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(directory)],
-            stdout=out, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+            [
+                REDIS_SERVER,
+                "--port",
+                str(port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(directory),
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     url = f"redis://127.0.0.1:{port}/0"
     try:
         client = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=2)
@@ -119,8 +132,9 @@ class Cluster:
         return {w.name for w in Worker.all(connection=self.redis())}
 
     def submit(self, text: str, **more: Any) -> str:
-        reply = call(self.base, "POST", "/api/jobs",
-                     {"text": text, "source": "de", "target": "en", **more})  # fmt: skip
+        reply = call(
+            self.base, "POST", "/api/jobs", {"text": text, "source": "de", "target": "en", **more}
+        )
         assert reply.status == 202, reply.body
         location: str = reply.headers["location"]
         return location
@@ -141,8 +155,9 @@ class Cluster:
 
 
 @pytest.fixture
-def cluster(env: dict[str, str], installed: InstalledPackage, terms_dir: Path,
-            tmp_path: Path) -> Iterator[Cluster]:  # fmt: skip
+def cluster(
+    env: dict[str, str], installed: InstalledPackage, terms_dir: Path, tmp_path: Path
+) -> Iterator[Cluster]:
     """redis-server, `glossary serve` and two `glossary worker`s, all with one terms folder and
     one package directory (as machines sharing them over NFS would); the workers have a state
     folder of their own, as they would on other machines."""
@@ -155,12 +170,19 @@ def cluster(env: dict[str, str], installed: InstalledPackage, terms_dir: Path,
             for n in range(2):
                 logs.append(tmp_path / f"worker-{n}.log")
                 with logs[-1].open("wb") as out:
-                    workers.append(subprocess.Popen(
-                        [sys.executable, "-m", "glossary.cli", "worker"],
-                        env=process_env(shared, GLOSSARY_TERMS_DIR=str(terms_dir),
-                                        GLOSSARY_STATE_DIR=str(tmp_path / f"state-{n}")),
-                        cwd=tmp_path, stdout=out, stderr=subprocess.STDOUT,
-                    ))  # fmt: skip
+                    workers.append(
+                        subprocess.Popen(
+                            [sys.executable, "-m", "glossary.cli", "worker"],
+                            env=process_env(
+                                shared,
+                                GLOSSARY_TERMS_DIR=str(terms_dir),
+                                GLOSSARY_STATE_DIR=str(tmp_path / f"state-{n}"),
+                            ),
+                            cwd=tmp_path,
+                            stdout=out,
+                            stderr=subprocess.STDOUT,
+                        )
+                    )
             with server_process(shared, terms_dir, tmp_path / "serve.log") as base:
                 running = Cluster(base, url, workers, logs, terms_dir)
 
@@ -178,8 +200,12 @@ def cluster(env: dict[str, str], installed: InstalledPackage, terms_dir: Path,
 
 
 def translate(cluster: Cluster, text: str, **more: Any) -> dict[str, Any]:
-    reply = call(cluster.base, "POST", "/api/translate",
-                 {"text": text, "source": "de", "target": "en", **more})  # fmt: skip
+    reply = call(
+        cluster.base,
+        "POST",
+        "/api/translate",
+        {"text": text, "source": "de", "target": "en", **more},
+    )
     assert reply.status == 200, reply.body
     body: dict[str, Any] = reply.json()
     return body
@@ -187,13 +213,15 @@ def translate(cluster: Cluster, text: str, **more: Any) -> dict[str, Any]:
 
 @needs_redis
 def test_redis_job_gives_what_translate_gives_with_the_shared_glossary(
-    cluster: Cluster, env: dict[str, str],
+    cluster: Cluster,
+    env: dict[str, str],
 ) -> None:
     # A second glossary in the shared folder, and the web server's defaults: only `p`. A job
     # that names none must use the server's defaults, not every glossary a worker can see.
     create_glossary(cluster.terms / "q.yaml", "Places", "de", "en", [Term("Moskau", "Muscovy")])
-    marked = run_glossary({**env, "GLOSSARY_TERMS_DIR": str(cluster.terms)}, "defaults", "set",
-                          "p", timeout=60)  # fmt: skip
+    marked = run_glossary(
+        {**env, "GLOSSARY_TERMS_DIR": str(cluster.terms)}, "defaults", "set", "p", timeout=60
+    )
     assert marked.returncode == 0, marked.stderr
     location = cluster.submit(SHORT)
     job = cluster.finished(location)
@@ -213,14 +241,19 @@ def test_redis_job_gives_what_translate_gives_with_the_shared_glossary(
 
     # An edit through the web server reaches the workers through the shared folder only.
     glossary = call(cluster.base, "GET", "/api/glossaries/p")
-    added = call(cluster.base, "POST", "/api/glossaries/p/terms",
-                 {"source": "Volk", "target": "populace"},
-                 {"If-Match": f'"{glossary.etag}"'})  # fmt: skip
+    added = call(
+        cluster.base,
+        "POST",
+        "/api/glossaries/p/terms",
+        {"source": "Volk", "target": "populace"},
+        {"If-Match": f'"{glossary.etag}"'},
+    )
     assert added.status == 201, added.body
     after = cluster.finished(cluster.submit(SHORT))
     assert after["state"] == "done", after
-    assert [t["term"]["target"] for t in after["terms"]
-            if t["term"]["source"] == "Volk"] == ["populace"]  # fmt: skip
+    assert [t["term"]["target"] for t in after["terms"] if t["term"]["source"] == "Volk"] == [
+        "populace"
+    ]
     assert "populace" in after["text"]
     assert after["terms"] == translate(cluster, SHORT)["terms"]
 
@@ -232,8 +265,7 @@ def test_redis_jobs_progress_spread_over_workers_and_cancel(cluster: Cluster) ->
 
     def both_partial() -> list[dict[str, Any]] | None:
         jobs = [cluster.job(first), cluster.job(second)]
-        if all(j["state"] == "running" and j["total"] and 0 < j["done"] < j["total"]
-               for j in jobs):  # fmt: skip
+        if all(j["state"] == "running" and j["total"] and 0 < j["done"] < j["total"] for j in jobs):
             return jobs
         assert all(j["state"] in ("queued", "running") for j in jobs), jobs
         return None
@@ -341,33 +373,52 @@ def test_redis_store_finished_jobs_expire_and_failure_is_said(redis_url: str) ->
 
     running = store.create("local", JobRequest("x", "de", "en"))
     store.start(running.id, 5)
-    failed(FakeRQJob((running.id,)), store.connection, JobTimeoutException,  # type: ignore[arg-type]
-           JobTimeoutException(), None)  # fmt: skip
+    failed(
+        FakeRQJob((running.id,)),
+        store.connection,
+        JobTimeoutException,  # type: ignore[arg-type]
+        JobTimeoutException(),
+        None,
+    )
     assert store.get(running.id).state == "failed"  # type: ignore[union-attr]
     assert "time limit" in (store.get(running.id).error or "")  # type: ignore[union-attr]
-    failed(FakeRQJob((done.id,)), store.connection, JobTimeoutException,  # type: ignore[arg-type]
-           JobTimeoutException(), None)  # fmt: skip
+    failed(
+        FakeRQJob((done.id,)),
+        store.connection,
+        JobTimeoutException,  # type: ignore[arg-type]
+        JobTimeoutException(),
+        None,
+    )
     assert store.get(done.id).state == "done"  # type: ignore[union-attr]
 
     from rq.exceptions import AbandonedJobError
 
     orphan = store.create("local", JobRequest("x", "de", "en"))
     store.start(orphan.id, 5)
-    failed(FakeRQJob((orphan.id,)), store.connection, AbandonedJobError,  # type: ignore[arg-type]
-           AbandonedJobError(), None)  # fmt: skip
+    failed(
+        FakeRQJob((orphan.id,)),
+        store.connection,
+        AbandonedJobError,  # type: ignore[arg-type]
+        AbandonedJobError(),
+        None,
+    )
     assert store.get(orphan.id).error == "the worker working the job stopped"  # type: ignore[union-attr]
 
 
 def test_redis_queue_refuses_jobs_beyond_the_waiting_limit(
-    redis_url: str, settings: Settings, terms_dir: Path, monkeypatch: pytest.MonkeyPatch,
+    redis_url: str,
+    settings: Settings,
+    terms_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from glossary import jobs_redis
     from glossary.scheduler import Busy
     from glossary.service import TranslationService
 
     monkeypatch.setattr(jobs_redis, "MAX_WAITING_JOBS", 2)
-    service = TranslationService(dataclasses.replace(settings, terms_dir=terms_dir,
-                                                     queue_url=redis_url))  # fmt: skip
+    service = TranslationService(
+        dataclasses.replace(settings, terms_dir=terms_dir, queue_url=redis_url)
+    )
     queue = service.jobs
     assert isinstance(queue, jobs_redis.RQJobQueue)
     first = queue.submit("local", JobRequest("Der Herrscher.", "de", "en"))
@@ -389,7 +440,8 @@ def test_worker_without_a_queue_says_what_to_set(env: dict[str, str]) -> None:
     assert result.returncode == 2
     assert result.stderr.decode().strip().splitlines() == [
         "glossary: error: GLOSSARY_QUEUE_URL is not set: set it to the Redis the web server "
-        "queues jobs on, e.g. GLOSSARY_QUEUE_URL=redis://HOST:6379/0"]
+        "queues jobs on, e.g. GLOSSARY_QUEUE_URL=redis://HOST:6379/0"
+    ]
 
     dead = {**env, "GLOSSARY_QUEUE_URL": f"redis://:hunter2@127.0.0.1:{free_port()}/0"}
     result = run_glossary(dead, "worker", timeout=60)
@@ -403,10 +455,12 @@ def test_worker_without_a_queue_says_what_to_set(env: dict[str, str]) -> None:
     assert result.returncode == 2 and "is not a Redis URL" in result.stderr.decode()
 
 
-def test_jobs_answer_503_while_the_queue_is_unreachable(settings: Settings,
-                                                       terms_dir: Path) -> None:  # fmt: skip
-    changed = dataclasses.replace(settings, terms_dir=terms_dir,
-                                  queue_url=f"redis://127.0.0.1:{free_port()}/0")  # fmt: skip
+def test_jobs_answer_503_while_the_queue_is_unreachable(
+    settings: Settings, terms_dir: Path
+) -> None:
+    changed = dataclasses.replace(
+        settings, terms_dir=terms_dir, queue_url=f"redis://127.0.0.1:{free_port()}/0"
+    )
     app = create_app(changed, test_config={"TESTING": True, "SECRET_KEY": "s"})
     client = app.test_client()
     reply = client.post("/api/jobs", json={"text": SHORT, "source": "de", "target": "en"})

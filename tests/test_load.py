@@ -29,8 +29,13 @@ TEXTS = (
     "Der Schulterschluss der beiden Diktatoren beunruhigt den Westen.",
     "Putin und Kim Jong Un unterzeichnen einen Partnerschaftsvertrag.",
 )
-EXPECTED = {"translate": {200}, "api_translate": {200}, "find": {200}, "read": {200},
-            "edit": {201, 412}}  # fmt: skip
+EXPECTED = {
+    "translate": {200},
+    "api_translate": {200},
+    "find": {200},
+    "read": {200},
+    "edit": {201, 412},
+}
 
 
 @dataclass
@@ -44,8 +49,7 @@ class Record:
 
 def _translate(base: str, kind: str, text: str) -> Reply:
     if kind == "translate":
-        body: dict[str, object] = {"q": text, "source": "de", "target": "en",
-                                   "glossary": "de-en"}  # fmt: skip
+        body: dict[str, object] = {"q": text, "source": "de", "target": "en", "glossary": "de-en"}
         return call(base, "POST", "/translate", body)
     mode = "off" if kind == "find" else "constrain"
     body = {"text": text, "source": "de", "target": "en", "glossaries": ["de-en"], "mode": mode}
@@ -60,9 +64,13 @@ def _edit(base: str, record: Record, source: str, deadline: float, rng: random.R
         record.replies["read"].append(read)
         if read.status != 200:
             return
-        reply = call(base, "POST", "/api/glossaries/de-en/terms",
-                     {"source": source, "target": f"load term {source[8:]}"},
-                     {"If-Match": f'"{read.etag}"'})  # fmt: skip
+        reply = call(
+            base,
+            "POST",
+            "/api/glossaries/de-en/terms",
+            {"source": source, "target": f"load term {source[8:]}"},
+            {"If-Match": f'"{read.etag}"'},
+        )
         record.replies["edit"].append(reply)
         if reply.status == 201:
             record.acked.append(source)
@@ -94,32 +102,40 @@ def _percentile(values: list[float], q: float) -> float:
 
 def _table(record: Record, elapsed: float) -> str:
     total = sum(map(len, record.replies.values()))
-    lines = [f"load: {CLIENTS} clients for {elapsed:.1f} s, {total} requests "
-             f"({total / elapsed:.0f}/s), "
-             f"{len(record.acked)} edits acknowledged",
-             f"  {'kind':<14}{'count':>7}{'p50 ms':>9}{'p99 ms':>9}  statuses"]  # fmt: skip
+    lines = [
+        f"load: {CLIENTS} clients for {elapsed:.1f} s, {total} requests "
+        f"({total / elapsed:.0f}/s), "
+        f"{len(record.acked)} edits acknowledged",
+        f"  {'kind':<14}{'count':>7}{'p50 ms':>9}{'p99 ms':>9}  statuses",
+    ]
     for kind, replies in sorted(record.replies.items()):
         if not replies:
             continue
         seconds = [r.seconds * 1000 for r in replies]
         statuses = dict(sorted(Counter(r.status for r in replies).items()))
-        lines.append(f"  {kind:<14}{len(replies):>7}{_percentile(seconds, 0.5):>9.0f}"
-                     f"{_percentile(seconds, 0.99):>9.0f}  {statuses}")  # fmt: skip
+        lines.append(
+            f"  {kind:<14}{len(replies):>7}{_percentile(seconds, 0.5):>9.0f}"
+            f"{_percentile(seconds, 0.99):>9.0f}  {statuses}"
+        )
     return "\n".join(lines)
 
 
 def test_mixed_load_no_5xx_no_lost_edits(
-    env: dict[str, str], installed: InstalledPackage, tmp_path: Path,
+    env: dict[str, str],
+    installed: InstalledPackage,
+    tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
-) -> None:  # fmt: skip
+) -> None:
     path = copy_terms(REPO / "terms" / "de-en.yaml", tmp_path / "terms")
     before = {t.source for t in load_glossary(path).terms}
     record = Record()
     with server_process(env, path.parent, tmp_path / "server.log") as base:
         started = time.monotonic()
         deadline = started + DURATION
-        threads = [threading.Thread(target=_client, args=(base, i, record, deadline))
-                   for i in range(CLIENTS)]  # fmt: skip
+        threads = [
+            threading.Thread(target=_client, args=(base, i, record, deadline))
+            for i in range(CLIENTS)
+        ]
         for thread in threads:
             thread.start()
         for thread in threads:

@@ -37,8 +37,10 @@ from tests.modelkit import TINY, build_package
 from web.app import create_app
 
 WINDOW = 64  # rows of the test model's encoder position table
-URL = ("https://www.example.org/archiv/2024/06/19/putin-besucht-pjoengjang?"
-       + "&".join(f"feld{i}=wert{i}" for i in range(200)))[:920]  # fmt: skip
+URL = (
+    "https://www.example.org/archiv/2024/06/19/putin-besucht-pjoengjang?"
+    + "&".join(f"feld{i}=wert{i}" for i in range(200))
+)[:920]
 NEWLINES = "x\n" * 50000
 INITIALS = "A. " * 300
 INPUTS = {"url": URL, "newlines": NEWLINES, "initials": INITIALS}
@@ -53,8 +55,9 @@ TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 def window_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
     shape = dataclasses.replace(TINY, source_positions=WINDOW, eos_bias=8.0)
     # Version 2.0: its folder differs from the session's tiny de→en package (1.0).
-    return build_package(tmp_path_factory.mktemp("window"), "de", "en", shape=shape, seed=23,
-                         version="2.0")  # fmt: skip
+    return build_package(
+        tmp_path_factory.mktemp("window"), "de", "en", shape=shape, seed=23, version="2.0"
+    )
 
 
 @pytest.fixture
@@ -83,8 +86,10 @@ class _PositionLimitedEngine(UppercaseEngine):
         for sentence in sentences:
             count = len(self.encode_source(sentence))
             if count > self.max_source_tokens:
-                raise RuntimeError(f"No position encodings are defined for positions >= "
-                                   f"{self.max_source_tokens}, but got position {count - 1}")
+                raise RuntimeError(
+                    f"No position encodings are defined for positions >= "
+                    f"{self.max_source_tokens}, but got position {count - 1}"
+                )
         return super().translate_batch(sentences, prefixes, options)
 
 
@@ -92,8 +97,9 @@ class FailsOnMarkerEngine(PhraseEngine):
     """Fake whose failure is the point: every batch holding a sentence with MARKER raises."""
 
     def __init__(self) -> None:
-        super().__init__({"der": "the", "herrscher": "ruler", "hund": "dog", "ist": "is",
-                          "hier": "here"})  # fmt: skip
+        super().__init__(
+            {"der": "the", "herrscher": "ruler", "hund": "dog", "ist": "is", "hier": "here"}
+        )
         self.batch_sizes: list[int] = []
 
     def translate_batch(
@@ -125,8 +131,9 @@ def _exact(text: str, result: TranslationResult) -> None:
 # --- the limit, read from the package ----------------------------------------------------------
 
 
-def test_limit_is_read_from_the_position_table(window_engine: CTranslate2Engine,
-                                               installed: InstalledPackage) -> None:  # fmt: skip
+def test_limit_is_read_from_the_position_table(
+    window_engine: CTranslate2Engine, installed: InstalledPackage
+) -> None:
     assert window_engine.max_source_tokens == WINDOW
     # Without a stored table (encodings computed at run time) CTranslate2's default applies.
     assert CTranslate2Engine(installed).max_source_tokens == DEFAULT_MAX_SOURCE_TOKENS == 1024
@@ -135,13 +142,15 @@ def test_limit_is_read_from_the_position_table(window_engine: CTranslate2Engine,
         window_engine.translate_batch(["Hund " * (WINDOW + 1)], None, DecodeOptions(beam_size=1))
 
 
-def test_limit_leaves_room_for_added_bos_and_eos(window_package: InstalledPackage,
-                                                 tmp_path: Path) -> None:  # fmt: skip
+def test_limit_leaves_room_for_added_bos_and_eos(
+    window_package: InstalledPackage, tmp_path: Path
+) -> None:
     model = tmp_path / "model"
     shutil.copytree(window_package.model_dir, model)
     config = json.loads((model / "config.json").read_text())
-    (model / "config.json").write_text(json.dumps(config | {"add_source_bos": True,
-                                                            "add_source_eos": True}))
+    (model / "config.json").write_text(
+        json.dumps(config | {"add_source_bos": True, "add_source_eos": True})
+    )
     assert source_token_limit(model) == WINDOW - 2
     (model / "model.bin").write_bytes((model / "model.bin").read_bytes()[:200])  # cut short
     assert source_token_limit(model) == DEFAULT_MAX_SOURCE_TOKENS
@@ -229,7 +238,8 @@ def test_failing_sentence_is_retried_alone_and_passed_through() -> None:
     assert engine.batch_sizes[:4] == [3, 1, 1, 1]  # the batch, then one by one
     herrscher = [t for t in result.terms if t.term.source == "Herrscher"]
     assert [(t.status, t.reason, t.target_start) for t in herrscher] == [
-        ("missed", "the sentence was not translated", None)]
+        ("missed", "the sentence was not translated", None)
+    ]
     _exact(FAILING_TEXT, result)
 
 
@@ -252,9 +262,11 @@ def test_reported_inputs_succeed_in_every_api(window_app: Flask, name: str) -> N
     assert libre.status_code == 200, libre.json
     assert libre.json and libre.json["translatedText"]
     assert {s["status"] for s in libre.json["sentences"]} == {"translated"}
-    reply = client.post("/v2/translate", json={"text": [text], "target_lang": "EN-GB",
-                                               "source_lang": "DE"},
-                        headers={"Authorization": "DeepL-Auth-Key any"})  # fmt: skip
+    reply = client.post(
+        "/v2/translate",
+        json={"text": [text], "target_lang": "EN-GB", "source_lang": "DE"},
+        headers={"Authorization": "DeepL-Auth-Key any"},
+    )
     assert reply.status_code == 200, reply.json
     assert reply.json
     [translation] = reply.json["translations"]
@@ -262,8 +274,9 @@ def test_reported_inputs_succeed_in_every_api(window_app: Flask, name: str) -> N
     assert {s["status"] for s in translation["sentences"]} == {"translated"}
 
 
-def test_reported_inputs_succeed_in_the_cli(env: dict[str, str], window_archive: Path,
-                                           tmp_path: Path) -> None:  # fmt: skip
+def test_reported_inputs_succeed_in_the_cli(
+    env: dict[str, str], window_archive: Path, tmp_path: Path
+) -> None:
     done = run_glossary(env, "models", "install", "--file", str(window_archive))
     assert done.returncode == 0, done.stderr.decode()
     for name, text in INPUTS.items():
@@ -282,8 +295,11 @@ def test_reported_inputs_succeed_in_the_cli(env: dict[str, str], window_archive:
 @pytest.fixture
 def failing_app(settings: Settings, installed: InstalledPackage, terms_dir: Path) -> Flask:
     registry = EngineRegistry(settings, loader=lambda package: FailsOnMarkerEngine())
-    return create_app(dataclasses.replace(settings, terms_dir=terms_dir), registry,
-                      test_config={"TESTING": True, "SECRET_KEY": "test"})  # fmt: skip
+    return create_app(
+        dataclasses.replace(settings, terms_dir=terms_dir),
+        registry,
+        test_config={"TESTING": True, "SECRET_KEY": "test"},
+    )
 
 
 def _check_failed(sentences: list[dict[str, object]], spans: bool = True) -> None:
@@ -300,22 +316,27 @@ def _check_failed(sentences: list[dict[str, object]], spans: bool = True) -> Non
 
 def test_failing_sentence_is_reported_in_every_api(failing_app: Flask) -> None:
     client = failing_app.test_client()
-    own = client.post("/api/translate", json={"text": FAILING_TEXT, "source": "de",
-                                              "target": "en"})  # fmt: skip
+    own = client.post("/api/translate", json={"text": FAILING_TEXT, "source": "de", "target": "en"})
     assert own.status_code == 200 and own.json
     _check_failed(own.json["sentences"])
     assert f"Der Herrscher ist {MARKER}." in own.json["text"]
-    libre = client.post("/translate", json={"q": [FAILING_TEXT, "Der Hund."], "source": "de",
-                                            "target": "en"})  # fmt: skip
+    libre = client.post(
+        "/translate", json={"q": [FAILING_TEXT, "Der Hund."], "source": "de", "target": "en"}
+    )
     assert libre.status_code == 200 and libre.json
     _check_failed(libre.json["sentences"][0])
     assert [s["status"] for s in libre.json["sentences"][1]] == ["translated"]
-    html = client.post("/translate", json={"q": f"<p>{FAILING_TEXT}</p>", "source": "de",
-                                           "target": "en", "format": "html"})  # fmt: skip
+    html = client.post(
+        "/translate",
+        json={"q": f"<p>{FAILING_TEXT}</p>", "source": "de", "target": "en", "format": "html"},
+    )
     assert html.status_code == 200 and html.json
     _check_failed(html.json["sentences"], spans=False)
-    deepl_reply = client.post("/v2/translate", data={"text": FAILING_TEXT, "target_lang": "EN-US"},
-                              headers={"Authorization": "DeepL-Auth-Key any"})  # fmt: skip
+    deepl_reply = client.post(
+        "/v2/translate",
+        data={"text": FAILING_TEXT, "target_lang": "EN-US"},
+        headers={"Authorization": "DeepL-Auth-Key any"},
+    )
     assert deepl_reply.status_code == 200 and deepl_reply.json
     _check_failed(deepl_reply.json["translations"][0]["sentences"])
 
@@ -324,17 +345,28 @@ def test_failing_sentence_is_marked_in_the_page(failing_app: Flask) -> None:
     client = failing_app.test_client()
     found = TOKEN.search(client.get("/").get_data(as_text=True))
     assert found
-    reply = client.post("/", data={"csrf_token": found.group(1), "text": FAILING_TEXT,
-                                   "pair": "de:en", "mode": "constrain"})  # fmt: skip
+    reply = client.post(
+        "/",
+        data={
+            "csrf_token": found.group(1),
+            "text": FAILING_TEXT,
+            "pair": "de:en",
+            "mode": "constrain",
+        },
+    )
     assert reply.status_code == 200
     page = reply.get_data(as_text=True)
-    assert ('<span class="untranslated" data-status="untranslated" title="Not translated: the '
-            'model could not translate this sentence: simulated model failure" tabindex="0">'
-            f"Der Herrscher ist {MARKER}.</span>") in page
+    assert (
+        '<span class="untranslated" data-status="untranslated" title="Not translated: the '
+        'model could not translate this sentence: simulated model failure" tabindex="0">'
+        f"Der Herrscher ist {MARKER}.</span>"
+    ) in page
     assert page.count('class="untranslated"') == 1
     assert 'id="untranslated-notice"' in page and "Sentences left untranslated: 1." in page
-    german = client.post("/?lang=de", data={"csrf_token": found.group(1), "text": FAILING_TEXT,
-                                            "pair": "de:en", "mode": "off"})  # fmt: skip
+    german = client.post(
+        "/?lang=de",
+        data={"csrf_token": found.group(1), "text": FAILING_TEXT, "pair": "de:en", "mode": "off"},
+    )
     assert "Nicht übersetzt: the model could not" in german.get_data(as_text=True)
 
 
@@ -353,19 +385,26 @@ def test_real_clients_accept_a_reply_with_an_untranslated_sentence(failing_serve
 
 
 def test_cli_warns_about_untranslated_sentences(
-    settings: Settings, installed: InstalledPackage, tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
-) -> None:  # fmt: skip
-    monkeypatch.setattr("glossary.service.EngineRegistry", lambda settings: EngineRegistry(
-        settings, loader=lambda package: FailsOnMarkerEngine()))
+    settings: Settings,
+    installed: InstalledPackage,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setattr(
+        "glossary.service.EngineRegistry",
+        lambda settings: EngineRegistry(settings, loader=lambda package: FailsOnMarkerEngine()),
+    )
     source = tmp_path / "in.txt"
     source.write_text(FAILING_TEXT + "\n", encoding="utf-8")
     assert cli.main(["translate", str(source)]) == 0
     out, err = capsys.readouterr()
     assert out == f"The dog is here. Der Herrscher ist {MARKER}. The dog is here.\n"
     end = 19 + len(f"Der Herrscher ist {MARKER}.")
-    assert err == (f"glossary: warning: characters 19-{end} left untranslated: the model could "
-                   "not translate this sentence: simulated model failure\n")  # fmt: skip
+    assert err == (
+        f"glossary: warning: characters 19-{end} left untranslated: the model could "
+        "not translate this sentence: simulated model failure\n"
+    )
     assert cli.main(["translate", str(source), "--json"]) == 0
     sentences = json.loads(capsys.readouterr().out)["sentences"]
     assert [s["status"] for s in sentences] == ["translated", "untranslated", "translated"]
@@ -379,11 +418,16 @@ class _BrokenTokenizerEngine(UppercaseEngine):
 
 
 def test_cli_unexpected_error_is_one_line_exit_2(
-    settings: Settings, installed: InstalledPackage, tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
-) -> None:  # fmt: skip
-    monkeypatch.setattr("glossary.service.EngineRegistry", lambda settings: EngineRegistry(
-        settings, loader=lambda package: _BrokenTokenizerEngine()))
+    settings: Settings,
+    installed: InstalledPackage,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setattr(
+        "glossary.service.EngineRegistry",
+        lambda settings: EngineRegistry(settings, loader=lambda package: _BrokenTokenizerEngine()),
+    )
     source = tmp_path / "in.txt"
     source.write_text("Ein Satz.\n", encoding="utf-8")
     assert cli.main(["translate", str(source)]) == 2

@@ -30,7 +30,7 @@ def unmark(marked: str) -> tuple[str, list[tuple[int, int]]]:
 def found(terms: list[Term], text: str) -> list[Occurrence]:
     occurrences = TermMatcher(terms).find(text)
     for occ in occurrences:
-        assert occ.text == text[occ.start:occ.end]
+        assert occ.text == text[occ.start : occ.end]
     return occurrences
 
 
@@ -352,19 +352,29 @@ def test_hyphen_parts_are_words(source: str, marked: str) -> None:
 # -- overlaps: longest wins, then the earlier start -------------------------------------------
 
 OVERLAPS = [
-    (["Kreml", "Kreml-Herrscher"], "der ⟦Kreml-Herrscher⟧ und der ⟦Kreml⟧",
-     ["Kreml-Herrscher", "Kreml"]),
-    (["Putin", "Wladimir Putin"], "⟦Wladimir Putin⟧, kurz ⟦Putin⟧",
-     ["Wladimir Putin", "Putin"]),
-    (["Nordkorea", "Diktator", "Nordkorea-Diktator"], "der ⟦Nordkorea-Diktator⟧",
-     ["Nordkorea-Diktator"]),
-    (["Butter", "Waffen für Butter"], "der ⟦Waffen für Butter⟧-Deal, ⟦Butter⟧",
-     ["Waffen für Butter", "Butter"]),
-    (["Achse Moskau", "Moskau–Pjöngjang"], "die Achse ⟦Moskau–Pjöngjang⟧",
-     ["Moskau–Pjöngjang"]),
+    (
+        ["Kreml", "Kreml-Herrscher"],
+        "der ⟦Kreml-Herrscher⟧ und der ⟦Kreml⟧",
+        ["Kreml-Herrscher", "Kreml"],
+    ),
+    (["Putin", "Wladimir Putin"], "⟦Wladimir Putin⟧, kurz ⟦Putin⟧", ["Wladimir Putin", "Putin"]),
+    (
+        ["Nordkorea", "Diktator", "Nordkorea-Diktator"],
+        "der ⟦Nordkorea-Diktator⟧",
+        ["Nordkorea-Diktator"],
+    ),
+    (
+        ["Butter", "Waffen für Butter"],
+        "der ⟦Waffen für Butter⟧-Deal, ⟦Butter⟧",
+        ["Waffen für Butter", "Butter"],
+    ),
+    (["Achse Moskau", "Moskau–Pjöngjang"], "die Achse ⟦Moskau–Pjöngjang⟧", ["Moskau–Pjöngjang"]),
     (["rote Linie", "Linie neun"], "die ⟦rote Linie⟧ neun", ["rote Linie"]),
-    (["Vertrag", "Partnerschaftsvertrag"], "Der ⟦Partnerschaftsvertrag⟧ ist ein ⟦Vertrag⟧.",
-     ["Partnerschaftsvertrag", "Vertrag"]),
+    (
+        ["Vertrag", "Partnerschaftsvertrag"],
+        "Der ⟦Partnerschaftsvertrag⟧ ist ein ⟦Vertrag⟧.",
+        ["Partnerschaftsvertrag", "Vertrag"],
+    ),
     (["Waffe", "Waffen"], "⟦Waffen⟧ und eine ⟦Waffe⟧", ["Waffen", "Waffe"]),
     (["Kremlherrscher", "Kreml-Herrscher"], "der ⟦Kremlherrscher⟧", ["Kremlherrscher"]),
 ]
@@ -381,14 +391,19 @@ def test_longest_match_wins(sources: list[str], marked: str, expected: list[str]
 EXACT = [
     (Term("Vertrag", "x", match="exact"), "ein ⟦Vertrag⟧, ⟦VERTRAG⟧, Vertrags, Verträge"),
     (Term("Straße", "x", match="exact"), "⟦Straße⟧, Strasse, Straßen"),
-    (Term("Moskau–Pjöngjang", "x", match="exact"),
-     "⟦Moskau–Pjöngjang⟧, Moskau-Pjöngjang, Moskau – Pjöngjang"),
-    (Term("Kreml-Herrscher", "x", match="exact"),
-     "⟦Kreml-Herrscher⟧, Kremlherrscher, Kreml–Herrscher, Kreml-Herrschers"),
-    (Term("Sanktionsregime", "x", match="exact"),
-     "⟦Sank\u00adtionsregime⟧, Sanktions-Regime"),
-    (Term("Waffen für Butter", "x", match="exact"),
-     "⟦Waffen für\nButter⟧, Waffen „für“ Butter, Waffe für Butter"),
+    (
+        Term("Moskau–Pjöngjang", "x", match="exact"),
+        "⟦Moskau–Pjöngjang⟧, Moskau-Pjöngjang, Moskau – Pjöngjang",
+    ),
+    (
+        Term("Kreml-Herrscher", "x", match="exact"),
+        "⟦Kreml-Herrscher⟧, Kremlherrscher, Kreml–Herrscher, Kreml-Herrschers",
+    ),
+    (Term("Sanktionsregime", "x", match="exact"), "⟦Sank\u00adtionsregime⟧, Sanktions-Regime"),
+    (
+        Term("Waffen für Butter", "x", match="exact"),
+        "⟦Waffen für\nButter⟧, Waffen „für“ Butter, Waffe für Butter",
+    ),
     (Term("Kreml-Herrscher", "x", match="exact"), "der ⟦Kreml-\nHerrscher⟧"),
     (Term("Sanktionsregime", "x", match="exact"), "ein ⟦Sanktions-\nregime⟧"),
 ]
@@ -397,12 +412,18 @@ CASE_SENSITIVE = [
     (Term("NATO", "x", case_sensitive=True), "die ⟦NATO⟧, die Nato, die nato"),
     (Term("Vertrag", "x", case_sensitive=True), "die ⟦Verträge⟧, VERTRÄGE, vertrag"),
     (Term("Straße", "x", case_sensitive=True), "die ⟦Strasse⟧ und ⟦Straßen⟧, STRASSE"),
-    (Term("Kreml-Herrscher", "x", case_sensitive=True),
-     "⟦Kremlherrscher⟧, KREML-HERRSCHER, ⟦Kreml-Herrschers⟧"),
-    (Term("Vertrag", "x", match="exact", case_sensitive=True),
-     "⟦Vertrag⟧, VERTRAG, vertrag, Verträge"),
-    (Term("gegenseitiger Beistand", "x", case_sensitive=True),
-     "⟦gegenseitigen Beistand⟧, Gegenseitiger Beistand"),
+    (
+        Term("Kreml-Herrscher", "x", case_sensitive=True),
+        "⟦Kremlherrscher⟧, KREML-HERRSCHER, ⟦Kreml-Herrschers⟧",
+    ),
+    (
+        Term("Vertrag", "x", match="exact", case_sensitive=True),
+        "⟦Vertrag⟧, VERTRAG, vertrag, Verträge",
+    ),
+    (
+        Term("gegenseitiger Beistand", "x", case_sensitive=True),
+        "⟦gegenseitigen Beistand⟧, Gegenseitiger Beistand",
+    ),
 ]
 
 
@@ -462,6 +483,7 @@ def test_number_from_form_or_determiner(
 
 # -- odd input --------------------------------------------------------------------------------
 
+
 def test_empty_text_and_terms_without_words() -> None:
     assert TermMatcher([Term("Vertrag", "x")]).find("") == []
     assert TermMatcher([Term("–", "x"), Term("„“", "x")]).find("– „“ x") == []
@@ -477,47 +499,88 @@ def test_occurrence_is_frozen() -> None:
 # -- properties -------------------------------------------------------------------------------
 
 PROPERTY_TERMS = [
-    Term("Kreml-Herrscher", "x"), Term("Waffen für Butter", "x"), Term("Vertrag", "x"),
-    Term("Achse Moskau–Pjöngjang", "x"), Term("Straße", "x", match="exact"),
-    Term("NATO", "x", case_sensitive=True), Term("gegenseitiger Beistand", "x"),
-    Term("Kreml", "x"), Term("Butter", "x"), Term("Sanktionsregime", "x"),
+    Term("Kreml-Herrscher", "x"),
+    Term("Waffen für Butter", "x"),
+    Term("Vertrag", "x"),
+    Term("Achse Moskau–Pjöngjang", "x"),
+    Term("Straße", "x", match="exact"),
+    Term("NATO", "x", case_sensitive=True),
+    Term("gegenseitiger Beistand", "x"),
+    Term("Kreml", "x"),
+    Term("Butter", "x"),
+    Term("Sanktionsregime", "x"),
 ]
 PROPERTY_MATCHER = TermMatcher(PROPERTY_TERMS)
 FRAGMENTS = [
-    "Kreml-Herrschers", "Kremlherrscher", "Kreml", "Herrscher", "Waffen", "für", "Butter",
-    "Verträge", "Vertrag", "Achse", "Moskau", "–", "Pjöngjang", "Straße", "NATO",
-    "gegenseitigen", "Beistand", "Sank\u00adtions", "regime", "„", "“", "-", "\u2011", "\u00ad",
-    "\n", "ß", "a\u0308", "der", "die",
+    "Kreml-Herrschers",
+    "Kremlherrscher",
+    "Kreml",
+    "Herrscher",
+    "Waffen",
+    "für",
+    "Butter",
+    "Verträge",
+    "Vertrag",
+    "Achse",
+    "Moskau",
+    "–",
+    "Pjöngjang",
+    "Straße",
+    "NATO",
+    "gegenseitigen",
+    "Beistand",
+    "Sank\u00adtions",
+    "regime",
+    "„",
+    "“",
+    "-",
+    "\u2011",
+    "\u00ad",
+    "\n",
+    "ß",
+    "a\u0308",
+    "der",
+    "die",
 ]
 SEPARATORS = ["", " ", " ", "\n", "-", " – ", "„", "“", ", "]
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.tuples(st.sampled_from(FRAGMENTS) | st.text(max_size=6),
-                          st.sampled_from(SEPARATORS)), max_size=40))
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(FRAGMENTS) | st.text(max_size=6), st.sampled_from(SEPARATORS)),
+        max_size=40,
+    )
+)
 def test_occurrences_are_exact_sorted_and_disjoint(parts: list[tuple[str, str]]) -> None:
     text = "".join(fragment + sep for fragment, sep in parts)
     occurrences = PROPERTY_MATCHER.find(text)
     end = 0
     for occ in occurrences:
-        assert text[occ.start:occ.end] == occ.text
+        assert text[occ.start : occ.end] == occ.text
         assert occ.start >= end and occ.end > occ.start
         assert occ.term in PROPERTY_TERMS
         end = occ.end
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.text(min_size=1, max_size=12), min_size=1, max_size=5),
-       st.text(max_size=60), st.booleans(), st.sampled_from([None, "m", "f", "n", "x"]))
+@given(
+    st.lists(st.text(min_size=1, max_size=12), min_size=1, max_size=5),
+    st.text(max_size=60),
+    st.booleans(),
+    st.sampled_from([None, "m", "f", "n", "x"]),
+)
 def test_any_term_compiles_and_any_text_is_searched(
     sources: list[str], text: str, exact: bool, gender: str | None
 ) -> None:
-    terms = [Term(s, "x", match="exact" if exact else "inflected", gender=gender,
-                  case_sensitive=exact) for s in sources]
+    terms = [
+        Term(s, "x", match="exact" if exact else "inflected", gender=gender, case_sensitive=exact)
+        for s in sources
+    ]
     matcher = TermMatcher(terms)
     for sample in (text, " ".join(sources), text.join(sources)):
         for occ in matcher.find(sample):
-            assert sample[occ.start:occ.end] == occ.text
+            assert sample[occ.start : occ.end] == occ.text
 
 
 WORD = st.text(st.characters(categories=("L", "Nd")), min_size=1, max_size=8)
@@ -525,13 +588,17 @@ JOINER = st.sampled_from([" ", "-", " – ", "\u2011", "\n", ", ", ". ", " „",
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(WORD, min_size=1, max_size=4), st.lists(JOINER, min_size=3, max_size=3),
-       st.booleans(), st.booleans())
-def test_a_term_finds_itself(words: list[str], joiners: list[str], exact: bool,
-                             case_sensitive: bool) -> None:
+@given(
+    st.lists(WORD, min_size=1, max_size=4),
+    st.lists(JOINER, min_size=3, max_size=3),
+    st.booleans(),
+    st.booleans(),
+)
+def test_a_term_finds_itself(
+    words: list[str], joiners: list[str], exact: bool, case_sensitive: bool
+) -> None:
     source = words[0] + "".join(j + w for j, w in zip(joiners, words[1:], strict=False))
-    term = Term(source, "x", match="exact" if exact else "inflected",
-                case_sensitive=case_sensitive)
+    term = Term(source, "x", match="exact" if exact else "inflected", case_sensitive=case_sensitive)
     occurrences = TermMatcher([term]).find(f"§ {source} §")
     assert [(o.start, o.end) for o in occurrences] == [(2, 2 + len(source))]
 
@@ -539,33 +606,73 @@ def test_a_term_finds_itself(words: list[str], joiners: list[str], exact: bool,
 # -- the article ------------------------------------------------------------------------------
 
 ARTICLE_TERMS = [
-    "Kreml-Herrscher", "Waffen für Butter", "Nordkorea-Diktator", "Achse Moskau–Pjöngjang",
-    "Schulterschluss", "Sanktionsregime", "Partnerschaftsvertrag", "Atomwaffenprogramm",
-    "Wladimir Putin", "Putin", "Nordkorea", "Kim Jong Un", "Vertragspartei", "Staatsbesuch",
-    "Nachrichtenagentur", "gegenseitiger Beistand", "Artilleriegeschoss", "Bündnis",
-    "Diktator", "Vertrag", "Ukraine",
+    "Kreml-Herrscher",
+    "Waffen für Butter",
+    "Nordkorea-Diktator",
+    "Achse Moskau–Pjöngjang",
+    "Schulterschluss",
+    "Sanktionsregime",
+    "Partnerschaftsvertrag",
+    "Atomwaffenprogramm",
+    "Wladimir Putin",
+    "Putin",
+    "Nordkorea",
+    "Kim Jong Un",
+    "Vertragspartei",
+    "Staatsbesuch",
+    "Nachrichtenagentur",
+    "gegenseitiger Beistand",
+    "Artilleriegeschoss",
+    "Bündnis",
+    "Diktator",
+    "Vertrag",
+    "Ukraine",
 ]
 
 ARTICLE_FOUND = [
-    ("Kreml-Herrscher", "Kreml-Herrscher"), ("Wladimir Putin", "Wladimir Putin"),
-    ("Ukraine", "Ukraine"), ("Putin", "Putin"), ("Nordkorea", "Nordkorea"),
-    ("Schulterschluss", "Schulterschluss"), ("Putin", "Putin"),
-    ("Nordkorea-Diktator", "Nordkorea-Diktator"), ("Kim Jong Un", "Kim Jong Un"),
-    ("Bündnis", "Bündnis"), ("Achse Moskau–Pjöngjang", "Achse Moskau–Pjöngjang"),
-    ("Staatsbesuchs", "Staatsbesuch"), ("Putin", "Putin"), ("Putin", "Putin"),
-    ("Ukraine", "Ukraine"), ("Kim Jong Un", "Kim Jong Un"),
-    ("Atomwaffenprogramm", "Atomwaffenprogramm"), ("Waffen für Butter", "Waffen für Butter"),
-    ("Putin", "Putin"), ("Putin", "Putin"), ("Kreml-Herrscher", "Kreml-Herrscher"),
-    ("Waffen für Butter", "Waffen für Butter"), ("Artilleriegeschosse", "Artilleriegeschoss"),
-    ("Bündnis", "Bündnis"), ("Putin", "Putin"), ("Nordkorea", "Nordkorea"),
-    ("Ukraine", "Ukraine"), ("Kim Jong Un", "Kim Jong Un"),
-    ("Sanktionsregime", "Sanktionsregime"), ("Putins", "Putin"), ("Nordkoreas", "Nordkorea"),
-    ("Diktatoren", "Diktator"), ("Putin", "Putin"), ("Nordkorea-Diktator", "Nordkorea-Diktator"),
-    ("Vertrag", "Vertrag"), ("Partnerschaftsvertrag", "Partnerschaftsvertrag"),
+    ("Kreml-Herrscher", "Kreml-Herrscher"),
+    ("Wladimir Putin", "Wladimir Putin"),
+    ("Ukraine", "Ukraine"),
+    ("Putin", "Putin"),
+    ("Nordkorea", "Nordkorea"),
+    ("Schulterschluss", "Schulterschluss"),
+    ("Putin", "Putin"),
+    ("Nordkorea-Diktator", "Nordkorea-Diktator"),
+    ("Kim Jong Un", "Kim Jong Un"),
+    ("Bündnis", "Bündnis"),
+    ("Achse Moskau–Pjöngjang", "Achse Moskau–Pjöngjang"),
+    ("Staatsbesuchs", "Staatsbesuch"),
+    ("Putin", "Putin"),
+    ("Putin", "Putin"),
+    ("Ukraine", "Ukraine"),
+    ("Kim Jong Un", "Kim Jong Un"),
+    ("Atomwaffenprogramm", "Atomwaffenprogramm"),
+    ("Waffen für Butter", "Waffen für Butter"),
+    ("Putin", "Putin"),
+    ("Putin", "Putin"),
+    ("Kreml-Herrscher", "Kreml-Herrscher"),
+    ("Waffen für Butter", "Waffen für Butter"),
+    ("Artilleriegeschosse", "Artilleriegeschoss"),
+    ("Bündnis", "Bündnis"),
+    ("Putin", "Putin"),
+    ("Nordkorea", "Nordkorea"),
+    ("Ukraine", "Ukraine"),
+    ("Kim Jong Un", "Kim Jong Un"),
+    ("Sanktionsregime", "Sanktionsregime"),
+    ("Putins", "Putin"),
+    ("Nordkoreas", "Nordkorea"),
+    ("Diktatoren", "Diktator"),
+    ("Putin", "Putin"),
+    ("Nordkorea-Diktator", "Nordkorea-Diktator"),
+    ("Vertrag", "Vertrag"),
+    ("Partnerschaftsvertrag", "Partnerschaftsvertrag"),
     ("gegenseitigen Beistand", "gegenseitiger Beistand"),
-    ("Vertragsparteien", "Vertragspartei"), ("Putin", "Putin"),
-    ("Nachrichtenagenturen", "Nachrichtenagentur"), ("Vertrag", "Vertrag"),
-    ("Kim Jong Un", "Kim Jong Un"), ("Putin", "Putin"),
+    ("Vertragsparteien", "Vertragspartei"),
+    ("Putin", "Putin"),
+    ("Nachrichtenagenturen", "Nachrichtenagentur"),
+    ("Vertrag", "Vertrag"),
+    ("Kim Jong Un", "Kim Jong Un"),
+    ("Putin", "Putin"),
 ]
 
 

@@ -16,11 +16,40 @@ from tests import test_match, test_match_phenomena
 
 # Words whose forms change near their start or end: umlauts in the first syllable, short
 # stems, Latin plurals, acronyms, compounds, a leading article, soft hyphens.
-TRICKY = ["Arzt", "Ofen", "Öl", "Ei", "Amt", "Uhr", "hoch", "neue Regierung", "Museum",
-          "Thema", "EU-Staat", "EU", "NATO-Gipfel", "der Westen", "ein Deutscher", "Ärztin",
-          "Über\xadnahme", "Kreml-Herrscher", "Waffen für Butter", "Europäische Union", "Bus",
-          "5G-Netz", "Straße", "Maß", "Öffentlichkeit", "Über-Ich", "München", "Pjöngjang",
-          "Außenminister", "Steuerprüfer", "Aueröl", "Müller-Lüdenscheid"]  # fmt: skip
+TRICKY = [
+    "Arzt",
+    "Ofen",
+    "Öl",
+    "Ei",
+    "Amt",
+    "Uhr",
+    "hoch",
+    "neue Regierung",
+    "Museum",
+    "Thema",
+    "EU-Staat",
+    "EU",
+    "NATO-Gipfel",
+    "der Westen",
+    "ein Deutscher",
+    "Ärztin",
+    "Über\xadnahme",
+    "Kreml-Herrscher",
+    "Waffen für Butter",
+    "Europäische Union",
+    "Bus",
+    "5G-Netz",
+    "Straße",
+    "Maß",
+    "Öffentlichkeit",
+    "Über-Ich",
+    "München",
+    "Pjöngjang",
+    "Außenminister",
+    "Steuerprüfer",
+    "Aueröl",
+    "Müller-Lüdenscheid",
+]
 
 
 def _case_sources() -> list[str]:

@@ -52,8 +52,10 @@ def test_a_noun_term_skips_lowercase_words_of_cased_text(source: str, text: str)
 
 
 def test_a_noun_in_a_sentence_of_other_nouns_keeps_its_offsets() -> None:
-    assert_spans([Term("Macht", "power"), Term("Einer", "single scull")],
-                 "In einer Rede sprach er über die ⟦Macht⟧ und ein ⟦Einer⟧-Rennen.")
+    assert_spans(
+        [Term("Macht", "power"), Term("Einer", "single scull")],
+        "In einer Rede sprach er über die ⟦Macht⟧ und ein ⟦Einer⟧-Rennen.",
+    )
 
 
 # -- umlauts spelled out (wire feeds, URLs, old systems) --------------------------------------
@@ -128,16 +130,20 @@ def test_hidden_characters_bring_no_false_hits(source: str, text: str) -> None:
 LOOKALIKE = [
     ("Kreml", "Der ⟦Kr\u0435ml⟧ sprach.", ["CYRILLIC SMALL LETTER IE"]),  # е
     ("Kreml", "Der ⟦\u041areml⟧ sprach.", ["CYRILLIC CAPITAL LETTER KA"]),  # К
-    ("Sanktionen", "Die ⟦S\u0430nkti\u043enen⟧.",
-     ["CYRILLIC SMALL LETTER A", "CYRILLIC SMALL LETTER O"]),
+    (
+        "Sanktionen",
+        "Die ⟦S\u0430nkti\u043enen⟧.",
+        ["CYRILLIC SMALL LETTER A", "CYRILLIC SMALL LETTER O"],
+    ),
     ("Kreml-Herrscher", "Der ⟦Kreml-H\u0435rrscher⟧.", ["CYRILLIC SMALL LETTER IE"]),
     ("Botschaft", "Die ⟦B\u03bftschaft⟧.", ["GREEK SMALL LETTER OMICRON"]),
 ]
 
 
 @pytest.mark.parametrize(("source", "marked", "letters"), LOOKALIKE)
-def test_lookalike_letters_are_found_and_warned_about(source: str, marked: str,
-                                                       letters: list[str]) -> None:
+def test_lookalike_letters_are_found_and_warned_about(
+    source: str, marked: str, letters: list[str]
+) -> None:
     (occurrence,) = assert_spans([Term(source, "x")], marked)
     (warning,) = occurrence.warnings
     assert all(name in warning for name in letters), warning
@@ -148,7 +154,8 @@ def test_the_report_carries_the_lookalike_warning() -> None:
     """Through the pipeline (the fake engine uppercases: the point here is the report)."""
     matcher = TermMatcher([Term("Kreml", "Kremlin")])
     result = Pipeline(UppercaseEngine(), matcher=matcher, mode="off").translate(
-        "Der Kr\u0435ml schweigt. Der Kreml spricht.")
+        "Der Kr\u0435ml schweigt. Der Kreml spricht."
+    )
     first, second = result.terms
     assert (first.source_start, first.source_end, first.source_text) == (4, 9, "Kr\u0435ml")
     assert "CYRILLIC SMALL LETTER IE" in first.warnings[0] and second.warnings == ()
@@ -159,8 +166,10 @@ def test_the_report_carries_the_lookalike_warning() -> None:
 # -- adjectives and participles used as nouns ------------------------------------------------
 
 NOMINALISED = [
-    ("Angestellte", "Der ⟦Angestellte⟧, ein ⟦Angestellter⟧, die ⟦Angestellten⟧, einem "
-                    "⟦Angestellten⟧."),
+    (
+        "Angestellte",
+        "Der ⟦Angestellte⟧, ein ⟦Angestellter⟧, die ⟦Angestellten⟧, einem ⟦Angestellten⟧.",
+    ),
     ("Angestellter", "Der ⟦Angestellte⟧ und drei ⟦Angestellte⟧."),
     ("Angestellten", "Ein ⟦Angestellter⟧ kam."),  # an entry in the plural finds the rest
     ("Deutscher", "Ein ⟦Deutscher⟧ und die ⟦Deutschen⟧; der ⟦Deutsche⟧."),
@@ -206,15 +215,21 @@ def test_nouns_that_only_look_nominalised_gain_no_forms(source: str, text: str) 
 
 def test_nominalised_forms_tell_their_number() -> None:
     text = "Ein Angestellter, zwei Angestellte, einem Angestellten."
-    assert [o.plural for o in found([Term("Angestellte", "employee")], text)] == \
-        [False, True, False]  # fmt: skip
+    assert [o.plural for o in found([Term("Angestellte", "employee")], text)] == [
+        False,
+        True,
+        False,
+    ]
 
 
 # -- verbs: finite forms, participles, separable verbs ---------------------------------------
 
 VERBS = [
-    ("exportieren", "Sie ⟦exportiert⟧ und ⟦exportierte⟧; die ⟦exportierten⟧ Waren; "
-                    "⟦exportierend⟧, ⟦exportierende⟧ Firmen."),
+    (
+        "exportieren",
+        "Sie ⟦exportiert⟧ und ⟦exportierte⟧; die ⟦exportierten⟧ Waren; "
+        "⟦exportierend⟧, ⟦exportierende⟧ Firmen.",
+    ),
     ("exportieren", "⟦Exportieren⟧ ist erlaubt. ⟦Exportiert⟧ wird viel. ⟦EXPORTIERT⟧!"),
     ("handeln", "Er ⟦handelt⟧, ich ⟦handle⟧, sie ⟦handelten⟧, hat ⟦gehandelt⟧."),
     ("ändern", "Sie ⟦ändert⟧ es; ⟦geänderte⟧ Regeln."),
@@ -255,8 +270,7 @@ SPLIT = [
 
 
 @pytest.mark.parametrize(("source", "marked"), SPLIT)
-def test_a_split_separable_verb_is_one_occurrence_with_two_spans(source: str,
-                                                                 marked: str) -> None:
+def test_a_split_separable_verb_is_one_occurrence_with_two_spans(source: str, marked: str) -> None:
     from tests.test_match import unmark
 
     text, spans = unmark(marked)

@@ -24,11 +24,17 @@ Pairs = set[tuple[str, str]]
 
 
 @pytest.fixture
-def client(settings: Settings, installed: InstalledPackage, terms_dir: Path,
-           model_archives: dict[tuple[str, str], Path]) -> FlaskClient:  # fmt: skip
+def client(
+    settings: Settings,
+    installed: InstalledPackage,
+    terms_dir: Path,
+    model_archives: dict[tuple[str, str], Path],
+) -> FlaskClient:
     install_from_file(settings.packages_dir, model_archives[("fr", "en")])  # stays installed
-    app = create_app(dataclasses.replace(settings, terms_dir=terms_dir),
-                     test_config={"TESTING": True, "SECRET_KEY": "s"})  # fmt: skip
+    app = create_app(
+        dataclasses.replace(settings, terms_dir=terms_dir),
+        test_config={"TESTING": True, "SECRET_KEY": "s"},
+    )
     return app.test_client()
 
 
@@ -36,29 +42,48 @@ def listed(client: FlaskClient) -> dict[str, Pairs]:
     """The pairs each surface offers; DeepL lists sources and targets apart, so its pairs are
     every source with every target (enough to see a language vanish)."""
     own = {(p["source"], p["target"]) for p in client.get("/api/languages").json["pairs"]}
-    libre = {(entry["code"], target) for entry in client.get("/languages").json
-             for target in entry["targets"]}  # fmt: skip
+    libre = {
+        (entry["code"], target)
+        for entry in client.get("/languages").json
+        for target in entry["targets"]
+    }
     sources = {e["language"].lower() for e in client.get("/v2/languages?type=source").json}
-    targets = {e["language"].split("-")[0].lower()
-               for e in client.get("/v2/languages?type=target").json}  # fmt: skip
+    targets = {
+        e["language"].split("-")[0].lower() for e in client.get("/v2/languages?type=target").json
+    }
     page = set(OPTION.findall(client.get("/").get_data(as_text=True)))
-    return {"own": own, "libretranslate": libre, "deepl": {(s, t) for s in sources
-            for t in targets}, "page": page}  # fmt: skip
+    return {
+        "own": own,
+        "libretranslate": libre,
+        "deepl": {(s, t) for s in sources for t in targets},
+        "page": page,
+    }
 
 
 def translate_statuses(client: FlaskClient, source: str) -> dict[str, int]:
     token = TOKEN.search(client.get("/").get_data(as_text=True))
     assert token is not None
     return {
-        "own": client.post("/api/translate", json={"text": TEXT, "source": source,
-                                                   "target": "en"}).status_code,
-        "libretranslate": client.post("/translate", json={"q": TEXT, "source": source,
-                                                          "target": "en"}).status_code,
-        "deepl": client.post("/v2/translate", data={"text": TEXT, "source_lang": source.upper(),
-                                                    "target_lang": "EN-US"}).status_code,
-        "page": client.post("/", data={"text": TEXT, "pair": f"{source}:en", "mode": "off",
-                                       "csrf_token": token.group(1)}).status_code,
-    }  # fmt: skip
+        "own": client.post(
+            "/api/translate", json={"text": TEXT, "source": source, "target": "en"}
+        ).status_code,
+        "libretranslate": client.post(
+            "/translate", json={"q": TEXT, "source": source, "target": "en"}
+        ).status_code,
+        "deepl": client.post(
+            "/v2/translate",
+            data={"text": TEXT, "source_lang": source.upper(), "target_lang": "EN-US"},
+        ).status_code,
+        "page": client.post(
+            "/",
+            data={
+                "text": TEXT,
+                "pair": f"{source}:en",
+                "mode": "off",
+                "csrf_token": token.group(1),
+            },
+        ).status_code,
+    }
 
 
 def test_every_surface_agrees_right_after_a_model_is_removed(
@@ -74,16 +99,24 @@ def test_every_surface_agrees_right_after_a_model_is_removed(
     assert all(pairs == {("fr", "en")} for pairs in after.values()), after
     # Each API's existing answer for a missing model: DeepL's client retries every 5xx, so
     # it says 400 there; the others say 503.
-    assert translate_statuses(client, "de") == {"own": 503, "libretranslate": 503,
-                                                "deepl": 400, "page": 503}  # fmt: skip
+    assert translate_statuses(client, "de") == {
+        "own": 503,
+        "libretranslate": 503,
+        "deepl": 400,
+        "page": 503,
+    }
     assert translate_statuses(client, "fr") == dict.fromkeys(before, 200)
 
 
 def test_the_missing_model_answer_names_the_pair_and_the_fix(
     client: FlaskClient, installed: InstalledPackage
 ) -> None:
-    assert client.post("/api/translate", json={"text": TEXT, "source": "de",
-                                               "target": "en"}).status_code == 200
+    assert (
+        client.post(
+            "/api/translate", json={"text": TEXT, "source": "de", "target": "en"}
+        ).status_code
+        == 200
+    )
     shutil.rmtree(installed.path)
     reply = client.post("/api/translate", json={"text": TEXT, "source": "de", "target": "en"})
     assert reply.status_code == 503
@@ -96,9 +129,13 @@ def test_a_reinstalled_model_is_used_again(
     client: FlaskClient, installed: InstalledPackage, settings: Settings, tiny_archive: Path
 ) -> None:
     shutil.rmtree(installed.path)
-    assert client.post("/translate", json={"q": TEXT, "source": "de",
-                                           "target": "en"}).status_code == 503
+    assert (
+        client.post("/translate", json={"q": TEXT, "source": "de", "target": "en"}).status_code
+        == 503
+    )
     install_from_file(settings.packages_dir, tiny_archive)
     assert ("de", "en") in listed(client)["own"]
-    assert client.post("/translate", json={"q": TEXT, "source": "de",
-                                           "target": "en"}).status_code == 200
+    assert (
+        client.post("/translate", json={"q": TEXT, "source": "de", "target": "en"}).status_code
+        == 200
+    )

@@ -42,7 +42,11 @@ def test_translate_path_works_with_network_blocked(
     source.write_text("Der Kreml-Herrscher reist nach Pjöngjang.\n", encoding="utf-8")
     done = subprocess.run(
         [sys.executable, "-c", BLOCK_AND_RUN, str(source)],
-        env=env, capture_output=True, text=True, timeout=120, check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert done.returncode == 0, done.stderr
     assert "ATTEMPTS 0" in done.stderr

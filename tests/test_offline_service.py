@@ -66,11 +66,19 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def call(url: str, body: dict[str, Any] | None = None, method: str | None = None,
-         headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:  # fmt: skip
+def call(
+    url: str,
+    body: dict[str, Any] | None = None,
+    method: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> tuple[int, dict[str, str], bytes]:
     data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, method=method, headers={
-        "Content-Type": "application/json", **(headers or {})})  # fmt: skip
+    request = urllib.request.Request(
+        url,
+        data=data,
+        method=method,
+        headers={"Content-Type": "application/json", **(headers or {})},
+    )
     with DIRECT.open(request, timeout=60) as reply:
         return reply.status, {k.lower(): v for k, v in reply.headers.items()}, reply.read()
 
@@ -86,11 +94,18 @@ def test_service_works_with_the_network_blocked(
     create_glossary(terms / "p.yaml", "P", "de", "en", [Term("Herrscher", "ruler")])
     log = tmp_path / "blocked.log"
     port = free_port()
-    server_env = env | {"PYTHONPATH": str(site), "OFFLINE_TEST_LOG": str(log),
-                        "GLOSSARY_TERMS_DIR": str(terms), "GLOSSARY_SECRET_KEY": "t"}  # fmt: skip
+    server_env = env | {
+        "PYTHONPATH": str(site),
+        "OFFLINE_TEST_LOG": str(log),
+        "GLOSSARY_TERMS_DIR": str(terms),
+        "GLOSSARY_SECRET_KEY": "t",
+    }
     server = subprocess.Popen(
-        [sys.executable, "-m", "glossary.cli", "serve", "--host", "127.0.0.1", "--port",
-         str(port)], env=server_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # fmt: skip
+        [sys.executable, "-m", "glossary.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=server_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         assert server.stdout is not None
@@ -99,18 +114,23 @@ def test_service_works_with_the_network_blocked(
                 break
         assert server.poll() is None, "the server exited"
         assert call(base + "/health")[0] == 200
-        status, _h, body = call(base + "/translate", {"q": "Der Herrscher spricht.",
-                                                      "source": "de", "target": "en"})
+        status, _h, body = call(
+            base + "/translate", {"q": "Der Herrscher spricht.", "source": "de", "target": "en"}
+        )
         assert status == 200 and json.loads(body)["terms"][0]["term"]["target"] == "ruler"
-        status, _h, body = call(base + "/api/translate", {"text": "Der Herrscher.",
-                                                          "source": "de", "target": "en"})
+        status, _h, body = call(
+            base + "/api/translate", {"text": "Der Herrscher.", "source": "de", "target": "en"}
+        )
         assert status == 200 and json.loads(body)["glossaries"] == ["P"]
         _s, headers, _b = call(base + "/api/glossaries/p")
-        status, _h, _b = call(base + "/api/glossaries/p/terms", {"source": "Kanzler",
-                              "target": "chancellor"}, "POST", {"If-Match": headers["etag"]})
+        status, _h, _b = call(
+            base + "/api/glossaries/p/terms",
+            {"source": "Kanzler", "target": "chancellor"},
+            "POST",
+            {"If-Match": headers["etag"]},
+        )
         assert status == 201
-        assert [t.source for t in load_glossary(terms / "p.yaml").terms] == ["Herrscher",
-                                                                              "Kanzler"]
+        assert [t.source for t in load_glossary(terms / "p.yaml").terms] == ["Herrscher", "Kanzler"]
         status, _h, page = call(base + "/terms/p")
         assert status == 200 and b"Kanzler" in page
         status, _h, page = call(base + "/")

@@ -31,8 +31,9 @@ FOLDER = "translate-de_en-1_0"
 METADATA = {"type": "translate", "from_code": "de", "to_code": "en", "package_version": "1.0"}
 
 
-def members(changes: dict[str, bytes | None] | None = None, folder: str = FOLDER
-            ) -> dict[str, bytes]:
+def members(
+    changes: dict[str, bytes | None] | None = None, folder: str = FOLDER
+) -> dict[str, bytes]:
     """A structurally valid package's files (the contents are never loaded by install);
     `changes` maps a path under the folder to new bytes, or to None to leave it out."""
     files: dict[str, bytes | None] = {
@@ -98,6 +99,7 @@ def test_find_package_picks_newest_numerically(tmp_path: Path) -> None:
 
 # --- listing --------------------------------------------------------------------------------
 
+
 def test_list_skips_what_is_not_a_package(tmp_path: Path) -> None:
     fake_package(tmp_path, "good", "1.0", ("de", "en"))
     (tmp_path / "stray-folder").mkdir()  # no metadata.json: breaks argostranslate, not us
@@ -113,6 +115,7 @@ def test_list_of_missing_directory_is_empty(tmp_path: Path) -> None:
 
 
 # --- install, list, remove ------------------------------------------------------------------
+
 
 def test_install_list_remove(tmp_path: Path, tiny_archive: Path) -> None:
     packages_dir = tmp_path / "deep" / "packages"  # created on demand
@@ -189,6 +192,7 @@ def test_concurrent_installs_serialise(tmp_path: Path, tiny_archive: Path) -> No
 
 # --- bad archives ---------------------------------------------------------------------------
 
+
 def _not_a_zip(path: Path) -> Path:
     path.write_bytes(b"PK but not really a zip")
     return path
@@ -197,39 +201,84 @@ def _not_a_zip(path: Path) -> Path:
 BAD_ARCHIVES: list[tuple[str, Callable[[Path], Path], str]] = [
     ("not a zip", _not_a_zip, "not a zip archive"),
     ("empty zip", lambda p: write_zip(p, {}), "0 top-level entries"),
-    ("two top folders", lambda p: write_zip(p, {**members(), **members(folder="other")}),
-     "2 top-level entries"),
-    ("loose top-level file", lambda p: write_zip(p, {"metadata.json": b"{}"}),
-     "not a package folder"),
-    ("hidden top folder", lambda p: write_zip(p, members(folder=".hidden")),
-     "not a package folder"),
-    ("missing metadata", lambda p: write_zip(p, members({"metadata.json": None})),
-     "missing metadata.json"),
-    ("missing model.bin", lambda p: write_zip(p, members({"model/model.bin": None})),
-     "missing model/model.bin"),
-    ("missing config.json", lambda p: write_zip(p, members({"model/config.json": None})),
-     "missing model/config.json"),
-    ("missing tokenizer", lambda p: write_zip(p, members({"sentencepiece.model": None})),
-     "sentencepiece.model or bpe.model"),
-    ("metadata not json", lambda p: write_zip(p, members({"metadata.json": b"{oops"})),
-     "not valid JSON"),
-    ("metadata without codes", lambda p: write_zip(p, members({"metadata.json": b'{"x":1}'})),
-     "lacks the field 'from_code'"),
-    ("not a translate package", lambda p: write_zip(p, members({"metadata.json": b'{"type":1}'})),
-     "is not 'translate'"),
-    ("zip-slip member", lambda p: write_zip(p, {**members(), f"{FOLDER}/../../evil": b"x"}),
-     "points outside the package folder"),
-    ("absolute member", lambda p: write_zip(p, {**members(), "/tmp/evil": b"x"}),
-     "points outside the package folder"),
-    ("backslash member", lambda p: write_zip(p, {**members(), f"{FOLDER}\\..\\evil": b"x"}),
-     "points outside the package folder"),
-    ("symlink member", lambda p: write_zip(p, members(), symlinks=(f"{FOLDER}/model/link",)),
-     "symbolic link"),
+    (
+        "two top folders",
+        lambda p: write_zip(p, {**members(), **members(folder="other")}),
+        "2 top-level entries",
+    ),
+    (
+        "loose top-level file",
+        lambda p: write_zip(p, {"metadata.json": b"{}"}),
+        "not a package folder",
+    ),
+    (
+        "hidden top folder",
+        lambda p: write_zip(p, members(folder=".hidden")),
+        "not a package folder",
+    ),
+    (
+        "missing metadata",
+        lambda p: write_zip(p, members({"metadata.json": None})),
+        "missing metadata.json",
+    ),
+    (
+        "missing model.bin",
+        lambda p: write_zip(p, members({"model/model.bin": None})),
+        "missing model/model.bin",
+    ),
+    (
+        "missing config.json",
+        lambda p: write_zip(p, members({"model/config.json": None})),
+        "missing model/config.json",
+    ),
+    (
+        "missing tokenizer",
+        lambda p: write_zip(p, members({"sentencepiece.model": None})),
+        "sentencepiece.model or bpe.model",
+    ),
+    (
+        "metadata not json",
+        lambda p: write_zip(p, members({"metadata.json": b"{oops"})),
+        "not valid JSON",
+    ),
+    (
+        "metadata without codes",
+        lambda p: write_zip(p, members({"metadata.json": b'{"x":1}'})),
+        "lacks the field 'from_code'",
+    ),
+    (
+        "not a translate package",
+        lambda p: write_zip(p, members({"metadata.json": b'{"type":1}'})),
+        "is not 'translate'",
+    ),
+    (
+        "zip-slip member",
+        lambda p: write_zip(p, {**members(), f"{FOLDER}/../../evil": b"x"}),
+        "points outside the package folder",
+    ),
+    (
+        "absolute member",
+        lambda p: write_zip(p, {**members(), "/tmp/evil": b"x"}),
+        "points outside the package folder",
+    ),
+    (
+        "backslash member",
+        lambda p: write_zip(p, {**members(), f"{FOLDER}\\..\\evil": b"x"}),
+        "points outside the package folder",
+    ),
+    (
+        "symlink member",
+        lambda p: write_zip(p, members(), symlinks=(f"{FOLDER}/model/link",)),
+        "symbolic link",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("builder", "problem"), [case[1:] for case in BAD_ARCHIVES],
-                         ids=[case[0] for case in BAD_ARCHIVES])
+@pytest.mark.parametrize(
+    ("builder", "problem"),
+    [case[1:] for case in BAD_ARCHIVES],
+    ids=[case[0] for case in BAD_ARCHIVES],
+)
 def test_bad_archive_is_refused_and_installs_nothing(
     tmp_path: Path, builder: Callable[[Path], Path], problem: str
 ) -> None:
@@ -269,6 +318,7 @@ def test_extraction_counts_real_bytes_not_declared_ones(
 
 
 # --- crashes --------------------------------------------------------------------------------
+
 
 def _crash_after(monkeypatch: pytest.MonkeyPatch, calls: int) -> None:
     real = packages._extract_member
@@ -350,8 +400,14 @@ except Exception as exc:  # it imports argostranslate.translate (stanza) after e
 
 
 def run_argos(script: str, env: dict[str, str], *args: str) -> str:
-    done = subprocess.run([sys.executable, "-c", script, *args], env=env, capture_output=True,
-                          text=True, timeout=60, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", script, *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     return done.stdout
 

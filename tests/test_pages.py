@@ -20,10 +20,19 @@ from glossary.packages import InstalledPackage
 from tests.conftest import REPO, build_app, project_terms
 
 LEXICON = {
-    "der": "the", "die": "the", "das": "the", "ist": "is", "kein": "no", "deal": "deal",
-    "reist": "travels", "nach": "to", "und": "and", "pjöngjang": "Pyongyang",
-    "kreml-herrscher": "Kremlin lord", "gipfeltreffen": "top meeting",
-}  # fmt: skip
+    "der": "the",
+    "die": "the",
+    "das": "the",
+    "ist": "is",
+    "kein": "no",
+    "deal": "deal",
+    "reist": "travels",
+    "nach": "to",
+    "und": "and",
+    "pjöngjang": "Pyongyang",
+    "kreml-herrscher": "Kremlin lord",
+    "gipfeltreffen": "top meeting",
+}
 SENTENCE = "Der Kreml-Herrscher reist nach Pjöngjang."
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -31,8 +40,9 @@ TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 def make_app(settings: Settings, tmp_path: Path, *, engine: bool = True) -> Flask:
     """This module's app, for modules that build it themselves: the project's glossary,
     copied, and the fake engine (or, without `engine`, the real engines)."""
-    return build_app(replace(settings, terms_dir=project_terms(tmp_path)),
-                     LEXICON if engine else None)  # fmt: skip
+    return build_app(
+        replace(settings, terms_dir=project_terms(tmp_path)), LEXICON if engine else None
+    )
 
 
 @pytest.fixture
@@ -54,8 +64,14 @@ def csrf_token(client: FlaskClient, path: str = "/") -> str:
 
 
 def post_text(client: FlaskClient, text: str, **fields: object) -> tuple[int, str]:
-    data = {"csrf_token": csrf_token(client), "text": text, "pair": "de:en",
-            "mode": "constrain", "glossary": "de-en", **fields}  # fmt: skip
+    data = {
+        "csrf_token": csrf_token(client),
+        "text": text,
+        "pair": "de:en",
+        "mode": "constrain",
+        "glossary": "de-en",
+        **fields,
+    }
     response = client.post("/", data=data)
     return response.status_code, response.get_data(as_text=True)
 
@@ -76,8 +92,11 @@ def test_term_marked_in_both_texts(client: FlaskClient) -> None:
     source = re.search(r'<div id="source-marked".*?</div>', page, re.S)
     target = re.search(r'<div id="result".*?</div>', page, re.S)
     assert source and target
-    assert re.search(r'<mark class="term term-enforced[^"]*" data-term="Kreml-Herrscher"'
-                     r'[^>]*tabindex="0">Kreml-Herrscher</mark>', source.group())
+    assert re.search(
+        r'<mark class="term term-enforced[^"]*" data-term="Kreml-Herrscher"'
+        r'[^>]*tabindex="0">Kreml-Herrscher</mark>',
+        source.group(),
+    )
     assert re.search(r'class="term term-enforced[^>]*>Kremlin ruler</mark>', target.group())
     assert re.search(r'class="term term-kept[^>]*>Pyongyang</mark>', target.group())
     title = re.search(r'data-term="Kreml-Herrscher"[^>]*title="([^"]*)"', target.group())
@@ -97,8 +116,12 @@ def test_modes(client: FlaskClient, mode: str, status: str) -> None:
 
 
 def test_no_glossary_ticked_marks_nothing(client: FlaskClient) -> None:
-    data = {"csrf_token": csrf_token(client), "text": SENTENCE, "pair": "de:en",
-            "mode": "constrain"}  # fmt: skip
+    data = {
+        "csrf_token": csrf_token(client),
+        "text": SENTENCE,
+        "pair": "de:en",
+        "mode": "constrain",
+    }
     page = client.post("/", data=data).get_data(as_text=True)
     assert "Kremlin lord" in page and "<mark" not in page
 
@@ -126,16 +149,25 @@ def test_html_in_term_note_is_text(app: Flask, app_settings: Settings) -> None:
 def test_txt_upload(client: FlaskClient) -> None:
     from io import BytesIO
 
-    data = {"csrf_token": csrf_token(client), "text": "", "pair": "de:en", "mode": "constrain",
-            "glossary": "de-en", "file": (BytesIO(SENTENCE.encode()), "in.txt")}  # fmt: skip
+    data = {
+        "csrf_token": csrf_token(client),
+        "text": "",
+        "pair": "de:en",
+        "mode": "constrain",
+        "glossary": "de-en",
+        "file": (BytesIO(SENTENCE.encode()), "in.txt"),
+    }
     page = client.post("/", data=data, content_type="multipart/form-data").get_data(True)
     assert "Kremlin ruler" in page
 
 
-@pytest.mark.parametrize("text, message", [
-    ("", "Enter some text"),
-    ("x" * 51, "The text has 51 characters; the limit is 50."),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("", "Enter some text"),
+        ("x" * 51, "The text has 51 characters; the limit is 50."),
+    ],
+)
 def test_input_errors(
     app_settings: Settings, lexicon: dict[str, str], text: str, message: str
 ) -> None:
@@ -194,16 +226,28 @@ def test_job_page_shows_the_result_as_a_posted_form_does(client: FlaskClient) ->
     """The page's script sends long texts as jobs and then shows /jobs/<id>: the same marks,
     notice and summary as the no-script POST, from the job's stored results."""
     text = f"{SENTENCE} <b>x</b>\n\n" * 3 + "Das Gipfeltreffen ist kein Deal."
-    reply = client.post("/api/jobs", json={"text": text, "source": "de", "target": "en",
-                                           "glossaries": ["de-en"], "mode": "constrain"})
+    reply = client.post(
+        "/api/jobs",
+        json={
+            "text": text,
+            "source": "de",
+            "target": "en",
+            "glossaries": ["de-en"],
+            "mode": "constrain",
+        },
+    )
     assert reply.status_code == 202, reply.json
     _finished(client, reply.json["id"])
     shown = client.get(f"/jobs/{reply.json['id']}")
     assert shown.status_code == 200
     page = shown.get_data(as_text=True)
     _status, posted = post_text(client, text)
-    for part in (r'<textarea id="text".*?</textarea>', r'<div id="source-marked".*?</div>',
-                 r'<div id="result".*?</div>', r'<section id="summary".*?</section>'):
+    for part in (
+        r'<textarea id="text".*?</textarea>',
+        r'<div id="source-marked".*?</div>',
+        r'<div id="result".*?</div>',
+        r'<section id="summary".*?</section>',
+    ):
         here, there = re.search(part, page, re.S), re.search(part, posted, re.S)
         assert here and there and here.group() == there.group(), part
     assert page.count('data-term="Kreml-Herrscher"') == 6 and "<b>x</b>" not in page

@@ -197,72 +197,153 @@ def _f(source: str, target: str, replaced: str, gender: str, plural: str | None 
 
 HUT = ("Hut", "titfer", "hat", "m")
 CASES = [
-    Case("hat-after-adjective", "Ein Mann mit einem orangefarbenen Hut starrt auf etwas.",
-         (_f(*HUT),)),
-    Case("subject-after-adjective", "Ein kleines Mädchen spielt im Park.",
-         (_f("Mädchen", "lass", "girl", "n"),)),
-    Case("subject-indefinite", "Eine Frau sitzt auf einer Bank.",
-         (_f("Frau", "wife", "woman", "f", "wives"),)),
-    Case("plural-subject", "Zwei Hunde laufen über eine Wiese.",
-         (_f("Hund", "hound", "dogs", "m"),)),
-    Case("subject-and-object", "Ein Junge fährt mit seinem Fahrrad die Straße entlang.",
-         (_f("Junge", "lad", "boy", "m"), _f("Straße", "roadway", "street", "f"))),
-    Case("subject-definite", "Der Hund springt ins Wasser.",
-         (_f("Hund", "hound", "dog", "m"),)),
-    Case("irregular-plural", "Mehrere Männer stehen vor einem Gebäude.",
-         (_f("Mann", "fellow", "men", "m"),)),
-    Case("object-at-end", "Ein Mann repariert sein Auto.",
-         (_f("Auto", "automobile", "car", "n"),)),
-    Case("german-first-english-last", "Im Hintergrund sieht man Berge.",
-         (_f("Hintergrund", "backdrop", "background", "m"),)),
-    Case("end-before-period", "Ein Hund mit einem Ball im Maul.",
-         (_f("Maul", "muzzle", "mouth", "n"),)),
-    Case("same-term-twice", "Ein schwarzer Hund und ein weißer Hund spielen im Gras.",
-         (_f("Hund", "hound", "dog", "m"),)),
-    Case("two-terms-start-and-end", "Die Frau liest ein Buch.",
-         (_f("Frau", "wife", "woman", "f", "wives"), _f("Buch", "volume", "book", "n"))),
-    Case("given-plural", "Zwei Frauen unterhalten sich auf der Straße.",
-         (_f("Frau", "wife", "women", "f", "wives"),)),
-    Case("multiword-english-at-end", "Ein Mann in einem Feuerwehrauto.",
-         (_f("Feuerwehrauto", "fire engine", "firetruck", "n"),)),
-    Case("compound-and-end", "Ein Radfahrer fährt auf der Straße.",
-         (_f("Radfahrer", "cyclist", "bicyclist", "m"), _f("Straße", "roadway", "street", "f"))),
-    Case("multiword-german", "Ein Mann in einem blauen Hemd hält einen Hund.",
-         (_f("blaues Hemd", "azure tunic", "blue shirt", "n"),)),
-    Case("multiword-replacing-one-word", "Ein Mann fährt Fahrrad.",
-         (_f("Fahrrad", "push bike", "bicycle", "n"),)),
-    Case("object-first-person", "Ich habe einen Hund.",
-         (_f("Hund", "hound", "dog", "m"),)),
-    Case("sentence-start-plural", "Kinder spielen im Wasser.",
-         (_f("Kind", "youngster", "children", "n", "youngsters"),)),
-    Case("term-contains-model-word", "Ein Hund schwimmt im Wasser.",
-         (_f("Wasser", "water body", "water", "n"),)),
-    Case("genitive-possessive", "Ein Mann repariert das Fahrrad seines Sohnes.",
-         (_f("Sohn", "lad", "son", "m"),)),
-    Case("possessive-before-term", "Der Hut des Mannes ist rot.",
-         (_f(*HUT), _f("Mann", "fellow", "man", "m"))),
-    Case("article-agreement", "Ein Auto fährt schnell die Straße entlang.",
-         (_f("Auto", "automobile", "car", "n"),)),
-    Case("dative-and-bare-object", "Die Frau gibt dem Hund Wasser.",
-         (_f("Hund", "hound", "dog", "m"), _f("Wasser", "water body", "water", "n"))),
-    Case("adjective-noun-source", "Ein älterer Mann sitzt auf einer Bank im Park.",
-         (_f("älterer Mann", "old chap", "older man", "m"),)),
-    Case("two-terms-far-apart", "Ein Mann mit einem Hut sitzt neben einer Frau.",
-         (_f("Mann", "fellow", "man", "m"), _f("Frau", "wife", "woman", "f", "wives"))),
-    Case("reordered-plural", "Auf der Straße stehen viele Autos.",
-         (_f("Auto", "automobile", "cars", "n"), _f("Straße", "roadway", "street", "f"))),
-    Case("term-extends-model-words", "Ein kleiner Junge isst ein Eis.",
-         (_f("Eis", "ice cream cone", "ice cream", "n"),)),
-    Case("three-terms", "Der Mann gibt der Frau einen Hut.",
-         (_f("Mann", "fellow", "man", "m"), _f("Frau", "wife", "woman", "f", "wives"), _f(*HUT))),
-    Case("same-object-twice", "Ein Mann mit einem Hut und ein Junge mit einem Hut.",
-         (_f(*HUT),)),
-    Case("genitive-before-plural", "Ein Junge sitzt auf den Schultern seines Vaters.",
-         (_f("Vater", "dad", "father", "m"), _f("Junge", "lad", "boy", "m"))),
-    Case("long-compound", "Eine Frau mit einem Kinderwagen überquert die Straße.",
-         (_f("Kinderwagen", "perambulator", "stroller", "m"),)),
-    Case("bare-plurals", "Mädchen in roten Kleidern tanzen auf der Straße.",
-         (_f("Mädchen", "lass", "girls", "n"), _f("Kleid", "frock", "dresses", "n"))),
+    Case(
+        "hat-after-adjective",
+        "Ein Mann mit einem orangefarbenen Hut starrt auf etwas.",
+        (_f(*HUT),),
+    ),
+    Case(
+        "subject-after-adjective",
+        "Ein kleines Mädchen spielt im Park.",
+        (_f("Mädchen", "lass", "girl", "n"),),
+    ),
+    Case(
+        "subject-indefinite",
+        "Eine Frau sitzt auf einer Bank.",
+        (_f("Frau", "wife", "woman", "f", "wives"),),
+    ),
+    Case(
+        "plural-subject", "Zwei Hunde laufen über eine Wiese.", (_f("Hund", "hound", "dogs", "m"),)
+    ),
+    Case(
+        "subject-and-object",
+        "Ein Junge fährt mit seinem Fahrrad die Straße entlang.",
+        (_f("Junge", "lad", "boy", "m"), _f("Straße", "roadway", "street", "f")),
+    ),
+    Case("subject-definite", "Der Hund springt ins Wasser.", (_f("Hund", "hound", "dog", "m"),)),
+    Case(
+        "irregular-plural",
+        "Mehrere Männer stehen vor einem Gebäude.",
+        (_f("Mann", "fellow", "men", "m"),),
+    ),
+    Case("object-at-end", "Ein Mann repariert sein Auto.", (_f("Auto", "automobile", "car", "n"),)),
+    Case(
+        "german-first-english-last",
+        "Im Hintergrund sieht man Berge.",
+        (_f("Hintergrund", "backdrop", "background", "m"),),
+    ),
+    Case(
+        "end-before-period",
+        "Ein Hund mit einem Ball im Maul.",
+        (_f("Maul", "muzzle", "mouth", "n"),),
+    ),
+    Case(
+        "same-term-twice",
+        "Ein schwarzer Hund und ein weißer Hund spielen im Gras.",
+        (_f("Hund", "hound", "dog", "m"),),
+    ),
+    Case(
+        "two-terms-start-and-end",
+        "Die Frau liest ein Buch.",
+        (_f("Frau", "wife", "woman", "f", "wives"), _f("Buch", "volume", "book", "n")),
+    ),
+    Case(
+        "given-plural",
+        "Zwei Frauen unterhalten sich auf der Straße.",
+        (_f("Frau", "wife", "women", "f", "wives"),),
+    ),
+    Case(
+        "multiword-english-at-end",
+        "Ein Mann in einem Feuerwehrauto.",
+        (_f("Feuerwehrauto", "fire engine", "firetruck", "n"),),
+    ),
+    Case(
+        "compound-and-end",
+        "Ein Radfahrer fährt auf der Straße.",
+        (_f("Radfahrer", "cyclist", "bicyclist", "m"), _f("Straße", "roadway", "street", "f")),
+    ),
+    Case(
+        "multiword-german",
+        "Ein Mann in einem blauen Hemd hält einen Hund.",
+        (_f("blaues Hemd", "azure tunic", "blue shirt", "n"),),
+    ),
+    Case(
+        "multiword-replacing-one-word",
+        "Ein Mann fährt Fahrrad.",
+        (_f("Fahrrad", "push bike", "bicycle", "n"),),
+    ),
+    Case("object-first-person", "Ich habe einen Hund.", (_f("Hund", "hound", "dog", "m"),)),
+    Case(
+        "sentence-start-plural",
+        "Kinder spielen im Wasser.",
+        (_f("Kind", "youngster", "children", "n", "youngsters"),),
+    ),
+    Case(
+        "term-contains-model-word",
+        "Ein Hund schwimmt im Wasser.",
+        (_f("Wasser", "water body", "water", "n"),),
+    ),
+    Case(
+        "genitive-possessive",
+        "Ein Mann repariert das Fahrrad seines Sohnes.",
+        (_f("Sohn", "lad", "son", "m"),),
+    ),
+    Case(
+        "possessive-before-term",
+        "Der Hut des Mannes ist rot.",
+        (_f(*HUT), _f("Mann", "fellow", "man", "m")),
+    ),
+    Case(
+        "article-agreement",
+        "Ein Auto fährt schnell die Straße entlang.",
+        (_f("Auto", "automobile", "car", "n"),),
+    ),
+    Case(
+        "dative-and-bare-object",
+        "Die Frau gibt dem Hund Wasser.",
+        (_f("Hund", "hound", "dog", "m"), _f("Wasser", "water body", "water", "n")),
+    ),
+    Case(
+        "adjective-noun-source",
+        "Ein älterer Mann sitzt auf einer Bank im Park.",
+        (_f("älterer Mann", "old chap", "older man", "m"),),
+    ),
+    Case(
+        "two-terms-far-apart",
+        "Ein Mann mit einem Hut sitzt neben einer Frau.",
+        (_f("Mann", "fellow", "man", "m"), _f("Frau", "wife", "woman", "f", "wives")),
+    ),
+    Case(
+        "reordered-plural",
+        "Auf der Straße stehen viele Autos.",
+        (_f("Auto", "automobile", "cars", "n"), _f("Straße", "roadway", "street", "f")),
+    ),
+    Case(
+        "term-extends-model-words",
+        "Ein kleiner Junge isst ein Eis.",
+        (_f("Eis", "ice cream cone", "ice cream", "n"),),
+    ),
+    Case(
+        "three-terms",
+        "Der Mann gibt der Frau einen Hut.",
+        (_f("Mann", "fellow", "man", "m"), _f("Frau", "wife", "woman", "f", "wives"), _f(*HUT)),
+    ),
+    Case("same-object-twice", "Ein Mann mit einem Hut und ein Junge mit einem Hut.", (_f(*HUT),)),
+    Case(
+        "genitive-before-plural",
+        "Ein Junge sitzt auf den Schultern seines Vaters.",
+        (_f("Vater", "dad", "father", "m"), _f("Junge", "lad", "boy", "m")),
+    ),
+    Case(
+        "long-compound",
+        "Eine Frau mit einem Kinderwagen überquert die Straße.",
+        (_f("Kinderwagen", "perambulator", "stroller", "m"),),
+    ),
+    Case(
+        "bare-plurals",
+        "Mädchen in roten Kleidern tanzen auf der Straße.",
+        (_f("Mädchen", "lass", "girls", "n"), _f("Kleid", "frock", "dresses", "n")),
+    ),
 ]
 CASE_IDS = [c.id for c in CASES]
 
@@ -291,8 +372,11 @@ def outputs(translate: Callable[[Case, Mode], TranslationResult], case: Case) ->
         result = translate(case, mode)
         lines.append(f"{mode + ':':10} {result.text}")
         if mode != "off":
-            lines += [f"    {r.source_text} -> {r.form}: {r.status} "
-                      f"{(r.target_start, r.target_end)} {r.reason or ''}" for r in result.terms]
+            lines += [
+                f"    {r.source_text} -> {r.form}: {r.status} "
+                f"{(r.target_start, r.target_end)} {r.reason or ''}"
+                for r in result.terms
+            ]
     return "\n".join(lines)
 
 
@@ -323,8 +407,11 @@ def test_no_fragment_is_glued_to_a_forced_term(
     case: Case, translate: Callable[[Case, Mode], TranslationResult], pieces: frozenset[str]
 ) -> None:
     result = translate(case, "constrain")
-    glued = [(r.form, glued_after(result.text, r.target_end, pieces))
-             for r in result.terms if r.target_end is not None]
+    glued = [
+        (r.form, glued_after(result.text, r.target_end, pieces))
+        for r in result.terms
+        if r.target_end is not None
+    ]
     assert [g for g in glued if g[1]] == [], outputs(translate, case)
 
 
@@ -364,8 +451,10 @@ def test_term_lands_where_the_model_word_was(
         before_off = norm(word_before(off.text, found[0][0]))
         before_off = renamed.get(before_off, before_off)
         before_now = norm(word_before(result.text, reports[0].target_start))
-        assert before_now == before_off, f"{forced.term.source}: before it {before_now!r}, " \
+        assert before_now == before_off, (
+            f"{forced.term.source}: before it {before_now!r}, "
             f"before {forced.replaced!r} {before_off!r}\n{why}"
+        )
 
 
 # 5. Nested English: "Kremlin" inside "Kremlin ruler".
@@ -385,7 +474,8 @@ def test_nested_english_terms_are_reported_honestly(
     result = Pipeline(engine, matcher=TermMatcher(KREML_TERMS), mode=mode).translate(sentence)
     why = f"{result.text}\n" + "\n".join(
         f"  {r.source_text}: {r.status} {(r.target_start, r.target_end)} {r.reason}"
-        for r in result.terms)
+        for r in result.terms
+    )
     assert len(result.terms) == KREML_SENTENCES[sentence], why
     spans = []
     for r in result.terms:
@@ -401,10 +491,14 @@ def test_nested_english_terms_are_reported_honestly(
 
 
 def test_replace_mode_miss_reasons_do_not_mention_redecoding(
-    translate: Callable[[Case, Mode], TranslationResult]
+    translate: Callable[[Case, Mode], TranslationResult],
 ) -> None:
-    reasons = [r.reason or "" for case in CASES for r in translate(case, "replace").terms
-               if r.status == "missed"]
+    reasons = [
+        r.reason or ""
+        for case in CASES
+        for r in translate(case, "replace").terms
+        if r.status == "missed"
+    ]
     assert not [r for r in reasons if "re-decod" in r]
 
 
@@ -438,10 +532,12 @@ def test_seed_article_misses_no_approved_term_inside_a_sentence(
     inside = [(s.source_start, s.source_end) for s in result.sentences]
     missed = [
         f"{r.source_text} -> {r.form}: {r.reason}\n    in: "
-        + next(s.target for s in result.sentences
-               if s.source_start <= r.source_start < s.source_end)
+        + next(
+            s.target for s in result.sentences if s.source_start <= r.source_start < s.source_end
+        )
         for r in result.terms
-        if r.status == "missed" and r.term.enforced
+        if r.status == "missed"
+        and r.term.enforced
         and any(a <= r.source_start and r.source_end <= b for a, b in inside)
     ]
     assert missed == [], "\n".join(missed)
@@ -451,7 +547,9 @@ def test_seed_article_has_no_fragment_glued_to_a_term(
     article_result: TranslationResult, pieces: frozenset[str]
 ) -> None:
     text = article_result.text
-    glued = [f"{r.form}: {why} in {text[max((r.target_start or 0) - 30, 0) : r.target_end + 30]!r}"
-             for r in article_result.terms if r.target_end is not None
-             and (why := glued_after(text, r.target_end, pieces))]
+    glued = [
+        f"{r.form}: {why} in {text[max((r.target_start or 0) - 30, 0) : r.target_end + 30]!r}"
+        for r in article_result.terms
+        if r.target_end is not None and (why := glued_after(text, r.target_end, pieces))
+    ]
     assert glued == [], "\n".join(glued)

@@ -24,27 +24,75 @@ from glossary.packages import InstalledPackage
 from tests.fakes import PhraseEngine
 from web.app import create_app
 
-PUBLIC = {"static", "pages.health", "account.login", "account.sign_in", "account.logout",
-          "openapi.openapi", "libretranslate.spec", "libretranslate.frontend_settings"}
-EDITOR = {"api.add", "api.create", "api.delete", "api.update", "terms.delete_term",
-          "terms.import_terms", "terms.save_term", "terms.edit_term", "terms.new_term",
-          "terms.create_glossary", "terms.revert", "api.import_terms", "terms.import_confirm"}
+PUBLIC = {
+    "static",
+    "pages.health",
+    "account.login",
+    "account.sign_in",
+    "account.logout",
+    "openapi.openapi",
+    "libretranslate.spec",
+    "libretranslate.frontend_settings",
+}
+EDITOR = {
+    "api.add",
+    "api.create",
+    "api.delete",
+    "api.update",
+    "terms.delete_term",
+    "terms.import_terms",
+    "terms.save_term",
+    "terms.edit_term",
+    "terms.new_term",
+    "terms.create_glossary",
+    "terms.revert",
+    "api.import_terms",
+    "terms.import_confirm",
+}
 # Renaming or deleting a whole glossary breaks whatever names it (and a delete takes its
 # history): admins only, the page that offers it included.
 ADMIN = {"account.defaults", "terms.manage", "terms.rename_glossary", "terms.delete_glossary"}
 # DeepL glossaries belong to their maker: any identified caller may make and delete their own.
-OWNER = {"deepl.create", "deepl.delete", "deepl_v3.create", "deepl_v3.delete",
-         "deepl_v3.update", "deepl_v3.replace_dictionary", "deepl_v3.delete_dictionary"}
-READER = {"account.overview", "api.get", "api.languages", "api.list_glossaries",
-          "api.translate", "deepl.entries", "deepl.get", "deepl.glossary_language_pairs",
-          "deepl.languages", "deepl.list_glossaries", "deepl.translate", "deepl.usage",
-          "deepl_v3.entries", "deepl_v3.get", "deepl_v3.list_glossaries",
-          "libretranslate.detect_language", "libretranslate.languages",
-          "libretranslate.translate", "pages.index", "pages.translate", "terms.browse",
-          "terms.history_of",
-          "terms.export", "terms.glossaries", "jobs.create", "jobs.get",
-          "jobs.delete", "pages.job"}  # fmt: skip
-PAGES = ("pages", "terms", "account")  # fmt: skip
+OWNER = {
+    "deepl.create",
+    "deepl.delete",
+    "deepl_v3.create",
+    "deepl_v3.delete",
+    "deepl_v3.update",
+    "deepl_v3.replace_dictionary",
+    "deepl_v3.delete_dictionary",
+}
+READER = {
+    "account.overview",
+    "api.get",
+    "api.languages",
+    "api.list_glossaries",
+    "api.translate",
+    "deepl.entries",
+    "deepl.get",
+    "deepl.glossary_language_pairs",
+    "deepl.languages",
+    "deepl.list_glossaries",
+    "deepl.translate",
+    "deepl.usage",
+    "deepl_v3.entries",
+    "deepl_v3.get",
+    "deepl_v3.list_glossaries",
+    "libretranslate.detect_language",
+    "libretranslate.languages",
+    "libretranslate.translate",
+    "pages.index",
+    "pages.translate",
+    "terms.browse",
+    "terms.history_of",
+    "terms.export",
+    "terms.glossaries",
+    "jobs.create",
+    "jobs.get",
+    "jobs.delete",
+    "pages.job",
+}
+PAGES = ("pages", "terms", "account")
 ROLES = ("reader", "editor", "admin")
 PASSWORD = "correct horse"
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -52,8 +100,13 @@ DENIALS = ("an API key is required", "invalid API key", "may not do this")
 
 
 def need(endpoint: str) -> str:
-    for table, role in ((PUBLIC, "public"), (EDITOR, "editor"), (ADMIN, "admin"),
-                        (OWNER, "owner"), (READER, "reader")):  # fmt: skip
+    for table, role in (
+        (PUBLIC, "public"),
+        (EDITOR, "editor"),
+        (ADMIN, "admin"),
+        (OWNER, "owner"),
+        (READER, "reader"),
+    ):
         if endpoint in table:
             return role
     raise AssertionError(f"no decision for {endpoint}")
@@ -78,8 +131,9 @@ def keys(settings: Settings) -> dict[str, str]:
 
 def make_app(settings: Settings, terms_dir: Path, *, keys_for_translate: bool) -> Flask:
     registry = EngineRegistry(settings, loader=lambda package: PhraseEngine({"hund": "dog"}))
-    changed = dataclasses.replace(settings, terms_dir=terms_dir,
-                                  keys_for_translate=keys_for_translate)  # fmt: skip
+    changed = dataclasses.replace(
+        settings, terms_dir=terms_dir, keys_for_translate=keys_for_translate
+    )
     return create_app(changed, registry, test_config={"TESTING": True, "SECRET_KEY": "s"})
 
 
@@ -89,8 +143,10 @@ def signed_in(app: Flask, who: str) -> FlaskClient:
         page = client.get("/login").get_data(as_text=True)
         token = TOKEN.search(page)
         assert token
-        reply = client.post("/login", data={"name": f"{who}-person", "password": PASSWORD,
-                                            "csrf_token": token.group(1)})  # fmt: skip
+        reply = client.post(
+            "/login",
+            data={"name": f"{who}-person", "password": PASSWORD, "csrf_token": token.group(1)},
+        )
         assert reply.status_code == 303, reply.get_data(as_text=True)
     return client
 
@@ -107,8 +163,10 @@ def denied(reply: TestResponse, page: bool) -> bool:
 def _own_glossary(app: Flask, key: str | None) -> str:
     """A DeepL glossary made by `key` (by the admin key for anonymous)."""
     reply = app.test_client().post(
-        "/v2/glossaries", headers={"X-API-Key": key} if key else {},
-        json={"name": "N", "source_lang": "DE", "target_lang": "EN", "entries": "Hund\tdog"})
+        "/v2/glossaries",
+        headers={"X-API-Key": key} if key else {},
+        json={"name": "N", "source_lang": "DE", "target_lang": "EN", "entries": "Hund\tdog"},
+    )
     assert reply.status_code == 201, reply.json
     return str(reply.json["glossary_id"])
 
@@ -122,10 +180,15 @@ def _calls(app: Flask) -> list[tuple[str, str, str]]:
 
 
 def _url(rule: str, glossary_id: str) -> str:
-    return (rule.replace("<name>", "p").replace("<path:source>", "Herrscher")
-            .replace("<fmt>", "tsv").replace("<glossary_id>", glossary_id)
-            .replace("<path:filename>", "app.css").replace("<job_id>", "no-such-job")
-            .replace("<change_id>", "no-such-change"))
+    return (
+        rule.replace("<name>", "p")
+        .replace("<path:source>", "Herrscher")
+        .replace("<fmt>", "tsv")
+        .replace("<glossary_id>", glossary_id)
+        .replace("<path:filename>", "app.css")
+        .replace("<job_id>", "no-such-job")
+        .replace("<change_id>", "no-such-change")
+    )
 
 
 def test_every_route_has_a_decision(settings: Settings, terms_dir: Path) -> None:
@@ -136,8 +199,14 @@ def test_every_route_has_a_decision(settings: Settings, terms_dir: Path) -> None
 
 @pytest.mark.parametrize("anonymous_reads", [True, False])
 @pytest.mark.parametrize("who", ["anonymous", *ROLES])
-def test_role_matrix(settings: Settings, installed: InstalledPackage, terms_dir: Path,
-                     keys: dict[str, str], who: str, anonymous_reads: bool) -> None:  # fmt: skip
+def test_role_matrix(
+    settings: Settings,
+    installed: InstalledPackage,
+    terms_dir: Path,
+    keys: dict[str, str],
+    who: str,
+    anonymous_reads: bool,
+) -> None:
     app = make_app(settings, terms_dir, keys_for_translate=not anonymous_reads)
     key = keys.get(who)
     glossary_id = _own_glossary(app, key or keys["admin"])
@@ -155,7 +224,10 @@ def test_role_matrix(settings: Settings, installed: InstalledPackage, terms_dir:
 
 @pytest.mark.parametrize("header", ["X-API-Key", "Authorization"])
 def test_a_wrong_key_is_refused_even_where_anonymous_may_read(
-    settings: Settings, installed: InstalledPackage, terms_dir: Path, keys: dict[str, str],
+    settings: Settings,
+    installed: InstalledPackage,
+    terms_dir: Path,
+    keys: dict[str, str],
     header: str,
 ) -> None:
     app = make_app(settings, terms_dir, keys_for_translate=False)
@@ -165,8 +237,9 @@ def test_a_wrong_key_is_refused_even_where_anonymous_may_read(
     assert app.test_client().get("/api/glossaries").status_code == 200
 
 
-def test_open_install_lets_everyone_do_everything(settings: Settings, installed: InstalledPackage,
-                                                  terms_dir: Path) -> None:  # fmt: skip
+def test_open_install_lets_everyone_do_everything(
+    settings: Settings, installed: InstalledPackage, terms_dir: Path
+) -> None:
     app = make_app(settings, terms_dir, keys_for_translate=True)
     client = app.test_client()
     for endpoint, method, rule in _calls(app):

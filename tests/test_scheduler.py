@@ -57,8 +57,10 @@ def test_results_come_back_in_order() -> None:
 
 def test_concurrent_requests_share_batches() -> None:
     scheduler, unit = Scheduler(batch_size=8, max_wait=0.05), Recorder(pause=0.05)
-    threads = [in_thread(lambda n=n: request(scheduler, unit, [f"{n}-{i}" for i in range(3)]))
-               for n in range(4)]  # fmt: skip
+    threads = [
+        in_thread(lambda n=n: request(scheduler, unit, [f"{n}-{i}" for i in range(3)]))
+        for n in range(4)
+    ]
     for thread, out in threads:
         thread.join(10)
         assert "error" not in out
@@ -144,5 +146,6 @@ def test_fake_engine_behind_the_scheduler_translates_the_same() -> None:
     engine = PhraseEngine({"hund": "dog", "katze": "cat"})
     wrapped = scheduled(engine, Scheduler())
     sentences = ["Der Hund.", "Die Katze.", "Hund und Katze."]
-    assert [h.text for h in wrapped.translate_batch(sentences)] == \
-        [h.text for h in engine.translate_batch(sentences)]  # fmt: skip
+    assert [h.text for h in wrapped.translate_batch(sentences)] == [
+        h.text for h in engine.translate_batch(sentences)
+    ]

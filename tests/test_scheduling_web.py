@@ -29,9 +29,12 @@ class SlowEngine(PhraseEngine):
         self.pause = pause
         self.batches = 0
 
-    def translate_batch(self, sentences: Sequence[str],
-                        prefixes: Sequence[Sequence[str] | None] | None = None,
-                        options: DecodeOptions | None = None) -> list[Hypothesis]:  # fmt: skip
+    def translate_batch(
+        self,
+        sentences: Sequence[str],
+        prefixes: Sequence[Sequence[str] | None] | None = None,
+        options: DecodeOptions | None = None,
+    ) -> list[Hypothesis]:
         time.sleep(self.pause)
         self.batches += 1
         return super().translate_batch(sentences, prefixes, options)
@@ -46,13 +49,18 @@ def slow_app(settings: Settings, terms_dir: Path, engine: SlowEngine, **changes:
 CALLS = [
     ("/api/translate", {"json": {"text": "Hund.", "source": "de", "target": "en"}}, "error"),
     ("/translate", {"data": {"q": "Hund.", "source": "de", "target": "en"}}, "error"),
-    ("/v2/translate", {"json": {"text": ["Hund."], "target_lang": "EN", "source_lang": "DE"}},
-     "message"),
-]  # fmt: skip
+    (
+        "/v2/translate",
+        {"json": {"text": ["Hund."], "target_lang": "EN", "source_lang": "DE"}},
+        "message",
+    ),
+]
 
 
 def test_slow_fake_engine_full_queue_is_429_in_each_apis_shape(
-    settings: Settings, installed: InstalledPackage, terms_dir: Path,
+    settings: Settings,
+    installed: InstalledPackage,
+    terms_dir: Path,
 ) -> None:
     engine = SlowEngine(pause=0.6)
     app = slow_app(settings, terms_dir, engine, max_requests=1)
@@ -75,14 +83,17 @@ def test_slow_fake_engine_full_queue_is_429_in_each_apis_shape(
 
 
 def test_slow_fake_engine_deadline_stops_a_long_request(
-    settings: Settings, installed: InstalledPackage, terms_dir: Path,
+    settings: Settings,
+    installed: InstalledPackage,
+    terms_dir: Path,
 ) -> None:
     engine = SlowEngine(pause=0.3)
     app = slow_app(settings, terms_dir, engine, deadline=1.0, batch_size=1)
     text = " ".join(f"Der Hund Nummer {i} bellt." for i in range(40))
     started = time.monotonic()
-    reply = app.test_client().post("/api/translate",
-                                   json={"text": text, "source": "de", "target": "en"})
+    reply = app.test_client().post(
+        "/api/translate", json={"text": text, "source": "de", "target": "en"}
+    )
     assert reply.status_code == 504, reply.json
     assert "deadline" in reply.json["error"]
     assert time.monotonic() - started < 3
@@ -94,13 +105,19 @@ def test_slow_fake_engine_deadline_stops_a_long_request(
 
 @pytest.mark.parametrize("path", ["/health", "/api/languages", "/terms/"])
 def test_slow_fake_engine_other_routes_do_not_wait_for_the_translator(
-    settings: Settings, installed: InstalledPackage, terms_dir: Path, path: str,
+    settings: Settings,
+    installed: InstalledPackage,
+    terms_dir: Path,
+    path: str,
 ) -> None:
     engine = SlowEngine(pause=1.0)
     app = slow_app(settings, terms_dir, engine)
     text = " ".join(f"Der Hund Nummer {i} bellt." for i in range(3))
-    busy = threading.Thread(target=lambda: app.test_client().post(
-        "/api/translate", json={"text": text, "source": "de", "target": "en"}))
+    busy = threading.Thread(
+        target=lambda: app.test_client().post(
+            "/api/translate", json={"text": text, "source": "de", "target": "en"}
+        )
+    )
     busy.start()
     time.sleep(0.2)
     started = time.monotonic()

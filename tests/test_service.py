@@ -34,8 +34,10 @@ def test_fake_engine_glossary_choice(
     service: TranslationService, names: list[str] | None, expected: list[str]
 ) -> None:
     assert [g.name for g in service.glossaries_for("de", "en", names)] == expected
-    found = {t.term.source for t in service.translate("Der Herrscher und der Hund.", "de", "en",
-                                                      names).terms}
+    found = {
+        t.term.source
+        for t in service.translate("Der Herrscher und der Hund.", "de", "en", names).terms
+    }
     chosen = {t.source for g in service.glossaries_for("de", "en", names) for t in g.terms}
     assert found == chosen & {"Herrscher", "Hund"}
 

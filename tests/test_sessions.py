@@ -42,15 +42,14 @@ def test_a_form_typed_before_a_restart_is_accepted_after_it(
 
     after = start(settings, terms_dir).test_client()  # the restart
     after.set_cookie("session", cookie.value, domain=cookie.domain)
-    reply = after.post("/", data={"csrf_token": token.group(1), "text": TYPED,
-                                  "pair": "de:en", "mode": "off"})  # fmt: skip
+    reply = after.post(
+        "/", data={"csrf_token": token.group(1), "text": TYPED, "pair": "de:en", "mode": "off"}
+    )
     assert reply.status_code == 200, reply.get_data(as_text=True)
     assert TYPED in reply.get_data(as_text=True)
 
 
-def test_the_key_is_kept_private_in_the_state_folder(
-    settings: Settings, terms_dir: Path
-) -> None:
+def test_the_key_is_kept_private_in_the_state_folder(settings: Settings, terms_dir: Path) -> None:
     app = start(settings, terms_dir)
     path = settings.state_dir / "secret_key"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600

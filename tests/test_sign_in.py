@@ -42,8 +42,13 @@ def token(client: FlaskClient, path: str = "/login") -> str:
     return found.group(1)
 
 
-def sign_in(client: FlaskClient, name: str, password: str, next_page: str | None = "/terms/",
-            csrf: str | None = None) -> TestResponse:  # fmt: skip
+def sign_in(
+    client: FlaskClient,
+    name: str,
+    password: str,
+    next_page: str | None = "/terms/",
+    csrf: str | None = None,
+) -> TestResponse:
     data = {"csrf_token": csrf or token(client), "name": name, "password": password}
     if next_page is not None:
         data["next"] = next_page
@@ -79,10 +84,20 @@ def test_right_password_goes_to_next_and_shows_the_name(client: FlaskClient) -> 
     assert "alice" in shown and "Sign out" in shown and "Sign in" not in shown
 
 
-@pytest.mark.parametrize("next_page", [
-    "//evil.example", "https://evil.example", "https://evil.example/terms/", "/\\evil.example",
-    "\\\\evil.example", "evil.example", "javascript:alert(1)", "", None,
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "next_page",
+    [
+        "//evil.example",
+        "https://evil.example",
+        "https://evil.example/terms/",
+        "/\\evil.example",
+        "\\\\evil.example",
+        "evil.example",
+        "javascript:alert(1)",
+        "",
+        None,
+    ],
+)
 def test_next_on_another_site_goes_home(client: FlaskClient, next_page: str | None) -> None:
     reply = sign_in(client, "alice", PASSWORD, next_page=next_page)
     assert reply.status_code == 303
@@ -95,8 +110,9 @@ def test_next_with_a_tab_goes_home(client: FlaskClient) -> None:
     assert reply.headers["Location"] == "/"
 
 
-@pytest.mark.parametrize("next_page", ["/\n/evil.example", "/\r/evil.example"],
-                         ids=["newline", "carriage-return"])  # fmt: skip
+@pytest.mark.parametrize(
+    "next_page", ["/\n/evil.example", "/\r/evil.example"], ids=["newline", "carriage-return"]
+)
 def test_next_with_a_line_break_is_not_a_500(client: FlaskClient, next_page: str) -> None:
     reply = sign_in(client, "alice", PASSWORD, next_page=next_page)
     assert reply.status_code == 303
@@ -142,8 +158,11 @@ def test_removed_user_loses_access_on_the_next_request(
     assert "alice" not in header(client)
     # Her session cookie cannot make changes either.
     etag = client.get("/api/glossaries/de-en").headers["ETag"]
-    edit = client.post("/api/glossaries/de-en/terms", headers={"If-Match": etag},
-                       json={"source": "Wal", "target": "whale"})  # fmt: skip
+    edit = client.post(
+        "/api/glossaries/de-en/terms",
+        headers={"If-Match": etag},
+        json={"source": "Wal", "target": "whale"},
+    )
     assert edit.status_code == 401
 
 
@@ -167,8 +186,9 @@ def test_changed_role_applies_on_the_next_request(client: FlaskClient, settings:
     assert Path(settings.state_dir / "defaults.json").is_file()
 
 
-def test_a_new_password_ends_the_sessions_signed_in_before(client: FlaskClient,
-                                                          settings: Settings) -> None:
+def test_a_new_password_ends_the_sessions_signed_in_before(
+    client: FlaskClient, settings: Settings
+) -> None:
     assert sign_in(client, "alice", PASSWORD).status_code == 303
     assert "alice" in header(client)
     Accounts.of(settings).add_user("alice", "another password", "editor")

@@ -22,7 +22,7 @@ def occ(term: Term, start: int = 0, plural: bool | None = None) -> Occurrence:
 
 
 def spans(text: str, *occurrences: Occurrence) -> list[str | None]:
-    return [None if s is None else text[s[0]:s[1]] for s in assign_spans(text, occurrences)]
+    return [None if s is None else text[s[0] : s[1]] for s in assign_spans(text, occurrences)]
 
 
 def test_a_term_inside_a_longer_terms_english_is_not_covered_by_it() -> None:
@@ -58,9 +58,18 @@ def test_no_span_is_claimed_twice() -> None:
         assert all(not (a < d and b > c) for c, d in claimed if (c, d) != (a, b))
 
 
-@pytest.mark.parametrize(("word", "article"), [
-    ("umbrella", "an"), ("apple", "an"), ("hour", "an"), ("university", "a"),
-    ("European", "a"), ("one-off", "a"), ("titfer", "a"), ("honest man", "an"),
-])
+@pytest.mark.parametrize(
+    ("word", "article"),
+    [
+        ("umbrella", "an"),
+        ("apple", "an"),
+        ("hour", "an"),
+        ("university", "a"),
+        ("European", "a"),
+        ("one-off", "a"),
+        ("titfer", "a"),
+        ("honest man", "an"),
+    ],
+)
 def test_indefinite_article(word: str, article: str) -> None:
     assert indefinite_article(word) == article

@@ -51,72 +51,221 @@ ERROR_CASES: list[tuple[str, str, int, int, str]] = [
     ("two-documents", HEAD + "---\na: 1\n", 5, 1, "single document"),
     ("top-list", "- source: Kreml\n", 1, 1, "top level must be a mapping"),
     ("empty-file", "", 1, 1, "top level must be a mapping"),
-    ("missing-terms", "source_language: de\ntarget_language: en\nname: T\n", 1, 1,
-     "missing required key 'terms'"),
-    ("unknown-top-key", HEAD + "  - source: A\n    target: a\nversion: 2\n", 7, 1,
-     "version: unknown key; allowed keys are source_language, target_language, name, terms"),
-    ("upper-language", "source_language: DE\ntarget_language: en\nname: T\nterms: []\n", 1, 18,
-     "source_language: must be a 2- or 3-letter lowercase language code"),
-    ("long-language", "source_language: de\ntarget_language: english\nname: T\nterms: []\n",
-     2, 18, "target_language: must be a 2- or 3-letter"),
-    ("empty-name", "source_language: de\ntarget_language: en\nname: ''\nterms: []\n", 3, 7,
-     "name: must not be empty"),
-    ("terms-not-list", "source_language: de\ntarget_language: en\nname: T\nterms: Kreml\n",
-     4, 8, "terms: must be a list"),
+    (
+        "missing-terms",
+        "source_language: de\ntarget_language: en\nname: T\n",
+        1,
+        1,
+        "missing required key 'terms'",
+    ),
+    (
+        "unknown-top-key",
+        HEAD + "  - source: A\n    target: a\nversion: 2\n",
+        7,
+        1,
+        "version: unknown key; allowed keys are source_language, target_language, name, terms",
+    ),
+    (
+        "upper-language",
+        "source_language: DE\ntarget_language: en\nname: T\nterms: []\n",
+        1,
+        18,
+        "source_language: must be a 2- or 3-letter lowercase language code",
+    ),
+    (
+        "long-language",
+        "source_language: de\ntarget_language: english\nname: T\nterms: []\n",
+        2,
+        18,
+        "target_language: must be a 2- or 3-letter",
+    ),
+    (
+        "empty-name",
+        "source_language: de\ntarget_language: en\nname: ''\nterms: []\n",
+        3,
+        7,
+        "name: must not be empty",
+    ),
+    (
+        "terms-not-list",
+        "source_language: de\ntarget_language: en\nname: T\nterms: Kreml\n",
+        4,
+        8,
+        "terms: must be a list",
+    ),
     ("entry-not-mapping", doc("  - Kreml"), 5, 5, "terms[0]: must be a mapping"),
     ("missing-target", doc("  - source: Kreml"), 5, 5, "terms[0]: missing required key 'target'"),
-    ("empty-target", doc("  - source: Kreml", "    target: ''"), 6, 13,
-     "terms[0].target: must not be empty"),
-    ("null-target", doc("  - source: Kreml", "    target:"), 6, 5,
-     "terms[0].target: must not be empty"),
-    ("blank-source", doc("  - source: '  '", "    target: x"), 5, 13,
-     "terms[0].source: must not be empty"),
-    ("number-target", doc("  - source: Kreml", "    target: 1984"), 6, 13,
-     "must be a string, not a number"),
-    ("list-target", doc("  - source: Kreml", "    target: [a]"), 6, 13,
-     "must be a string, not a list"),
-    ("unknown-term-key", doc("  - source: Kreml", "    target: x", "    colour: red"), 7, 5,
-     "terms[0].colour: unknown key; allowed keys are source, target, target_plural, match"),
-    ("bad-match", doc("  - source: A", "    target: a", "    match: fuzzy"), 7, 12,
-     "terms[0].match: must be one of inflected, exact, not 'fuzzy'"),
-    ("yes-is-not-bool", doc("  - source: A", "    target: a", "    case_sensitive: yes"), 7, 21,
-     "terms[0].case_sensitive: must be true or false"),
-    ("bad-status", doc("  - source: A", "    target: a", "    status: done"), 7, 13,
-     "must be one of approved, proposed, deprecated"),
-    ("bad-pos", doc("  - source: A", "    target: a", "    pos: nomen"), 7, 10,
-     "terms[0].pos: must be one of noun, verb, adjective, adverb, phrase, other"),
-    ("bad-gender", doc("  - source: A", "    target: a", "    gender: masc"), 7, 13,
-     "terms[0].gender: must be one of m, f, n"),
-    ("forbidden-string", doc("  - source: A", "    target: a", "    forbidden: b"), 7, 16,
-     "terms[0].forbidden: must be a list of strings"),
-    ("forbidden-target", doc("  - source: A", "    target: a", "    forbidden: [b, a]"), 7, 20,
-     "terms[0].forbidden[1]: is the approved target itself"),
-    ("forbidden-empty", doc("  - source: A", "    target: a", "    forbidden:", "      - ''"),
-     8, 9, "terms[0].forbidden[0]: must not be empty"),
-    ("control-char", doc("  - source: A", '    target: "a\\ab"'), 6, 13,
-     "terms[0].target: contains control character U+0007 at position 1"),
+    (
+        "empty-target",
+        doc("  - source: Kreml", "    target: ''"),
+        6,
+        13,
+        "terms[0].target: must not be empty",
+    ),
+    (
+        "null-target",
+        doc("  - source: Kreml", "    target:"),
+        6,
+        5,
+        "terms[0].target: must not be empty",
+    ),
+    (
+        "blank-source",
+        doc("  - source: '  '", "    target: x"),
+        5,
+        13,
+        "terms[0].source: must not be empty",
+    ),
+    (
+        "number-target",
+        doc("  - source: Kreml", "    target: 1984"),
+        6,
+        13,
+        "must be a string, not a number",
+    ),
+    (
+        "list-target",
+        doc("  - source: Kreml", "    target: [a]"),
+        6,
+        13,
+        "must be a string, not a list",
+    ),
+    (
+        "unknown-term-key",
+        doc("  - source: Kreml", "    target: x", "    colour: red"),
+        7,
+        5,
+        "terms[0].colour: unknown key; allowed keys are source, target, target_plural, match",
+    ),
+    (
+        "bad-match",
+        doc("  - source: A", "    target: a", "    match: fuzzy"),
+        7,
+        12,
+        "terms[0].match: must be one of inflected, exact, not 'fuzzy'",
+    ),
+    (
+        "yes-is-not-bool",
+        doc("  - source: A", "    target: a", "    case_sensitive: yes"),
+        7,
+        21,
+        "terms[0].case_sensitive: must be true or false",
+    ),
+    (
+        "bad-status",
+        doc("  - source: A", "    target: a", "    status: done"),
+        7,
+        13,
+        "must be one of approved, proposed, deprecated",
+    ),
+    (
+        "bad-pos",
+        doc("  - source: A", "    target: a", "    pos: nomen"),
+        7,
+        10,
+        "terms[0].pos: must be one of noun, verb, adjective, adverb, phrase, other",
+    ),
+    (
+        "bad-gender",
+        doc("  - source: A", "    target: a", "    gender: masc"),
+        7,
+        13,
+        "terms[0].gender: must be one of m, f, n",
+    ),
+    (
+        "forbidden-string",
+        doc("  - source: A", "    target: a", "    forbidden: b"),
+        7,
+        16,
+        "terms[0].forbidden: must be a list of strings",
+    ),
+    (
+        "forbidden-target",
+        doc("  - source: A", "    target: a", "    forbidden: [b, a]"),
+        7,
+        20,
+        "terms[0].forbidden[1]: is the approved target itself",
+    ),
+    (
+        "forbidden-empty",
+        doc("  - source: A", "    target: a", "    forbidden:", "      - ''"),
+        8,
+        9,
+        "terms[0].forbidden[0]: must not be empty",
+    ),
+    (
+        "control-char",
+        doc("  - source: A", '    target: "a\\ab"'),
+        6,
+        13,
+        "terms[0].target: contains control character U+0007 at position 1",
+    ),
     ("line-separator", doc("  - source: A", '    target: "a\\Lb"'), 6, 13, "U+2028"),
     ("padded", doc("  - source: A", "    target: ' a'"), 6, 13, "leading or trailing whitespace"),
     ("too-long", doc("  - source: A", "    target: " + "x" * 1025), 6, 13, "longer than 1024"),
-    ("duplicate-key", doc("  - source: A", "    target: a", "    target: b"), 7, 5,
-     "duplicate key"),
-    ("duplicate-source", doc("  - source: Kreml", "    target: a",
-                             "  - source: KREML", "    target: b"), 7, 13,
-     "terms[1].source: duplicate of terms[0] 'Kreml' at line 5"),
-    ("duplicate-dash", doc("  - source: Moskau-Pjöngjang", "    target: a",
-                           "  - source: Moskau – Pjöngjang", "    target: b"),
-     7, 13, "duplicate of terms[0]"),
-    ("duplicate-eszett", doc("  - source: Schulterschluss", "    target: a",
-                             "  - source: Schulterschluß", "    target: b"), 7, 13, "duplicate"),
-    ("one-case-sensitive", doc("  - source: NZZ", "    target: a", "    case_sensitive: true",
-                               "  - source: nzz", "    target: b"), 8, 13, "duplicate of terms[0]"),
-    ("python-tag", doc("  - source: A", "    target: !!python/object/apply:os.system [echo]"),
-     6, 13, "YAML tags are not allowed in a glossary (found '!!python/object/apply:os.system')"),
+    (
+        "duplicate-key",
+        doc("  - source: A", "    target: a", "    target: b"),
+        7,
+        5,
+        "duplicate key",
+    ),
+    (
+        "duplicate-source",
+        doc("  - source: Kreml", "    target: a", "  - source: KREML", "    target: b"),
+        7,
+        13,
+        "terms[1].source: duplicate of terms[0] 'Kreml' at line 5",
+    ),
+    (
+        "duplicate-dash",
+        doc(
+            "  - source: Moskau-Pjöngjang",
+            "    target: a",
+            "  - source: Moskau – Pjöngjang",
+            "    target: b",
+        ),
+        7,
+        13,
+        "duplicate of terms[0]",
+    ),
+    (
+        "duplicate-eszett",
+        doc(
+            "  - source: Schulterschluss",
+            "    target: a",
+            "  - source: Schulterschluß",
+            "    target: b",
+        ),
+        7,
+        13,
+        "duplicate",
+    ),
+    (
+        "one-case-sensitive",
+        doc(
+            "  - source: NZZ",
+            "    target: a",
+            "    case_sensitive: true",
+            "  - source: nzz",
+            "    target: b",
+        ),
+        8,
+        13,
+        "duplicate of terms[0]",
+    ),
+    (
+        "python-tag",
+        doc("  - source: A", "    target: !!python/object/apply:os.system [echo]"),
+        6,
+        13,
+        "YAML tags are not allowed in a glossary (found '!!python/object/apply:os.system')",
+    ),
     ("str-tag", doc("  - source: A", "    target: !!str 1"), 6, 13, "YAML tags are not allowed"),
     ("anchor", doc("  - source: A", "    target: &t a"), 6, 13, "anchors and aliases"),
     ("alias", doc("  - source: A", "    target: a", "    note: *t"), 7, 11, "anchors and aliases"),
     ("nul-in-yaml", doc("  - source: A", "    target: a\x01b"), 6, 14, "U+0001 is not allowed"),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize(
@@ -157,8 +306,14 @@ def test_size_limit_is_configurable(tmp_path: Path) -> None:
 
 
 def test_case_sensitive_pair_may_differ_in_case() -> None:
-    text = doc("  - source: AfD", "    target: AfD", "    case_sensitive: true",
-               "  - source: afd", "    target: x", "    case_sensitive: true")  # fmt: skip
+    text = doc(
+        "  - source: AfD",
+        "    target: AfD",
+        "    case_sensitive: true",
+        "  - source: afd",
+        "    target: x",
+        "    case_sensitive: true",
+    )
     assert [t.source for t in parse_glossary(text.encode(), "t.yaml").terms] == ["AfD", "afd"]
 
 
@@ -235,8 +390,10 @@ def test_load_sets_path_revision_and_lines(tmp_path: Path) -> None:
     assert glossary.revision == hashlib.sha256(path.read_bytes()).hexdigest()
     assert glossary.revision == revision_of(path.read_bytes())
     assert [(t.source, t.line) for t in glossary.terms] == [
-        ("Wladimir Putin", 7), ("Kim Jong Un", 10), ("Pjöngjang", 17),
-    ]  # fmt: skip
+        ("Wladimir Putin", 7),
+        ("Kim Jong Un", 10),
+        ("Pjöngjang", 17),
+    ]
     note = glossary.terms[1].note
     assert note == "Passes through.\n# this line is part of the note, not a comment"
 
@@ -248,13 +405,34 @@ def test_missing_file_is_not_found(tmp_path: Path) -> None:
 
 DUMP_CASES: list[tuple[Term, dict[str, object]]] = [
     (Term("A", "a"), {"source": "A", "target": "a"}),
-    (Term("A", "a", match="exact", case_sensitive=True),
-     {"source": "A", "target": "a", "match": "exact", "case_sensitive": True}),
-    (Term("A", "a", target_plural="as", forbidden=("b",), status="proposed", note="n",
-          pos="noun", gender="f", line=9),
-     {"source": "A", "target": "a", "target_plural": "as", "forbidden": ["b"],
-      "status": "proposed", "note": "n", "pos": "noun", "gender": "f"}),
-]  # fmt: skip
+    (
+        Term("A", "a", match="exact", case_sensitive=True),
+        {"source": "A", "target": "a", "match": "exact", "case_sensitive": True},
+    ),
+    (
+        Term(
+            "A",
+            "a",
+            target_plural="as",
+            forbidden=("b",),
+            status="proposed",
+            note="n",
+            pos="noun",
+            gender="f",
+            line=9,
+        ),
+        {
+            "source": "A",
+            "target": "a",
+            "target_plural": "as",
+            "forbidden": ["b"],
+            "status": "proposed",
+            "note": "n",
+            "pos": "noun",
+            "gender": "f",
+        },
+    ),
+]
 
 
 @pytest.mark.parametrize(("term", "expected"), DUMP_CASES)
@@ -392,8 +570,7 @@ def test_stale_revision_is_a_conflict_and_changes_nothing(tmp_path: Path) -> Non
 
 
 @pytest.mark.parametrize("edit", ["update", "remove"])
-def test_edit_from_a_stale_copy_is_a_conflict_not_a_missing_term(tmp_path: Path,
-                                                                edit: str) -> None:  # fmt: skip
+def test_edit_from_a_stale_copy_is_a_conflict_not_a_missing_term(tmp_path: Path, edit: str) -> None:
     """A server answers with its copy in hand while another request reloads the file, so a
     client can read, and name, a revision from before a term it added itself: the edit is
     refused as stale (412), not as a missing term (404), as the concurrent-editors test
@@ -404,8 +581,9 @@ def test_edit_from_a_stale_copy_is_a_conflict_not_a_missing_term(tmp_path: Path,
     before = path.read_bytes()
     with pytest.raises(ConflictError, match=old.revision):
         if edit == "update":
-            update_term(path, "Kreml", Term("Kreml", "the Kremlin"), revision=old.revision,
-                        base=old)  # fmt: skip
+            update_term(
+                path, "Kreml", Term("Kreml", "the Kremlin"), revision=old.revision, base=old
+            )
         else:
             remove_term(path, "Kreml", revision=old.revision, base=old)
     assert path.read_bytes() == before
@@ -420,11 +598,14 @@ def test_edit_of_a_missing_term_at_the_current_revision_is_not_found(tmp_path: P
 
 INVALID_EDITS: list[tuple[str, Edit, str]] = [
     ("duplicate", lambda p, r: add_term(p, Term("PJÖNGJANG", "x"), revision=r), "duplicate"),
-    ("empty-target", lambda p, r: update_term(p, "Pjöngjang", Term("Pjöngjang", ""), revision=r),
-     "must not be empty"),
+    (
+        "empty-target",
+        lambda p, r: update_term(p, "Pjöngjang", Term("Pjöngjang", ""), revision=r),
+        "must not be empty",
+    ),
     ("bad-enum", lambda p, r: add_term(p, Term("X", "x", pos="thing"), revision=r), "pos"),
     ("unknown-source", lambda p, r: remove_term(p, "Berlin", revision=r), "no term"),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize(

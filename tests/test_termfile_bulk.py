@@ -33,12 +33,13 @@ def path(tmp_path: Path) -> Path:
 
 def test_merge_adds_and_retargets_keeping_notes_and_comments(path: Path) -> None:
     rev = load_glossary(path).revision
-    merged = merge_terms(path, [Term("vertrag", "pact"), Term("Bündnis", "alliance")],
-                         revision=rev)
+    merged = merge_terms(path, [Term("vertrag", "pact"), Term("Bündnis", "alliance")], revision=rev)
     text = path.read_text(encoding="utf-8")
     assert "# Curated for the news desk." in text and "# Politics" in text
     assert [(t.source, t.target, t.note) for t in merged.terms] == [
-        ("vertrag", "pact", 'Not "contract" in diplomacy.'), ("Bündnis", "alliance", None)]
+        ("vertrag", "pact", 'Not "contract" in diplomacy.'),
+        ("Bündnis", "alliance", None),
+    ]
 
 
 def test_replace_and_rename(path: Path) -> None:
@@ -48,11 +49,14 @@ def test_replace_and_rename(path: Path) -> None:
     assert renamed.name == "Desk" and renamed.terms == replaced.terms
 
 
-@pytest.mark.parametrize("edit", [
-    lambda p: merge_terms(p, [Term("Krieg", "war")], revision="0" * 64),
-    lambda p: replace_terms(p, [], revision="0" * 64),
-    lambda p: rename_glossary(p, "X", revision="0" * 64),
-])
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda p: merge_terms(p, [Term("Krieg", "war")], revision="0" * 64),
+        lambda p: replace_terms(p, [], revision="0" * 64),
+        lambda p: rename_glossary(p, "X", revision="0" * 64),
+    ],
+)
 def test_stale_revision_changes_nothing(path: Path, edit: object) -> None:
     with pytest.raises(ConflictError):
         edit(path)  # type: ignore[operator]

@@ -40,8 +40,10 @@ TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 REVISION = re.compile(r'name="revision" value="([0-9a-f]+)"')
 SENTENCE = {"text": "Der Herrscher spricht.", "source": "de", "target": "en"}
 # Valid up to the last line, which opens a quote it never closes: a YAML syntax error.
-BROKEN = ("source_language: de\ntarget_language: en\nname: Politics\nterms:\n"
-          "  - source: Herrscher\n    target: ruler\n  - source: 'Kanzler\n")  # fmt: skip
+BROKEN = (
+    "source_language: de\ntarget_language: en\nname: Politics\nterms:\n"
+    "  - source: Herrscher\n    target: ruler\n  - source: 'Kanzler\n"
+)
 
 
 @pytest.fixture
@@ -91,8 +93,10 @@ def _refuse_writes_in(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     real_open = os.open
 
     def inside(path: object) -> bool:
-        return isinstance(path, str | os.PathLike) and \
-            Path(os.fspath(path)).absolute().parent == folder.absolute()  # fmt: skip
+        return (
+            isinstance(path, str | os.PathLike)
+            and Path(os.fspath(path)).absolute().parent == folder.absolute()
+        )
 
     def guarded_open(path: Any, flags: int, mode: int = 0o777, **kw: Any) -> int:
         if inside(path) and flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT):
@@ -104,6 +108,7 @@ def _refuse_writes_in(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
             if any(inside(a) for a in args[:2]):
                 raise _refused(args[0])
             return real(*args, **kw)
+
         return guarded
 
     monkeypatch.setattr(os, "open", guarded_open)
@@ -135,8 +140,9 @@ def test_read_only_folder_page_edit_is_an_html_error_and_changes_nothing(
     before = snapshot(terms_dir)
     data = form_of(client, "/terms/p/new") | {"source": "Kanzler", "target": "chancellor"}
     reply = client.post("/terms/p/new", data=data)
-    page = assert_html_error(reply, 503, f"the terms folder {terms_dir} is read-only",
-                             "cannot save glossary p")  # fmt: skip
+    page = assert_html_error(
+        reply, 503, f"the terms folder {terms_dir} is read-only", "cannot save glossary p"
+    )
     assert 'value="Kanzler"' in page  # the form comes back with the input kept
     data = form_of(client, "/terms/p") | {"source": "Herrscher"}
     assert_html_error(client.post("/terms/p/delete", data=data), 503, "read-only")
@@ -147,12 +153,17 @@ def test_read_only_folder_api_edit_and_create_are_503_json(
     client: FlaskClient, terms_dir: Path, read_only: Path
 ) -> None:
     before = snapshot(terms_dir)
-    reply = client.put("/api/glossaries/p/terms/Herrscher", headers={"If-Match": etag(client)},
-                       json={"source": "Herrscher", "target": "lord"})  # fmt: skip
-    assert reply.status_code == 503 and "is read-only: cannot save glossary p" in \
-        reply.json["error"]  # fmt: skip
-    reply = client.post("/api/glossaries", json={
-        "name": "n", "source_language": "de", "target_language": "en"})
+    reply = client.put(
+        "/api/glossaries/p/terms/Herrscher",
+        headers={"If-Match": etag(client)},
+        json={"source": "Herrscher", "target": "lord"},
+    )
+    assert (
+        reply.status_code == 503 and "is read-only: cannot save glossary p" in reply.json["error"]
+    )
+    reply = client.post(
+        "/api/glossaries", json={"name": "n", "source_language": "de", "target_language": "en"}
+    )
     assert reply.status_code == 503 and "read-only" in reply.json["error"], reply.json
     assert snapshot(terms_dir) == before
 
@@ -161,8 +172,11 @@ def test_read_only_glossary_file_refuses_edits(client: FlaskClient, terms_dir: P
     path = terms_dir / "p.yaml"
     path.chmod(0o444)  # the mode bits count even for root, who passes every access check
     before = path.read_bytes()
-    reply = client.post("/api/glossaries/p/terms", headers={"If-Match": etag(client)},
-                        json={"source": "Kanzler", "target": "chancellor"})  # fmt: skip
+    reply = client.post(
+        "/api/glossaries/p/terms",
+        headers={"If-Match": etag(client)},
+        json={"source": "Kanzler", "target": "chancellor"},
+    )
     assert reply.status_code == 503, reply.json
     assert f"the glossary file {path} is read-only" in reply.json["error"]
     assert path.read_bytes() == before
@@ -204,8 +218,11 @@ def test_a_symlinked_name_is_not_found_and_never_written(
 ) -> None:
     before = links.read_bytes()
     assert client.get(f"/api/glossaries/{name}").status_code == 404
-    reply = client.post(f"/api/glossaries/{name}/terms", headers={"If-Match": '"x"'},
-                        json={"source": "Hund", "target": "dog"})  # fmt: skip
+    reply = client.post(
+        f"/api/glossaries/{name}/terms",
+        headers={"If-Match": '"x"'},
+        json={"source": "Hund", "target": "dog"},
+    )
     assert reply.status_code == 404 and "symbolic link" in reply.json["error"]
     assert links.read_bytes() == before
 
@@ -226,8 +243,10 @@ def break_file(client: FlaskClient, terms_dir: Path) -> tuple[str, GlossaryFileE
 
 def expected_warning(loaded: str, error: GlossaryFileError) -> re.Pattern[str]:
     now = time.strftime("%H:%M")  # the load may have been in the minute before
-    return re.compile(rf"glossary p: using the last valid version from ({loaded}|{now}); "
-                      rf"line {error.line}: {re.escape(error.message)}")  # fmt: skip
+    return re.compile(
+        rf"glossary p: using the last valid version from ({loaded}|{now}); "
+        rf"line {error.line}: {re.escape(error.message)}"
+    )
 
 
 def test_invalid_file_last_valid_version_is_used_and_said_in_api(
@@ -259,8 +278,11 @@ def test_invalid_file_api_edit_explains_instead_of_412(
     _loaded, error = break_file(client, terms_dir)
     on_disk = f'"{hashlib.sha256(BROKEN.encode()).hexdigest()}"'
     for revision in (last_valid, on_disk):  # neither the shown nor the file's own revision
-        reply = client.put("/api/glossaries/p/terms/Herrscher", headers={"If-Match": revision},
-                           json={"source": "Herrscher", "target": "lord"})  # fmt: skip
+        reply = client.put(
+            "/api/glossaries/p/terms/Herrscher",
+            headers={"If-Match": revision},
+            json={"source": "Herrscher", "target": "lord"},
+        )
         assert reply.status_code == 409, reply.json
         assert f"is invalid at line {error.line}" in reply.json["error"]
         assert "must be fixed" in reply.json["error"]
@@ -272,15 +294,22 @@ def test_invalid_file_page_edit_explains_instead_of_looping(
 ) -> None:
     _loaded, error = break_file(client, terms_dir)
     data = form_of(client, "/terms/p/edit?source=Herrscher") | {
-        "original": "Herrscher", "source": "Herrscher", "target": "lord"}
+        "original": "Herrscher",
+        "source": "Herrscher",
+        "target": "lord",
+    }
     for _ in range(2):  # saving again gives the same answer, not another "reload"
         reply = client.post("/terms/p/edit", data=data)
         page = assert_html_error(reply, 409, f"is invalid at line {error.line}", "must be fixed")
         assert "Someone else changed" not in page
-        data = form_of(client, "/terms/p/edit?source=Herrscher") | data | {
-            "revision": REVISION.findall(page)[0]}
-    deleted = client.post("/terms/p/delete", data=form_of(client, "/terms/p") | {
-        "source": "Herrscher"})
+        data = (
+            form_of(client, "/terms/p/edit?source=Herrscher")
+            | data
+            | {"revision": REVISION.findall(page)[0]}
+        )
+    deleted = client.post(
+        "/terms/p/delete", data=form_of(client, "/terms/p") | {"source": "Herrscher"}
+    )
     assert_html_error(deleted, 409, "must be fixed")
     assert (terms_dir / "p.yaml").read_text(encoding="utf-8") == BROKEN
 
@@ -294,16 +323,18 @@ def gone(app_settings: Settings, lexicon: dict[str, str], tmp_path: Path) -> Fla
 
 
 @pytest.mark.parametrize("names", [None, ["p"]])
-def test_missing_folder_translation_is_a_503(gone: FlaskClient, tmp_path: Path,
-                                             names: list[str] | None) -> None:  # fmt: skip
+def test_missing_folder_translation_is_a_503(
+    gone: FlaskClient, tmp_path: Path, names: list[str] | None
+) -> None:
     body = SENTENCE if names is None else SENTENCE | {"glossaries": names}
     reply = gone.post("/api/translate", json=body)
     assert reply.status_code == 503, reply.json
     assert f"the terms folder {tmp_path / 'gone'} is missing" in reply.json["error"]
     lt = gone.post("/translate", json={"q": SENTENCE["text"], "source": "de", "target": "en"})
     assert lt.status_code == 503 and "is missing" in lt.json["error"]
-    deepl = gone.post("/v2/translate", json={"text": SENTENCE["text"], "source_lang": "DE",
-                                             "target_lang": "EN"})  # fmt: skip
+    deepl = gone.post(
+        "/v2/translate", json={"text": SENTENCE["text"], "source_lang": "DE", "target_lang": "EN"}
+    )
     assert deepl.status_code == 503 and "is missing" in deepl.json["message"]
 
 
@@ -312,8 +343,12 @@ def test_missing_folder_page_says_so(gone: FlaskClient, tmp_path: Path) -> None:
     page = gone.get("/").get_data(as_text=True)
     token = TOKEN.search(page)
     assert message in page and token
-    data = {"csrf_token": token.group(1), "text": SENTENCE["text"], "pair": "de:en",
-            "mode": "constrain"}  # fmt: skip
+    data = {
+        "csrf_token": token.group(1),
+        "text": SENTENCE["text"],
+        "pair": "de:en",
+        "mode": "constrain",
+    }
     reply = gone.post("/", data=data)
     page = assert_html_error(reply, 503, message)
     assert page.count(message) == 1 and 'id="result"' not in page
@@ -326,11 +361,16 @@ def test_folder_deleted_while_running_is_noticed(client: FlaskClient, terms_dir:
     assert reply.status_code == 503 and "is missing" in reply.json["error"]
 
 
-def test_creating_a_glossary_creates_the_missing_folder(gone: FlaskClient,
-                                                        tmp_path: Path) -> None:  # fmt: skip
-    reply = gone.post("/api/glossaries", json={
-        "name": "p", "source_language": "de", "target_language": "en",
-        "terms": [{"source": "Herrscher", "target": "ruler"}]})
+def test_creating_a_glossary_creates_the_missing_folder(gone: FlaskClient, tmp_path: Path) -> None:
+    reply = gone.post(
+        "/api/glossaries",
+        json={
+            "name": "p",
+            "source_language": "de",
+            "target_language": "en",
+            "terms": [{"source": "Herrscher", "target": "ruler"}],
+        },
+    )
     assert reply.status_code == 201 and (tmp_path / "gone" / "p.yaml").is_file()
     translated = gone.post("/api/translate", json=SENTENCE)
     assert translated.status_code == 200
@@ -341,8 +381,9 @@ def test_creating_a_glossary_creates_the_missing_folder(gone: FlaskClient,
 
 
 def create(client: FlaskClient, name: str) -> Any:
-    return client.post("/api/glossaries", json={
-        "name": name, "source_language": "de", "target_language": "en"})
+    return client.post(
+        "/api/glossaries", json={"name": name, "source_language": "de", "target_language": "en"}
+    )
 
 
 def test_name_length_limit_is_a_clear_400(client: FlaskClient, terms_dir: Path) -> None:
@@ -376,11 +417,14 @@ def test_file_with_a_double_extension_is_ignored_with_a_warning(
 # --- 6. lock files --------------------------------------------------------------------------
 
 
-def test_lock_files_do_not_pile_up_after_deepl_deletes(client: FlaskClient,
-                                                       terms_dir: Path) -> None:  # fmt: skip
+def test_lock_files_do_not_pile_up_after_deepl_deletes(
+    client: FlaskClient, terms_dir: Path
+) -> None:
     for _ in range(3):
-        made = client.post("/v2/glossaries", json={
-            "name": "N", "source_lang": "DE", "target_lang": "EN", "entries": "Hund\tdog"})
+        made = client.post(
+            "/v2/glossaries",
+            json={"name": "N", "source_lang": "DE", "target_lang": "EN", "entries": "Hund\tdog"},
+        )
         assert made.status_code == 201, made.json
         assert locks(terms_dir) != []  # the lock beside the new file, while it exists
         reply = client.delete(f"/v2/glossaries/{made.json['glossary_id']}")
@@ -392,8 +436,11 @@ def test_lock_files_do_not_pile_up_after_deepl_deletes(client: FlaskClient,
 def test_lock_of_a_file_deleted_by_hand_goes_at_the_next_listing(
     client: FlaskClient, terms_dir: Path
 ) -> None:
-    client.post("/api/glossaries/p/terms", headers={"If-Match": etag(client)},
-                json={"source": "Kanzler", "target": "chancellor"})  # fmt: skip
+    client.post(
+        "/api/glossaries/p/terms",
+        headers={"If-Match": etag(client)},
+        json={"source": "Kanzler", "target": "chancellor"},
+    )
     assert locks(terms_dir) == [".p.yaml.lock"]
     (terms_dir / "p.yaml").unlink()
     assert client.get("/terms/").status_code == 200

@@ -44,11 +44,14 @@ def test_list_shows_glossaries_and_invalid_files(client: FlaskClient, terms_file
     assert "broken" in page and "This file is invalid" in page and "broken.yaml:" in page
 
 
-@pytest.mark.parametrize("query, present, absent", [
-    ("q=Kreml", "Kremlin ruler", "Pyongyang"),
-    ("q=pyongyang", "Pjöngjang", "Kremlin ruler"),
-    ("status=proposed&q=zzz-none", "0 of", "Kremlin ruler"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "query, present, absent",
+    [
+        ("q=Kreml", "Kremlin ruler", "Pyongyang"),
+        ("q=pyongyang", "Pjöngjang", "Kremlin ruler"),
+        ("status=proposed&q=zzz-none", "0 of", "Kremlin ruler"),
+    ],
+)
 def test_browse_filters(client: FlaskClient, query: str, present: str, absent: str) -> None:
     page = client.get(f"/terms/de-en?{query}").get_data(as_text=True)
     assert present in page and absent not in page
@@ -56,9 +59,12 @@ def test_browse_filters(client: FlaskClient, query: str, present: str, absent: s
 
 def test_add_term_lands_in_file(client: FlaskClient, terms_file: Path) -> None:
     data = form_of(client, "/terms/de-en/new") | {
-        "source": "Gipfeltreffen", "target": "summit", "note": "<b>bold</b>",
-        "status": "approved", "match": "inflected",
-    }  # fmt: skip
+        "source": "Gipfeltreffen",
+        "target": "summit",
+        "note": "<b>bold</b>",
+        "status": "approved",
+        "match": "inflected",
+    }
     response = client.post("/terms/de-en/new", data=data)
     assert response.status_code == 303
     assert "Saved Gipfeltreffen." in client.get(response.location).get_data(as_text=True)
@@ -69,14 +75,20 @@ def test_add_term_lands_in_file(client: FlaskClient, terms_file: Path) -> None:
     assert "# --- People" in terms_file.read_text(encoding="utf-8")  # comments kept
 
 
-@pytest.mark.parametrize("fields, field, message", [
-    ({"source": "Gipfeltreffen", "target": ""}, "target", "must not be empty"),
-    ({"source": "", "target": "summit"}, "source", "must not be empty"),
-    ({"source": "Kreml-Herrscher", "target": "x"}, "source", "duplicate"),
-    ({"source": "Gipfel", "target": "summit", "forbidden": "summit"}, "forbidden",
-     "approved target"),
-    ({"source": "Gipfel", "target": "summit", "status": "bogus"}, "status", "must be one of"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "fields, field, message",
+    [
+        ({"source": "Gipfeltreffen", "target": ""}, "target", "must not be empty"),
+        ({"source": "", "target": "summit"}, "source", "must not be empty"),
+        ({"source": "Kreml-Herrscher", "target": "x"}, "source", "duplicate"),
+        (
+            {"source": "Gipfel", "target": "summit", "forbidden": "summit"},
+            "forbidden",
+            "approved target",
+        ),
+        ({"source": "Gipfel", "target": "summit", "status": "bogus"}, "status", "must be one of"),
+    ],
+)
 def test_field_errors_next_to_field(
     client: FlaskClient, terms_file: Path, fields: dict[str, str], field: str, message: str
 ) -> None:
@@ -94,8 +106,12 @@ def test_field_errors_next_to_field(
 def test_edit_and_two_editors_conflict(client: FlaskClient, terms_file: Path) -> None:
     path = "/terms/de-en/edit?source=Kreml-Herrscher"
     first, second = form_of(client, path), form_of(client, path)
-    base = {"original": "Kreml-Herrscher", "source": "Kreml-Herrscher", "status": "approved",
-            "match": "inflected"}  # fmt: skip
+    base = {
+        "original": "Kreml-Herrscher",
+        "source": "Kreml-Herrscher",
+        "status": "approved",
+        "match": "inflected",
+    }
     ok = client.post("/terms/de-en/edit", data=first | base | {"target": "Kremlin leader"})
     assert ok.status_code == 303
     late = client.post("/terms/de-en/edit", data=second | base | {"target": "Kremlin boss"})
@@ -121,12 +137,18 @@ def test_delete_and_stale_delete(client: FlaskClient, terms_file: Path) -> None:
     assert "Tyrann" not in sources and "Folter" in sources
 
 
-@pytest.mark.parametrize("filename, body", [
-    ("new.tsv", "Gipfeltreffen\tsummit\nKreml-Herrscher\tKremlin lord\n"),
-    ("new.csv", "Gipfeltreffen,summit,de,en\n"),
-    ("new.yaml", "source_language: de\ntarget_language: en\nname: x\nterms:\n"
-                 "  - source: Gipfeltreffen\n    target: summit\n"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "filename, body",
+    [
+        ("new.tsv", "Gipfeltreffen\tsummit\nKreml-Herrscher\tKremlin lord\n"),
+        ("new.csv", "Gipfeltreffen,summit,de,en\n"),
+        (
+            "new.yaml",
+            "source_language: de\ntarget_language: en\nname: x\nterms:\n"
+            "  - source: Gipfeltreffen\n    target: summit\n",
+        ),
+    ],
+)
 def test_import(client: FlaskClient, terms_file: Path, filename: str, body: str) -> None:
     # Since issue 10 an upload only shows a preview; the confirmation imports.
     before = terms_file.read_bytes()
@@ -137,8 +159,14 @@ def test_import(client: FlaskClient, terms_file: Path, filename: str, body: str)
     token = re.search(r'name="token" value="([^"]+)"', page)
     revision = REVISION.search(page)
     assert token and revision, page
-    confirm = {"csrf_token": data["csrf_token"], "token": token.group(1), "do": "import",
-               "revision": revision.group(1), "on_duplicate": "skip", "previewed": "skip"}
+    confirm = {
+        "csrf_token": data["csrf_token"],
+        "token": token.group(1),
+        "do": "import",
+        "revision": revision.group(1),
+        "on_duplicate": "skip",
+        "previewed": "skip",
+    }
     response = client.post("/terms/de-en/import/confirm", data=confirm)
     assert response.status_code == 303
     terms = {t.source: t.target for t in load_glossary(terms_file).terms}
@@ -153,10 +181,15 @@ def test_import_bad_file_is_reported(client: FlaskClient, terms_file: Path) -> N
     assert terms_file.read_bytes() == before
 
 
-@pytest.mark.parametrize("fmt, needle", [
-    ("yaml", "# Politics and news"), ("tsv", "Kreml-Herrscher\tKremlin ruler"),
-    ("csv", "Kreml-Herrscher,Kremlin ruler"), ("tbx", "<termEntry"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "fmt, needle",
+    [
+        ("yaml", "# Politics and news"),
+        ("tsv", "Kreml-Herrscher\tKremlin ruler"),
+        ("csv", "Kreml-Herrscher,Kremlin ruler"),
+        ("tbx", "<termEntry"),
+    ],
+)
 def test_export(client: FlaskClient, fmt: str, needle: str) -> None:
     response = client.get(f"/terms/de-en/export.{fmt}")
     assert response.status_code == 200

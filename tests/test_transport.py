@@ -26,8 +26,9 @@ from glossary.packages import InstalledPackage
 from tests.workers import free_port, process_env
 from web.app import create_app
 
-pytestmark = pytest.mark.skipif(not Path("/proc/self/fd").is_dir(),
-                                reason="reads the server's open files in /proc")
+pytestmark = pytest.mark.skipif(
+    not Path("/proc/self/fd").is_dir(), reason="reads the server's open files in /proc"
+)
 OVERSIZE = 32 * 1024 * 1024  # far past the limit and past what socket buffers hold
 PIECE = 64 * 1024
 QUERY = {"q": "Der Herrscher spricht.", "source": "de", "target": "en"}
@@ -57,19 +58,35 @@ class Server:
 
 
 @pytest.fixture
-def server(env: dict[str, str], settings: Settings, installed: InstalledPackage,
-           terms_dir: Path, tmp_path: Path) -> Iterator[Server]:  # fmt: skip
+def server(
+    env: dict[str, str],
+    settings: Settings,
+    installed: InstalledPackage,
+    terms_dir: Path,
+    tmp_path: Path,
+) -> Iterator[Server]:
     spool = tmp_path / "spool"
     spool.mkdir()
     port = free_port()
     log = tmp_path / "server.log"
-    command = [sys.executable, "-m", "glossary.cli", "serve", "--host", "127.0.0.1",
-               "--port", str(port)]  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "glossary.cli",
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            command, env=process_env(env, GLOSSARY_TERMS_DIR=str(terms_dir), TMPDIR=str(spool)),
-            cwd=tmp_path, stdout=out, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+            command,
+            env=process_env(env, GLOSSARY_TERMS_DIR=str(terms_dir), TMPDIR=str(spool)),
+            cwd=tmp_path,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     try:
         _wait_listening(port, proc, log)
         limit = int(create_app(settings).config["MAX_CONTENT_LENGTH"])  # the one source
@@ -141,7 +158,7 @@ def upload(server: Server, path: str, headers: str, pieces: Iterator[bytes]) -> 
 
 def chunked(body: bytes, size: int = PIECE) -> Iterator[bytes]:
     for at in range(0, len(body), size):
-        piece = body[at:at + size]
+        piece = body[at : at + size]
         yield b"%x\r\n%s\r\n" % (len(piece), piece)
     yield b"0\r\n\r\n"
 
@@ -154,7 +171,7 @@ def endless_chunks(total: int) -> Iterator[bytes]:
 
 
 def pieces_of(body: bytes) -> Iterator[bytes]:
-    return (body[at:at + PIECE] for at in range(0, len(body), PIECE))
+    return (body[at : at + PIECE] for at in range(0, len(body), PIECE))
 
 
 def padded_query(size: int) -> bytes:

@@ -63,10 +63,16 @@ def test_every_import_is_at_the_top_of_its_module(module: str) -> None:
 
 def test_every_module_imports_first_in_a_fresh_interpreter() -> None:
     # All at once: each interpreter takes a second or so to import Flask and the library.
-    runs = {module: subprocess.Popen(
-        [sys.executable, "-c", FIRST.format(web=str(WEB), module=module)], cwd=REPO,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    ) for module in MODULES}  # fmt: skip
+    runs = {
+        module: subprocess.Popen(
+            [sys.executable, "-c", FIRST.format(web=str(WEB), module=module)],
+            cwd=REPO,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for module in MODULES
+    }
     failed = {}
     for module, run in runs.items():
         output, _ = run.communicate(timeout=120)
@@ -76,6 +82,11 @@ def test_every_module_imports_first_in_a_fresh_interpreter() -> None:
 
 
 def test_the_package_imports_in_a_fresh_interpreter() -> None:
-    run = subprocess.run([sys.executable, "-c", "import web; web.create_app"], cwd=REPO,
-                         capture_output=True, text=True, timeout=120)  # fmt: skip
+    run = subprocess.run(
+        [sys.executable, "-c", "import web; web.create_app"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert run.returncode == 0, run.stderr

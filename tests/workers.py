@@ -43,13 +43,24 @@ def server_process(env: Mapping[str, str], terms_dir: Path, log: Path) -> Iterat
     """`glossary serve` on a free port of 127.0.0.1 with GLOSSARY_TERMS_DIR=`terms_dir`, as
     `make run` starts it; yields its base URL once /health answers. Output goes to `log`."""
     port = free_port()
-    command = [sys.executable, "-m", "glossary.cli", "serve", "--host", "127.0.0.1",
-               "--port", str(port)]  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "glossary.cli",
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            command, env=process_env(env, GLOSSARY_TERMS_DIR=str(terms_dir)),
-            cwd=log.parent, stdout=out, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+            command,
+            env=process_env(env, GLOSSARY_TERMS_DIR=str(terms_dir)),
+            cwd=log.parent,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_healthy(base, proc, log)
@@ -100,9 +111,13 @@ class Reply:
 
 
 def call(
-    base: str, method: str, path: str, body: Any = None,
-    headers: Mapping[str, str] | None = None, timeout: float = 60,
-) -> Reply:  # fmt: skip
+    base: str,
+    method: str,
+    path: str,
+    body: Any = None,
+    headers: Mapping[str, str] | None = None,
+    timeout: float = 60,
+) -> Reply:
     """One request; raises OSError (timeouts included) when no reply comes."""
     host, port = base.removeprefix("http://").split(":")
     data = None if body is None else json.dumps(body).encode("utf-8")
@@ -189,8 +204,20 @@ def cli_editor(path: Path, editor: int, count: int) -> EditLog:
             revision = revision_of(path.read_bytes())
             stderr = io.StringIO()
             with contextlib.redirect_stderr(stderr):
-                code = main(["terms", action, "--glossary", str(path), "--source", source,
-                             "--target", target, "--revision", revision])  # fmt: skip
+                code = main(
+                    [
+                        "terms",
+                        action,
+                        "--glossary",
+                        str(path),
+                        "--source",
+                        source,
+                        "--target",
+                        target,
+                        "--revision",
+                        revision,
+                    ]
+                )
             if code == 0:
                 written = _WROTE.search(stderr.getvalue())
                 assert written, stderr.getvalue()

@@ -29,29 +29,53 @@ from web.services import service
 
 Need = Role | Literal["public", "owner"]
 
-PUBLIC = frozenset({
-    "static", "pages.health", "account.login", "account.sign_in", "account.logout",
-    "openapi.openapi", "libretranslate.spec", "libretranslate.frontend_settings",
-})  # fmt: skip
+PUBLIC = frozenset(
+    {
+        "static",
+        "pages.health",
+        "account.login",
+        "account.sign_in",
+        "account.logout",
+        "openapi.openapi",
+        "libretranslate.spec",
+        "libretranslate.frontend_settings",
+    }
+)
 # POSTs that only read: translating and detecting change nothing.
-READING_POSTS = frozenset({
-    "pages.translate", "libretranslate.translate", "libretranslate.detect_language",
-    "libretranslate.languages", "deepl.translate", "deepl.languages", "deepl.usage",
-    "api.translate", "jobs.create",
-})  # fmt: skip
+READING_POSTS = frozenset(
+    {
+        "pages.translate",
+        "libretranslate.translate",
+        "libretranslate.detect_language",
+        "libretranslate.languages",
+        "deepl.translate",
+        "deepl.languages",
+        "deepl.usage",
+        "api.translate",
+        "jobs.create",
+    }
+)
 # Pages that only show a form for a change: shown to those who may make it.
 EDITOR_PAGES = frozenset({"terms.edit_term", "terms.new_term"})
 # A job belongs to whoever made it; cancelling it is the maker's (the view checks the owner).
 OWNED_JOBS = frozenset({"jobs.delete"})
 # DeepL glossaries belong to whoever made them, so any identified caller may make their own.
-OWNED_WRITES = frozenset({
-    "deepl.create", "deepl.delete", "deepl_v3.create", "deepl_v3.delete", "deepl_v3.update",
-    "deepl_v3.replace_dictionary", "deepl_v3.delete_dictionary",
-})  # fmt: skip
+OWNED_WRITES = frozenset(
+    {
+        "deepl.create",
+        "deepl.delete",
+        "deepl_v3.create",
+        "deepl_v3.delete",
+        "deepl_v3.update",
+        "deepl_v3.replace_dictionary",
+        "deepl_v3.delete_dictionary",
+    }
+)
 # Renaming and deleting a glossary break every client, job and default that names it, and a
 # delete cannot be undone (its change log goes with it): admins'. Creating one is an editor's.
-ADMIN = frozenset({"account.defaults", "terms.manage", "terms.rename_glossary",
-                   "terms.delete_glossary"})  # fmt: skip
+ADMIN = frozenset(
+    {"account.defaults", "terms.manage", "terms.rename_glossary", "terms.delete_glossary"}
+)
 PAGE_BLUEPRINTS = frozenset({"pages", "terms", "account"})
 JSON_ONLY_BLUEPRINTS = frozenset({"api", "deepl_v3", "jobs"})
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -188,8 +212,12 @@ def check_request() -> ResponseReturnValue | None:
         return _refuse(_("Refused: this server answers to its own address only."), 421)
     if changes_state() and cross_site() and header_key() is None:
         return _refuse(_("Refused: this change was sent from a page of another site."), 403)
-    if request.blueprint in JSON_ONLY_BLUEPRINTS and request.method not in SAFE_METHODS \
-            and request.content_length and not request.is_json:
+    if (
+        request.blueprint in JSON_ONLY_BLUEPRINTS
+        and request.method not in SAFE_METHODS
+        and request.content_length
+        and not request.is_json
+    ):
         return error_response("send JSON (Content-Type: application/json)", 415)
     if need == "public":
         return None

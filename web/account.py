@@ -68,9 +68,12 @@ def overview() -> ResponseReturnValue:
     candidates = [(Path(g.path or g.name).stem, g.name) for g in store.list()]
     names = [name for name, _title in candidates]
     return render_template(
-        "account.html", who=principal(), open=accounts().open(),
+        "account.html",
+        who=principal(),
+        open=accounts().open(),
         candidates=[c for c in candidates if not api_made(c[0])],
-        chosen=set(service().defaults.chosen(names)), users=accounts().users(),
+        chosen=set(service().defaults.chosen(names)),
+        users=accounts().users(),
         keys=accounts().api_keys(),
     )
 

@@ -74,14 +74,25 @@ def translation_request(body: dict[str, Any]) -> JobRequest:
 @bp.post("/translate")
 def translate() -> ResponseReturnValue:
     asked = translation_request(_body())
-    text, source, target, names, mode = (asked.text, asked.source, asked.target,
-                                         asked.glossaries, asked.mode)  # fmt: skip
+    text, source, target, names, mode = (
+        asked.text,
+        asked.source,
+        asked.target,
+        asked.glossaries,
+        asked.mode,
+    )
     chosen = service().glossaries_for(source, target, names)
     result = service().translate_with(text, source, target, chosen, mode)
     used = [g.name for g in chosen]
     warnings = service().store.warnings_for(chosen)  # e.g. the last valid version is in use
-    return jsonify(source=source, target=target, mode=mode, glossaries=used,
-                   warnings=warnings, **result.to_dict())  # fmt: skip
+    return jsonify(
+        source=source,
+        target=target,
+        mode=mode,
+        glossaries=used,
+        warnings=warnings,
+        **result.to_dict(),
+    )
 
 
 @bp.get("/languages")
@@ -94,9 +105,14 @@ def languages() -> ResponseReturnValue:
 
 
 def _summary(name: str, glossary: Glossary) -> dict[str, object]:
-    return {"name": name, "title": glossary.name, "source_language": glossary.source_language,
-            "target_language": glossary.target_language, "term_count": len(glossary.terms),
-            "revision": glossary.revision}  # fmt: skip
+    return {
+        "name": name,
+        "title": glossary.name,
+        "source_language": glossary.source_language,
+        "target_language": glossary.target_language,
+        "term_count": len(glossary.terms),
+        "revision": glossary.revision,
+    }
 
 
 def _with_etag(body: dict[str, object], glossary: Glossary, status: int = 200) -> Response:
@@ -165,8 +181,9 @@ def create() -> ResponseReturnValue:
     if not isinstance(terms, list) or not all(isinstance(t, dict) for t in terms):
         raise ApiError("'terms' must be a list of term objects")
     path = service().store.new_path(name)
-    glossary = create_glossary(path, title, cast(str, source), cast(str, target),
-                               [_term(t) for t in terms])  # fmt: skip
+    glossary = create_glossary(
+        path, title, cast(str, source), cast(str, target), [_term(t) for t in terms]
+    )
     return _full(name, glossary, 201)
 
 
@@ -185,8 +202,9 @@ def _edit(name: str, action: Any) -> Response:
     try:
         glossary: Glossary = action(path, revision, base)
     except ConflictError as exc:
-        raise ApiError("the glossary changed since you read it; reload and edit again", 412,
-                       str(exc)) from None  # fmt: skip
+        raise ApiError(
+            "the glossary changed since you read it; reload and edit again", 412, str(exc)
+        ) from None
     return _full(name, glossary)
 
 
@@ -201,8 +219,9 @@ def add(name: str) -> ResponseReturnValue:
 @bp.put("/glossaries/<name>/terms/<path:source>")
 def update(name: str, source: str) -> ResponseReturnValue:
     term = _term(_body())
-    return _edit(name, lambda path, rev, base: update_term(path, source, term, revision=rev,
-                                                           base=base))
+    return _edit(
+        name, lambda path, rev, base: update_term(path, source, term, revision=rev, base=base)
+    )
 
 
 @bp.delete("/glossaries/<name>/terms/<path:source>")
@@ -227,8 +246,15 @@ def import_terms(name: str) -> ResponseReturnValue:
     store = service().store
     glossary = store.get(name)  # 404 before anything else
     revision = None if dry_run else _if_match()
-    preview = imports.preview_file(glossary, content, fmt, policy, name=name,
-                                   filename=f"{name}.{fmt}", max_bytes=store.max_bytes)
+    preview = imports.preview_file(
+        glossary,
+        content,
+        fmt,
+        policy,
+        name=name,
+        filename=f"{name}.{fmt}",
+        max_bytes=store.max_bytes,
+    )
     answer: dict[str, object] = preview.to_dict() | {"applied": False}
     if not preview.ok:
         response = jsonify({"error": str(imports.ImportRefusedError(preview))} | answer)
@@ -237,11 +263,21 @@ def import_terms(name: str) -> ResponseReturnValue:
     if dry_run:
         return _with_etag(answer, glossary)
     try:
-        done = imports.apply(store.path(name), glossary, preview, revision=cast(str, revision),
-                             max_bytes=store.max_bytes, file=f"API import ({fmt})")
+        done = imports.apply(
+            store.path(name),
+            glossary,
+            preview,
+            revision=cast(str, revision),
+            max_bytes=store.max_bytes,
+            file=f"API import ({fmt})",
+        )
     except ConflictError as exc:
-        raise ApiError("the glossary changed since you read it; preview and import again",
-                       412, str(exc)) from None  # fmt: skip
-    answer |= {"applied": preview.writes, "new_revision": done.revision,
-               "term_count": len(done.terms)}  # fmt: skip
+        raise ApiError(
+            "the glossary changed since you read it; preview and import again", 412, str(exc)
+        ) from None
+    answer |= {
+        "applied": preview.writes,
+        "new_revision": done.revision,
+        "term_count": len(done.terms),
+    }
     return _with_etag(answer, done)

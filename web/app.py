@@ -33,9 +33,16 @@ from web import (
 
 # The order they always had (the terms pages used to come in with the translate page).
 BLUEPRINTS: tuple[Blueprint, ...] = (
-    pages.bp, terms_pages.bp, libretranslate.bp, deepl.bp, deepl_v3.bp, api.bp, openapi.bp,
-    account.bp, jobs.bp,
-)  # fmt: skip
+    pages.bp,
+    terms_pages.bp,
+    libretranslate.bp,
+    deepl.bp,
+    deepl_v3.bp,
+    api.bp,
+    openapi.bp,
+    account.bp,
+    jobs.bp,
+)
 
 
 def create_app(

@@ -36,8 +36,9 @@ def _check() -> ResponseReturnValue | None:
     sent = request.form.get(FIELD, "")
     if isinstance(expected, str) and hmac.compare_digest(expected, sent):
         return None
-    message = _("The form has expired or did not come from this site. Reload the page and "
-                "send it again.")
+    message = _(
+        "The form has expired or did not come from this site. Reload the page and send it again."
+    )
     return render_template("error.html", message=message), 400
 
 
@@ -61,8 +62,12 @@ def kept_secret(state_dir: Path) -> str:
     try:
         return _read_secret(path) or _write_secret(path)
     except (OSError, ValueError) as exc:
-        log.warning("cannot keep the session key in %s (%s): using a random key for this "
-                    "process; forms and language choices do not survive a restart", path, exc)
+        log.warning(
+            "cannot keep the session key in %s (%s): using a random key for this "
+            "process; forms and language choices do not survive a restart",
+            path,
+            exc,
+        )
         return secrets.token_hex(32)
 
 

@@ -72,8 +72,10 @@ def _glossary_names(params: dict[str, Any], source: str | None, target: str) -> 
         dictionaries = find(str(glossary_id).strip())
         dictionary = for_pair(dictionaries, source, target)
         if dictionary is None:
-            raise ApiError(f"The glossary has no dictionary for {source}→{target}.",
-                           detail=", ".join("→".join(d.pair) for d in dictionaries))  # fmt: skip
+            raise ApiError(
+                f"The glossary has no dictionary for {source}→{target}.",
+                detail=", ".join("→".join(d.pair) for d in dictionaries),
+            )
         names.append(dictionary.name)
     return names
 
@@ -90,8 +92,10 @@ def translate() -> ResponseReturnValue:
         raise ApiError("Value for 'target_lang' not supported.")
     source = _lang(params["source_lang"], "source_lang") if params.get("source_lang") else None
     if source is not None and (source, target) not in pairs:
-        raise ApiError("Value for 'source_lang' not supported.",
-                       detail=f"no installed model translates {source}→{target}")  # fmt: skip
+        raise ApiError(
+            "Value for 'source_lang' not supported.",
+            detail=f"no installed model translates {source}→{target}",
+        )
     names = _glossary_names(params, source, target)
     candidates = sorted({a for a, b in pairs if b == target})
     translations = []
@@ -99,9 +103,14 @@ def translate() -> ResponseReturnValue:
         lang = source or detect(text, candidates)[0].language
         result = service().translate(text, lang, target, names)
         # `sentences` (each one's span, status and reason) is ours; DeepL's clients ignore it.
-        translations.append({"detected_source_language": lang.upper(), "text": result.text,
-                             "billed_characters": len(text),
-                             "sentences": [s.status_dict() for s in result.sentences]})  # fmt: skip
+        translations.append(
+            {
+                "detected_source_language": lang.upper(),
+                "text": result.text,
+                "billed_characters": len(text),
+                "sentences": [s.status_dict() for s in result.sentences],
+            }
+        )
     with _usage_lock:
         _usage["characters"] += sum(len(text) for text in texts)
     return jsonify(translations=translations)
@@ -145,17 +154,23 @@ def _info(dictionaries: list[Dictionary]) -> dict[str, object]:
     [dictionary] = dictionaries
     glossary = dictionary.glossary
     return {
-        "glossary_id": id_for(dictionary.name), "name": glossary.name, "ready": True,
-        "source_lang": glossary.source_language, "target_lang": glossary.target_language,
-        "creation_time": creation_time(dictionaries), "entry_count": len(glossary.terms),
-    }  # fmt: skip
+        "glossary_id": id_for(dictionary.name),
+        "name": glossary.name,
+        "ready": True,
+        "source_lang": glossary.source_language,
+        "target_lang": glossary.target_language,
+        "creation_time": creation_time(dictionaries),
+        "entry_count": len(glossary.terms),
+    }
 
 
 def _single(glossary_id: str) -> list[Dictionary]:
     dictionaries = find(glossary_id)
     if len(dictionaries) != 1:
-        raise ApiError("This glossary has several dictionaries; use the /v3 endpoints.",
-                       detail=", ".join("→".join(d.pair) for d in dictionaries))  # fmt: skip
+        raise ApiError(
+            "This glossary has several dictionaries; use the /v3 endpoints.",
+            detail=", ".join("→".join(d.pair) for d in dictionaries),
+        )
     return dictionaries
 
 

@@ -95,8 +95,10 @@ def glossary_pair(params: dict[str, Any]) -> tuple[str, str]:
     source = lang(params.get("source_lang"), "source_lang")
     target = lang(params.get("target_lang"), "target_lang")
     if (source, target) not in pairs():
-        raise ApiError("Unsupported glossary source and target language pair.",
-                       detail=f"no installed model translates {source}→{target}")  # fmt: skip
+        raise ApiError(
+            "Unsupported glossary source and target language pair.",
+            detail=f"no installed model translates {source}→{target}",
+        )
     return source, target
 
 
@@ -146,8 +148,7 @@ def creation_time(dictionaries: list[Dictionary]) -> str:
         seconds = (ident.int >> 80) / 1000
     else:
         store = service().store
-        seconds = min(os.stat(d.glossary.path or store.path(d.name)).st_mtime
-                      for d in dictionaries)  # fmt: skip
+        seconds = min(os.stat(d.glossary.path or store.path(d.name)).st_mtime for d in dictionaries)
     stamp = datetime.fromtimestamp(seconds, UTC)
     return stamp.strftime("%Y-%m-%dT%H:%M:%S.") + f"{stamp.microsecond // 1000:03d}Z"
 
@@ -166,8 +167,7 @@ def parse_entries(params: dict[str, Any], source: str, target: str) -> list[Term
         if fmt == "tsv":
             terms = imports.terms_from_tsv(entries)
         else:
-            terms = imports.terms_from_csv(entries, source_language=source,
-                                           target_language=target)  # fmt: skip
+            terms = imports.terms_from_csv(entries, source_language=source, target_language=target)
     except InputError as exc:
         raise ApiError("Invalid glossary entries provided", detail=str(exc)) from None
     if not terms:

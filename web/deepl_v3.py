@@ -44,16 +44,20 @@ Entries = tuple[str, str, list[Term]]  # source, target, terms
 
 def _summary(dictionary: Dictionary) -> dict[str, object]:
     source, target = dictionary.pair
-    return {"source_lang": source, "target_lang": target,
-            "entry_count": len(dictionary.glossary.terms)}  # fmt: skip
+    return {
+        "source_lang": source,
+        "target_lang": target,
+        "entry_count": len(dictionary.glossary.terms),
+    }
 
 
 def _info(dictionaries: list[Dictionary]) -> dict[str, object]:
     return {
-        "glossary_id": id_for(dictionaries[0].name), "name": dictionaries[0].glossary.name,
+        "glossary_id": id_for(dictionaries[0].name),
+        "name": dictionaries[0].glossary.name,
         "dictionaries": [_summary(d) for d in dictionaries],
         "creation_time": creation_time(dictionaries),
-    }  # fmt: skip
+    }
 
 
 def _name(params: dict[str, Any]) -> str:
@@ -65,8 +69,10 @@ def _name(params: dict[str, Any]) -> str:
 
 def _dictionary(value: Any) -> Entries:
     if not isinstance(value, dict):
-        raise ApiError("Each dictionary must be an object with source_lang, target_lang, "
-                       "entries and entries_format.")  # fmt: skip
+        raise ApiError(
+            "Each dictionary must be an object with source_lang, target_lang, "
+            "entries and entries_format."
+        )
     source, target = glossary_pair(value)
     return source, target, parse_entries(value, source, target)
 
@@ -74,8 +80,9 @@ def _dictionary(value: Any) -> Entries:
 def _dictionaries(params: dict[str, Any]) -> list[Entries]:
     given = params.get("dictionaries")
     if not isinstance(given, list) or not given:
-        raise ApiError("Parameter 'dictionaries' not specified.",
-                       detail="a list of at least one dictionary")  # fmt: skip
+        raise ApiError(
+            "Parameter 'dictionaries' not specified.", detail="a list of at least one dictionary"
+        )
     parsed = [_dictionary(value) for value in given]
     seen = [(source, target) for source, target, _ in parsed]
     if len(set(seen)) != len(seen):
@@ -101,8 +108,9 @@ def _pair_in_query() -> tuple[str, str]:
 def _dictionary_for(dictionaries: list[Dictionary], source: str, target: str) -> Dictionary:
     found = for_pair(dictionaries, source, target)
     if found is None:
-        raise ApiError("Dictionary not found", 404,
-                       f"the glossary has no dictionary for {source}→{target}")  # fmt: skip
+        raise ApiError(
+            "Dictionary not found", 404, f"the glossary has no dictionary for {source}→{target}"
+        )
     return found
 
 
@@ -142,17 +150,25 @@ def delete(glossary_id: str) -> ResponseReturnValue:
 def entries(glossary_id: str) -> ResponseReturnValue:
     source, target = _pair_in_query()
     dictionary = _dictionary_for(find(glossary_id), source, target)
-    return jsonify(dictionaries=[{"source_lang": source, "target_lang": target,
-                                  "entries": terms_to_tsv(dictionary.glossary.terms),
-                                  "entries_format": "tsv"}])  # fmt: skip
+    return jsonify(
+        dictionaries=[
+            {
+                "source_lang": source,
+                "target_lang": target,
+                "entries": terms_to_tsv(dictionary.glossary.terms),
+                "entries_format": "tsv",
+            }
+        ]
+    )
 
 
 def _add_or_merge(existing: list[Dictionary], name: str, entries: Entries) -> None:
     source, target, terms = entries
     found = for_pair(existing, source, target)
     if found is None:
-        write_new(dictionary_name(id_for(existing[0].name), source, target), name, source,
-                  target, terms)  # fmt: skip
+        write_new(
+            dictionary_name(id_for(existing[0].name), source, target), name, source, target, terms
+        )
     else:
         merge(found, terms)
 

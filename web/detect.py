@@ -22,19 +22,18 @@ from babel import Locale, UnknownLocaleError
 
 _STOP_WORDS: dict[str, str] = {
     "de": "der die das und ist nicht ein eine einen dem den des zu mit sich auf für von im "
-          "auch es sie er wir ich wird werden hat haben wurde sind war bei aus nach noch",
+    "auch es sie er wir ich wird werden hat haben wurde sind war bei aus nach noch",
     "en": "the and is are was were of to in that it for on with as be by this have has "
-          "not from or which an they you he she we will would",
+    "not from or which an they you he she we will would",
     "fr": "le la les et est une des du dans que qui pour pas sur au avec il elle ce sont "
-          "nous vous ne se par plus ou leur",
+    "nous vous ne se par plus ou leur",
     "es": "el la los las y es una del en que por para con no se su al lo como más pero "
-          "sus le ha está son",
+    "sus le ha está son",
     "it": "il lo la gli le e è una del della di che per con non si sono nel alla anche "
-          "come più ma ha",
+    "come più ma ha",
     "nl": "de het een en is van dat die in op te zijn met voor niet er aan ook als door "
-          "maar wordt bij",
-    "pt": "o os a as e é um uma do da dos das em que para com não se por mais foi são "
-          "ao no na",
+    "maar wordt bij",
+    "pt": "o os a as e é um uma do da dos das em que para com não se por mais foi são ao no na",
     "pl": "i w na z że się nie do to jest jak o ale po co tak za od przez jego być są",
     "sv": "och att det som en är av för på med den till inte har de om ett var jag men",
     "da": "og at det som en er af for på med den til ikke har de om et var jeg men",
@@ -42,12 +41,20 @@ _STOP_WORDS: dict[str, str] = {
     "el": "και το η ο να της του σε με που τα για δεν είναι από οι τη",
 }
 _LETTERS: dict[str, str] = {
-    "de": "äöüß", "fr": "éèêàçœ", "es": "ñ¿¡áó", "pt": "ãõç", "pl": "ąęłńśźż",
-    "sv": "å", "da": "æø", "it": "ìò",
+    "de": "äöüß",
+    "fr": "éèêàçœ",
+    "es": "ñ¿¡áó",
+    "pt": "ãõç",
+    "pl": "ąęłńśźż",
+    "sv": "å",
+    "da": "æø",
+    "it": "ìò",
 }
 _SCRIPTS: dict[str, re.Pattern[str]] = {
-    "ru": re.compile(r"[\u0400-\u04ff]"), "el": re.compile(r"[\u0370-\u03ff]"),
-    "zh": re.compile(r"[\u4e00-\u9fff]"), "ja": re.compile(r"[\u3040-\u30ff]"),
+    "ru": re.compile(r"[\u0400-\u04ff]"),
+    "el": re.compile(r"[\u0370-\u03ff]"),
+    "zh": re.compile(r"[\u4e00-\u9fff]"),
+    "ja": re.compile(r"[\u3040-\u30ff]"),
     "ar": re.compile(r"[\u0600-\u06ff]"),
 }
 _WORDS = {code: frozenset(words.split()) for code, words in _STOP_WORDS.items()}
@@ -84,8 +91,9 @@ def detect(text: str, candidates: list[str]) -> list[Guess]:
         return [Guess(code, 0.0) for code in candidates]
     # thin evidence (few function words per word of text) lowers every confidence
     strength = min(1.0, max(scores.values()) / max(1.0, 0.15 * len(words)))
-    guesses = [Guess(code, round(100 * score / total * strength, 1))
-               for code, score in scores.items()]  # fmt: skip
+    guesses = [
+        Guess(code, round(100 * score / total * strength, 1)) for code, score in scores.items()
+    ]
     return sorted(guesses, key=lambda g: -g.confidence)
 
 

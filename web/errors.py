@@ -164,16 +164,17 @@ def request_params() -> dict[str, Any]:
             if not isinstance(body, dict):
                 raise ApiError("the JSON body must be an object")
             if _lone_surrogate(body):
-                raise ApiError("the JSON body is not valid Unicode: it has a lone surrogate "
-                               "(an unpaired \\ud800-\\udfff escape)")  # fmt: skip
+                raise ApiError(
+                    "the JSON body is not valid Unicode: it has a lone surrogate "
+                    "(an unpaired \\ud800-\\udfff escape)"
+                )
             params.update(body)
     elif request.mimetype == "application/x-www-form-urlencoded":
         _collect(_strict_pairs(request.get_data(cache=True)), params)
     elif request.mimetype == "multipart/form-data":
         _collect(list(request.form.items(multi=True)), params)
     elif request.method != "GET" and request.get_data(cache=True).strip():
-        raise ApiError(f"unsupported content type {request.mimetype!r}; send JSON or a form",
-                       415)  # fmt: skip
+        raise ApiError(f"unsupported content type {request.mimetype!r}; send JSON or a form", 415)
     else:
         # A GET with a form body (libretranslatepy does this) and no Content-Type.
         with contextlib.suppress(UnicodeDecodeError, ValueError):

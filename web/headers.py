@@ -10,8 +10,10 @@ from flask import Flask, Response, request
 
 # The templates load one stylesheet and one script from /static and have no inline script,
 # style or event handler, so pages can forbid everything else.
-PAGE_POLICY = ("default-src 'self'; base-uri 'none'; form-action 'self'; object-src 'none'; "
-               "frame-ancestors 'none'")  # fmt: skip
+PAGE_POLICY = (
+    "default-src 'self'; base-uri 'none'; form-action 'self'; object-src 'none'; "
+    "frame-ancestors 'none'"
+)
 # JSON, files and static assets are never documents that run anything.
 OTHER_POLICY = "default-src 'none'; frame-ancestors 'none'"
 FIXED = {
@@ -32,8 +34,9 @@ def init_app(app: Flask) -> None:
         for name, value in FIXED.items():
             response.headers.setdefault(name, value)
         html = response.mimetype == "text/html"
-        response.headers.setdefault("Content-Security-Policy",
-                                    PAGE_POLICY if html else OTHER_POLICY)  # fmt: skip
+        response.headers.setdefault(
+            "Content-Security-Policy", PAGE_POLICY if html else OTHER_POLICY
+        )
         location = response.headers.get("Location")
         if location:
             response.headers["Location"] = own_location(location, public_url)
@@ -58,5 +61,5 @@ def own_location(location: str, public_url: str = "") -> str:
     # public_url stands for the application root, as request.script_root does here.
     root = request.script_root
     if root and (path == root or path.startswith(root + "/")):
-        path = path[len(root):] or "/"
+        path = path[len(root) :] or "/"
     return public_url.rstrip("/") + path

@@ -47,8 +47,10 @@ def create() -> ResponseReturnValue:
         raise ApiError("send a JSON object with Content-Type: application/json", 415)
     asked = translation_request(request_params())
     if len(asked.text) > service().settings.max_chars:
-        raise ApiError(f"text has {len(asked.text)} characters; the limit is "
-                       f"{service().settings.max_chars}", 413)  # fmt: skip
+        raise ApiError(
+            f"text has {len(asked.text)} characters; the limit is {service().settings.max_chars}",
+            413,
+        )
     service().glossaries_for(asked.source, asked.target, asked.glossaries)  # 404 now, not later
     job = service().jobs.submit(owner_id(principal()), asked)
     return jsonify(job.to_dict(results=False)), 202, {"Location": f"/api/jobs/{job.id}"}

@@ -78,8 +78,9 @@ def _limit(texts: list[str]) -> None:
     settings: Settings = current_app.extensions["glossary.settings"]
     total = sum(len(text) for text in texts)
     if total > settings.max_chars:
-        raise ApiError(f"Invalid request: request ({total}) exceeds text limit "
-                       f"({settings.max_chars})")  # fmt: skip
+        raise ApiError(
+            f"Invalid request: request ({total}) exceeds text limit ({settings.max_chars})"
+        )
 
 
 def _sources_for(target: str) -> list[str]:
@@ -89,12 +90,16 @@ def _sources_for(target: str) -> list[str]:
 Report = list[dict[str, object]]
 
 
-def _translate_one(text: str, source: str, target: str, fmt: str,
-                   names: list[str] | None) -> tuple[str, Report, Report]:
+def _translate_one(
+    text: str, source: str, target: str, fmt: str, names: list[str] | None
+) -> tuple[str, Report, Report]:
     if fmt == "text":
         result = service().translate(text, source, target, names)
-        return (result.text, [t.to_dict() for t in result.terms],
-                [s.status_dict() for s in result.sentences])  # fmt: skip
+        return (
+            result.text,
+            [t.to_dict() for t in result.terms],
+            [s.status_dict() for s in result.sentences],
+        )
     # html: translate the text between tags, keep the tags as they are
     out: list[str] = []
     terms: Report = []
@@ -132,15 +137,21 @@ def translate() -> ResponseReturnValue:
     guesses: list[Guess] = []
     if source_param == "auto":
         candidates = _sources_for(target) or sorted({a for a, _ in service().engines.pairs()})
-        guesses = [detect(text, candidates)[0] if candidates else Guess("auto", 0.0)
-                   for text in texts]  # fmt: skip
+        guesses = [
+            detect(text, candidates)[0] if candidates else Guess("auto", 0.0) for text in texts
+        ]
     else:
         source = _language(source_param, "source", codes)
         guesses = [Guess(source, 100.0)] * len(texts)
-    done = [_translate_one(text, guess.language, target, fmt, names)
-            for text, guess in zip(texts, guesses, strict=True)]  # fmt: skip
-    reply: dict[str, Any] = {"translatedText": [d[0] for d in done], "terms": [d[1] for d in done],
-                             "sentences": [d[2] for d in done]}  # fmt: skip
+    done = [
+        _translate_one(text, guess.language, target, fmt, names)
+        for text, guess in zip(texts, guesses, strict=True)
+    ]
+    reply: dict[str, Any] = {
+        "translatedText": [d[0] for d in done],
+        "terms": [d[1] for d in done],
+        "sentences": [d[2] for d in done],
+    }
     if source_param == "auto":
         reply["detectedLanguage"] = [g.to_dict() for g in guesses]
     if alternatives > 0:
@@ -166,10 +177,12 @@ def languages() -> ResponseReturnValue:
     for source, target in service().engines.pairs():
         targets.setdefault(source, []).append(target)
         targets.setdefault(target, [])
-    return jsonify([
-        {"code": code, "name": language_name(code) or code, "targets": sorted(targets[code])}
-        for code in sorted(targets)
-    ])  # fmt: skip
+    return jsonify(
+        [
+            {"code": code, "name": language_name(code) or code, "targets": sorted(targets[code])}
+            for code in sorted(targets)
+        ]
+    )
 
 
 @bp.get("/frontend/settings")

@@ -19,14 +19,20 @@ _MARK = Markup(
 
 
 def status_label(status: str) -> str:
-    labels = {"kept": _("kept"), "enforced": _("enforced"), "missed": _("missed"),
-              "forbidden": _("forbidden")}  # fmt: skip
+    labels = {
+        "kept": _("kept"),
+        "enforced": _("enforced"),
+        "missed": _("missed"),
+        "forbidden": _("forbidden"),
+    }
     return str(labels.get(status, status))
 
 
 def tooltip(report: TermReport) -> str:
-    parts = [f"{report.term.source} → {report.form or report.term.target}",
-             status_label(report.status)]  # fmt: skip
+    parts = [
+        f"{report.term.source} → {report.form or report.term.target}",
+        status_label(report.status),
+    ]
     if report.glossary:
         parts.append(_("glossary %(name)s", name=report.glossary))
     if report.overrides:  # the rule: of several glossaries the first-named one's entry wins
@@ -48,8 +54,13 @@ _UNTRANSLATED = Markup(
 
 def _mark(text: str, report: TermReport) -> Markup:
     classes = f"term term-{report.status}" + (" term-forbidden" if report.forbidden else "")
-    return _MARK.format(classes=classes, term=report.term.source, status=report.status,
-                        title=tooltip(report), text=text)  # fmt: skip
+    return _MARK.format(
+        classes=classes,
+        term=report.term.source,
+        status=report.status,
+        title=tooltip(report),
+        text=text,
+    )
 
 
 def untranslated_title(sentence: SentenceResult) -> str:
@@ -91,9 +102,11 @@ def target_marked(
     """The translation with its terms marked, and each sentence copied through untranslated
     in a <span class="untranslated"> whose title gives the reason."""
     spans: list[tuple[int, int, Callable[[str], Markup]]] = [
-        (r.target_start, r.target_end, partial(_mark, report=r)) for r in reports
+        (r.target_start, r.target_end, partial(_mark, report=r))
+        for r in reports
         if r.target_start is not None and r.target_end is not None
-    ]  # fmt: skip
-    spans += [(s.target_start, s.target_end, partial(_untranslated, sentence=s))
-              for s in untranslated]  # fmt: skip
+    ]
+    spans += [
+        (s.target_start, s.target_end, partial(_untranslated, sentence=s)) for s in untranslated
+    ]
     return _wrapped(text, spans)

@@ -17,12 +17,19 @@ Schema = dict[str, Any]
 STRING: Schema = {"type": "string"}
 TEXTS: Schema = {"oneOf": [STRING, {"type": "array", "items": STRING}]}
 LT_ERROR: Schema = {"type": "object", "properties": {"error": STRING}, "required": ["error"]}
-DEEPL_ERROR: Schema = {"type": "object", "properties": {"message": STRING, "detail": STRING},
-                       "required": ["message"]}  # fmt: skip
-OWN_ERROR: Schema = {"type": "object", "properties": {"error": STRING, "detail": STRING},
-                     "required": ["error"]}  # fmt: skip
+DEEPL_ERROR: Schema = {
+    "type": "object",
+    "properties": {"message": STRING, "detail": STRING},
+    "required": ["message"],
+}
+OWN_ERROR: Schema = {
+    "type": "object",
+    "properties": {"error": STRING, "detail": STRING},
+    "required": ["error"],
+}
 GLOSSARY_NAMES: Schema = {
-    "type": ["array", "null"], "items": STRING,
+    "type": ["array", "null"],
+    "items": STRING,
     "description": "exactly these glossaries ([]: none); omitted or null: the pair's defaults",
 }
 FORMS = ("application/json", "application/x-www-form-urlencoded", "multipart/form-data")
@@ -36,9 +43,18 @@ def _json(schema: Schema) -> dict[str, Any]:
     return {"content": {"application/json": {"schema": schema}}}
 
 
-def _op(tag: str, summary: str, reply: Schema | None, error: Schema, *, body: Schema | None = None,
-        forms: tuple[str, ...] = FORMS, status: str = "200", params: list[Any] | None = None,
-        errors: tuple[str, ...] = ("400",)) -> dict[str, Any]:  # fmt: skip
+def _op(
+    tag: str,
+    summary: str,
+    reply: Schema | None,
+    error: Schema,
+    *,
+    body: Schema | None = None,
+    forms: tuple[str, ...] = FORMS,
+    status: str = "200",
+    params: list[Any] | None = None,
+    errors: tuple[str, ...] = ("400",),
+) -> dict[str, Any]:
     responses: dict[str, Any] = {status: {"description": "success"}}
     if reply is not None:
         responses[status] |= _json(reply)
@@ -46,8 +62,10 @@ def _op(tag: str, summary: str, reply: Schema | None, error: Schema, *, body: Sc
         responses[code] = {"description": "error"} | _json(error)
     op: dict[str, Any] = {"tags": [tag], "summary": summary, "responses": responses}
     if body is not None:
-        op["requestBody"] = {"required": True,
-                             "content": {kind: {"schema": body} for kind in forms}}  # fmt: skip
+        op["requestBody"] = {
+            "required": True,
+            "content": {kind: {"schema": body} for kind in forms},
+        }
     if params:
         op["parameters"] = params
     return op
@@ -57,240 +75,512 @@ def _path_param(name: str) -> dict[str, Any]:
     return {"name": name, "in": "path", "required": True, "schema": STRING}
 
 
-TERM = _obj(["source", "target"], source=STRING, target=STRING, target_plural=STRING,
-            match={"enum": ["inflected", "exact"]}, case_sensitive={"type": "boolean"},
-            forbidden={"type": "array", "items": STRING},
-            status={"enum": ["approved", "proposed", "deprecated"]},
-            note=STRING, pos=STRING, gender=STRING)  # fmt: skip
+TERM = _obj(
+    ["source", "target"],
+    source=STRING,
+    target=STRING,
+    target_plural=STRING,
+    match={"enum": ["inflected", "exact"]},
+    case_sensitive={"type": "boolean"},
+    forbidden={"type": "array", "items": STRING},
+    status={"enum": ["approved", "proposed", "deprecated"]},
+    note=STRING,
+    pos=STRING,
+    gender=STRING,
+)
 SPAN = {"type": ["integer", "null"]}
 SENTENCE_STATUS = _obj(
     ["source", "status"],
     source=_obj(["text"], start=SPAN, end=SPAN, text=STRING),
     status={"enum": ["translated", "untranslated"]},
-    reason={"type": ["string", "null"],
-            "description": "why the sentence was copied through untranslated"},
-)  # fmt: skip
+    reason={
+        "type": ["string", "null"],
+        "description": "why the sentence was copied through untranslated",
+    },
+)
 DEEPL_GLOSSARY = _obj(
-    ["glossary_id", "name", "ready", "source_lang", "target_lang", "creation_time",
-     "entry_count"],
-    glossary_id={"type": "string", "format": "uuid"}, name=STRING, ready={"type": "boolean"},
-    source_lang=STRING, target_lang=STRING, creation_time={"type": "string",
-                                                           "format": "date-time"},
+    ["glossary_id", "name", "ready", "source_lang", "target_lang", "creation_time", "entry_count"],
+    glossary_id={"type": "string", "format": "uuid"},
+    name=STRING,
+    ready={"type": "boolean"},
+    source_lang=STRING,
+    target_lang=STRING,
+    creation_time={"type": "string", "format": "date-time"},
     entry_count={"type": "integer"},
-)  # fmt: skip
+)
 
 
 def _libretranslate() -> dict[str, Any]:
     lt = "LibreTranslate"
-    translate_body = _obj(["q", "source", "target"], q=TEXTS, source=STRING, target=STRING,
-                          format={"enum": ["text", "html"]}, alternatives={"type": "integer"},
-                          api_key=STRING, glossary=TEXTS)  # fmt: skip
-    translated = _obj(["translatedText"], translatedText=TEXTS,
-                      detectedLanguage={"type": ["object", "array"]},
-                      alternatives={"type": "array"}, terms={"type": "array"},
-                      sentences={"type": "array"})  # fmt: skip
+    translate_body = _obj(
+        ["q", "source", "target"],
+        q=TEXTS,
+        source=STRING,
+        target=STRING,
+        format={"enum": ["text", "html"]},
+        alternatives={"type": "integer"},
+        api_key=STRING,
+        glossary=TEXTS,
+    )
+    translated = _obj(
+        ["translatedText"],
+        translatedText=TEXTS,
+        detectedLanguage={"type": ["object", "array"]},
+        alternatives={"type": "array"},
+        terms={"type": "array"},
+        sentences={"type": "array"},
+    )
     guess = _obj(["language", "confidence"], language=STRING, confidence={"type": "number"})
-    language = _obj(["code", "name", "targets"], code=STRING, name=STRING,
-                    targets={"type": "array", "items": STRING})  # fmt: skip
+    language = _obj(
+        ["code", "name", "targets"],
+        code=STRING,
+        name=STRING,
+        targets={"type": "array", "items": STRING},
+    )
     return {
-        "/translate": {"post": _op(lt, "Translate text", translated, LT_ERROR,
-                                   body=translate_body, errors=("400", "403", "503"))},
-        "/detect": {"post": _op(lt, "Detect the language", {"type": "array", "items": guess},
-                                LT_ERROR, body=_obj(["q"], q=TEXTS, api_key=STRING))},
-        "/languages": {"get": _op(lt, "Languages and their targets",
-                                  {"type": "array", "items": language}, LT_ERROR)},
-        "/frontend/settings": {"get": _op(lt, "Settings for front ends", {"type": "object"},
-                                          LT_ERROR)},
+        "/translate": {
+            "post": _op(
+                lt,
+                "Translate text",
+                translated,
+                LT_ERROR,
+                body=translate_body,
+                errors=("400", "403", "503"),
+            )
+        },
+        "/detect": {
+            "post": _op(
+                lt,
+                "Detect the language",
+                {"type": "array", "items": guess},
+                LT_ERROR,
+                body=_obj(["q"], q=TEXTS, api_key=STRING),
+            )
+        },
+        "/languages": {
+            "get": _op(
+                lt, "Languages and their targets", {"type": "array", "items": language}, LT_ERROR
+            )
+        },
+        "/frontend/settings": {
+            "get": _op(lt, "Settings for front ends", {"type": "object"}, LT_ERROR)
+        },
         "/spec": {"get": _op(lt, "This document", {"type": "object"}, LT_ERROR)},
-    }  # fmt: skip
+    }
 
 
 def _deepl() -> dict[str, Any]:
     d = "DeepL"
-    translate_body = _obj(["text", "target_lang"], text=TEXTS, target_lang=STRING,
-                          source_lang=STRING, glossary_id=STRING,
-                          glossary_ids={"type": "array", "items": STRING})  # fmt: skip
-    translation = _obj(["detected_source_language", "text", "billed_characters"],
-                       detected_source_language=STRING, text=STRING,
-                       billed_characters={"type": "integer"},
-                       sentences={"type": "array", "items": SENTENCE_STATUS})  # fmt: skip
-    create_body = _obj(["name", "source_lang", "target_lang", "entries"], name=STRING,
-                       source_lang=STRING, target_lang=STRING, entries=STRING,
-                       entries_format={"enum": ["tsv", "csv"]})  # fmt: skip
+    translate_body = _obj(
+        ["text", "target_lang"],
+        text=TEXTS,
+        target_lang=STRING,
+        source_lang=STRING,
+        glossary_id=STRING,
+        glossary_ids={"type": "array", "items": STRING},
+    )
+    translation = _obj(
+        ["detected_source_language", "text", "billed_characters"],
+        detected_source_language=STRING,
+        text=STRING,
+        billed_characters={"type": "integer"},
+        sentences={"type": "array", "items": SENTENCE_STATUS},
+    )
+    create_body = _obj(
+        ["name", "source_lang", "target_lang", "entries"],
+        name=STRING,
+        source_lang=STRING,
+        target_lang=STRING,
+        entries=STRING,
+        entries_format={"enum": ["tsv", "csv"]},
+    )
     ident = [_path_param("glossary_id")]
     entries_op = _op(d, "Entries as TSV", None, DEEPL_ERROR, params=ident, errors=("415",))
     entries_op["responses"]["200"]["content"] = {"text/tab-separated-values": {"schema": STRING}}
-    languages = _op(d, "Source or target languages", {"type": "array"}, DEEPL_ERROR,
-                    params=[{"name": "type", "in": "query",
-                             "schema": {"enum": ["source", "target"]}}])
-    usage = _op(d, "Characters translated", _obj(
-        ["character_count", "character_limit"], character_count={"type": "integer"},
-        character_limit={"type": "integer"}), DEEPL_ERROR)
+    languages = _op(
+        d,
+        "Source or target languages",
+        {"type": "array"},
+        DEEPL_ERROR,
+        params=[{"name": "type", "in": "query", "schema": {"enum": ["source", "target"]}}],
+    )
+    usage = _op(
+        d,
+        "Characters translated",
+        _obj(
+            ["character_count", "character_limit"],
+            character_count={"type": "integer"},
+            character_limit={"type": "integer"},
+        ),
+        DEEPL_ERROR,
+    )
     return {
-        "/v2/translate": {"post": _op(d, "Translate text", _obj(
-            ["translations"], translations={"type": "array", "items": translation}),
-            DEEPL_ERROR, body=translate_body, errors=("400", "403"))},
+        "/v2/translate": {
+            "post": _op(
+                d,
+                "Translate text",
+                _obj(["translations"], translations={"type": "array", "items": translation}),
+                DEEPL_ERROR,
+                body=translate_body,
+                errors=("400", "403"),
+            )
+        },
         "/v2/languages": {"get": languages, "post": languages},
         "/v2/usage": {"get": usage, "post": usage},
-        "/v2/glossary-language-pairs": {"get": _op(d, "Pairs a glossary may have",
-                                                   {"type": "object"}, DEEPL_ERROR)},
+        "/v2/glossary-language-pairs": {
+            "get": _op(d, "Pairs a glossary may have", {"type": "object"}, DEEPL_ERROR)
+        },
         "/v2/glossaries": {
-            "get": _op(d, "List glossaries", _obj(["glossaries"], glossaries={
-                "type": "array", "items": DEEPL_GLOSSARY}), DEEPL_ERROR),
-            "post": _op(d, "Create a glossary (a YAML file)", DEEPL_GLOSSARY, DEEPL_ERROR,
-                        body=create_body, forms=FORMS[:2], status="201",
-                        errors=("400", "403")),
+            "get": _op(
+                d,
+                "List glossaries",
+                _obj(["glossaries"], glossaries={"type": "array", "items": DEEPL_GLOSSARY}),
+                DEEPL_ERROR,
+            ),
+            "post": _op(
+                d,
+                "Create a glossary (a YAML file)",
+                DEEPL_GLOSSARY,
+                DEEPL_ERROR,
+                body=create_body,
+                forms=FORMS[:2],
+                status="201",
+                errors=("400", "403"),
+            ),
         },
         "/v2/glossaries/{glossary_id}": {
             "get": _op(d, "One glossary", DEEPL_GLOSSARY, DEEPL_ERROR, params=ident),
-            "delete": _op(d, "Delete a glossary made here", None, DEEPL_ERROR, params=ident,
-                          status="204", errors=("403",)),
+            "delete": _op(
+                d,
+                "Delete a glossary made here",
+                None,
+                DEEPL_ERROR,
+                params=ident,
+                status="204",
+                errors=("403",),
+            ),
         },
         "/v2/glossaries/{glossary_id}/entries": {"get": entries_op},
-    }  # fmt: skip
+    }
 
 
-DICTIONARY = _obj(["source_lang", "target_lang", "entries"], source_lang=STRING,
-                  target_lang=STRING, entries=STRING,
-                  entries_format={"enum": ["tsv", "csv"]})  # fmt: skip
-DICTIONARY_INFO = _obj(["source_lang", "target_lang", "entry_count"], source_lang=STRING,
-                       target_lang=STRING, entry_count={"type": "integer"})  # fmt: skip
+DICTIONARY = _obj(
+    ["source_lang", "target_lang", "entries"],
+    source_lang=STRING,
+    target_lang=STRING,
+    entries=STRING,
+    entries_format={"enum": ["tsv", "csv"]},
+)
+DICTIONARY_INFO = _obj(
+    ["source_lang", "target_lang", "entry_count"],
+    source_lang=STRING,
+    target_lang=STRING,
+    entry_count={"type": "integer"},
+)
 V3_GLOSSARY = _obj(
     ["glossary_id", "name", "dictionaries", "creation_time"],
-    glossary_id={"type": "string", "format": "uuid"}, name=STRING,
+    glossary_id={"type": "string", "format": "uuid"},
+    name=STRING,
     dictionaries={"type": "array", "items": DICTIONARY_INFO},
     creation_time={"type": "string", "format": "date-time"},
-)  # fmt: skip
+)
 
 
 def _deepl_v3() -> dict[str, Any]:
     d, json_only = "DeepL v3", ("application/json",)
     ident = [_path_param("glossary_id")]
-    pair = [*ident, *({"name": name, "in": "query", "required": True, "schema": STRING}
-                      for name in ("source_lang", "target_lang"))]  # fmt: skip
+    pair = [
+        *ident,
+        *(
+            {"name": name, "in": "query", "required": True, "schema": STRING}
+            for name in ("source_lang", "target_lang")
+        ),
+    ]
     dictionaries = {"type": "array", "items": DICTIONARY, "minItems": 1}
-    entries = _obj(["dictionaries"], dictionaries={"type": "array", "items": _obj(
-        ["source_lang", "target_lang", "entries", "entries_format"], source_lang=STRING,
-        target_lang=STRING, entries=STRING, entries_format={"enum": ["tsv"]})})
+    entries = _obj(
+        ["dictionaries"],
+        dictionaries={
+            "type": "array",
+            "items": _obj(
+                ["source_lang", "target_lang", "entries", "entries_format"],
+                source_lang=STRING,
+                target_lang=STRING,
+                entries=STRING,
+                entries_format={"enum": ["tsv"]},
+            ),
+        },
+    )
     return {
         "/v3/glossaries": {
-            "get": _op(d, "List glossaries", _obj(["glossaries"], glossaries={
-                "type": "array", "items": V3_GLOSSARY}), DEEPL_ERROR),
-            "post": _op(d, "Create a glossary (a YAML file per dictionary)", V3_GLOSSARY,
-                        DEEPL_ERROR, body=_obj(["name", "dictionaries"], name=STRING,
-                                               dictionaries=dictionaries),
-                        forms=json_only, status="201", errors=("400", "403", "409")),
+            "get": _op(
+                d,
+                "List glossaries",
+                _obj(["glossaries"], glossaries={"type": "array", "items": V3_GLOSSARY}),
+                DEEPL_ERROR,
+            ),
+            "post": _op(
+                d,
+                "Create a glossary (a YAML file per dictionary)",
+                V3_GLOSSARY,
+                DEEPL_ERROR,
+                body=_obj(["name", "dictionaries"], name=STRING, dictionaries=dictionaries),
+                forms=json_only,
+                status="201",
+                errors=("400", "403", "409"),
+            ),
         },
         "/v3/glossaries/{glossary_id}": {
             "get": _op(d, "One glossary", V3_GLOSSARY, DEEPL_ERROR, params=ident),
-            "patch": _op(d, "Rename and/or merge entries into dictionaries", V3_GLOSSARY,
-                         DEEPL_ERROR, body=_obj(name=STRING, dictionaries=dictionaries),
-                         forms=json_only, params=ident, errors=("400", "403", "409")),
-            "delete": _op(d, "Delete a glossary made here", None, DEEPL_ERROR, params=ident,
-                          status="204", errors=("403",)),
+            "patch": _op(
+                d,
+                "Rename and/or merge entries into dictionaries",
+                V3_GLOSSARY,
+                DEEPL_ERROR,
+                body=_obj(name=STRING, dictionaries=dictionaries),
+                forms=json_only,
+                params=ident,
+                errors=("400", "403", "409"),
+            ),
+            "delete": _op(
+                d,
+                "Delete a glossary made here",
+                None,
+                DEEPL_ERROR,
+                params=ident,
+                status="204",
+                errors=("403",),
+            ),
         },
-        "/v3/glossaries/{glossary_id}/entries": {"get": _op(
-            d, "A dictionary's entries as TSV in JSON", entries, DEEPL_ERROR, params=pair)},
+        "/v3/glossaries/{glossary_id}/entries": {
+            "get": _op(
+                d, "A dictionary's entries as TSV in JSON", entries, DEEPL_ERROR, params=pair
+            )
+        },
         "/v3/glossaries/{glossary_id}/dictionaries": {
-            "put": _op(d, "Replace (or add) one dictionary", DICTIONARY_INFO, DEEPL_ERROR,
-                       body=DICTIONARY, forms=json_only, params=ident,
-                       errors=("400", "403", "409")),
-            "delete": _op(d, "Delete one dictionary (the last one: the glossary)", None,
-                          DEEPL_ERROR, params=pair, status="204", errors=("400", "403")),
+            "put": _op(
+                d,
+                "Replace (or add) one dictionary",
+                DICTIONARY_INFO,
+                DEEPL_ERROR,
+                body=DICTIONARY,
+                forms=json_only,
+                params=ident,
+                errors=("400", "403", "409"),
+            ),
+            "delete": _op(
+                d,
+                "Delete one dictionary (the last one: the glossary)",
+                None,
+                DEEPL_ERROR,
+                params=pair,
+                status="204",
+                errors=("400", "403"),
+            ),
         },
-    }  # fmt: skip
+    }
 
 
 def _own() -> dict[str, Any]:
     o = "Own API"
     name, source = [_path_param("name")], [_path_param("name"), _path_param("source")]
-    if_match = {"name": "If-Match", "in": "header", "required": True, "schema": STRING,
-                "description": "the glossary's ETag (its revision)"}  # fmt: skip
-    glossary = _obj(["name", "revision"], name=STRING, title=STRING, source_language=STRING,
-                    target_language=STRING, term_count={"type": "integer"}, revision=STRING,
-                    terms={"type": "array", "items": TERM})  # fmt: skip
-    translate_body = _obj(["text", "source", "target"], text=STRING, source=STRING,
-                          target=STRING, glossaries=GLOSSARY_NAMES,
-                          mode={"enum": list(MODES)})  # fmt: skip
+    if_match = {
+        "name": "If-Match",
+        "in": "header",
+        "required": True,
+        "schema": STRING,
+        "description": "the glossary's ETag (its revision)",
+    }
+    glossary = _obj(
+        ["name", "revision"],
+        name=STRING,
+        title=STRING,
+        source_language=STRING,
+        target_language=STRING,
+        term_count={"type": "integer"},
+        revision=STRING,
+        terms={"type": "array", "items": TERM},
+    )
+    translate_body = _obj(
+        ["text", "source", "target"],
+        text=STRING,
+        source=STRING,
+        target=STRING,
+        glossaries=GLOSSARY_NAMES,
+        mode={"enum": list(MODES)},
+    )
     json_only = ("application/json",)
     # 409: the file on disk is invalid; 503: the terms folder is read-only or missing
     edit_errors = ("400", "401", "403", "409", "412", "428", "503")
     return {
-        "/api/translate": {"post": _op(o, "Translate with the full term report",
-                                       {"type": "object"}, OWN_ERROR, body=translate_body,
-                                       forms=json_only, errors=("400", "415", "503"))},
+        "/api/translate": {
+            "post": _op(
+                o,
+                "Translate with the full term report",
+                {"type": "object"},
+                OWN_ERROR,
+                body=translate_body,
+                forms=json_only,
+                errors=("400", "415", "503"),
+            )
+        },
         "/api/languages": {"get": _op(o, "Installed pairs", {"type": "object"}, OWN_ERROR)},
         "/api/glossaries": {
             "get": _op(o, "List glossaries and files refused", {"type": "object"}, OWN_ERROR),
-            "post": _op(o, "Create a glossary", glossary, OWN_ERROR, forms=json_only,
-                        body=_obj(["name", "source_language", "target_language"],
-                                  name=STRING, title=STRING, source_language=STRING,
-                                  target_language=STRING,
-                                  terms={"type": "array", "items": TERM}),
-                        status="201", errors=("400", "401", "403", "409", "503")),
+            "post": _op(
+                o,
+                "Create a glossary",
+                glossary,
+                OWN_ERROR,
+                forms=json_only,
+                body=_obj(
+                    ["name", "source_language", "target_language"],
+                    name=STRING,
+                    title=STRING,
+                    source_language=STRING,
+                    target_language=STRING,
+                    terms={"type": "array", "items": TERM},
+                ),
+                status="201",
+                errors=("400", "401", "403", "409", "503"),
+            ),
         },
-        "/api/glossaries/{name}": {"get": _op(o, "A glossary with its terms (ETag)", glossary,
-                                              OWN_ERROR, params=name)},
-        "/api/glossaries/{name}/terms": {"post": _op(
-            o, "Add a term", glossary, OWN_ERROR, body=TERM, forms=json_only, status="201",
-            params=[*name, if_match], errors=edit_errors)},
+        "/api/glossaries/{name}": {
+            "get": _op(o, "A glossary with its terms (ETag)", glossary, OWN_ERROR, params=name)
+        },
+        "/api/glossaries/{name}/terms": {
+            "post": _op(
+                o,
+                "Add a term",
+                glossary,
+                OWN_ERROR,
+                body=TERM,
+                forms=json_only,
+                status="201",
+                params=[*name, if_match],
+                errors=edit_errors,
+            )
+        },
         "/api/glossaries/{name}/terms/{source}": {
-            "put": _op(o, "Replace a term", glossary, OWN_ERROR, body=TERM, forms=json_only,
-                       params=[*source, if_match], errors=edit_errors),
-            "delete": _op(o, "Delete a term", glossary, OWN_ERROR,
-                          params=[*source, if_match], errors=edit_errors),
+            "put": _op(
+                o,
+                "Replace a term",
+                glossary,
+                OWN_ERROR,
+                body=TERM,
+                forms=json_only,
+                params=[*source, if_match],
+                errors=edit_errors,
+            ),
+            "delete": _op(
+                o,
+                "Delete a term",
+                glossary,
+                OWN_ERROR,
+                params=[*source, if_match],
+                errors=edit_errors,
+            ),
         },
-        "/api/glossaries/{name}/import": {"post": _op(
-            o, "Import terms: the preview (added, changed, unchanged, duplicates, errors), "
-               "applied in one write unless dry_run", {"type": "object"}, OWN_ERROR,
-            body=_obj(["format", "content"], format={"enum": ["yaml", "tsv", "csv", "tbx"]},
-                      content=STRING, on_duplicate={"enum": ["skip", "overwrite", "fail"]},
-                      dry_run={"type": "boolean"}),
-            forms=json_only, params=[*name, if_match | {"required": False,
-                                                         "description": "the glossary's ETag; "
-                                                         "required unless dry_run"}],
-            errors=edit_errors)},
+        "/api/glossaries/{name}/import": {
+            "post": _op(
+                o,
+                "Import terms: the preview (added, changed, unchanged, duplicates, errors), "
+                "applied in one write unless dry_run",
+                {"type": "object"},
+                OWN_ERROR,
+                body=_obj(
+                    ["format", "content"],
+                    format={"enum": ["yaml", "tsv", "csv", "tbx"]},
+                    content=STRING,
+                    on_duplicate={"enum": ["skip", "overwrite", "fail"]},
+                    dry_run={"type": "boolean"},
+                ),
+                forms=json_only,
+                params=[
+                    *name,
+                    if_match
+                    | {
+                        "required": False,
+                        "description": "the glossary's ETag; required unless dry_run",
+                    },
+                ],
+                errors=edit_errors,
+            )
+        },
         "/openapi.json": {"get": _op(o, "This document", {"type": "object"}, OWN_ERROR)},
-    } | _jobs(translate_body)  # fmt: skip
+    } | _jobs(translate_body)
 
 
 def _jobs(translate_body: Schema) -> dict[str, Any]:
     o = "Jobs"
-    job = _obj(["id", "state", "done"], id=STRING, state={"enum": ["queued", "running", "done",
-               "failed", "cancelled"]}, done={"type": "integer"}, total={"type": "integer"},
-               text=STRING, sentences={"type": "array"}, terms={"type": "array"},
-               summary={"type": "object"}, error=STRING)  # fmt: skip
+    job = _obj(
+        ["id", "state", "done"],
+        id=STRING,
+        state={"enum": ["queued", "running", "done", "failed", "cancelled"]},
+        done={"type": "integer"},
+        total={"type": "integer"},
+        text=STRING,
+        sentences={"type": "array"},
+        terms={"type": "array"},
+        summary={"type": "object"},
+        error=STRING,
+    )
     ident = [_path_param("job_id")]
     return {
-        "/api/jobs": {"post": _op(o, "Start a translation job (Location: its address)", job,
-                                  OWN_ERROR, body=translate_body, forms=("application/json",),
-                                  status="202", errors=("400", "404", "413", "415"))},
-        "/api/jobs/{job_id}": {
-            "get": _op(o, "Progress and the results so far", job, OWN_ERROR, params=ident,
-                       errors=("404",)),
-            "delete": _op(o, "Cancel and forget the job", None, OWN_ERROR, params=ident,
-                          status="204", errors=("404",)),
+        "/api/jobs": {
+            "post": _op(
+                o,
+                "Start a translation job (Location: its address)",
+                job,
+                OWN_ERROR,
+                body=translate_body,
+                forms=("application/json",),
+                status="202",
+                errors=("400", "404", "413", "415"),
+            )
         },
-    }  # fmt: skip
+        "/api/jobs/{job_id}": {
+            "get": _op(
+                o, "Progress and the results so far", job, OWN_ERROR, params=ident, errors=("404",)
+            ),
+            "delete": _op(
+                o,
+                "Cancel and forget the job",
+                None,
+                OWN_ERROR,
+                params=ident,
+                status="204",
+                errors=("404",),
+            ),
+        },
+    }
 
 
 def document() -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
-        "info": {"title": "glossary-mt", "version": __version__,
-                 "description": "Offline translation with an enforced glossary; "
-                                "LibreTranslate- and DeepL-compatible endpoints."},
-        "components": {"securitySchemes": {
-            "deepl": {"type": "apiKey", "in": "header", "name": "Authorization",
-                      "description": "DeepL-Auth-Key <key>"},
-            "bearer": {"type": "http", "scheme": "bearer"},
-            "header": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
-        }},
+        "info": {
+            "title": "glossary-mt",
+            "version": __version__,
+            "description": "Offline translation with an enforced glossary; "
+            "LibreTranslate- and DeepL-compatible endpoints.",
+        },
+        "components": {
+            "securitySchemes": {
+                "deepl": {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": "Authorization",
+                    "description": "DeepL-Auth-Key <key>",
+                },
+                "bearer": {"type": "http", "scheme": "bearer"},
+                "header": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
+            }
+        },
         # Every scheme works on every path; none is needed on an install without accounts and
         # keys, and reading needs none unless GLOSSARY_KEYS_FOR_TRANSLATE is set.
         "security": [{}, {"deepl": []}, {"bearer": []}, {"header": []}],
         "paths": _libretranslate() | _deepl() | _deepl_v3() | _own(),
-    }  # fmt: skip
+    }
 
 
 @bp.get("/openapi.json")

@@ -63,8 +63,9 @@ def _warnings(form: Form) -> list[str]:
     return [w for w in found if w not in form.errors]
 
 
-def _render(form: Form, result: TranslationResult | None = None, status: int = 200) -> \
-        ResponseReturnValue:
+def _render(
+    form: Form, result: TranslationResult | None = None, status: int = 200
+) -> ResponseReturnValue:
     pairs = _pairs()
     glossaries = _glossaries(form.pair)
     if form.glossaries is None:
@@ -72,11 +73,18 @@ def _render(form: Form, result: TranslationResult | None = None, status: int = 2
     else:
         chosen = form.glossaries
     page = render_template(
-        "index.html", form=form, pairs=pairs, glossaries=glossaries, chosen=chosen,
-        modes=MODES, result=result, marks=marks, warnings=_warnings(form),
+        "index.html",
+        form=form,
+        pairs=pairs,
+        glossaries=glossaries,
+        chosen=chosen,
+        modes=MODES,
+        result=result,
+        marks=marks,
+        warnings=_warnings(form),
         summary=summarize(result.terms) if result else None,
         max_chars=service().settings.max_chars,
-    )  # fmt: skip
+    )
     return page, status
 
 
@@ -95,8 +103,13 @@ def _read_form() -> Form:
         form.errors.append(_("Unknown mode %(mode)s.", mode=form.mode))
     limit = service().settings.max_chars
     if len(form.text) > limit:
-        form.errors.append(_("The text has %(count)d characters; the limit is %(limit)d.",
-                             count=len(form.text), limit=limit))  # fmt: skip
+        form.errors.append(
+            _(
+                "The text has %(count)d characters; the limit is %(limit)d.",
+                count=len(form.text),
+                limit=limit,
+            )
+        )
     if not form.text.strip() and not form.errors:
         form.errors.append(_("Enter some text to translate, or choose a .txt file."))
     return form
@@ -134,8 +147,12 @@ def translate() -> ResponseReturnValue:
         return _render(form, status=exc.http_status)
     except Exception:
         current_app.logger.exception("translation failed")
-        form.errors.append(_("The translation failed because of an error in the service. "
-                             "It has been logged; please try again later."))
+        form.errors.append(
+            _(
+                "The translation failed because of an error in the service. "
+                "It has been logged; please try again later."
+            )
+        )
         return _render(form, status=500)
     return _render(form, result)
 
@@ -151,11 +168,19 @@ def job(job_id: str) -> ResponseReturnValue:
         message = _("No such translation: it never existed, was deleted, or is not yours.")
         return render_template("error.html", message=message), 404
     asked = found.request
-    form = Form(text=asked.text, pair=(asked.source, asked.target), glossaries=asked.glossaries,
-                mode=asked.mode)  # fmt: skip
+    form = Form(
+        text=asked.text,
+        pair=(asked.source, asked.target),
+        glossaries=asked.glossaries,
+        mode=asked.mode,
+    )
     if found.state == "done":
-        return _render(form, TranslationResult.from_dict(
-            {"text": found.text, "sentences": found.sentences, "terms": found.terms}))
+        return _render(
+            form,
+            TranslationResult.from_dict(
+                {"text": found.text, "sentences": found.sentences, "terms": found.terms}
+            ),
+        )
     if found.state == "failed":
         form.errors.append(_("The translation failed: %(error)s", error=found.error or ""))
     elif found.state == "cancelled":

@@ -15,9 +15,14 @@ from glossary.scheduler import Busy, set_client_probe
 from web.services import service
 
 # The routes that translate (and so queue for the model); everything else never waits for it.
-TRANSLATING = frozenset({
-    "pages.translate", "libretranslate.translate", "deepl.translate", "api.translate",
-})  # fmt: skip
+TRANSLATING = frozenset(
+    {
+        "pages.translate",
+        "libretranslate.translate",
+        "deepl.translate",
+        "api.translate",
+    }
+)
 
 
 def _admit() -> ResponseReturnValue | None:
@@ -30,8 +35,12 @@ def _admit() -> ResponseReturnValue | None:
     except Busy as exc:
         if request.blueprint != "pages":
             raise  # each API's own 429 shape, through the error handlers
-        page = render_template("error.html", message=_(
-            "The server is busy; try again in %(seconds)d seconds.", seconds=exc.retry_after))
+        page = render_template(
+            "error.html",
+            message=_(
+                "The server is busy; try again in %(seconds)d seconds.", seconds=exc.retry_after
+            ),
+        )
         return page, 429, {"Retry-After": str(exc.retry_after)}
     g.scheduler_ticket = stack
     return None

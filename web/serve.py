@@ -39,5 +39,12 @@ def serve(settings: Settings, host: str, port: int) -> None:
     # A translating request mostly waits for the scheduler, so every request it admits gets a
     # thread, and a few more stay free for /health and the pages. The lookahead lets waitress
     # notice a client that hung up (environ["waitress.client_disconnected"]).
-    waitress.serve(app, host=host, port=port, threads=settings.max_requests + 8,
-                   channel_request_lookahead=1, ident="glossary", **body_limits(app))
+    waitress.serve(
+        app,
+        host=host,
+        port=port,
+        threads=settings.max_requests + 8,
+        channel_request_lookahead=1,
+        ident="glossary",
+        **body_limits(app),
+    )

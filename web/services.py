@@ -18,6 +18,7 @@ def service() -> TranslationService:
     if found is None:
         # Building one here would hide a wrongly made app behind a second, differently
         # configured service; only the factory knows the settings and engines to use.
-        raise RuntimeError(f"app.extensions[{KEY!r}] is not set: build the app with "
-                           "web.app.create_app")  # fmt: skip
+        raise RuntimeError(
+            f"app.extensions[{KEY!r}] is not set: build the app with web.app.create_app"
+        )
     return found

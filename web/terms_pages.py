@@ -49,11 +49,25 @@ from web.services import service
 bp = Blueprint("terms", __name__, url_prefix="/terms")
 csrf.protect(bp)
 
-FIELDS = ("source", "target", "target_plural", "match", "case_sensitive", "forbidden",
-          "status", "note", "pos", "gender")  # fmt: skip
+FIELDS = (
+    "source",
+    "target",
+    "target_plural",
+    "match",
+    "case_sensitive",
+    "forbidden",
+    "status",
+    "note",
+    "pos",
+    "gender",
+)
 _FIELD_ERROR = re.compile(r"(?:term|terms\[\d+\])\.(\w+)(?:\[\d+\])?: (.*)", re.S)
-EXPORTS = {"tsv": "text/tab-separated-values", "csv": "text/csv",
-           "tbx": "application/x-tbx+xml", "yaml": "application/yaml"}  # fmt: skip
+EXPORTS = {
+    "tsv": "text/tab-separated-values",
+    "csv": "text/csv",
+    "tbx": "application/x-tbx+xml",
+    "yaml": "application/yaml",
+}
 
 
 def _store() -> GlossaryStore:
@@ -87,16 +101,22 @@ def _folder() -> GlossaryFolder:
     return GlossaryFolder(_store(), service().defaults, service().owners)
 
 
-def _list_page(errors: list[str] | None = None, values: dict[str, str] | None = None,
-               status: int = 200) -> ResponseReturnValue:  # fmt: skip
+def _list_page(
+    errors: list[str] | None = None, values: dict[str, str] | None = None, status: int = 200
+) -> ResponseReturnValue:
     rows = []
     for name in filter(visible, _store().names()):
         glossary: Glossary | None = None
         with contextlib.suppress(GlossaryError):
             glossary = _store().get(name)
         rows.append((name, glossary, _store().errors.get(name)))
-    page = render_template("terms.html", rows=rows, warnings=_store().warnings(),
-                           errors=errors or [], values=values or {})  # fmt: skip
+    page = render_template(
+        "terms.html",
+        rows=rows,
+        warnings=_store().warnings(),
+        errors=errors or [],
+        values=values or {},
+    )
     return page, status
 
 
@@ -110,9 +130,12 @@ def create_glossary() -> ResponseReturnValue:
     fields = ("name", "title", "source_language", "target_language")
     values = {key: request.form.get(key, "").strip() for key in fields}
     try:
-        _folder().create(values["name"], title=values["title"],
-                         source_language=values["source_language"] or "de",
-                         target_language=values["target_language"] or "en")  # fmt: skip
+        _folder().create(
+            values["name"],
+            title=values["title"],
+            source_language=values["source_language"] or "de",
+            target_language=values["target_language"] or "en",
+        )
     except GlossaryError as exc:
         return _list_page([str(exc)], values, exc.http_status)
     flash(_("Created the glossary %(name)s.", name=values["name"]))
@@ -136,8 +159,10 @@ def _haystacks(glossary: Glossary) -> list[str]:
         if found is not None:
             _search_text.move_to_end(key)
             return found
-    built = ["\n".join((t.source, t.target, t.target_plural or "", t.note or "")).casefold()
-             for t in glossary.terms]  # fmt: skip
+    built = [
+        "\n".join((t.source, t.target, t.target_plural or "", t.note or "")).casefold()
+        for t in glossary.terms
+    ]
     with _search_lock:
         _search_text[key] = built
         while len(_search_text) > _SEARCH_CACHE:
@@ -145,17 +170,22 @@ def _haystacks(glossary: Glossary) -> list[str]:
     return built
 
 
-def _filtered(glossary: Glossary, query: str, status: str, match: str) -> \
-        tuple[Term, ...] | list[Term]:  # fmt: skip
+def _filtered(
+    glossary: Glossary, query: str, status: str, match: str
+) -> tuple[Term, ...] | list[Term]:
     """The terms that contain `query` (ignoring case) and have the status and matching mode
     asked for (empty: any)."""
     if not (query or status or match):
         return glossary.terms
     needle = query.casefold()
     texts = _haystacks(glossary) if needle else [""] * len(glossary.terms)
-    return [term for term, text in zip(glossary.terms, texts, strict=True)
-            if needle in text and (not status or term.status == status)
-            and (not match or term.match == match)]  # fmt: skip
+    return [
+        term
+        for term, text in zip(glossary.terms, texts, strict=True)
+        if needle in text
+        and (not status or term.status == status)
+        and (not match or term.match == match)
+    ]
 
 
 def _page_number(pages: int) -> int:
@@ -166,8 +196,9 @@ def _page_number(pages: int) -> int:
     return min(max(wanted, 1), pages)
 
 
-def _browse(name: str, messages: list[str], errors: list[str], status: int = 200) -> \
-        ResponseReturnValue:
+def _browse(
+    name: str, messages: list[str], errors: list[str], status: int = 200
+) -> ResponseReturnValue:
     glossary = _store().get(name)
     query = request.args.get("q", "").strip()
     wanted = request.args.get("status", "")
@@ -176,15 +207,30 @@ def _browse(name: str, messages: list[str], errors: list[str], status: int = 200
     pages = max(1, -(-len(found) // PER_PAGE))
     number = _page_number(pages)
     first = (number - 1) * PER_PAGE
-    filters = {key: value for key, value in (("q", query), ("status", wanted), ("match", match))
-               if value}  # fmt: skip
+    filters = {
+        key: value for key, value in (("q", query), ("status", wanted), ("match", match)) if value
+    }
     page = render_template(
-        "glossary.html", glossary=glossary, name=name, terms=found[first:first + PER_PAGE],
-        found=len(found), first=first, page=number, pages=pages, filters=filters, query=query,
-        wanted=wanted, match=match, statuses=STATUSES, match_modes=MATCH_MODES,
-        file_error=_store().errors.get(name), messages=messages, errors=errors,
-        exports=EXPORTS, warnings=_store().warnings([name]),
-    )  # fmt: skip
+        "glossary.html",
+        glossary=glossary,
+        name=name,
+        terms=found[first : first + PER_PAGE],
+        found=len(found),
+        first=first,
+        page=number,
+        pages=pages,
+        filters=filters,
+        query=query,
+        wanted=wanted,
+        match=match,
+        statuses=STATUSES,
+        match_modes=MATCH_MODES,
+        file_error=_store().errors.get(name),
+        messages=messages,
+        errors=errors,
+        exports=EXPORTS,
+        warnings=_store().warnings([name]),
+    )
     return page, status
 
 
@@ -199,13 +245,17 @@ def _term_from(form: MultiDict[str, str]) -> Term:
 
     forbidden = tuple(w.strip() for w in form.get("forbidden", "").splitlines() if w.strip())
     return Term(
-        source=form.get("source", "").strip(), target=form.get("target", "").strip(),
+        source=form.get("source", "").strip(),
+        target=form.get("target", "").strip(),
         target_plural=optional("target_plural"),
         match=cast(MatchMode, form.get("match") or "inflected"),
-        case_sensitive=form.get("case_sensitive") == "on", forbidden=forbidden,
-        status=cast(Status, form.get("status") or "approved"), note=optional("note"),
-        pos=optional("pos"), gender=optional("gender"),
-    )  # fmt: skip
+        case_sensitive=form.get("case_sensitive") == "on",
+        forbidden=forbidden,
+        status=cast(Status, form.get("status") or "approved"),
+        note=optional("note"),
+        pos=optional("pos"),
+        gender=optional("gender"),
+    )
 
 
 def _field_errors(exc: GlossaryFileError) -> dict[str, str]:
@@ -215,14 +265,28 @@ def _field_errors(exc: GlossaryFileError) -> dict[str, str]:
     return {"": exc.message}
 
 
-def _form_page(name: str, values: dict[str, Any], revision: str, original: str | None,
-               errors: dict[str, str] | None = None, status: int = 200,
-               theirs: Term | None = None) -> ResponseReturnValue:  # fmt: skip
+def _form_page(
+    name: str,
+    values: dict[str, Any],
+    revision: str,
+    original: str | None,
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+    theirs: Term | None = None,
+) -> ResponseReturnValue:
     page = render_template(
-        "term_form.html", name=name, values=values, revision=revision, original=original,
-        errors=errors or {}, statuses=STATUSES, match_modes=MATCH_MODES, pos_values=POS_VALUES,
-        genders=GENDERS, theirs=theirs,
-    )  # fmt: skip
+        "term_form.html",
+        name=name,
+        values=values,
+        revision=revision,
+        original=original,
+        errors=errors or {},
+        statuses=STATUSES,
+        match_modes=MATCH_MODES,
+        pos_values=POS_VALUES,
+        genders=GENDERS,
+        theirs=theirs,
+    )
     return page, status
 
 
@@ -236,8 +300,9 @@ def _values(term: Term | None) -> dict[str, Any]:
 
 def _find(glossary: Glossary, source: str) -> Term | None:
     key = duplicate_key(source, case_sensitive=False)
-    return next((t for t in glossary.terms
-                 if duplicate_key(t.source, case_sensitive=False) == key), None)  # fmt: skip
+    return next(
+        (t for t in glossary.terms if duplicate_key(t.source, case_sensitive=False) == key), None
+    )
 
 
 @bp.get("/<name>/new")
@@ -250,8 +315,10 @@ def edit_term(name: str) -> ResponseReturnValue:
     glossary = _store().get(name)
     term = _find(glossary, request.args.get("source", ""))
     if term is None:
-        message = _("The term %(source)s is not in this glossary (any more).",
-                    source=request.args.get("source", ""))  # fmt: skip
+        message = _(
+            "The term %(source)s is not in this glossary (any more).",
+            source=request.args.get("source", ""),
+        )
         return render_template("error.html", message=message), 404
     return _form_page(name, _values(term), glossary.revision, term.source)
 
@@ -275,8 +342,10 @@ def save_term(name: str) -> ResponseReturnValue:
     except ConflictError:
         current = _store().get(name)
         theirs = _find(current, original or term.source)
-        message = _("Someone else changed this glossary while you were editing. Your input "
-                    "is kept below; compare it with the current version and save again.")
+        message = _(
+            "Someone else changed this glossary while you were editing. Your input "
+            "is kept below; compare it with the current version and save again."
+        )
         return _form_page(name, values, current.revision, original, {"": message}, 409, theirs)
     except GlossaryFileError as exc:
         return _form_page(name, values, revision, original, _field_errors(exc), 400)
@@ -290,17 +359,24 @@ def save_term(name: str) -> ResponseReturnValue:
 def delete_term(name: str) -> ResponseReturnValue:
     source = request.form.get("source", "")
     try:
-        remove_term(_store().path(name), source, revision=request.form.get("revision", ""),
-                    base=_loaded(name))
+        remove_term(
+            _store().path(name),
+            source,
+            revision=request.form.get("revision", ""),
+            base=_loaded(name),
+        )
     except ConflictError:
-        message = _("The glossary changed since you loaded it; nothing was deleted. Check the "
-                    "term below and delete it again if you still want to.")
+        message = _(
+            "The glossary changed since you loaded it; nothing was deleted. Check the "
+            "term below and delete it again if you still want to."
+        )
         return _browse(name, [], [message], 409)
     except GlossaryError as exc:
         return _browse(name, [], [str(exc)], exc.http_status)
     flash(_("Deleted %(source)s.", source=source))
-    kept: dict[str, Any] = {key: request.args[key] for key in ("q", "status", "match", "page")
-                            if request.args.get(key)}  # back to the page it was deleted from
+    kept: dict[str, Any] = {
+        key: request.args[key] for key in ("q", "status", "match", "page") if request.args.get(key)
+    }  # back to the page it was deleted from
     return redirect(url_for("terms.browse", name=name, **kept), 303)
 
 
@@ -324,21 +400,33 @@ def _import_differences(old: Term, new: Term) -> list[tuple[str, str, str]]:
 
     def shown(fields: dict[str, Any], key: str) -> str:
         value = fields.get(key)
-        return "—" if value is None else ", ".join(value) if isinstance(value, list) else \
-            str(value)  # fmt: skip
+        return "—" if value is None else ", ".join(value) if isinstance(value, list) else str(value)
 
-    return [(key, shown(before, key), shown(after, key))
-            for key in FIELDS if before.get(key) != after.get(key)]  # fmt: skip
+    return [
+        (key, shown(before, key), shown(after, key))
+        for key in FIELDS
+        if before.get(key) != after.get(key)
+    ]
 
 
-def _preview_page(name: str, upload: uploads.Upload, preview: imports.Preview,
-                  errors: list[str] | None = None, status: int | None = None) -> \
-        ResponseReturnValue:  # fmt: skip
+def _preview_page(
+    name: str,
+    upload: uploads.Upload,
+    preview: imports.Preview,
+    errors: list[str] | None = None,
+    status: int | None = None,
+) -> ResponseReturnValue:
     changes = [(c, _import_differences(c.old, c.new)) for c in preview.changed[:PREVIEW_ROWS]]
     page = render_template(
-        "import_preview.html", name=name, upload=upload, preview=preview, changes=changes,
-        limit=PREVIEW_ROWS, policies=imports.POLICIES, errors=errors or [],
-    )  # fmt: skip
+        "import_preview.html",
+        name=name,
+        upload=upload,
+        preview=preview,
+        changes=changes,
+        limit=PREVIEW_ROWS,
+        policies=imports.POLICIES,
+        errors=errors or [],
+    )
     return page, status or (200 if preview.ok else 400)
 
 
@@ -352,8 +440,15 @@ def import_terms(name: str) -> ResponseReturnValue:
     data = file.read()
     try:
         fmt = imports.format_of(None, file.filename)
-        preview = imports.preview_file(glossary, data, fmt, _policy(), name=name,
-                                       filename=file.filename, max_bytes=_store().max_bytes)
+        preview = imports.preview_file(
+            glossary,
+            data,
+            fmt,
+            _policy(),
+            name=name,
+            filename=file.filename,
+            max_bytes=_store().max_bytes,
+        )
     except GlossaryError as exc:
         return _browse(name, [], [str(exc)], exc.http_status)
     upload = uploads.Upload("", name, file.filename, fmt, data)
@@ -369,27 +464,47 @@ def import_confirm(name: str) -> ResponseReturnValue:
     try:
         upload = uploads.load(state_dir, request.form.get("token", ""), name, _session_secret())
         glossary = _store().get(name)
-        preview = imports.preview_file(glossary, upload.data, upload.fmt, _policy(), name=name,
-                                       filename=upload.filename, max_bytes=_store().max_bytes)
+        preview = imports.preview_file(
+            glossary,
+            upload.data,
+            upload.fmt,
+            _policy(),
+            name=name,
+            filename=upload.filename,
+            max_bytes=_store().max_bytes,
+        )
     except GlossaryError as exc:
         return _browse(name, [], [str(exc)], exc.http_status)
     if request.form.get("do") != "import" or request.form.get("previewed") != preview.policy:
         return _preview_page(name, upload, preview)  # only what was previewed is imported
     try:
-        done = imports.apply(_store().path(name), glossary, preview,
-                             revision=request.form.get("revision", ""),
-                             max_bytes=_store().max_bytes, file=upload.filename)  # fmt: skip
+        done = imports.apply(
+            _store().path(name),
+            glossary,
+            preview,
+            revision=request.form.get("revision", ""),
+            max_bytes=_store().max_bytes,
+            file=upload.filename,
+        )
     except ConflictError:
-        message = _("The glossary changed since the preview; nothing was imported. This is "
-                    "the preview against its current version: check it and import again.")
+        message = _(
+            "The glossary changed since the preview; nothing was imported. This is "
+            "the preview against its current version: check it and import again."
+        )
         return _preview_page(name, upload, preview, [message], 409)
     except GlossaryError as exc:
         return _preview_page(name, upload, preview, [str(exc)], exc.http_status)
     uploads.drop(state_dir, upload.token)
-    flash(_("Imported %(file)s: %(added)d added, %(changed)d changed, %(unchanged)d already "
+    flash(
+        _(
+            "Imported %(file)s: %(added)d added, %(changed)d changed, %(unchanged)d already "
             "there, %(duplicates)d duplicates (%(policy)s); %(count)d terms now.",
-            file=upload.filename, policy=preview.policy, count=len(done.terms),
-            **preview.counts()))  # fmt: skip
+            file=upload.filename,
+            policy=preview.policy,
+            count=len(done.terms),
+            **preview.counts(),
+        )
+    )
     return redirect(url_for("terms.browse", name=name), 303)
 
 
@@ -418,8 +533,12 @@ def export(name: str, fmt: str) -> ResponseReturnValue:
 # --- renaming and deleting a glossary (admins; see web/access.py) ---------------------------
 
 
-def _manage_page(name: str, errors: list[str] | None = None, status: int = 200,
-                 values: dict[str, str] | None = None) -> ResponseReturnValue:  # fmt: skip
+def _manage_page(
+    name: str,
+    errors: list[str] | None = None,
+    status: int = 200,
+    values: dict[str, str] | None = None,
+) -> ResponseReturnValue:
     path = _store().path(name)
     if not path.is_file():
         message = _("There is no glossary named %(name)s.", name=name)
@@ -428,9 +547,14 @@ def _manage_page(name: str, errors: list[str] | None = None, status: int = 200,
     with contextlib.suppress(GlossaryError):
         glossary = _store().get(name)
     page = render_template(
-        "manage.html", name=name, glossary=glossary, errors=errors or [],
-        values=values or {}, api_made=api_made(name), defaults=service().defaults.marked(),
-    )  # fmt: skip
+        "manage.html",
+        name=name,
+        glossary=glossary,
+        errors=errors or [],
+        values=values or {},
+        api_made=api_made(name),
+        defaults=service().defaults.marked(),
+    )
     return page, status
 
 
@@ -443,8 +567,9 @@ def manage(name: str) -> ResponseReturnValue:
 def rename_glossary(name: str) -> ResponseReturnValue:
     values = {key: request.form.get(key, "").strip() for key in ("new_name", "title")}
     try:
-        now = _folder().rename(name, values["new_name"], title=values["title"],
-                               allow_api_made=principal().may("admin"))  # fmt: skip
+        now = _folder().rename(
+            name, values["new_name"], title=values["title"], allow_api_made=principal().may("admin")
+        )
     except GlossaryError as exc:
         return _manage_page(name, [str(exc)], exc.http_status, values)
     flash(_("Saved the glossary %(name)s.", name=now))
@@ -454,8 +579,9 @@ def rename_glossary(name: str) -> ResponseReturnValue:
 @bp.post("/<name>/delete-glossary")
 def delete_glossary(name: str) -> ResponseReturnValue:
     if request.form.get("confirm", "").strip() != name:
-        message = _("Type the glossary's name, %(name)s, to confirm that it is to be deleted.",
-                    name=name)  # fmt: skip
+        message = _(
+            "Type the glossary's name, %(name)s, to confirm that it is to be deleted.", name=name
+        )
         return _manage_page(name, [message], 400)
     try:
         _folder().delete(name, allow_api_made=principal().may("admin"))
@@ -484,12 +610,16 @@ def _shown(value: Any) -> str:
 def _differences(change: history.Change) -> list[tuple[str, str, str]]:
     """(field, before, after) for each field that differs, in the file's key order."""
     before, after = change.before or {}, change.after or {}
-    return [(key, _shown(before.get(key)), _shown(after.get(key))) for key in FIELDS
-            if before.get(key) != after.get(key)]  # fmt: skip
+    return [
+        (key, _shown(before.get(key)), _shown(after.get(key)))
+        for key in FIELDS
+        if before.get(key) != after.get(key)
+    ]
 
 
-def _history_page(name: str, errors: list[str] | None = None,
-                  status: int = 200) -> ResponseReturnValue:  # fmt: skip
+def _history_page(
+    name: str, errors: list[str] | None = None, status: int = 200
+) -> ResponseReturnValue:
     path = _store().path(name)
     glossary: Glossary | None = None
     with contextlib.suppress(GlossaryError):
@@ -502,14 +632,28 @@ def _history_page(name: str, errors: list[str] | None = None,
     except ValueError:
         number = 1
     current = None if glossary is None or _store().errors.get(name) else glossary.revision
-    found = history.read(path, offset=(number - 1) * HISTORY_PER_PAGE,
-                         limit=HISTORY_PER_PAGE, current=current)  # fmt: skip
-    rows = [(entry, [(c, _differences(c)) for c in entry.changes[:CHANGES_SHOWN]],
-             max(0, len(entry.changes) - CHANGES_SHOWN)) for entry in found.entries]  # fmt: skip
+    found = history.read(
+        path, offset=(number - 1) * HISTORY_PER_PAGE, limit=HISTORY_PER_PAGE, current=current
+    )
+    rows = [
+        (
+            entry,
+            [(c, _differences(c)) for c in entry.changes[:CHANGES_SHOWN]],
+            max(0, len(entry.changes) - CHANGES_SHOWN),
+        )
+        for entry in found.entries
+    ]
     page = render_template(
-        "history.html", name=name, glossary=glossary, rows=rows, page=number, more=found.more,
-        unreadable=found.unreadable, unrecorded=found.unrecorded, errors=errors or [],
-    )  # fmt: skip
+        "history.html",
+        name=name,
+        glossary=glossary,
+        rows=rows,
+        page=number,
+        more=found.more,
+        unreadable=found.unreadable,
+        unrecorded=found.unrecorded,
+        errors=errors or [],
+    )
     return page, status
 
 
@@ -537,9 +681,15 @@ def _say_history_problems(response: Response) -> Response:
     log has the details): a header on every surface, and a message on the next page."""
     found = history.problems()
     if found:
-        response.headers["X-Glossary-History-Error"] = \
+        response.headers["X-Glossary-History-Error"] = (
             " ".join(found[0].split()).encode("ascii", "replace").decode("ascii")[:500]
+        )
         if request.blueprint in ("terms", "pages"):
-            flash(_("The change was saved, but it could not be written to the glossary's "
-                    "history: %(reason)s", reason=found[0]))  # fmt: skip
+            flash(
+                _(
+                    "The change was saved, but it could not be written to the glossary's "
+                    "history: %(reason)s",
+                    reason=found[0],
+                )
+            )
     return response

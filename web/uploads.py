@@ -78,10 +78,16 @@ def keep(state_dir: Path, upload: Upload, session_secret: str) -> str:
     folder = _folder(state_dir)
     _sweep(folder)
     token = secrets.token_urlsafe(32)
-    write_private_json(_path(state_dir, token), {
-        "glossary": upload.glossary, "filename": upload.filename, "format": upload.fmt,
-        "session": _digest(session_secret), "data": base64.b64encode(upload.data).decode(),
-    })  # fmt: skip
+    write_private_json(
+        _path(state_dir, token),
+        {
+            "glossary": upload.glossary,
+            "filename": upload.filename,
+            "format": upload.fmt,
+            "session": _digest(session_secret),
+            "data": base64.b64encode(upload.data).decode(),
+        },
+    )
     return token
 
 
@@ -94,13 +100,19 @@ def load(state_dir: Path, token: str, glossary: str, session_secret: str) -> Upl
             raise FileNotFoundError(path)
         record = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        raise UploadGoneError("this import has expired or was done already; upload the file "
-                              "again") from None  # fmt: skip
+        raise UploadGoneError(
+            "this import has expired or was done already; upload the file again"
+        ) from None
     mine = hmac.compare_digest(str(record.get("session", "")), _digest(session_secret))
     if not mine or record.get("glossary") != glossary:
         raise UploadGoneError("this import is not known (any more); upload the file again")
-    return Upload(token, glossary, str(record["filename"]), str(record["format"]),
-                  base64.b64decode(record["data"]))  # fmt: skip
+    return Upload(
+        token,
+        glossary,
+        str(record["filename"]),
+        str(record["format"]),
+        base64.b64decode(record["data"]),
+    )
 
 
 def drop(state_dir: Path, token: str) -> None:
