@@ -87,6 +87,16 @@ class EntriesError(InputError):
         return (partial(EntriesError, line=self.line), (self.message,))
 
 
+class DocumentError(InputError):
+    """A document that cannot be translated as sent: not a valid file of its format, of a
+    format we do not read, too large, or unsafe (a zip bomb, macros, external references).
+    Nothing is written."""
+
+    def __init__(self, message: str, *, http_status: int = 400) -> None:
+        super().__init__(message)
+        self.http_status = http_status  # 413 for a file over the size limit, 415 for a format
+
+
 class ModelNotInstalledError(GlossaryError):
     """No installed package (direct or via English) serves the language pair."""
 
