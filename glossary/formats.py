@@ -5,7 +5,8 @@ What each format holds, and so what survives a round trip through it:
 - TSV / CSV without a header line (DeepL entries): source and target only. This is what the
   DeepL APIs read and write.
 - TSV / CSV with a header line: the columns it names, any of TERM_KEYS (source, target,
-  target_plural, match, case_sensitive, forbidden, status, note, pos, gender) in any order;
+  target_plural, source_plural, match, case_sensitive, forbidden, status, note, pos, gender)
+  in any order;
   export with `all_fields=True` writes them all, so every field survives. In a cell,
   `forbidden` wordings are separated by `|` (a `|` or `\\` inside a wording is escaped with a
   backslash); `case_sensitive` is true/false (also yes/no, 1/0); in TSV, a note's line
@@ -15,7 +16,8 @@ What each format holds, and so what survives a round trip through it:
 - TBX-Basic: every field. TBX's own data categories where there is one: the target term's
   administrativeStatus for status (preferred / admitted / deprecated), deprecated target terms
   for forbidden wordings, partOfSpeech (and termType phrase), the source term's
-  grammaticalGender, the English plural as a target term with grammaticalNumber plural, the
+  grammaticalGender, the English plural as a target term with grammaticalNumber plural (the
+  German plural likewise as a source term), the
   entry's note; admin data categories of our own for what TBX has none for: match and
   case_sensitive (`<admin type="x-match">exact</admin>`, `<admin type="x-caseSensitive">`),
   on the source term.
@@ -155,6 +157,7 @@ def _plainly_valid(term: Term, sides_checked: bool) -> bool:
     return (
         sides_checked
         and term.target_plural is None
+        and term.source_plural is None
         and not term.forbidden
         and term.pos is None
         and term.gender is None
@@ -267,6 +270,7 @@ _CELL_READERS: dict[str, Callable[[str], Any]] = {
     "source": _required,
     "target": _required,
     "target_plural": _optional,
+    "source_plural": _optional,
     "match": lambda t: t.strip() or "inflected",
     "case_sensitive": _flag,
     "forbidden": split_wordings,
@@ -303,6 +307,7 @@ def _cells(term: Term, *, tsv: bool) -> list[str]:
         term.source,
         term.target,
         term.target_plural or "",
+        term.source_plural or "",
         term.match,
         "true" if term.case_sensitive else "false",
         join_wordings(term.forbidden),
@@ -611,9 +616,18 @@ def _entry_element(body: ET.Element, dialect: _Dialect, glossary: Glossary, inde
         _X_MATCH: None if term.match == "inflected" else term.match,
         _X_CASE: "true" if term.case_sensitive else None,
     }
+    source_notes = {**_pos_notes(term.pos), "grammaticalGender": gender}
     _term_element(
-        source, dialect, term.source, {**_pos_notes(term.pos), "grammaticalGender": gender}, admin
+        source,
+        dialect,
+        term.source,
+        {**source_notes, "grammaticalNumber": "singular" if term.source_plural else None},
+        admin,
     )
+    if term.source_plural:  # the German plural: the same term, in the plural
+        _term_element(
+            source, dialect, term.source_plural, {**source_notes, "grammaticalNumber": "plural"}
+        )
     target = _sub(entry, dialect.language, **{_XML_LANG: glossary.target_language})
     status = _STATUS_TO_TBX[term.status]
     number = "singular" if term.target_plural else None
@@ -757,11 +771,18 @@ def _entry_terms(entry: ET.Element, source: str, target: str) -> list[Term]:
         t.text for t in targets if t is not main and t is not plural and t.status == "deprecated"
     )
     notes = ["".join(el.itertext()).strip() for el in entry.iter() if _local(el.tag) == "note"]
+    # a source term in the plural is the plural of the (first) singular one, not a term
+    plurals = [w for w in sources if w.plural]
+    if len(plurals) < len(sources):
+        sources = [w for w in sources if not w.plural]
+    else:
+        plurals = []
     return [
         Term(
             source=wording.text,
             target=main.text,
             target_plural=plural.text if plural else None,
+            source_plural=plurals[0].text if plurals and number == 0 else None,
             match=cast(MatchMode, wording.notes.get(_X_MATCH, "").strip() or "inflected"),
             case_sensitive=wording.notes.get(_X_CASE, "").strip().lower() in _TRUE,
             forbidden=tuple(dict.fromkeys(forbidden)),
@@ -770,7 +791,7 @@ def _entry_terms(entry: ET.Element, source: str, target: str) -> list[Term]:
             pos=wording.pos or main.pos,
             gender=_TBX_TO_GENDER.get(wording.notes.get("grammaticalGender", "")),
         )
-        for wording in sources
+        for number, wording in enumerate(sources)
     ]
 
 

@@ -54,6 +54,7 @@ _FIELDS = (
     "source",
     "target",
     "target_plural",
+    "source_plural",
     "match",
     "case_sensitive",
     "forbidden",

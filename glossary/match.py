@@ -412,13 +412,28 @@ _INDEFINITE = ("ein", "eine", "einen", "einem", "einer", "eines")
 _Form = tuple[str, int, int]  # form, number tag, case flag (0, _CAP or _LOW)
 
 
-def _slot_forms(kind: int, word: str, gender: str | None) -> list[_Form]:
-    """(form, number tag, case flag) for one slot."""
+def _given_plural(forms: list[tuple[str, int]], plural: str) -> list[tuple[str, int]]:
+    """A noun's forms with the plural the glossary gives (Praxis → Praxen) in place of the
+    plurals the rules guess, and its dative (Atlanten, but Themen: one ending in n or s has
+    none of its own)."""
+    plurals = [(plural, PL)]
+    if not plural.casefold().endswith(("n", "s")):
+        plurals.append((plural + "n", PL))
+    return [(f, t) for f, t in forms if t != PL] + plurals
+
+
+def _slot_forms(kind: int, word: str, gender: str | None, plural: str | None = None) -> list[_Form]:
+    """(form, number tag, case flag) for one slot; `plural`: the glossary's plural of a noun."""
     if kind == _NOUN:  # German capitalises nouns: "macht", "morgen" are other words
-        return [(f, t, _CAP) for f, t in _noun_forms(word, gender)]
+        nouns = _noun_forms(word, gender)
+        return [
+            (f, t, _CAP) for f, t in (nouns if plural is None else _given_plural(nouns, plural))
+        ]
     if kind == _NOUN_ADJ:
         # It may be an adjective ("Europäischen Union" is singular), so no form tells number.
         nouns = _noun_forms(word, gender)
+        if plural is not None:
+            nouns = _given_plural(nouns, plural)
         forms = [(word, AMB, 0)] + [(f, AMB, _CAP) for f, _ in nouns[1:]]
         seen = {f for f, _ in nouns}
         return forms + [(f, AMB, 0) for f, _ in _adj_forms(word) if f not in seen]
@@ -527,6 +542,18 @@ def _closed_spelling(words: list[str], gaps: list[str]) -> tuple[list[str], list
     return out_words, out_gaps
 
 
+def _plural_words(term: Term, words: list[str]) -> dict[int, str]:
+    """The words of the term's `source_plural` that differ from its source's, by index (the
+    noun of "klinische Praxis" → {1: "Praxen"}); none where the two do not pair word for
+    word."""
+    if term.source_plural is None:
+        return {}
+    plural, _ = _split_term(_searchable(term.source_plural))
+    if len(plural) != len(words):
+        return {}
+    return {k: p for k, (p, w) in enumerate(zip(plural, words, strict=True)) if p != w}
+
+
 def _head_slot(words: list[str]) -> int:
     """The word that shows the number: the last one before a preposition or article
     (Waffen für Butter → Waffen), else the last (gegenseitiger Beistand → Beistand)."""
@@ -576,6 +603,8 @@ def _term_buckets(term: Term) -> tuple[str, ...]:
     """The buckets a term is compiled with: its first word's (_word_bucket), and for a verb
     those of its forms that start otherwise (gekauft, aufgerüstet, the split "rüstet")."""
     first = _term_bucket(term.source)
+    if term.source_plural is not None:  # Kaufmann, Kaufleute
+        return tuple(dict.fromkeys([first, _term_bucket(term.source_plural)]))
     if term.match == "exact" or not term.source.islower() or not term.source.isalpha():
         return (first,)
     verb = verb_forms(term.source.casefold())
@@ -664,7 +693,7 @@ class TermMatcher:
         self._set_origins(origins)
         # form key → packed (slot id << _SHIFT | case flags | number tag) of the slots it fills
         self._forms: dict[str, _Hits] = {}
-        self._slot_ids: dict[tuple[int, str, str | None, int], int] = {}
+        self._slot_ids: dict[tuple[int, str, str | None, int, str | None], int] = {}
         self._checks: list[tuple[int, frozenset[str], bool] | None] = []
         # The trie, as flat dicts of ints and strings: the garbage collector does not track
         # them, so a 100k-term matcher does not slow every later collection down.
@@ -789,13 +818,16 @@ class TermMatcher:
             and _word_kind(words[0], None, False, (term.pos or "").lower()) == _VERB
         ):
             self._add_split(index, words[0].casefold())
-        variants = [(words, gaps)]
+        plurals = _plural_words(term, words)
+        variants = [(words, gaps, plurals)]
         closed = None if exact else _closed_spelling(words, gaps)
         if closed is not None:
-            variants.append(closed)
-        for v_words, v_gaps in variants:
+            variants.append((*closed, {}))
+        if exact and plurals:  # an exact term's plural is one more exact spelling
+            variants.append(([plurals.get(k, w) for k, w in enumerate(words)], gaps, {}))
+        for v_words, v_gaps, v_plurals in variants:
             codes = [_gap_codes(g)[-1 if exact else 0] for g in v_gaps]
-            sids = self._term_slots(term, v_words, codes, exact, lead, gender)
+            sids = self._term_slots(term, v_words, codes, exact, lead, gender, v_plurals)
             self._insert(sids, codes, index, _head_slot(v_words))
 
     def _add_split(self, index: int, word: str) -> None:
@@ -815,9 +847,11 @@ class TermMatcher:
         exact: bool,
         lead: bool,
         gender: str | None,
+        plurals: dict[int, str],
     ) -> list[int]:
         """The slot of each word of one spelling of a term (`lead`: it starts with an
-        article; `gender`: the term's, as _gender gives it)."""
+        article; `gender`: the term's, as _gender gives it; `plurals`: the glossary's plural
+        of a word, by its index)."""
         pos, multi = (term.pos or "").lower(), len(words) > 1
         if exact:
             check = _CHECK_RAW if term.case_sensitive else _CHECK_LOWER
@@ -828,21 +862,25 @@ class TermMatcher:
             kind = _word_kind(word, codes[k] if k < len(codes) else None, multi, pos)
             if k == 0 and lead:
                 kind = _ARTICLE
-            sids.append(
-                self._slot(kind, word, gender if kind in (_NOUN, _NOUN_ADJ) else None, check)
-            )
+            noun = kind in (_NOUN, _NOUN_ADJ)
+            plural = plurals.get(k) if noun else None
+            sids.append(self._slot(kind, word, gender if noun else None, check, plural))
         return sids
 
-    def _slot(self, kind: int, word: str, gender: str | None, check: int) -> int:
+    def _slot(
+        self, kind: int, word: str, gender: str | None, check: int, plural: str | None = None
+    ) -> int:
         """The id of a slot, generating its forms the first time it is seen."""
         base = word.casefold() if check == _NO_CHECK else word
-        key = (kind, base, gender, check)
+        if plural is not None and check == _NO_CHECK:
+            plural = plural.casefold()
+        key = (kind, base, gender, check, plural)
         sid = self._slot_ids.get(key)
         if sid is not None:
             return sid
         sid = len(self._checks)
         self._slot_ids[key] = sid
-        forms = _slot_forms(kind, base, gender)
+        forms = _slot_forms(kind, base, gender, plural)
         if kind != _EXACT:
             forms += _umlaut_free(forms)
         table = self._forms

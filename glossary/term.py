@@ -16,6 +16,8 @@ class Term:
     source: str
     target: str
     target_plural: str | None = None
+    # the German plural where the rules miss it (Praxis → Praxen), word for word as source
+    source_plural: str | None = None
     match: MatchMode = "inflected"
     case_sensitive: bool = False
     forbidden: tuple[str, ...] = ()

@@ -148,6 +148,18 @@ def _forbidden(node: _Node, target: str) -> tuple[str, ...]:
     return tuple(items)
 
 
+def _source_plural(node: _Node, source: str) -> str | None:
+    """The plural the finder uses for the source's head noun, word for word: "Praxen" for
+    "Praxis", "klinische Praxen" for "klinische Praxis"."""
+    plural = _text(node, required=False)
+    if plural is not None and len(plural.split()) != len(source.split()):
+        node.fail(
+            f"must have as many words as the source ({len(source.split())}): the plural of "
+            f"{source!r} word for word"
+        )
+    return plural
+
+
 def _build_term(node: _Node) -> Term:
     item = node.container[node.key]
     if not isinstance(item, Mapping):
@@ -161,10 +173,12 @@ def _build_term(node: _Node) -> Term:
         return node.child(f"{node.label}.{key}", item, key)
 
     target = cast(str, _text(field("target"), required=True))
+    source = cast(str, _text(field("source"), required=True))
     return Term(
-        source=cast(str, _text(field("source"), required=True)),
+        source=source,
         target=target,
         target_plural=_text(field("target_plural"), required=False),
+        source_plural=_source_plural(field("source_plural"), source),
         match=cast(MatchMode, _choice(field("match"), MATCH_MODES, "inflected")),
         case_sensitive=_flag(field("case_sensitive")),
         forbidden=_forbidden(field("forbidden"), target),

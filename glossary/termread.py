@@ -405,11 +405,16 @@ class _Rules:
         if len(entry) == 2:  # the most common entry: source and target only
             return Term(source, target, line=line)
         get = entry.get
-        plural = get("target_plural")
+        plural, source_plural = get("target_plural"), get("source_plural")
+        if source_plural is not None:
+            source_plural = self.text(source_plural)
+            if len(source_plural.split()) != len(source.split()):
+                raise _Unusual  # the checked path says why
         return Term(
             source,
             target,
             None if plural is None else self.text(plural),
+            source_plural,
             _choice(get("match"), MATCH_MODES, "inflected"),
             _flag(get("case_sensitive")),
             self.forbidden(get("forbidden"), target),

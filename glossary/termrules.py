@@ -6,6 +6,7 @@ UTF-8 bytes a term."""
 
 from __future__ import annotations
 
+import contextlib
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -21,6 +22,7 @@ TERM_KEYS: tuple[str, ...] = (
     "source",
     "target",
     "target_plural",
+    "source_plural",
     "match",
     "case_sensitive",
     "forbidden",
@@ -68,6 +70,18 @@ def clashes(term: Term, other: Term) -> bool:
     return not both_sensitive or duplicate_key(term.source, case_sensitive=True) == duplicate_key(
         other.source, case_sensitive=True
     )
+
+
+def find_source(sources: Sequence[str], source: str) -> int | None:
+    """Index of the entry that `source` names, for an edit or a look-up by source (CLI, pages,
+    APIs): its exact spelling, else the only source with the same `duplicate_key`, else None.
+    Exact first because two case-sensitive terms may share the folded key (US, us): a folded
+    key that two entries share names neither."""
+    with contextlib.suppress(ValueError):
+        return sources.index(source)
+    key = duplicate_key(source, case_sensitive=False)
+    folded = [i for i, s in enumerate(sources) if duplicate_key(s, case_sensitive=False) == key]
+    return folded[0] if len(folded) == 1 else None
 
 
 def first_duplicate(terms: Sequence[Term]) -> tuple[int, int] | None:

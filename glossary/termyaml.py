@@ -177,6 +177,7 @@ def dump_term(term: Term) -> dict[str, Any]:
     data: dict[str, Any] = {"source": term.source, "target": term.target}
     optional: dict[str, Any] = {
         "target_plural": term.target_plural,
+        "source_plural": term.source_plural,
         "match": None if term.match == "inflected" else term.match,
         "case_sensitive": True if term.case_sensitive else None,
         "forbidden": list(term.forbidden) or None,

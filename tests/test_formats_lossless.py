@@ -35,6 +35,7 @@ terms:
   - source: Achse
     target: axis
     target_plural: axes
+    source_plural: Achsen
     pos: noun
     gender: f
   - source: NZZ
@@ -242,6 +243,7 @@ def glossary_terms(draw: st.DrawFn) -> Term:
         source=source,
         target=target,
         target_plural=draw(st.none() | _WORD.map(lambda w: w.strip() or None)),
+        source_plural=draw(st.none() | st.just(source + "en")),
         match=draw(st.sampled_from(["inflected", "exact"])),
         case_sensitive=draw(st.booleans()),
         forbidden=tuple(dict.fromkeys(w for w in forbidden if w and w != target)),

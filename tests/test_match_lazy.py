@@ -93,6 +93,17 @@ def test_every_form_of_a_term_compiles_it_on_first_sight(source: str) -> None:
     assert TermMatcher([term]).find(whole[1]), source  # the source itself is always found
 
 
+@pytest.mark.parametrize(("source", "plural"), [r[:2] for r in test_match_phenomena.IRREGULAR])
+def test_every_form_of_a_given_plural_compiles_it_on_first_sight(source: str, plural: str) -> None:
+    """As above, for a term with a `source_plural` (which may start otherwise: Kaufleute)."""
+    term = Term(source, "x", source_plural=plural)
+    compiled = _compiled([term])
+    for form in sorted(compiled._forms.keys()):  # type: ignore[union-attr]
+        for text in _texts(form):
+            assert _spans(TermMatcher([term]).find(text)) == _spans(compiled.find(text)), text
+    assert TermMatcher([term]).find(plural), plural
+
+
 def test_lazy_matcher_finds_what_a_compiled_one_finds_in_long_text() -> None:
     terms = synthetic_glossary(3000)
     text = synthetic_text(terms, words=4000)

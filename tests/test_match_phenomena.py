@@ -287,3 +287,57 @@ def test_the_report_of_a_split_verb_names_both_parts() -> None:
     assert [text[s:e] for s, e in report.source_parts] == ["rüstet", "auf"]
     assert report.to_dict()["source"]["parts"] == [[22, 28], [36, 39]]
     assert type(report).from_dict(report.to_dict()) == report
+
+
+# -- irregular plurals: the glossary's source_plural -----------------------------------------
+
+IRREGULAR = [
+    ("Praxis", "Praxen", "In den ⟦Praxen⟧ und in der ⟦Praxis⟧."),
+    ("Kaktus", "Kakteen", "Zwei ⟦Kakteen⟧, ein ⟦Kaktus⟧, des ⟦Kaktus⟧."),
+    ("Atlas", "Atlanten", "Mit den ⟦Atlanten⟧ und einem ⟦Atlas⟧."),
+    ("Thema", "Themen", "Diese ⟦Themen⟧ und das ⟦Thema⟧ des ⟦Themas⟧."),
+    ("Kaufmann", "Kaufleute", "Den ⟦Kaufleuten⟧ gehört der Laden des ⟦Kaufmanns⟧."),
+    ("klinische Praxis", "klinische Praxen", "In ⟦klinischen Praxen⟧ wie der ⟦klinischen Praxis⟧."),
+    ("Museum", "Museen", "Die ⟦Museen⟧ der Stadt."),
+    ("Museum", "Museen", "DIE ⟦MUSEEN⟧ DER STADT"),  # capitals: no case to go by
+]
+
+IRREGULAR_NEGATIVE = [
+    # the plural the glossary gives replaces the ones the rules guess
+    ("Kaktus", "Kakteen", "Zwei Kaktusse, drei Kaktussen."),
+    ("Praxis", "Praxen", "Die Praxise, den Praxisen."),
+    # still a noun: lowercase words of cased text are other words
+    ("Thema", "Themen", "Sie themen nicht."),
+]
+
+
+@pytest.mark.parametrize(("source", "plural", "marked"), IRREGULAR)
+def test_a_given_plural_is_found_with_the_singular_forms(
+    source: str, plural: str, marked: str
+) -> None:
+    assert_spans([Term(source, "x", source_plural=plural)], marked)
+
+
+@pytest.mark.parametrize(("source", "plural", "text"), IRREGULAR_NEGATIVE)
+def test_a_given_plural_replaces_the_guessed_ones(source: str, plural: str, text: str) -> None:
+    assert found([Term(source, "x", source_plural=plural)], text) == []
+
+
+def test_a_given_plural_tells_the_number() -> None:
+    term = Term("Praxis", "practice", target_plural="practices", source_plural="Praxen")
+    text = "Eine Praxis, zwei Praxen, in den Praxen."
+    assert [o.plural for o in found([term], text)] == [False, True, True]
+
+
+def test_an_exact_term_matches_its_plural_exactly() -> None:
+    term = Term("NZZ-Thema", "x", match="exact", source_plural="NZZ-Themen")
+    assert_spans([term], "Das ⟦NZZ-Thema⟧ und die ⟦NZZ-Themen⟧, nicht die NZZ-Themas.")
+
+
+def test_the_enforced_plural_target_follows_the_given_plural() -> None:
+    """Through the pipeline: the occurrence in the plural gets the English plural."""
+    term = Term("Praxis", "practice", target_plural="practices", source_plural="Praxen")
+    matcher = TermMatcher([term])
+    result = Pipeline(UppercaseEngine(), matcher=matcher).translate("Die Praxen sind voll.")
+    (report,) = result.terms
+    assert (report.source_text, report.plural, report.form) == ("Praxen", True, "practices")

@@ -135,7 +135,8 @@ ERROR_CASES: list[tuple[str, str, int, int, str]] = [
         doc("  - source: Kreml", "    target: x", "    colour: red"),
         7,
         5,
-        "terms[0].colour: unknown key; allowed keys are source, target, target_plural, match",
+        "terms[0].colour: unknown key; allowed keys are source, target, target_plural, "
+        "source_plural, match",
     ),
     (
         "bad-match",
@@ -828,3 +829,33 @@ def test_create_without_hard_links_still_refuses_to_overwrite(
         create_glossary(path, "FS", "de", "en", [])
     assert len(load_glossary(path).terms) == 1
     assert leftovers(tmp_path) == []
+
+
+SOURCE_PLURAL = """\
+source_language: de
+target_language: en
+name: Plurals
+terms:
+  - source: Praxis
+    target: practice
+    source_plural: Praxen
+  - source: klinische Praxis
+    target: clinical practice
+    source_plural: {plural}
+"""
+
+
+def test_source_plural_is_read_and_written_back(tmp_path: Path) -> None:
+    glossary = parse_glossary(SOURCE_PLURAL.format(plural="klinische Praxen").encode(), "p.yaml")
+    assert [t.source_plural for t in glossary.terms] == ["Praxen", "klinische Praxen"]
+    path = tmp_path / "p.yaml"
+    create_glossary(path, "Plurals", "de", "en", glossary.terms)
+    assert [t.source_plural for t in load_glossary(path).terms] == ["Praxen", "klinische Praxen"]
+    assert "source_plural: Praxen\n" in path.read_text(encoding="utf-8")
+
+
+def test_source_plural_must_pair_word_for_word() -> None:
+    with pytest.raises(GlossaryFileError) as caught:
+        parse_glossary(SOURCE_PLURAL.format(plural="Praxen").encode(), "p.yaml")
+    assert (caught.value.line, caught.value.column) == (10, 20)
+    assert "terms[1].source_plural: must have as many words as the source (2)" in str(caught.value)
