@@ -142,6 +142,19 @@ def test_fake_engine_glossary_crud_with_etags(client: FlaskClient, terms_dir: Pa
     assert missing.status_code == 404
 
 
+def test_fake_engine_source_plural_through_the_api(client: FlaskClient, terms_dir: Path) -> None:
+    """A term added with its irregular German plural is stored and found in that plural."""
+    etag = client.get("/api/glossaries/p").headers["ETag"]
+    term = {"source": "Praxis", "target": "practice", "target_plural": "practices"}
+    term["source_plural"] = "Praxen"
+    added = client.post("/api/glossaries/p/terms", json=term, headers={"If-Match": etag})
+    assert added.status_code == 201, added.json
+    assert load_glossary(terms_dir / "p.yaml").terms[1].source_plural == "Praxen"
+    asked = {"text": "Die Praxen sind voll.", "source": "de", "target": "en", "glossaries": ["p"]}
+    (found,) = client.post("/api/translate", json=asked).json["terms"]
+    assert found["source"]["text"] == "Praxen" and found["form"] == "practices", found
+
+
 def test_create_glossary(client: FlaskClient, terms_dir: Path) -> None:
     reply = client.post(
         "/api/glossaries",

@@ -31,7 +31,7 @@ from web.errors import ApiError, request_params
 from web.services import service
 
 bp = Blueprint("api", __name__, url_prefix="/api")
-_OPTIONAL_TEXT = ("target_plural", "note", "pos", "gender")
+_OPTIONAL_TEXT = ("target_plural", "source_plural", "note", "pos", "gender")
 
 
 def _body() -> dict[str, Any]:

@@ -80,6 +80,7 @@ TERM = _obj(
     source=STRING,
     target=STRING,
     target_plural=STRING,
+    source_plural=STRING,
     match={"enum": ["inflected", "exact"]},
     case_sensitive={"type": "boolean"},
     forbidden={"type": "array", "items": STRING},
