@@ -20,6 +20,7 @@ from glossary.glossaries import MatcherCache, load_all
 from glossary.term import MATCH_MODES, STATUSES, Glossary, Term
 from glossary.termedit import add_term, remove_term, update_term
 from glossary.termload import load_glossary
+from glossary.termrules import find_source
 from glossary.termyaml import dump_term
 from glossary.textio import read_text
 
@@ -87,10 +88,10 @@ def _term_from_args(args: argparse.Namespace, base: Term | None = None) -> Term:
 
 
 def _find_term(glossary: Glossary, source: str) -> Term:
-    for term in glossary.terms:
-        if term.source.casefold() == source.casefold():
-            return term
-    raise InputError(f"{glossary.path}: no term {source!r}")
+    index = find_source([t.source for t in glossary.terms], source)
+    if index is None:
+        raise InputError(f"{glossary.path}: no term {source!r}")
+    return glossary.terms[index]
 
 
 def cmd_terms(args: argparse.Namespace, settings: Settings) -> int:

@@ -4,7 +4,6 @@ changes at once). Each is one locked, atomic write (glossary/termwrite.py)."""
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from pathlib import Path
@@ -18,7 +17,7 @@ from glossary.gcpause import gc_paused
 from glossary.term import Glossary, Term
 from glossary.termcheck import check_terms
 from glossary.termload import read_bytes, revision_of
-from glossary.termrules import DEFAULT_MAX_BYTES, duplicate_key
+from glossary.termrules import DEFAULT_MAX_BYTES, duplicate_key, find_source
 from glossary.termwrite import (
     current_glossary,
     edit_document,
@@ -35,13 +34,10 @@ def _find(seq: Any, source: str, path: Path) -> int:
 
 
 def _index_of(sources: Sequence[str], source: str, path: Path) -> int:
-    with contextlib.suppress(ValueError):
-        return sources.index(source)
-    key = duplicate_key(source, case_sensitive=False)
-    folded = [i for i, s in enumerate(sources) if duplicate_key(s, case_sensitive=False) == key]
-    if len(folded) == 1:
-        return folded[0]
-    raise NotFoundError(f"{path}: no term with source {source!r}")
+    index = find_source(sources, source)
+    if index is None:
+        raise NotFoundError(f"{path}: no term with source {source!r}")
+    return index
 
 
 # One-term edits are line surgery on the original text (glossary/bulkedit.py, as imports):

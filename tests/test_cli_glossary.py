@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from glossary.termload import load_glossary
 from tests.conftest import ARTICLE, REPO
 from tests.helpers import run_glossary
 
@@ -234,3 +235,27 @@ def test_find_with_broken_glossary_names_file_and_line(env: dict[str, str], tmp_
     done = glossary(env, "find", "--glossary", str(bad), stdin=b"A")
     assert done.returncode == 2
     assert "bad.yaml:5" in done.stderr.decode()
+
+
+def test_terms_update_finds_the_entry_by_any_spelling_of_the_same_term(
+    env: dict[str, str], copy: Path
+) -> None:
+    # en dash and lower case: the matcher's same term (termrules.find_source), as on the page
+    done = glossary(
+        env,
+        "terms",
+        "update",
+        "--glossary",
+        str(copy),
+        "--source",
+        "kreml–herrscher",
+        "--target",
+        "Kremlin boss",
+    )
+    assert done.returncode == 0, done.stderr.decode()
+    listed = json.loads(glossary(env, "terms", "list", "--glossary", str(copy), "--json").stdout)
+    rows = {r["source"]: r for r in listed}
+    # the entry itself changed (--source is written as given), no second entry was added
+    assert rows["kreml–herrscher"]["target"] == "Kremlin boss"
+    assert "Kreml-Herrscher" not in rows
+    assert len(listed) == len(load_glossary(GLOSSARY).terms)

@@ -32,16 +32,10 @@ from glossary.management import GlossaryFolder
 from glossary.owners import api_made
 from glossary.store import GlossaryStore
 from glossary.term import MATCH_MODES, STATUSES, Glossary, MatchMode, Status, Term
-from glossary.termfile import (
-    GENDERS,
-    POS_VALUES,
-    add_term,
-    check_terms,
-    dump_term,
-    duplicate_key,
-    remove_term,
-    update_term,
-)
+from glossary.termcheck import check_terms
+from glossary.termedit import add_term, remove_term, update_term
+from glossary.termrules import GENDERS, POS_VALUES, find_source
+from glossary.termyaml import dump_term
 from web import csrf, uploads
 from web.access import principal, visible
 from web.services import service
@@ -299,10 +293,8 @@ def _values(term: Term | None) -> dict[str, Any]:
 
 
 def _find(glossary: Glossary, source: str) -> Term | None:
-    key = duplicate_key(source, case_sensitive=False)
-    return next(
-        (t for t in glossary.terms if duplicate_key(t.source, case_sensitive=False) == key), None
-    )
+    index = find_source([t.source for t in glossary.terms], source)
+    return None if index is None else glossary.terms[index]
 
 
 @bp.get("/<name>/new")
