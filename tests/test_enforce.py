@@ -221,7 +221,11 @@ def test_fake_engine_enforcement_cases(case: Case) -> None:
     for report in reports:
         if report.status != "missed":
             assert report.target_start is not None and report.target_end is not None
-            assert out.text[report.target_start : report.target_end].lower() == report.form.lower()
+            # the span is the required wording, capitalised only where it opens the sentence
+            form = report.form
+            if report.target_start == 0:
+                form = form[:1].upper() + form[1:]
+            assert out.text[report.target_start : report.target_end] == form
 
 
 def test_fake_engine_forbidden_wording_is_flagged_and_replaced() -> None:
