@@ -6,12 +6,11 @@ import argparse
 import contextlib
 import json
 import sys
-from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
-from glossary import formats, history, imports
+from glossary import history, imports
 from glossary.cache import DiskCache
 from glossary.cli_glossaries import add_author
 from glossary.config import Settings
@@ -23,21 +22,6 @@ from glossary.termload import load_glossary
 from glossary.termrules import find_source
 from glossary.termyaml import dump_term
 from glossary.textio import read_text
-
-
-def _tsv(glossary: Glossary, all_fields: bool) -> str:
-    return formats.terms_to_tsv(glossary.terms, all_fields=all_fields)
-
-
-def _csv(glossary: Glossary, all_fields: bool) -> str:
-    return formats.terms_to_csv(glossary.terms, all_fields=all_fields)
-
-
-def _tbx(glossary: Glossary, all_fields: bool) -> str:
-    return formats.terms_to_tbx(glossary)
-
-
-EXPORTERS: dict[str, Callable[[Glossary, bool], str]] = {"tsv": _tsv, "csv": _csv, "tbx": _tbx}
 
 
 def cmd_find(args: argparse.Namespace, settings: Settings) -> int:
@@ -108,7 +92,12 @@ def cmd_terms(args: argparse.Namespace, settings: Settings) -> int:
                 print(f"{term.source}\t{term.target}\t{term.status}")
         return 0
     if args.action == "export":
-        sys.stdout.write(EXPORTERS[args.format](current, args.fields == "all"))
+        body = imports.export(current, args.format, all_fields=args.fields == "all")
+        if isinstance(body, bytes):  # YAML: the file's own bytes
+            sys.stdout.flush()
+            sys.stdout.buffer.write(body)
+        else:
+            sys.stdout.write(body)
         return 0
     if args.action == "import":
         return _import(args, path, current, revision)
@@ -238,7 +227,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         elif name == "import":
             _add_import_options(p)
         elif name == "export":
-            p.add_argument("--format", choices=sorted(EXPORTERS), default="tsv")
+            p.add_argument("--format", choices=imports.FORMATS, default="tsv")
             p.add_argument(
                 "--fields",
                 choices=["all", "basic"],

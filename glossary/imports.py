@@ -25,7 +25,7 @@ of an existing source (`overwrite`, two fields given). DeepL entries have no hea
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal, cast
@@ -43,16 +43,82 @@ from glossary.textio import decode_utf8
 Policy = Literal["skip", "overwrite", "fail"]
 POLICIES: tuple[str, ...] = ("skip", "overwrite", "fail")
 DEFAULT_POLICY: Policy = "skip"
-FORMATS: tuple[str, ...] = ("yaml", "tsv", "csv", "tbx")
-_SUFFIXES = {
-    "yaml": "yaml",
-    "yml": "yaml",
-    "tsv": "tsv",
-    "tab": "tsv",
-    "csv": "csv",
-    "tbx": "tbx",
-    "xml": "tbx",
+
+
+# --- the file formats: one table for the page, the CLI and the own API ------------------------
+
+
+def _text(data: bytes | str, name: str) -> str:
+    return data if isinstance(data, str) else decode_utf8(data, name)
+
+
+def _read_yaml(data: bytes | str, source: str, target: str, name: str, max_bytes: int) -> Entries:
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    return formats.read_yaml(raw, name, max_bytes=max_bytes)
+
+
+def _read_tsv(data: bytes | str, source: str, target: str, name: str, max_bytes: int) -> Entries:
+    return formats.read_tsv(
+        _text(data, name), source_language=source, target_language=target, max_bytes=max_bytes
+    )
+
+
+def _read_csv(data: bytes | str, source: str, target: str, name: str, max_bytes: int) -> Entries:
+    return formats.read_csv(
+        _text(data, name), source_language=source, target_language=target, max_bytes=max_bytes
+    )
+
+
+def _read_tbx(data: bytes | str, source: str, target: str, name: str, max_bytes: int) -> Entries:
+    return formats.read_tbx(
+        data, source_language=source, target_language=target, max_bytes=max_bytes
+    )
+
+
+def _write_yaml(glossary: Glossary, all_fields: bool) -> bytes:
+    # the file itself, comments and all: YAML is the glossary's own format
+    if glossary.path is None:
+        raise InputError(f"{glossary.name}: no file to export")
+    return Path(glossary.path).read_bytes()
+
+
+def _write_tsv(glossary: Glossary, all_fields: bool) -> str:
+    return formats.terms_to_tsv(glossary.terms, all_fields=all_fields)
+
+
+def _write_csv(glossary: Glossary, all_fields: bool) -> str:
+    return formats.terms_to_csv(glossary.terms, all_fields=all_fields)
+
+
+def _write_tbx(glossary: Glossary, all_fields: bool) -> str:
+    return formats.terms_to_tbx(glossary)  # TBX has a place for every field
+
+
+@dataclass(frozen=True)
+class FileFormat:
+    """One import/export format: the suffixes that name it, its content type, and how a file
+    is read into rows (data, source and target language, name for messages, size limit) and
+    a glossary written out (`all_fields`: every field, not DeepL's two; TSV and CSV only)."""
+
+    suffixes: tuple[str, ...]
+    content_type: str
+    read: Callable[[bytes | str, str, str, str, int], Entries]
+    write: Callable[[Glossary, bool], str | bytes]
+
+
+FILE_FORMATS: dict[str, FileFormat] = {
+    "yaml": FileFormat(("yaml", "yml"), "application/yaml", _read_yaml, _write_yaml),
+    "tsv": FileFormat(("tsv", "tab"), "text/tab-separated-values", _read_tsv, _write_tsv),
+    "csv": FileFormat(("csv",), "text/csv", _read_csv, _write_csv),
+    "tbx": FileFormat(("tbx", "xml"), "application/x-tbx+xml", _read_tbx, _write_tbx),
 }
+FORMATS: tuple[str, ...] = tuple(FILE_FORMATS)
+_SUFFIXES = {suffix: name for name, fmt in FILE_FORMATS.items() for suffix in fmt.suffixes}
+
+
+def export(glossary: Glossary, fmt: str, *, all_fields: bool = True) -> str | bytes:
+    """`glossary` written in the format named `fmt` (one of FORMATS)."""
+    return FILE_FORMATS[fmt].write(glossary, all_fields)
 
 
 def policy_of(value: object) -> Policy:
@@ -95,17 +161,7 @@ def read(
             raise InputError(
                 f"{name}: not valid Unicode: {exc.reason} at position {exc.start}"
             ) from None
-    if fmt == "yaml":
-        raw = data.encode("utf-8") if isinstance(data, str) else data
-        entries = formats.read_yaml(raw, name, max_bytes=max_bytes)
-    elif fmt == "tbx":
-        entries = formats.read_tbx(
-            data, source_language=source, target_language=target, max_bytes=max_bytes
-        )
-    else:
-        text = data if isinstance(data, str) else decode_utf8(data, name)
-        reader = formats.read_tsv if fmt == "tsv" else formats.read_csv
-        entries = reader(text, source_language=source, target_language=target, max_bytes=max_bytes)
+    entries = FILE_FORMATS[fmt].read(data, source, target, name, max_bytes)
     found = (entries.source_language, entries.target_language)
     if None not in found and found != (source, target):
         entries.errors.append(
@@ -462,6 +518,22 @@ def terms_from_csv(
         max_bytes=max_bytes,
     )
     return _strict(entries, source_language, target_language)
+
+
+def _deepl_tsv(text: str, source: str, target: str) -> list[Term]:
+    return terms_from_tsv(text)
+
+
+def _deepl_csv(text: str, source: str, target: str) -> list[Term]:
+    return terms_from_csv(text, source_language=source, target_language=target)
+
+
+# DeepL's `entries_format`s: entries (text, source and target language) to terms, as strictly
+# as DeepL reads them
+DEEPL_ENTRIES: dict[str, Callable[[str, str, str], list[Term]]] = {
+    "tsv": _deepl_tsv,
+    "csv": _deepl_csv,
+}
 
 
 def merge(

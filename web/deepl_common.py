@@ -161,13 +161,10 @@ def parse_entries(params: dict[str, Any], source: str, target: str) -> list[Term
     entries, fmt = params.get("entries"), params.get("entries_format", "tsv")
     if not isinstance(entries, str):
         raise ApiError("Parameter 'entries' not specified.")
-    if fmt not in ("tsv", "csv"):
+    if fmt not in imports.DEEPL_ENTRIES:
         raise ApiError("Value for 'entries_format' not supported.")
     try:  # any duplicate source refuses the entries, as at DeepL (glossary/imports.py)
-        if fmt == "tsv":
-            terms = imports.terms_from_tsv(entries)
-        else:
-            terms = imports.terms_from_csv(entries, source_language=source, target_language=target)
+        terms = imports.DEEPL_ENTRIES[fmt](entries, source, target)
     except InputError as exc:
         raise ApiError("Invalid glossary entries provided", detail=str(exc)) from None
     if not terms:

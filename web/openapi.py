@@ -8,7 +8,7 @@ from typing import Any
 from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
 
-from glossary import __version__
+from glossary import __version__, imports
 from glossary.enforce import MODES
 
 bp = Blueprint("openapi", __name__)
@@ -193,7 +193,7 @@ def _deepl() -> dict[str, Any]:
         source_lang=STRING,
         target_lang=STRING,
         entries=STRING,
-        entries_format={"enum": ["tsv", "csv"]},
+        entries_format={"enum": list(imports.DEEPL_ENTRIES)},
     )
     ident = [_path_param("glossary_id")]
     entries_op = _op(d, "Entries as TSV", None, DEEPL_ERROR, params=ident, errors=("415",))
@@ -270,7 +270,7 @@ DICTIONARY = _obj(
     source_lang=STRING,
     target_lang=STRING,
     entries=STRING,
-    entries_format={"enum": ["tsv", "csv"]},
+    entries_format={"enum": list(imports.DEEPL_ENTRIES)},
 )
 DICTIONARY_INFO = _obj(
     ["source_lang", "target_lang", "entry_count"],
@@ -490,9 +490,9 @@ def _own() -> dict[str, Any]:
                 OWN_ERROR,
                 body=_obj(
                     ["format", "content"],
-                    format={"enum": ["yaml", "tsv", "csv", "tbx"]},
+                    format={"enum": list(imports.FORMATS)},
                     content=STRING,
-                    on_duplicate={"enum": ["skip", "overwrite", "fail"]},
+                    on_duplicate={"enum": list(imports.POLICIES)},
                     dry_run={"type": "boolean"},
                 ),
                 forms=json_only,

@@ -26,7 +26,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
-from glossary import formats, history, imports
+from glossary import history, imports
 from glossary.errors import ConflictError, GlossaryError, GlossaryFileError
 from glossary.management import GlossaryFolder
 from glossary.owners import api_made
@@ -56,12 +56,7 @@ FIELDS = (
     "gender",
 )
 _FIELD_ERROR = re.compile(r"(?:term|terms\[\d+\])\.(\w+)(?:\[\d+\])?: (.*)", re.S)
-EXPORTS = {
-    "tsv": "text/tab-separated-values",
-    "csv": "text/csv",
-    "tbx": "application/x-tbx+xml",
-    "yaml": "application/yaml",
-}
+EXPORTS = ("tsv", "csv", "tbx", "yaml")  # the page's order of imports.FILE_FORMATS
 
 
 def _store() -> GlossaryStore:
@@ -508,16 +503,9 @@ def _all_fields() -> bool:
 def export(name: str, fmt: str) -> ResponseReturnValue:
     if fmt not in EXPORTS:
         return render_template("error.html", message=_("Unknown export format.")), 404
-    glossary = _store().get(name)
-    if fmt == "yaml":
-        body: str | bytes = _store().path(name).read_bytes()
-    elif fmt == "tbx":
-        body = formats.terms_to_tbx(glossary)
-    elif fmt == "csv":  # every field behind a header line; ?fields=basic: DeepL's two
-        body = formats.terms_to_csv(glossary.terms, all_fields=_all_fields())
-    else:
-        body = formats.terms_to_tsv(glossary.terms, all_fields=_all_fields())
-    response = Response(body, mimetype=EXPORTS[fmt])
+    # TSV and CSV: every field behind a header line; ?fields=basic: DeepL's two
+    body = imports.export(_store().get(name), fmt, all_fields=_all_fields())
+    response = Response(body, mimetype=imports.FILE_FORMATS[fmt].content_type)
     response.headers["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
     return response
 
