@@ -21,7 +21,7 @@ from glossary import (
 )
 from glossary.accounts import Accounts, loopback
 from glossary.config import Settings
-from glossary.enforce import MODES
+from glossary.enforce import DEFAULT_MODE, MODES
 from glossary.errors import GlossaryError
 from glossary.glossaries import load_all
 from glossary.pipeline import SentenceResult, TranslationResult
@@ -118,7 +118,7 @@ def _add_translate(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     p.add_argument(
         "--mode",
         choices=MODES,
-        default="constrain",
+        default=DEFAULT_MODE,
         help="constrain: the term goes where the model rendered the German "
         "(default); replace: substitute the words attention aligns; "
         "off: report only",

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from typing import Literal, get_args
 
 import numpy as np
 
@@ -48,10 +48,12 @@ from glossary.report import TermReport
 from glossary.spans import accepted_forms, assign_spans, required_form
 from glossary.tokens import SPACE, join_pieces, wordy
 
-__all__ = ["MODES", "Enforcer", "Mode", "accepted_forms", "required_form"]
+__all__ = ["DEFAULT_MODE", "MODES", "Enforcer", "Mode", "accepted_forms", "required_form"]
 
+# the one list of modes: the CLI, the page, the own API and its OpenAPI enum read it
 Mode = Literal["constrain", "replace", "off"]
-MODES: tuple[str, ...] = ("constrain", "replace", "off")
+MODES: tuple[Mode, ...] = get_args(Mode)
+DEFAULT_MODE: Mode = "constrain"
 _OPENING = frozenset("'\"([{„“‘«‹‚")
 RENDERINGS = 4  # n-best renderings per German phrase
 ALTERNATIVES = 4  # continuations proposed after an inserted term
@@ -87,7 +89,7 @@ class _Work:
 
 
 class Enforcer:
-    def __init__(self, engine: Engine, options: DecodeOptions, mode: Mode = "constrain") -> None:
+    def __init__(self, engine: Engine, options: DecodeOptions, mode: Mode = DEFAULT_MODE) -> None:
         if mode not in MODES:
             raise OptionError(f"mode must be one of {', '.join(MODES)}")
         self.engine, self.options, self.mode = engine, options, mode

@@ -19,9 +19,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol, get_args
 
-from glossary.enforce import Mode
+from glossary.enforce import DEFAULT_MODE, Mode
 from glossary.errors import GlossaryError
 from glossary.report import count_statuses
 from glossary.scheduler import Busy
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("glossary.jobs")
 
 State = Literal["queued", "running", "done", "failed", "cancelled"]
+STATES: tuple[State, ...] = get_args(State)
 FINISHED: tuple[State, ...] = ("done", "failed", "cancelled")
 KEEP_SECONDS = 24 * 3600  # a finished job's results are kept this long after it finished
 PROGRESS_SENTENCES = 8  # sentences per step: how often progress and partial results appear
@@ -44,7 +45,7 @@ class JobRequest:
     source: str
     target: str
     glossaries: list[str] | None = None
-    mode: Mode = "constrain"
+    mode: Mode = DEFAULT_MODE
 
 
 @dataclass

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
-from glossary.enforce import Enforcer, Mode, required_form
+from glossary.enforce import DEFAULT_MODE, Enforcer, Mode, required_form
 from glossary.engine import DecodeOptions, Engine, Hypothesis
 from glossary.match import Occurrence, TermMatcher
 from glossary.report import TermReport, summarize
@@ -284,7 +284,7 @@ class Pipeline:
         options: DecodeOptions | None = None,
         chunk_sentences: int = 256,
         matcher: TermMatcher | None = None,
-        mode: Mode = "constrain",
+        mode: Mode = DEFAULT_MODE,
     ) -> None:
         self.engine = engine
         options = options or DecodeOptions()

@@ -10,7 +10,7 @@ from pathlib import Path
 from glossary.accounts import Accounts
 from glossary.cache import DiskCache
 from glossary.config import Settings
-from glossary.enforce import Mode
+from glossary.enforce import DEFAULT_MODE, Mode
 from glossary.engine import DecodeOptions
 from glossary.engines import EngineRegistry
 from glossary.errors import InputError
@@ -98,7 +98,7 @@ class TranslationService:
         source: str,
         target: str,
         glossaries: Sequence[str] | None = None,
-        mode: Mode = "constrain",
+        mode: Mode = DEFAULT_MODE,
     ) -> TranslationResult:
         chosen = self.glossaries_for(source, target, glossaries)
         return self.translate_with(text, source, target, chosen, mode)
@@ -109,7 +109,7 @@ class TranslationService:
         source: str,
         target: str,
         chosen: Sequence[Glossary],
-        mode: Mode = "constrain",
+        mode: Mode = DEFAULT_MODE,
     ) -> TranslationResult:
         """Translate with glossaries the caller has already resolved (see glossaries_for)."""
         if len(text) > self.settings.max_chars:
@@ -125,7 +125,7 @@ class TranslationService:
         source: str,
         target: str,
         chosen: Sequence[Glossary],
-        mode: Mode = "constrain",
+        mode: Mode = DEFAULT_MODE,
         chunk_sentences: int = 256,
         beam_size: int | None = None,
     ) -> Pipeline:

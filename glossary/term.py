@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, get_args
 
 MatchMode = Literal["inflected", "exact"]
 Status = Literal["approved", "proposed", "deprecated"]
-MATCH_MODES: tuple[str, ...] = ("inflected", "exact")
-STATUSES: tuple[str, ...] = ("approved", "proposed", "deprecated")
+MATCH_MODES: tuple[MatchMode, ...] = get_args(MatchMode)
+STATUSES: tuple[Status, ...] = get_args(Status)
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from flask import Blueprint, Response, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from glossary import imports
-from glossary.enforce import MODES, Mode
+from glossary.enforce import DEFAULT_MODE, MODES, Mode
 from glossary.errors import ConflictError
 from glossary.jobs import JobRequest
 from glossary.term import MATCH_MODES, STATUSES, Glossary, Term
@@ -59,7 +59,7 @@ def translation_request(body: dict[str, Any]) -> JobRequest:
         isinstance(names, list) and all(isinstance(n, str) for n in names)
     ):
         raise ApiError("'glossaries' must be a list of glossary names")
-    mode = body.get("mode", "constrain")
+    mode = body.get("mode", DEFAULT_MODE)
     if mode not in MODES:
         raise ApiError(f"'mode' must be one of {', '.join(MODES)}")
     assert text is not None and source is not None and target is not None

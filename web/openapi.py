@@ -10,6 +10,8 @@ from flask.typing import ResponseReturnValue
 
 from glossary import __version__, imports
 from glossary.enforce import MODES
+from glossary.jobs import STATES
+from glossary.term import MATCH_MODES, STATUSES
 
 bp = Blueprint("openapi", __name__)
 
@@ -81,10 +83,10 @@ TERM = _obj(
     target=STRING,
     target_plural=STRING,
     source_plural=STRING,
-    match={"enum": ["inflected", "exact"]},
+    match={"enum": list(MATCH_MODES)},
     case_sensitive={"type": "boolean"},
     forbidden={"type": "array", "items": STRING},
-    status={"enum": ["approved", "proposed", "deprecated"]},
+    status={"enum": list(STATUSES)},
     note=STRING,
     pos=STRING,
     gender=STRING,
@@ -516,7 +518,7 @@ def _jobs(translate_body: Schema) -> dict[str, Any]:
     job = _obj(
         ["id", "state", "done"],
         id=STRING,
-        state={"enum": ["queued", "running", "done", "failed", "cancelled"]},
+        state={"enum": list(STATES)},
         done={"type": "integer"},
         total={"type": "integer"},
         text=STRING,

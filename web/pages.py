@@ -12,7 +12,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from glossary.enforce import MODES, Mode
+from glossary.enforce import DEFAULT_MODE, MODES, Mode
 from glossary.errors import GlossaryError, ModelNotInstalledError
 from glossary.jobs import Job
 from glossary.pipeline import TranslationResult
@@ -33,7 +33,7 @@ class Form:
     text: str = ""
     pair: tuple[str, str] = ("de", "en")
     glossaries: list[str] | None = None  # None: every glossary for the pair
-    mode: str = "constrain"
+    mode: str = DEFAULT_MODE
     errors: list[str] = field(default_factory=list)
     install: tuple[str, str] | None = None  # a pair whose model is missing
     job: Job | None = None  # a job of the page's script still running: it follows it again
@@ -89,7 +89,7 @@ def _render(
 
 
 def _read_form() -> Form:
-    form = Form(text=request.form.get("text", ""), mode=request.form.get("mode", "constrain"))
+    form = Form(text=request.form.get("text", ""), mode=request.form.get("mode", DEFAULT_MODE))
     source, _sep, target = request.form.get("pair", "de:en").partition(":")
     form.pair = (source, target)
     form.glossaries = request.form.getlist("glossary")
