@@ -44,7 +44,7 @@ from glossary.locate import (
     without_possessive,
 )
 from glossary.match import Occurrence
-from glossary.report import TermReport
+from glossary.report import TermReport, TermStatus
 from glossary.spans import accepted_forms, assign_spans, required_form
 from glossary.tokens import SPACE, join_pieces, wordy
 
@@ -316,23 +316,24 @@ class Enforcer:
         reports = []
         for i, occ in enumerate(w.occurrences):
             span = spans[i]
+            status: TermStatus
             if span is not None:
                 status, reason = ("kept" if i in w.kept else "enforced"), None
             else:
                 status, reason = "missed", self._miss_reason(w, i)
             reports.append(
                 TermReport(
-                    occ.start,
-                    occ.end,
-                    occ.text,
-                    occ.term,
-                    forms.get(i, required_form(occ)),
-                    status,  # type: ignore[arg-type]
-                    span[0] if span else None,
-                    span[1] if span else None,
-                    reason,
-                    _forbidden(w.hyp.text, occ),
-                    occ.plural,
+                    source_start=occ.start,
+                    source_end=occ.end,
+                    source_text=occ.text,
+                    term=occ.term,
+                    form=forms.get(i, required_form(occ)),
+                    status=status,
+                    target_start=span[0] if span else None,
+                    target_end=span[1] if span else None,
+                    reason=reason,
+                    forbidden=_forbidden(w.hyp.text, occ),
+                    plural=occ.plural,
                     warnings=occ.warnings,
                     source_parts=occ.parts,
                 )

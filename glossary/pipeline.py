@@ -30,6 +30,8 @@ MAX_SEGMENT_CHARS = 4000
 # A cut after one of these reads better than one inside a word (a URL is cut after a "/").
 _BREAK_AFTER = re.compile(r"[.,;:!?/\\)\]}»«”“\"'&=+|_–—-]")
 _SPACE = re.compile(r"\s")
+_CROSSING = "the term crosses a sentence boundary"
+_UNTRANSLATED = "the sentence was not translated"
 
 SentenceStatus = Literal["translated", "untranslated"]
 log = logging.getLogger("glossary.pipeline")
@@ -150,15 +152,16 @@ def _by_segment(
     return inside, crossing
 
 
-def _crossing_report(occ: Occurrence) -> TermReport:
+def _missed_report(occ: Occurrence, reason: str) -> TermReport:
+    """The report of a term the pipeline could not enforce, whatever the sentence became."""
     return TermReport(
-        occ.start,
-        occ.end,
-        occ.text,
-        occ.term,
-        required_form(occ),
-        "missed",
-        reason="the term crosses a sentence boundary",
+        source_start=occ.start,
+        source_end=occ.end,
+        source_text=occ.text,
+        term=occ.term,
+        form=required_form(occ),
+        status="missed",
+        reason=reason,
         plural=occ.plural,
         warnings=occ.warnings,
         source_parts=occ.parts,
@@ -259,21 +262,6 @@ def _failure(exc: Exception) -> str:
     return f"the model could not translate this sentence: {message[:300]}"
 
 
-def _untranslated_report(occ: Occurrence) -> TermReport:
-    return TermReport(
-        occ.start,
-        occ.end,
-        occ.text,
-        occ.term,
-        required_form(occ),
-        "missed",
-        reason="the sentence was not translated",
-        plural=occ.plural,
-        warnings=occ.warnings,
-        source_parts=occ.parts,
-    )
-
-
 class Pipeline:
     """Translates whole documents with one engine. `chunk_sentences` bounds how many sentences
     (and their attention matrices) are held at once when streaming."""
@@ -341,14 +329,16 @@ class Pipeline:
                     hypotheses[i], reports[i] = hyp, report
                 for i, reason in enumerate(failures):
                     if reason is not None:
-                        reports[i] = [_untranslated_report(occ) for occ in inside[begin + i]]
+                        reports[i] = [
+                            _missed_report(occ, _UNTRANSLATED) for occ in inside[begin + i]
+                        ]
             piece, results = self._assemble(text, chunk, hypotheses, failures, cursor, out_len)
             named = self._named
             results = [
                 replace(
                     res,
                     terms=tuple(named(r.shifted(res.source_start, res.target_start)) for r in rep)
-                    + tuple(named(_crossing_report(occ)) for occ in cross),
+                    + tuple(named(_missed_report(occ, _CROSSING)) for occ in cross),
                 )
                 for res, rep, cross in zip(results, reports, crossing[begin:end], strict=True)
             ]

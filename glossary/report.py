@@ -22,7 +22,7 @@ class Origin:
     overrides: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class TermReport:
     source_start: int
     source_end: int
@@ -91,21 +91,21 @@ class TermReport:
         have none."""
         source, term, target = data["source"], data["term"], data.get("target")
         return cls(
-            source["start"],
-            source["end"],
-            source["text"],
-            Term(term["source"], term["target"], note=term.get("note")),
-            data["form"],
-            data["status"],
-            None if target is None else target["start"],
-            None if target is None else target["end"],
-            data.get("reason"),
-            tuple(data.get("forbidden") or ()),
-            data.get("plural"),
-            data.get("glossary"),
-            tuple(data.get("overrides") or ()),
-            tuple(data.get("warnings") or ()),
-            tuple((p[0], p[1]) for p in source.get("parts") or ()),
+            source_start=source["start"],
+            source_end=source["end"],
+            source_text=source["text"],
+            term=Term(term["source"], term["target"], note=term.get("note")),
+            form=data["form"],
+            status=data["status"],
+            target_start=None if target is None else target["start"],
+            target_end=None if target is None else target["end"],
+            reason=data.get("reason"),
+            forbidden=tuple(data.get("forbidden") or ()),
+            plural=data.get("plural"),
+            glossary=data.get("glossary"),
+            overrides=tuple(data.get("overrides") or ()),
+            warnings=tuple(data.get("warnings") or ()),
+            source_parts=tuple((p[0], p[1]) for p in source.get("parts") or ()),
         )
 
 

@@ -511,7 +511,14 @@ def test_each_reported_term_names_its_glossary_and_what_it_overrode(
 
 def test_reports_stored_before_origins_still_load() -> None:
     report = TermReport(
-        0, 4, "Hund", Term("Hund", "dog"), "dog", "kept", glossary="b", overrides=("c",)
+        source_start=0,
+        source_end=4,
+        source_text="Hund",
+        term=Term("Hund", "dog"),
+        form="dog",
+        status="kept",
+        glossary="b",
+        overrides=("c",),
     )
     data = report.to_dict()
     assert (data["glossary"], data["overrides"]) == ("b", ["c"])
