@@ -77,7 +77,7 @@ class CTranslate2Engine:
     def encode_source(self, text: str) -> list[str]:
         return list(self._sp.encode(text, out_type=str))
 
-    def encode_target(self, text: str, *, sentence_start: bool = False) -> list[str]:
+    def encode_target(self, text: str) -> list[str]:
         return list(self._sp.encode(text, out_type=str))
 
     def detokenize(self, tokens: Sequence[str]) -> str:

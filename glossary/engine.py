@@ -59,9 +59,8 @@ class Engine(Protocol):
         the i-th output must start with (see `encode_target`)."""
         ...
 
-    def encode_target(self, text: str, *, sentence_start: bool = False) -> list[str]:
-        """Subword tokens of a target-language phrase, as they would appear mid-sentence
-        (or at the start when `sentence_start`)."""
+    def encode_target(self, text: str) -> list[str]:
+        """Subword tokens of a target-language phrase, as they would appear mid-sentence."""
         ...
 
     def detokenize(self, tokens: Sequence[str]) -> str: ...

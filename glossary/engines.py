@@ -80,9 +80,3 @@ class EngineRegistry:
         if first is None or second is None or PIVOT in (from_code, to_code):
             raise ModelNotInstalledError(from_code, to_code)
         return PivotEngine(self._load(first), self._load(second)), (first, second)
-
-    def forget(self) -> None:
-        """Drop cached engines, e.g. after a package was installed or removed."""
-        self._listing.forget()
-        with self._lock:
-            self._engines.clear()

@@ -180,10 +180,6 @@ class PackageListing:
             self._kept = None if racy else (stamp, listed)
             return listed
 
-    def forget(self) -> None:
-        with self._lock:
-            self._kept = None
-
 
 def find_package(packages_dir: Path, from_code: str, to_code: str) -> InstalledPackage | None:
     """The newest installed package for exactly this pair, or None."""

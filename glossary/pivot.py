@@ -60,8 +60,8 @@ class PivotEngine:
     def encode_source(self, text: str) -> list[str]:
         return self.first.encode_source(text)
 
-    def encode_target(self, text: str, *, sentence_start: bool = False) -> list[str]:
-        return self.second.encode_target(text, sentence_start=sentence_start)
+    def encode_target(self, text: str) -> list[str]:
+        return self.second.encode_target(text)
 
     def detokenize(self, tokens: Sequence[str]) -> str:
         return self.second.detokenize(tokens)

@@ -23,8 +23,8 @@ class ScheduledEngine:
     def encode_source(self, text: str) -> list[str]:
         return self.inner.encode_source(text)
 
-    def encode_target(self, text: str, *, sentence_start: bool = False) -> list[str]:
-        return self.inner.encode_target(text, sentence_start=sentence_start)
+    def encode_target(self, text: str) -> list[str]:
+        return self.inner.encode_target(text)
 
     def detokenize(self, tokens: Sequence[str]) -> str:
         return self.inner.detokenize(tokens)

@@ -44,7 +44,7 @@ class UppercaseEngine:
     def encode_source(self, text: str) -> list[str]:
         return word_tokens(text)
 
-    def encode_target(self, text: str, *, sentence_start: bool = False) -> list[str]:
+    def encode_target(self, text: str) -> list[str]:
         return word_tokens(text)
 
     def detokenize(self, tokens: Sequence[str]) -> str:
@@ -107,7 +107,7 @@ class PhraseEngine:
     def encode_source(self, text: str) -> list[str]:
         return word_tokens(text)
 
-    def encode_target(self, text: str, *, sentence_start: bool = False) -> list[str]:
+    def encode_target(self, text: str) -> list[str]:
         return word_tokens(text)
 
     def detokenize(self, tokens: Sequence[str]) -> str:

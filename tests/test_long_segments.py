@@ -438,7 +438,7 @@ def test_cli_unexpected_error_is_one_line_exit_2(
 class _BrokenTargetEngine(PhraseEngine):
     """Fake whose target encoder fails: enforcement breaks, translation does not."""
 
-    def encode_target(self, text: str, *, sentence_start: bool = False) -> list[str]:
+    def encode_target(self, text: str) -> list[str]:
         raise RuntimeError("target vocabulary unavailable")
 
 

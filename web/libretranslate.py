@@ -67,7 +67,7 @@ def _glossaries(params: dict[str, Any]) -> list[str] | None:
     return [name.strip() for item in items for name in item.split(",") if name.strip()]
 
 
-def _language(code: str, role: str, codes: set[str]) -> str:
+def _language(code: str, codes: set[str]) -> str:
     code = code.strip().lower()
     if code not in codes and language_name(code) is None:
         raise ApiError(f"{code} is not supported")
@@ -133,7 +133,7 @@ def translate() -> ResponseReturnValue:
     check_names(names)
     _limit(texts)
     codes = {code for pair in service().engines.pairs() for code in pair}
-    target = _language(target_param, "target", codes)
+    target = _language(target_param, codes)
     guesses: list[Guess] = []
     if source_param == "auto":
         candidates = _sources_for(target) or sorted({a for a, _ in service().engines.pairs()})
@@ -141,7 +141,7 @@ def translate() -> ResponseReturnValue:
             detect(text, candidates)[0] if candidates else Guess("auto", 0.0) for text in texts
         ]
     else:
-        source = _language(source_param, "source", codes)
+        source = _language(source_param, codes)
         guesses = [Guess(source, 100.0)] * len(texts)
     done = [
         _translate_one(text, guess.language, target, fmt, names)
