@@ -62,6 +62,7 @@ def create_app(
     app.extensions["glossary.settings"] = settings
     app.extensions["glossary.engines"] = engines
     app.extensions[services.KEY] = TranslationService(settings, engines)
+    app.extensions[deepl.USAGE_KEY] = deepl.Usage()
     _wire(app)
     return app
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from glossary.formats import terms_to_tsv
@@ -37,9 +37,31 @@ from web.errors import ApiError, request_params
 from web.services import service
 
 bp = Blueprint("deepl", __name__, url_prefix="/v2")
-_usage_lock = threading.Lock()
-_usage = {"characters": 0}
 CHARACTER_LIMIT = 1_000_000_000_000  # no quota; DeepL clients expect a number
+USAGE_KEY = "glossary.deepl_usage"
+
+
+class Usage:
+    """The characters /v2/translate has translated, for /v2/usage: one count per app (built
+    by web.app.create_app), so two apps in one process (tests, an embedding) count apart."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._characters = 0
+
+    def add(self, characters: int) -> None:
+        with self._lock:
+            self._characters += characters
+
+    @property
+    def characters(self) -> int:
+        with self._lock:
+            return self._characters
+
+
+def _usage() -> Usage:
+    usage: Usage = current_app.extensions[USAGE_KEY]
+    return usage
 
 
 # --- translate ------------------------------------------------------------------------------
@@ -111,8 +133,7 @@ def translate() -> ResponseReturnValue:
                 "sentences": [s.status_dict() for s in result.sentences],
             }
         )
-    with _usage_lock:
-        _usage["characters"] += sum(len(text) for text in texts)
+    _usage().add(sum(len(text) for text in texts))
     return jsonify(translations=translations)
 
 
@@ -137,9 +158,7 @@ def languages() -> ResponseReturnValue:
 
 @bp.route("/usage", methods=["GET", "POST"])
 def usage() -> ResponseReturnValue:
-    with _usage_lock:
-        count = _usage["characters"]
-    return jsonify(character_count=count, character_limit=CHARACTER_LIMIT)
+    return jsonify(character_count=_usage().characters, character_limit=CHARACTER_LIMIT)
 
 
 @bp.get("/glossary-language-pairs")
