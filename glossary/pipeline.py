@@ -13,7 +13,7 @@ import logging
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from glossary.enforce import DEFAULT_MODE, Enforcer, Mode, required_form
 from glossary.engine import DecodeOptions, Engine, Hypothesis
@@ -34,6 +34,7 @@ _CROSSING = "the term crosses a sentence boundary"
 _UNTRANSLATED = "the sentence was not translated"
 
 SentenceStatus = Literal["translated", "untranslated"]
+SENTENCE_STATUSES: tuple[SentenceStatus, ...] = get_args(SentenceStatus)
 log = logging.getLogger("glossary.pipeline")
 
 

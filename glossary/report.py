@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from glossary.term import Term
 
 TermStatus = Literal["kept", "enforced", "missed"]
+TERM_STATUSES: tuple[TermStatus, ...] = get_args(TermStatus)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,8 @@ from flask.typing import ResponseReturnValue
 from glossary import __version__, imports
 from glossary.enforce import MODES
 from glossary.jobs import STATES
+from glossary.pipeline import SENTENCE_STATUSES
+from glossary.report import TERM_STATUSES
 from glossary.term import MATCH_MODES, STATUSES
 
 bp = Blueprint("openapi", __name__)
@@ -92,15 +94,62 @@ TERM = _obj(
     gender=STRING,
 )
 SPAN = {"type": ["integer", "null"]}
+INTEGER: Schema = {"type": "integer"}
+STRINGS: Schema = {"type": "array", "items": STRING}
+NULLABLE_STRING: Schema = {"type": ["string", "null"]}
+# what TermReport.to_dict gives (glossary/report.py)
+TERM_REPORT = _obj(
+    ["source", "term", "form", "target", "status"],
+    source=_obj(
+        ["start", "end", "text"],
+        start=INTEGER,
+        end=INTEGER,
+        text=STRING,
+        parts={"type": "array", "items": {"type": "array", "items": INTEGER}},
+    ),
+    term=_obj(["source", "target"], source=STRING, target=STRING, note=NULLABLE_STRING),
+    form=STRING,
+    target={"oneOf": [{"type": "null"}, _obj(["start", "end"], start=INTEGER, end=INTEGER)]},
+    status={"enum": list(TERM_STATUSES)},
+    reason=NULLABLE_STRING,
+    forbidden=STRINGS,
+    plural={"type": ["boolean", "null"]},
+    glossary=NULLABLE_STRING,
+    overrides=STRINGS,
+    warnings=STRINGS,
+)
+SUMMARY = _obj(
+    ["kept", "enforced", "missed", "forbidden"],
+    kept=INTEGER,
+    enforced=INTEGER,
+    missed=INTEGER,
+    forbidden=INTEGER,
+)
 SENTENCE_STATUS = _obj(
     ["source", "status"],
     source=_obj(["text"], start=SPAN, end=SPAN, text=STRING),
-    status={"enum": ["translated", "untranslated"]},
+    status={"enum": list(SENTENCE_STATUSES)},
     reason={
         "type": ["string", "null"],
         "description": "why the sentence was copied through untranslated",
     },
 )
+_SIDE = _obj(["start", "end", "text"], start=INTEGER, end=INTEGER, text=STRING)
+# what TranslationResult.to_dict gives (glossary/pipeline.py): the own API's and a job's results
+SENTENCE = _obj(
+    ["source", "target", "score", "status"],
+    source=_SIDE,
+    target=_SIDE,
+    score={"type": "number"},
+    status={"enum": list(SENTENCE_STATUSES)},
+    reason=NULLABLE_STRING,
+)
+RESULT: Schema = {
+    "text": STRING,
+    "sentences": {"type": "array", "items": SENTENCE},
+    "terms": {"type": "array", "items": TERM_REPORT},
+    "summary": SUMMARY,
+}
 DEEPL_GLOSSARY = _obj(
     ["glossary_id", "name", "ready", "source_lang", "target_lang", "creation_time", "entry_count"],
     glossary_id={"type": "string", "format": "uuid"},
@@ -419,7 +468,15 @@ def _own() -> dict[str, Any]:
             "post": _op(
                 o,
                 "Translate with the full term report",
-                {"type": "object"},
+                _obj(
+                    ["source", "target", "mode", "glossaries", "text", "sentences", "terms"],
+                    source=STRING,
+                    target=STRING,
+                    mode={"enum": list(MODES)},
+                    glossaries=STRINGS,
+                    warnings=STRINGS,
+                    **RESULT,
+                ),
                 OWN_ERROR,
                 body=translate_body,
                 forms=json_only,
@@ -515,17 +572,19 @@ def _own() -> dict[str, Any]:
 
 def _jobs(translate_body: Schema) -> dict[str, Any]:
     o = "Jobs"
+    # what Job.to_dict gives (glossary/jobs.py); the results so far unless asked without
     job = _obj(
-        ["id", "state", "done"],
+        ["id", "state", "done", "total", "created", "updated", "error", "source", "target"],
         id=STRING,
         state={"enum": list(STATES)},
-        done={"type": "integer"},
-        total={"type": "integer"},
-        text=STRING,
-        sentences={"type": "array"},
-        terms={"type": "array"},
-        summary={"type": "object"},
-        error=STRING,
+        done=INTEGER,
+        total={"type": ["integer", "null"], "description": "null until the text is split"},
+        created={"type": "number"},
+        updated={"type": "number"},
+        error=NULLABLE_STRING,
+        source=STRING,
+        target=STRING,
+        **RESULT,
     )
     ident = [_path_param("job_id")]
     return {
