@@ -28,6 +28,8 @@ from glossary.termfile import create_glossary, load_glossary, parse_glossary, re
 from tests.helpers import run_glossary
 from tests.workers import call, process_env, server_process
 
+pytestmark = pytest.mark.slow  # minutes of processes and kills: `-m "not slow"` skips it
+
 EDITORS, EDITS = 8, 50
 
 

@@ -20,6 +20,8 @@ from glossary.term import Term
 from glossary.termfile import create_glossary, parse_glossary, revision_of
 from tests.workers import process_env
 
+pytestmark = pytest.mark.slow  # minutes of processes and kills: `-m "not slow"` skips it
+
 KILLS = 100
 SEED = 20240619
 

@@ -536,6 +536,7 @@ def _writer(path: str, writer: int, edits: int) -> list[tuple[str, str]]:
     return acked
 
 
+@pytest.mark.slow  # concurrent writers
 def test_every_acknowledged_edit_has_its_entry_under_concurrency(glossary_file: Path) -> None:
     writers, edits = 4, 12
     with multiprocessing.get_context("spawn").Pool(writers) as pool:

@@ -793,6 +793,7 @@ def crash_importer(path: Path, scratch: Path, seed: int) -> None:
         print("done" if base.revision == expected else "mismatch", base.revision, flush=True)
 
 
+@pytest.mark.slow  # 20 SIGKILLs
 def test_sigkill_mid_import_leaves_the_old_or_the_new_file(
     env: dict[str, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -21,6 +21,8 @@ from glossary.termfile import load_glossary
 from tests.conftest import REPO
 from tests.workers import Reply, call, copy_terms, server_process
 
+pytestmark = pytest.mark.slow  # minutes of processes and kills: `-m "not slow"` skips it
+
 CLIENTS, DURATION, MAX_REQUESTS = 32, 20.0, 4000  # per client: bounded in time and count
 KINDS = (("translate", 40), ("api_translate", 30), ("find", 25), ("edit", 5))
 TEXTS = (
