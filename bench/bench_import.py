@@ -46,7 +46,7 @@ _ENGLISH = (
 
 def _sources(count: int, seed: int, taken: set[str]) -> list[str]:
     from bench.bench_match import _term_source
-    from glossary.termfile import duplicate_key
+    from glossary.termrules import duplicate_key
 
     rng = random.Random(seed)
     out: list[str] = []

@@ -20,7 +20,7 @@ from glossary.engine import DecodeOptions
 from glossary.match import TermMatcher
 from glossary.pipeline import Pipeline, segments_of
 from glossary.term import Term
-from glossary.termfile import load_glossary
+from glossary.termload import load_glossary
 
 REPO = Path(__file__).resolve().parents[1]
 ARTICLE = REPO.parent / "shared" / "seed" / "article-de.txt"

@@ -10,7 +10,7 @@ sections) in a temporary terms folder, and per size:
 - peak RSS of the cold and the warm process (the kernel's maximum resident set size);
 - `glossary find` on the command line, wall time of the whole process (interpreter start and
   imports included), cold (nothing cached) and warm (file unchanged since the cold run);
-- one-term edit of a copy of the file: `termfile.add_term` reading the file itself, and the
+- one-term edit of a copy of the file: `termedit.add_term` reading the file itself, and the
   median of five edits (add, update, remove) made from the glossary already loaded, as the
   page, the API and the CLI make them.
 
@@ -75,7 +75,7 @@ _POS = ("noun", "noun", "noun", "phrase", "adjective")
 
 def _sources(size: int, rng: random.Random) -> list[str]:
     from bench.bench_match import _term_source
-    from glossary.termfile import duplicate_key
+    from glossary.termrules import duplicate_key
 
     seen: set[str] = set()
     out: list[str] = []
@@ -161,7 +161,8 @@ def _child_edit(path: Path) -> dict[str, Any]:
     """One add_term that reads the file itself, then the median of five edits (add, update,
     remove) as the page, the API and the CLI make them: from the copy already loaded."""
     from glossary.term import Term
-    from glossary.termfile import add_term, load_glossary, remove_term, revision_of, update_term
+    from glossary.termedit import add_term, remove_term, update_term
+    from glossary.termload import load_glossary, revision_of
 
     start = time.perf_counter()
     glossary = add_term(

@@ -512,7 +512,7 @@ def term_key(source: str, *, case_sensitive: bool = False) -> str:
     written, its whitespace collapsed), casefolded (which maps ß to ss) unless
     `case_sensitive`. Quotes and punctuation around the words do not count. A glossary file
     may not hold two entries with one key, and of several glossaries the first-named one's
-    entry wins (glossary/termfile.py, glossary/glossaries.py)."""
+    entry wins (glossary/termrules.py, glossary/glossaries.py)."""
     source = source.replace("\xad", "")  # also one beside a dash, where no word holds it
     words, gaps = _split_term(source)
     if not words:

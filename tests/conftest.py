@@ -18,7 +18,7 @@ from glossary.config import Settings
 from glossary.engines import EngineRegistry
 from glossary.packages import InstalledPackage, install_from_file
 from glossary.term import Term
-from glossary.termfile import create_glossary
+from glossary.termwrite import create_glossary
 from tests.fakes import PhraseEngine
 from tests.modelkit import build_package
 from web.app import create_app

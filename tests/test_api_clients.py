@@ -16,7 +16,7 @@ from libretranslatepy import LibreTranslateAPI
 from glossary.config import Settings
 from glossary.packages import InstalledPackage, install_from_file
 from glossary.term import Term
-from glossary.termfile import create_glossary
+from glossary.termwrite import create_glossary
 from tests.helpers import live_server
 from web.app import create_app
 

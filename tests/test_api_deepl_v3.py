@@ -14,7 +14,8 @@ from flask.testing import FlaskClient
 from glossary.config import Settings
 from glossary.packages import InstalledPackage, install_from_file
 from glossary.term import Term
-from glossary.termfile import create_glossary, load_glossary
+from glossary.termload import load_glossary
+from glossary.termwrite import create_glossary
 from web.app import create_app
 from web.deepl import id_for
 

@@ -15,7 +15,7 @@ from glossary.config import Settings
 from glossary.engines import EngineRegistry
 from glossary.packages import InstalledPackage
 from glossary.term import Term
-from glossary.termfile import create_glossary
+from glossary.termwrite import create_glossary
 from tests.fakes import PhraseEngine
 from web.app import create_app
 

@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 
 from glossary.config import Settings
 from glossary.packages import InstalledPackage
-from glossary.termfile import load_glossary
+from glossary.termload import load_glossary
 from web.app import create_app
 
 

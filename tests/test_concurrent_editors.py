@@ -24,7 +24,8 @@ import pytest
 
 from glossary.errors import GlossaryError
 from glossary.term import Term
-from glossary.termfile import create_glossary, load_glossary, parse_glossary, revision_of
+from glossary.termload import load_glossary, parse_glossary, revision_of
+from glossary.termwrite import create_glossary
 from tests.helpers import run_glossary
 from tests.workers import call, process_env, server_process
 

@@ -1,4 +1,4 @@
-"""Crash safety: a writer editing a glossary (add and update through glossary.termfile) is
+"""Crash safety: a writer editing a glossary (add and update through glossary.termedit) is
 killed with SIGKILL at random moments, 100 times. After every kill the file is exactly the
 last version the writer finished or the one it was writing (by revision, i.e. byte for byte),
 parses, and the directory still holds exactly one glossary: temp files a killed writer leaves
@@ -17,7 +17,8 @@ import pytest
 
 from glossary.store import GlossaryStore
 from glossary.term import Term
-from glossary.termfile import create_glossary, parse_glossary, revision_of
+from glossary.termload import parse_glossary, revision_of
+from glossary.termwrite import create_glossary
 from tests.workers import process_env
 
 pytestmark = pytest.mark.slow  # minutes of processes and kills: `-m "not slow"` skips it

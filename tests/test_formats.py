@@ -16,7 +16,7 @@ from glossary.formats import glossary_from_tbx, terms_to_csv, terms_to_tbx, term
 # The strict DeepL entry readers live beside the duplicate policy they apply (issue 10).
 from glossary.imports import terms_from_csv, terms_from_tsv
 from glossary.term import Glossary, Term
-from glossary.termfile import load_glossary
+from glossary.termload import load_glossary
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -23,7 +23,9 @@ from glossary.formats import (
     terms_to_tsv,
 )
 from glossary.term import Glossary, Term
-from glossary.termfile import TERM_KEYS, check_terms, load_glossary
+from glossary.termcheck import check_terms
+from glossary.termload import load_glossary
+from glossary.termrules import TERM_KEYS
 
 REPO = Path(__file__).resolve().parents[1]
 

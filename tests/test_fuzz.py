@@ -24,7 +24,8 @@ from glossary.errors import InputError
 from glossary.match import TermMatcher
 from glossary.packages import InstalledPackage
 from glossary.term import Term
-from glossary.termfile import create_glossary, parse_glossary
+from glossary.termload import parse_glossary
+from glossary.termwrite import create_glossary
 from tests.conftest import REPO
 from tests.fakes import PhraseEngine
 from web.app import create_app

@@ -22,7 +22,9 @@ from glossary.management import GlossaryFolder
 from glossary.owners import DefaultGlossaries, Owners
 from glossary.packages import InstalledPackage
 from glossary.term import Glossary, Term
-from glossary.termfile import add_term, create_glossary, load_glossary
+from glossary.termedit import add_term
+from glossary.termload import load_glossary
+from glossary.termwrite import create_glossary
 from tests.helpers import run_glossary
 from tests.test_pages import csrf_token
 

@@ -37,15 +37,10 @@ from glossary.service import TranslationService
 from glossary.store import GlossaryStore
 from glossary.term import Glossary, Term
 from glossary.termcheck import build_glossary
-from glossary.termfile import (
-    add_term,
-    create_glossary,
-    parse_glossary,
-    remove_term,
-    revision_of,
-    update_term,
-)
+from glossary.termedit import add_term, remove_term, update_term
+from glossary.termload import parse_glossary, revision_of
 from glossary.termread import fast_glossary
+from glossary.termwrite import create_glossary
 from glossary.termyaml import load_document
 from tests.conftest import ARTICLE, REPO
 from tests.fakes import UppercaseEngine

@@ -21,12 +21,14 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from glossary import history, termfile
+from glossary import history, termedit
 from glossary.accounts import Accounts
 from glossary.config import Settings
 from glossary.errors import ConflictError
 from glossary.term import Glossary, Term
-from glossary.termfile import add_term, create_glossary, load_glossary, remove_term, update_term
+from glossary.termedit import add_term, remove_term, update_term
+from glossary.termload import load_glossary
+from glossary.termwrite import create_glossary
 from tests.helpers import run_glossary
 from tests.test_pages import csrf_token, make_app
 from tests.test_roles import make_app as roles_app
@@ -123,10 +125,10 @@ terms:
         lambda p, r: remove_term(p, "Bündnis", revision=r),
         lambda p, r: remove_term(p, "Herrscher", revision=r),
         lambda p, r: add_term(p, Term("Gipfel", "summit"), revision=r),
-        lambda p, r: termfile.merge_terms(
+        lambda p, r: termedit.merge_terms(
             p, [Term("Tyrann", "despot"), Term("Neu", "new")], revision=r
         ),
-        lambda p, r: termfile.replace_terms(p, [Term("Tyrann", "tyrant")], revision=r),
+        lambda p, r: termedit.replace_terms(p, [Term("Tyrann", "tyrant")], revision=r),
     ],
 )
 def test_narrowed_diff_equals_the_full_diff(tmp_path: Path, edit: Any) -> None:
@@ -152,7 +154,7 @@ def test_library_edits_are_logged_with_before_after_and_a_chain(glossary_file: P
         glossary_file, "Herrscher", Term("Herrscher", "lord"), revision=revision
     ).revision
     revision = remove_term(glossary_file, "Bündnis", revision=revision).revision
-    termfile.rename_glossary(glossary_file, "Politik", revision=revision)
+    termedit.rename_glossary(glossary_file, "Politik", revision=revision)
     found = entries(glossary_file)
     assert [e["action"] for e in found] == ["create", "add", "update", "remove", "title"]
     assert {e["author"] for e in found[1:]} == {"anna"} and found[1]["via"] == "script"
@@ -466,7 +468,7 @@ def test_revert_of_a_removal_and_of_an_addition(glossary_file: Path) -> None:
 
 def test_revert_of_a_several_term_change_is_one_write(glossary_file: Path) -> None:
     start = load_glossary(glossary_file)
-    termfile.replace_terms(
+    termedit.replace_terms(
         glossary_file,
         [Term("Herrscher", "lord"), Term("Gipfel", "summit")],
         revision=start.revision,
@@ -483,7 +485,7 @@ def test_revert_of_a_several_term_change_is_one_write(glossary_file: Path) -> No
 
 
 def test_revert_of_a_title_change(glossary_file: Path) -> None:
-    termfile.rename_glossary(
+    termedit.rename_glossary(
         glossary_file, "Politik", revision=load_glossary(glossary_file).revision
     )
     history.revert(glossary_file, entries(glossary_file)[-1]["id"])

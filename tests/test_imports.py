@@ -24,18 +24,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
-from glossary import bulkedit, errors, imports, termfile, termwrite
+from glossary import bulkedit, errors, imports, termedit, termrules, termwrite
 from glossary.config import Settings
 from glossary.errors import ConflictError
 from glossary.formats import terms_to_tsv
 from glossary.term import Glossary, Term
-from glossary.termfile import (
-    add_term,
-    create_glossary,
-    load_glossary,
-    parse_glossary,
-    revision_of,
-)
+from glossary.termedit import add_term
+from glossary.termload import load_glossary, parse_glossary, revision_of
+from glossary.termwrite import create_glossary
 from tests.conftest import project_terms
 from tests.helpers import run_glossary
 from tests.test_pages import csrf_token
@@ -179,10 +175,10 @@ def test_overwrite_writes_what_single_term_edits_write(
     preview, _ = run_import(desk, f"{row}\nBündnis\talliance\n", "overwrite")
     (change,) = preview.changed
     assert change.new == replace(change.old, target=row.split("\t")[1], line=None)
-    one = termfile.update_term(
+    one = termedit.update_term(
         twin, change.old.source, change.new, revision=load_glossary(twin).revision
     )
-    termfile.add_term(twin, Term("Bündnis", "alliance"), revision=one.revision)
+    termedit.add_term(twin, Term("Bündnis", "alliance"), revision=one.revision)
     assert desk.read_bytes() == twin.read_bytes()
     assert desk.read_text(encoding="utf-8").count("\n") == FILE.count("\n") + 2
 
@@ -232,7 +228,7 @@ HEADERS = [
     (
         "our-export",
         terms_to_tsv([Term("Gipfel", "summit", note="a\nb")], all_fields=True),
-        tuple(termfile.TERM_KEYS),
+        tuple(termrules.TERM_KEYS),
         ["Gipfel"],
     ),
     ("not-a-header", "ja\tyes\nGipfel\tsummit\n", None, ["ja", "Gipfel"]),
@@ -854,7 +850,7 @@ def test_page_export_carries_every_field_and_speaks_german(app: Flask) -> None:
     client = app.test_client()
     full = client.get("/terms/de-en/export.tsv").get_data(as_text=True).splitlines()
     basic = client.get("/terms/de-en/export.tsv?fields=basic").get_data(as_text=True)
-    assert full[0].split("\t") == list(termfile.TERM_KEYS)
+    assert full[0].split("\t") == list(termrules.TERM_KEYS)
     assert "\nKreml-Herrscher\tKremlin ruler\n" in basic  # DeepL's two columns, no header
     assert all(
         line.count("\t") == 1 and not line.startswith("source\t") for line in basic.splitlines()

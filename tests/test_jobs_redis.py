@@ -26,7 +26,7 @@ from glossary.config import Settings
 from glossary.jobs import KEEP_SECONDS, JobRequest
 from glossary.packages import InstalledPackage
 from glossary.term import Term
-from glossary.termfile import create_glossary
+from glossary.termwrite import create_glossary
 from tests.helpers import run_glossary
 from tests.workers import call, free_port, process_env, server_process
 from web.app import create_app

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from glossary.packages import InstalledPackage
-from glossary.termfile import load_glossary
+from glossary.termload import load_glossary
 from tests.conftest import REPO
 from tests.workers import Reply, call, copy_terms, server_process
 

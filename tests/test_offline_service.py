@@ -15,7 +15,8 @@ from typing import Any
 
 from glossary.packages import InstalledPackage
 from glossary.term import Term
-from glossary.termfile import create_glossary, load_glossary
+from glossary.termload import load_glossary
+from glossary.termwrite import create_glossary
 
 BLOCKER = textwrap.dedent(
     """

@@ -30,7 +30,7 @@ from glossary.packages import InstalledPackage, install_from_file
 from glossary.pipeline import Pipeline, TranslationResult
 from glossary.report import TermReport
 from glossary.term import Term
-from glossary.termfile import load_glossary
+from glossary.termload import load_glossary
 from tests.conftest import ARTICLE
 
 MODEL_FILE = "translate-de_en-trained_small-0_1.argosmodel"

@@ -16,7 +16,7 @@ from flask.testing import FlaskClient
 from glossary.config import Settings
 from glossary.packages import InstalledPackage
 from glossary.term import Term
-from glossary.termfile import create_glossary
+from glossary.termwrite import create_glossary
 from tests.conftest import build_app
 
 LEXICON = {"der": "the", "herrscher": "lord", "spricht": "speaks"}

@@ -14,7 +14,7 @@ from glossary.errors import InputError
 from glossary.packages import InstalledPackage
 from glossary.service import TranslationService
 from glossary.term import Term
-from glossary.termfile import create_glossary
+from glossary.termwrite import create_glossary
 from tests.fakes import PhraseEngine
 
 

@@ -24,16 +24,10 @@ from glossary.errors import (
 )
 from glossary.store import GlossaryStore
 from glossary.term import Glossary, Term
-from glossary.termfile import (
-    add_term,
-    create_glossary,
-    dump_term,
-    load_glossary,
-    parse_glossary,
-    remove_term,
-    revision_of,
-    update_term,
-)
+from glossary.termedit import add_term, remove_term, update_term
+from glossary.termload import load_glossary, parse_glossary, revision_of
+from glossary.termwrite import create_glossary
+from glossary.termyaml import dump_term
 
 REPO = Path(__file__).resolve().parents[1]
 HEAD = "source_language: de\ntarget_language: en\nname: Test\nterms:\n"  # terms start on line 5

@@ -9,7 +9,8 @@ import pytest
 
 from glossary.errors import ConflictError
 from glossary.term import Term
-from glossary.termfile import load_glossary, merge_terms, rename_glossary, replace_terms
+from glossary.termedit import merge_terms, rename_glossary, replace_terms
+from glossary.termload import load_glossary
 
 FILE = """\
 # Curated for the news desk.

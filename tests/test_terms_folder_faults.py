@@ -25,14 +25,9 @@ from glossary.config import Settings
 from glossary.errors import GlossaryFileError, NotFoundError
 from glossary.packages import InstalledPackage
 from glossary.term import Term
-from glossary.termfile import (
-    add_term,
-    create_glossary,
-    delete_glossary,
-    load_glossary,
-    parse_glossary,
-)
-from glossary.termwrite import locked
+from glossary.termedit import add_term
+from glossary.termload import load_glossary, parse_glossary
+from glossary.termwrite import create_glossary, delete_glossary, locked
 from tests.conftest import build_app
 from tests.test_security import LEXICON, snapshot
 

@@ -12,7 +12,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from glossary.config import Settings
-from glossary.termfile import load_glossary
+from glossary.termload import load_glossary
 from tests.conftest import project_terms
 from tests.test_pages import csrf_token
 

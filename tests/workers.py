@@ -194,7 +194,7 @@ def cli_editor(path: Path, editor: int, count: int) -> EditLog:
     in this process (an interpreter start per edit would make 200 edits take a minute); exit
     status 3 means conflict: re-read the revision and try again."""
     from glossary.cli import main
-    from glossary.termfile import revision_of
+    from glossary.termload import revision_of
 
     log, source, rng = EditLog(), f"Editor{editor}", random.Random(editor)
     for k in range(count):
@@ -247,7 +247,8 @@ def crash_writer(path: Path, scratch: Path, seed: int) -> None:
     in `scratch` and prints `next <revision>` (the version about to be written), after it
     `done <revision>`; `start <revision>` first. Deterministic edits make both copies equal."""
     from glossary.term import Term
-    from glossary.termfile import add_term, load_glossary, revision_of, update_term
+    from glossary.termedit import add_term, update_term
+    from glossary.termload import load_glossary, revision_of
 
     rng = random.Random(seed)
     _say("start", revision_of(path.read_bytes()))

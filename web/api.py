@@ -24,7 +24,9 @@ from glossary.enforce import DEFAULT_MODE, MODES, Mode
 from glossary.errors import ConflictError
 from glossary.jobs import JobRequest
 from glossary.term import MATCH_MODES, STATUSES, Glossary, Term
-from glossary.termfile import add_term, create_glossary, dump_term, remove_term, update_term
+from glossary.termedit import add_term, remove_term, update_term
+from glossary.termwrite import create_glossary
+from glossary.termyaml import dump_term
 from web.access import check_names, visible
 from web.detect import language_name
 from web.errors import ApiError, request_params

@@ -28,11 +28,12 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from glossary import imports, termfile
+from glossary import imports, termedit, termwrite
 from glossary.errors import ConflictError, InputError, NotFoundError
 from glossary.owners import API_MADE, API_PREFIX, api_made
 from glossary.term import Glossary, Term
-from glossary.termfile import create_glossary, load_glossary
+from glossary.termload import load_glossary
+from glossary.termwrite import create_glossary
 from web.access import principal
 from web.errors import ApiError
 from web.services import service
@@ -190,7 +191,7 @@ def delete_files(dictionaries: list[Dictionary]) -> None:
     store = service().store
     for dictionary in dictionaries:
         with contextlib.suppress(NotFoundError):  # deleted meanwhile: gone either way
-            termfile.delete_glossary(store.path(dictionary.name))
+            termwrite.delete_glossary(store.path(dictionary.name))
     gone = {id_for(d.name) for d in dictionaries} - {id_for(n) for n in store.names()}
     for glossary_id in gone:
         service().owners.release(glossary_id)
@@ -212,7 +213,7 @@ def _retrying(edit: Callable[..., Glossary], path: Path) -> Glossary:
 
 def rename(dictionary: Dictionary, title: str) -> Glossary:
     path = service().store.path(dictionary.name)
-    return _retrying(partial(termfile.rename_glossary, path, title, max_bytes=_max()), path)
+    return _retrying(partial(termedit.rename_glossary, path, title, max_bytes=_max()), path)
 
 
 def merge(dictionary: Dictionary, terms: list[Term]) -> Glossary:
@@ -229,4 +230,4 @@ def merge(dictionary: Dictionary, terms: list[Term]) -> Glossary:
 
 def replace_terms(dictionary: Dictionary, terms: list[Term]) -> Glossary:
     path = service().store.path(dictionary.name)
-    return _retrying(partial(termfile.replace_terms, path, terms, max_bytes=_max()), path)
+    return _retrying(partial(termedit.replace_terms, path, terms, max_bytes=_max()), path)
