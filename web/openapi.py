@@ -118,13 +118,8 @@ TERM_REPORT = _obj(
     overrides=STRINGS,
     warnings=STRINGS,
 )
-SUMMARY = _obj(
-    ["kept", "enforced", "missed", "forbidden"],
-    kept=INTEGER,
-    enforced=INTEGER,
-    missed=INTEGER,
-    forbidden=INTEGER,
-)
+_COUNTED = [*TERM_STATUSES, "forbidden"]  # report.count_statuses: terms by status, forbidden
+SUMMARY = _obj(_COUNTED, **dict.fromkeys(_COUNTED, INTEGER))
 SENTENCE_STATUS = _obj(
     ["source", "status"],
     source=_obj(["text"], start=SPAN, end=SPAN, text=STRING),
