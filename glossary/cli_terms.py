@@ -53,6 +53,7 @@ def _term_from_args(args: argparse.Namespace, base: Term | None = None) -> Term:
         "source": args.source,
         "target": args.target,
         "target_plural": args.target_plural,
+        "source_plural": args.source_plural,
         "match": args.match,
         "status": args.status,
         "note": args.note,
@@ -177,6 +178,7 @@ def _add_term_fields(p: argparse.ArgumentParser) -> None:
     p.add_argument("--source", required=True, help="German term")
     p.add_argument("--target", help="approved English")
     p.add_argument("--target-plural")
+    p.add_argument("--source-plural", help="German plural where the rules miss it (Praxen)")
     p.add_argument("--match", choices=MATCH_MODES)
     p.add_argument("--case-sensitive", action=argparse.BooleanOptionalAction, default=None)
     p.add_argument("--forbidden", nargs="*", help="wordings to flag in the output")

@@ -196,6 +196,29 @@ def test_terms_add_update_remove_round_trip(env: dict[str, str], copy: Path) -> 
     assert rem.returncode == 0 and "Raketenwerfer" not in copy.read_text(encoding="utf-8")
 
 
+def test_terms_add_with_source_plural_finds_the_plural(env: dict[str, str], copy: Path) -> None:
+    add = glossary(
+        env,
+        "terms",
+        "add",
+        "--glossary",
+        str(copy),
+        "--source",
+        "Praxis",
+        "--target",
+        "practice",
+        "--source-plural",
+        "Praxen",
+    )
+    assert add.returncode == 0, add.stderr.decode()
+    term = next(t for t in load_glossary(copy).terms if t.source == "Praxis")
+    assert term.source_plural == "Praxen"
+    text = copy.parent / "text.txt"
+    text.write_text("Die Praxen sind voll.", encoding="utf-8")
+    found = json.loads(glossary(env, "find", str(text), "--glossary", str(copy)).stdout)
+    assert [(f["text"], f["source"]) for f in found] == [("Praxen", "Praxis")]
+
+
 def test_terms_stale_revision_is_refused(env: dict[str, str], copy: Path) -> None:
     before = copy.read_bytes()
     done = glossary(

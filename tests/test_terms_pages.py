@@ -75,6 +75,20 @@ def test_add_term_lands_in_file(client: FlaskClient, terms_file: Path) -> None:
     assert "# --- People" in terms_file.read_text(encoding="utf-8")  # comments kept
 
 
+def test_source_plural_from_the_form_lands_in_file(client: FlaskClient, terms_file: Path) -> None:
+    data = form_of(client, "/terms/de-en/new") | {
+        "source": "Praxis",
+        "target": "practice",
+        "source_plural": "Praxen",
+        "status": "approved",
+        "match": "inflected",
+    }
+    assert client.post("/terms/de-en/new", data=data).status_code == 303
+    term = next(t for t in load_glossary(terms_file).terms if t.source == "Praxis")
+    assert term.source_plural == "Praxen"
+    assert "source_plural: Praxen" in terms_file.read_text(encoding="utf-8")
+
+
 @pytest.mark.parametrize(
     "fields, field, message",
     [
