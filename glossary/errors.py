@@ -182,3 +182,42 @@ class DeviceUnavailableError(GlossaryError):
             f"{cuda_devices} CUDA devices; set ARGOS_DEVICE_TYPE=cpu (or auto, which uses a GPU "
             "only when there is one)"
         )
+
+
+# --- serving: the scheduler, jobs and the queue, kept uploads ---------------------------------
+
+
+class Abandoned(GlossaryError):
+    """The request's work stopped before it was done; no partial text is returned."""
+
+
+class DeadlineExceeded(Abandoned):
+    exit_code = 4
+    http_status = 504
+
+
+class ClientGone(Abandoned):
+    http_status = 499  # nginx's "client closed request"; nobody reads it
+
+
+class Busy(GlossaryError):
+    """Too many requests in flight: come back later."""
+
+    http_status = 429
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class QueueUnavailable(GlossaryError):
+    """The Redis server named by GLOSSARY_QUEUE_URL cannot be reached."""
+
+    exit_code = 2
+    http_status = 503
+
+
+class UploadGoneError(InputError):
+    """No kept upload for this token (expired, imported already, or not this session's)."""
+
+    http_status = 410

@@ -22,9 +22,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol, get_args
 
 from glossary.enforce import DEFAULT_MODE, Mode
-from glossary.errors import GlossaryError
+from glossary.errors import Busy, GlossaryError
 from glossary.report import count_statuses
-from glossary.scheduler import Busy
 
 if TYPE_CHECKING:
     from glossary.service import TranslationService
@@ -84,10 +83,6 @@ class Job:
                 "summary": count_statuses((t["status"], bool(t["forbidden"])) for t in self.terms),
             }
         return out
-
-
-class JobNotFound(GlossaryError):
-    http_status = 404
 
 
 class JobStore(Protocol):

@@ -46,7 +46,7 @@ from rq import Callback, Queue, SimpleWorker, get_current_job
 from rq.job import Job as RQJob
 
 from glossary.config import Settings
-from glossary.errors import GlossaryError, InputError
+from glossary.errors import Busy, InputError, QueueUnavailable
 from glossary.jobs import (
     FINISHED,
     KEEP_SECONDS,
@@ -57,7 +57,6 @@ from glossary.jobs import (
     new_id,
     run_job,
 )
-from glossary.scheduler import Busy
 from glossary.service import TranslationService
 
 log = logging.getLogger("glossary.jobs")
@@ -67,13 +66,6 @@ PREFIX = "glossary:job:"
 # RQ's own time limit is a backstop behind the job's deadline (checked between batches by the
 # scheduler, which ends the job cleanly as failed): it only fires on a job stuck in one call.
 TIMEOUT_GRACE = 60
-
-
-class QueueUnavailable(GlossaryError):
-    """The Redis server named by GLOSSARY_QUEUE_URL cannot be reached."""
-
-    exit_code = 2
-    http_status = 503
 
 
 def redacted(url: str) -> str:

@@ -17,9 +17,9 @@ from typing import Any, Literal, get_args
 
 from glossary.enforce import DEFAULT_MODE, Enforcer, Mode, required_form
 from glossary.engine import DecodeOptions, Engine, Hypothesis
+from glossary.errors import Abandoned
 from glossary.match import Occurrence, TermMatcher
 from glossary.report import TermReport, summarize
-from glossary.scheduler import Abandoned
 from glossary.segment import Segment, split_sentences
 
 # A cheap pre-cut: a "sentence" longer than this (a 100,000-character line) is cut at spaces

@@ -24,34 +24,11 @@ from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from glossary.errors import GlossaryError
+from glossary.errors import Abandoned, Busy, ClientGone, DeadlineExceeded
 
 log = logging.getLogger("glossary.scheduler")
 
 Unit = Callable[[list[Any]], Sequence[Any]]  # a batch of payloads in, one result per payload
-
-
-class Abandoned(GlossaryError):
-    """The request's work stopped before it was done; no partial text is returned."""
-
-
-class DeadlineExceeded(Abandoned):
-    exit_code = 4
-    http_status = 504
-
-
-class ClientGone(Abandoned):
-    http_status = 499  # nginx's "client closed request"; nobody reads it
-
-
-class Busy(GlossaryError):
-    """Too many requests in flight: come back later."""
-
-    http_status = 429
-
-    def __init__(self, message: str, retry_after: int) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
 
 
 @dataclass(eq=False)

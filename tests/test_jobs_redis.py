@@ -412,7 +412,7 @@ def test_redis_queue_refuses_jobs_beyond_the_waiting_limit(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from glossary import jobs_redis
-    from glossary.scheduler import Busy
+    from glossary.errors import Busy
     from glossary.service import TranslationService
 
     monkeypatch.setattr(jobs_redis, "MAX_WAITING_JOBS", 2)

@@ -11,8 +11,9 @@ from typing import Any
 
 import pytest
 
+from glossary.errors import Busy, ClientGone, DeadlineExceeded
 from glossary.scheduled import scheduled
-from glossary.scheduler import Busy, ClientGone, DeadlineExceeded, Scheduler, set_client_probe
+from glossary.scheduler import Scheduler, set_client_probe
 from tests.fakes import PhraseEngine
 
 

@@ -16,8 +16,7 @@ from typing import Any
 from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from glossary.errors import GlossaryError, GlossaryFileError, ModelNotInstalledError
-from glossary.scheduler import Busy
+from glossary.errors import Busy, GlossaryError, GlossaryFileError, ModelNotInstalledError
 
 log = logging.getLogger("glossary.web")
 
@@ -62,9 +61,9 @@ def _http_error(exc: HTTPException) -> Response:
 
 
 # A library error's status is its class's `http_status`, declared once with the class
-# (glossary/errors.py, and the few classes defined beside their cause). This table is the one
-# place where a path's API answers otherwise: (status, message), the error's own text becoming
-# the detail. On DeepL paths a missing model is a 400, not a 503 (see the module docstring).
+# (glossary/errors.py; only imports.ImportRefusedError, which carries its preview, lives beside
+# its cause). This table is the one place where a path's API answers otherwise: (status,
+# message), the error's own text becoming the detail. On DeepL paths a missing model is a 400, not a 503 (see the module docstring).
 _DEEPL_ANSWERS: dict[type[GlossaryError], tuple[int, str]] = {
     ModelNotInstalledError: (400, "Language pair not supported."),
 }

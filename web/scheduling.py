@@ -11,7 +11,8 @@ from flask import Flask, g, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
-from glossary.scheduler import Busy, set_client_probe
+from glossary.errors import Busy
+from glossary.scheduler import set_client_probe
 from web.services import service
 
 # The routes that translate (and so queue for the model); everything else never waits for it.

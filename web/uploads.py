@@ -26,18 +26,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from glossary.errors import InputError
+from glossary.errors import InputError, UploadGoneError
 from glossary.state import write_private_json
 
 MAX_AGE_SECONDS = 3600
 MAX_KEPT = 100
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{43}")
-
-
-class UploadGoneError(InputError):
-    """No kept upload for this token (expired, imported already, or not this session's)."""
-
-    http_status = 410
 
 
 @dataclass(frozen=True)
