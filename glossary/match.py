@@ -51,6 +51,10 @@ What counts as a match (decisions, so that callers can rely on them)
   separable verb also finds its joined forms (aufgerüstet, aufzurüsten, aufrüstet) and the
   split clause (Russland rüstet massiv auf): one occurrence on the verb, with both spans in
   `Occurrence.parts`. `pos: verb` forces the verb reading; `pos: adj` prevents it.
+- Irregular plurals: an entry's `source_plural` (Praxen, Kakteen, Kaufleute; word for word
+  with the source) replaces the plurals the rules guess for the words it changes, and gets
+  the dative -n where German adds one (den Kakteen, den Atlanten); it tells the number
+  (plural True), and a `match: exact` term matches it exactly too.
 - Zero-width spaces and joiners inside a word and fullwidth letters (NFKC) do not hide a
   term; a word that mixes Latin letters with look-alike Cyrillic or Greek ones ("Krеml") is
   read as Latin, and its occurrence carries a warning (`Occurrence.warnings`) naming them.
@@ -79,8 +83,9 @@ What counts as a match (decisions, so that callers can rely on them)
 Known limits
 ------------
 - Rules, not a lexicon: irregular plurals outside the rules (Praxis → Praxen, Kaktus →
-  Kakteen) are missed, and a noun of unknown gender gets the union of its class's endings,
-  so a rare collision is possible (Rat → Rate); giving `gender` narrows it.
+  Kakteen) are missed unless the entry gives them in `source_plural`, and a noun of unknown
+  gender gets the union of its class's endings, so a rare collision is possible (Rat →
+  Rate); giving `gender` narrows it.
 - ß/ss folding also joins words that differ only there (Maße/Masse); use `match: exact`.
 - In ALL-CAPS text, in a text without capitals, and at the start of a sentence the capital
   rule cannot tell another word from a noun (MACHTE → Macht; "Morgen kommt er" → Morgen).
