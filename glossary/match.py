@@ -53,7 +53,7 @@ What counts as a match (decisions, so that callers can rely on them)
   `Occurrence.parts`. `pos: verb` forces the verb reading; `pos: adj` prevents it.
 - Irregular plurals: an entry's `source_plural` (Praxen, Kakteen, Kaufleute; word for word
   with the source) replaces the plurals the rules guess for the words it changes, and gets
-  the dative -n where German adds one (den Kakteen, den Atlanten); it tells the number
+  the dative -n where German adds one (den Kaufleuten; not after n or s); it tells the number
   (plural True), and a `match: exact` term matches it exactly too.
 - Zero-width spaces and joiners inside a word and fullwidth letters (NFKC) do not hide a
   term; a word that mixes Latin letters with look-alike Cyrillic or Greek ones ("Krеml") is
