@@ -209,11 +209,49 @@ class _Doc:
         self.keys = list(map(str.casefold, raws))
         # without a capital anywhere the text cannot show which words are nouns
         self.caseless = text.islower()
+        # tokens that may spell an umlaut out (Muenchen): found in C, one regex over the text
+        self.spelled = {
+            bisect.bisect_right(self.starts, m.start()) - 1 for m in _SPELLED_IN_TEXT.finditer(text)
+        }
         # token end before a join gap → True when the gap is a line-break hyphenation
         self.joins = {
             m.start() + (text[m.start()] == "\u00ad"): "\n" in m.group()
             for m in _JOIN_RE.finditer(text)
         }
+
+    def units(self, j: int) -> list[_Unit]:
+        """What may fill a term's word at token j: the token, the compounds it starts over
+        hyphens, and their spelled-out umlauts read back."""
+        units = self._plain_units(j)
+        return units + self._read_back(j, units) if self.spelled else units
+
+    def spelled_starts(self) -> list[int]:
+        """Tokens whose own units (the token, or a compound it starts) spell an umlaut out."""
+        if not self.spelled:
+            return []
+        starts = set(self.spelled)
+        if self.joins:
+            starts.update(i - k for i in self.spelled for k in (1, 2) if i - k >= 0)
+        return sorted(starts)
+
+    def read_back(self, j: int) -> list[_Unit]:
+        """The units of token j with spelled-out umlauts read back (_umlauts_read_back)."""
+        return self._read_back(j, self._plain_units(j))
+
+    def _plain_units(self, j: int) -> list[_Unit]:
+        units = [(self.keys[j], self.raws[j], j + 1, self.ends[j], False)]
+        if self.ends[j] in self.joins:
+            units += self.joined(j)
+        return units
+
+    def _read_back(self, j: int, units: list[_Unit]) -> list[_Unit]:
+        near = range(j, j + 3)
+        return [
+            back
+            for unit in units
+            if any(k in self.spelled for k in near[: unit[2] - j])
+            for back in _umlauts_read_back(unit)
+        ]
 
     def joined(self, j: int) -> Iterator[_Unit]:
         """Token j glued to up to two following tokens over hyphens: Sanktions-Regime."""
@@ -458,17 +496,34 @@ def _slot_forms(kind: int, word: str, gender: str | None, plural: str | None = N
 
 
 _UMLAUT_RE = re.compile("[äöüÄÖÜ]")
-_SPELLED_OUT = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue"})
+_SPELLED_IN_TEXT = re.compile("[aou]e", re.IGNORECASE)
+_UMLAUT_OF = {"a": "ä", "o": "ö", "u": "ü", "A": "Ä", "O": "Ö", "U": "Ü"}
+_MAX_SPELLED = 4  # ae/oe/ue per word read back in every combination: 15 lookups at most
 
 
-def _umlaut_free(forms: list[_Form]) -> list[_Form]:
-    """The forms with umlauts spelled out, as wire feeds, URLs and old systems write them
-    (München → Muenchen, Pjöngjang → Pjoengjang): every umlaut of a form at once, never an
-    umlaut dropped (schon is not schön). A form's own ae/oe/ue is never read as an umlaut."""
-    if _UMLAUT_RE.search("".join(f for f, _, _ in forms)) is None:
-        return []  # most forms: one search instead of one translation each
-    spelled = [(f.translate(_SPELLED_OUT), t, c) for f, t, c in forms]
-    return [new for new, old in zip(spelled, forms, strict=True) if new[0] != old[0]]
+def _umlauts_read_back(unit: _Unit) -> list[_Unit]:
+    """A word with spelled-out umlauts (Muenchen, Pjoengjang, Aussenminister: wire feeds, URLs,
+    old systems) read back in every combination of its ae/oe/ue (München; Feuer → Feür finds
+    nothing): the text is searched with these instead of every form being stored twice. Only
+    a word with no umlaut of its own (every umlaut spelled out, never a mix), and never an
+    umlaut dropped (schon is not schön). The units are flagged as changed, so exact terms
+    refuse them; a form's own ae/oe/ue is never read as an umlaut, as at least one is read
+    back."""
+    raw = unit[1]
+    if _UMLAUT_RE.search(raw) is not None:
+        return []
+    spots = [m.start() for m in _SPELLED_IN_TEXT.finditer(raw)][:_MAX_SPELLED]
+    out = []
+    for mask in range(1, 1 << len(spots)):
+        chars: list[str] = []
+        last = 0
+        for bit, at in enumerate(spots):
+            if mask >> bit & 1:
+                chars += (raw[last:at], _UMLAUT_OF[raw[at]])
+                last = at + 2
+        restored = "".join(chars) + raw[last:]
+        out.append((restored.casefold(), restored, unit[2], unit[3], True))
+    return out
 
 
 def _merge_forms(forms: list[_Form]) -> dict[str, int]:
@@ -886,8 +941,6 @@ class TermMatcher:
         sid = len(self._checks)
         self._slot_ids[key] = sid
         forms = _slot_forms(kind, base, gender, plural)
-        if kind != _EXACT:
-            forms += _umlaut_free(forms)
         table = self._forms
         for form_key, packed in _merge_forms(forms).items():
             value = (sid << _SHIFT) | packed
@@ -963,6 +1016,11 @@ class TermMatcher:
                     hits = get(unit[0])
                     if hits is not None:
                         self._start(doc, i, unit, hits, cands)
+        for i in doc.spelled_starts():
+            for unit in doc.read_back(i):
+                hits = get(unit[0])
+                if hits is not None:
+                    self._start(doc, i, unit, hits, cands)
         return [self._occurrence(doc, c) for c in self._select(doc, cands)]
 
     def _split_verbs(
@@ -1047,10 +1105,7 @@ class TermMatcher:
         codes = [c for c in _gap_codes(doc.gaps[j - 1]) if c in known]
         if not codes:
             return
-        units = [(doc.keys[j], doc.raws[j], j + 1, doc.ends[j], False)]
-        if doc.ends[j] in doc.joins:
-            units += doc.joined(j)
-        for unit in units:
+        for unit in doc.units(j):
             hits = self._forms.get(unit[0])
             if hits is None:
                 continue
