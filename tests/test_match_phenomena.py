@@ -69,6 +69,9 @@ UMLAUT_FREE = [
     ("Müller-Lüdenscheid", "Herr ⟦Mueller-Luedenscheid⟧ kam."),
     ("gegenseitiger Beistand", "Ein ⟦gegenseitiger Beistand⟧."),  # no umlaut: unchanged
     ("Übernahme", "Die ⟦Uebernahme⟧ scheiterte."),
+    ("Feuerlöscher", "Zwei ⟦Feuerloescher⟧ hingen dort."),  # its own ue stays, oe is ö
+    ("Grüne Woche", "Auf der ⟦Gruenen Woche⟧ in Berlin."),  # a later word, inflected
+    ("Bürgerrechte", "Die ⟦Buerger-Rechte⟧ gelten."),  # hyphenated text, closed term
 ]
 
 UMLAUT_FREE_NEGATIVE = [
@@ -90,6 +93,11 @@ def test_spelled_out_umlauts_are_found(source: str, marked: str) -> None:
 @pytest.mark.parametrize(("source", "text"), UMLAUT_FREE_NEGATIVE)
 def test_spelled_out_umlauts_bring_no_false_hits(source: str, text: str) -> None:
     assert found([Term(source, "x")], text) == []
+
+
+def test_case_sensitive_terms_read_spelled_out_umlauts_with_their_case() -> None:
+    term = Term("München", "Munich", case_sensitive=True)
+    assert [o.text for o in found([term], "Aus Muenchen und aus muenchen.")] == ["Muenchen"]
 
 
 def test_exact_terms_keep_their_umlauts() -> None:
