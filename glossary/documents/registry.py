@@ -10,8 +10,12 @@ from glossary.errors import DocumentError
 
 
 def formats() -> tuple[DocumentFormat, ...]:
-    """Every format, in the order the APIs list them. Each module adds its own line here."""
-    return ()
+    """Every format, in the order the APIs list them. Each module adds its own line here;
+    imported here, not at the top, so that a format module may use this one."""
+    from glossary.documents.text import TEXT
+
+    found: list[DocumentFormat] = [TEXT]
+    return tuple(found)
 
 
 def format_for(filename: str, content_type: str | None = None) -> DocumentFormat:

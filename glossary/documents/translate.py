@@ -1,0 +1,393 @@
+"""Translating a document: its blocks go through the pipeline many at a time, each sentence
+as a whole (inline markup does not cut it), and each block's marks are moved onto the English
+words that render the German ones they covered.
+
+Blocks are joined with a blank line between them: the segmenter never lets a sentence run
+across a blank line, so every sentence belongs to one block and its offsets map back into
+that block exactly. A mark goes where the attention of the sentence's hypothesis puts the
+source words it covered (glossary.alignment); where a glossary term's report knows its English
+span, the mark on that term follows the report; where neither can say, the mark keeps its
+proportional place. A mark is never dropped, and marks that were nested or apart in the
+German are nested or apart in the English (glossary/documents/model.py)."""
+
+from __future__ import annotations
+
+import bisect
+import copy
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import PurePath
+
+from glossary.alignment import aligned_range, token_char_spans, tokens_in_span
+from glossary.documents.model import Block, DocumentFormat, Limits, Mark, Parsed
+from glossary.documents.registry import format_for
+from glossary.enforce import DEFAULT_MODE, Mode
+from glossary.errors import DocumentError
+from glossary.pipeline import Pipeline, SentenceResult
+from glossary.report import TermReport, summarize
+from glossary.service import TranslationService
+
+# Between two blocks in one pipeline call: a blank line, which no sentence crosses.
+SEPARATOR = "\n\n"
+# A batch of blocks per pipeline call (and per progress report): large enough that the
+# scheduler batches many sentences together, small enough that progress moves.
+BATCH_CHARS = 20_000
+BATCH_BLOCKS = 200
+
+Span = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class LocatedTerm:
+    """One term occurrence in the document report; the report's offsets are relative to the
+    block's text (source) and the block's translation (target)."""
+
+    location: str
+    block: int
+    report: TermReport
+
+    def to_dict(self) -> dict[str, object]:
+        return {"location": self.location, "block": self.block, **self.report.to_dict()}
+
+
+@dataclass(frozen=True)
+class TranslatedDocument:
+    data: bytes
+    filename: str
+    media_type: str
+    format: str
+    blocks: int
+    terms: tuple[LocatedTerm, ...]
+    untranslated: int  # sentences copied through because the model failed on them
+
+    def report_dict(self) -> dict[str, object]:
+        return {
+            "filename": self.filename,
+            "format": self.format,
+            "blocks": self.blocks,
+            "untranslated": self.untranslated,
+            "terms": [t.to_dict() for t in self.terms],
+            "summary": summarize([t.report for t in self.terms]),
+        }
+
+
+@dataclass(frozen=True)
+class _Translated:
+    """One block's translation: the block, its term reports and its sentences, all with
+    offsets relative to the block's text and its translation."""
+
+    block: Block
+    terms: list[TermReport]
+    sentences: list[SentenceResult]
+
+
+# -- reading ---------------------------------------------------------------------------------
+def read_document(
+    data: bytes, filename: str, content_type: str | None = None, limits: Limits | None = None
+) -> tuple[DocumentFormat, Parsed]:
+    """The format and blocks of an uploaded file; DocumentError (413 for too large, 415 for a
+    format we do not read, 400 for a file that is not what it says) before anything runs."""
+    limits = limits or Limits()
+    if len(data) > limits.max_bytes:
+        raise DocumentError(
+            f"{filename}: {len(data)} bytes; the limit is {limits.max_bytes}", http_status=413
+        )
+    fmt = format_for(filename, content_type)
+    parsed = fmt.read(data, limits=limits)
+    if len(parsed.blocks) > limits.max_blocks:
+        raise DocumentError(
+            f"{filename}: {len(parsed.blocks)} paragraphs or cues; the limit is "
+            f"{limits.max_blocks}",
+            http_status=413,
+        )
+    return fmt, parsed
+
+
+# -- whole documents -------------------------------------------------------------------------
+def translate_document(
+    service: TranslationService,
+    data: bytes,
+    filename: str,
+    source: str,
+    target: str,
+    glossaries: Sequence[str] | None = None,
+    mode: Mode = DEFAULT_MODE,
+    content_type: str | None = None,
+    limits: Limits | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> TranslatedDocument:
+    """The translated file and its term report; `progress(blocks_done, total)` after each
+    batch of blocks."""
+    fmt, parsed = read_document(data, filename, content_type, limits)
+    chosen = service.glossaries_for(source, target, glossaries)
+    pipeline = service.pipeline(source, target, chosen, mode)
+    blocks = list(parsed.blocks)
+    done = _translate_batches(service, pipeline, blocks, progress)
+    path = PurePath(filename)
+    return TranslatedDocument(
+        data=parsed.write([d.block for d in done]),
+        filename=f"{path.stem}.{target}{path.suffix}",
+        media_type=fmt.media_types[0],
+        format=fmt.name,
+        blocks=len(blocks),
+        terms=_located(blocks, done),
+        untranslated=sum(s.status == "untranslated" for d in done for s in d.sentences),
+    )
+
+
+def _translate_batches(
+    service: TranslationService,
+    pipeline: Pipeline,
+    blocks: Sequence[Block],
+    progress: Callable[[int, int], None] | None,
+) -> list[_Translated]:
+    done: list[_Translated] = []
+    for batch in _batches(blocks):
+        with service.scheduler.admit():
+            done.extend(_translate(pipeline, batch))
+        if progress is not None:
+            progress(len(done), len(blocks))
+    return done
+
+
+def _batches(blocks: Sequence[Block]) -> list[list[Block]]:
+    out: list[list[Block]] = []
+    size = 0
+    for block in blocks:
+        if not out or len(out[-1]) >= BATCH_BLOCKS or size + len(block.text) > BATCH_CHARS:
+            out.append([])
+            size = 0
+        out[-1].append(block)
+        size += len(block.text) + len(SEPARATOR)
+    return out
+
+
+def _located(blocks: Sequence[Block], done: Sequence[_Translated]) -> tuple[LocatedTerm, ...]:
+    return tuple(
+        LocatedTerm(block.location, index, report)
+        for index, (block, result) in enumerate(zip(blocks, done, strict=True))
+        for report in result.terms
+    )
+
+
+# -- blocks ----------------------------------------------------------------------------------
+def translate_blocks(
+    pipeline: Pipeline, blocks: Sequence[Block]
+) -> tuple[list[Block], list[list[TermReport]]]:
+    """Each block translated, with its marks on the English words, and its term reports
+    (offsets relative to the block's text and its translation); one pipeline call for all."""
+    done = _translate(pipeline, blocks)
+    return [d.block for d in done], [d.terms for d in done]
+
+
+def _translate(pipeline: Pipeline, blocks: Sequence[Block]) -> list[_Translated]:
+    if any(b.marks for b in blocks) and not pipeline.options.return_attention:
+        # Without a glossary the pipeline skips attention, which the marks need.
+        pipeline = copy.copy(pipeline)
+        pipeline.options = replace(pipeline.options, return_attention=True)
+    starts, parts, at = [], [], 0
+    for block in blocks:
+        starts.append(at)
+        parts.append(block.text)
+        at += len(block.text) + len(SEPARATOR)
+    result = pipeline.translate(SEPARATOR.join(parts))
+    sentences: list[list[SentenceResult]] = [[] for _ in blocks]
+    for sentence in result.sentences:
+        index = bisect.bisect_right(starts, sentence.source_start) - 1
+        end = starts[index] + len(blocks[index].text)
+        # A term "across" two blocks is an artefact of joining them: no such phrase exists.
+        terms = tuple(r for r in sentence.terms if r.source_end <= end)
+        sentences[index].append(_relative(replace(sentence, terms=terms), starts[index]))
+    return [_block(b, s) for b, s in zip(blocks, sentences, strict=True)]
+
+
+def _relative(sentence: SentenceResult, start: int) -> SentenceResult:
+    """The sentence with source offsets relative to its block; target offsets relative to
+    the sentence itself (its terms too) until the block's translation places it."""
+    terms = tuple(r.shifted(-start, -sentence.target_start) for r in sentence.terms)
+    return replace(
+        sentence,
+        source_start=sentence.source_start - start,
+        source_end=sentence.source_end - start,
+        target_start=0,
+        target_end=len(sentence.target),
+        terms=terms,
+    )
+
+
+def _block(block: Block, sentences: list[SentenceResult]) -> _Translated:
+    """The block's translation: its sentences' targets, with the whitespace between them as
+    it was; the marks moved; reports and sentences placed in the translation."""
+    parts: list[str] = []
+    placed: list[SentenceResult] = []
+    cursor = length = 0
+    for s in sentences:
+        gap = block.text[cursor : s.source_start]
+        start = length + len(gap)
+        parts.extend((gap, s.target))
+        length = start + len(s.target)
+        terms = tuple(r.shifted(0, start) for r in s.terms)
+        placed.append(replace(s, target_start=start, target_end=length, terms=terms))
+        cursor = s.source_end
+    parts.append(block.text[cursor:])
+    text = "".join(parts)
+    marks = move_marks(block.text, text, block.marks, placed)
+    reports = [r for s in placed for r in s.terms]
+    return _Translated(Block(text, marks, block.location), reports, placed)
+
+
+# -- marks -----------------------------------------------------------------------------------
+def move_marks(
+    source: str, target: str, marks: Sequence[Mark], sentences: Sequence[SentenceResult]
+) -> tuple[Mark, ...]:
+    """The marks of `source` on `target`, its translation made of `sentences` (offsets
+    relative to both texts), nested as they were in the source."""
+    if not marks:
+        return ()
+    if source == target:
+        return tuple(marks)
+    mapped = [_mapped(source, target, m, sentences) for m in marks]
+    return _nested(marks, mapped, len(target))
+
+
+def _mapped(source: str, target: str, mark: Mark, sentences: Sequence[SentenceResult]) -> Span:
+    if mark.start == mark.end:  # an empty element (a <br>, an image) stays empty
+        point = _point(mark.start, sentences)
+        return point, point
+    if not source[: mark.start].strip() and not source[mark.end :].strip():
+        # The whole block: the whole translation, with the same whitespace at the edges.
+        start = min(mark.start, len(target))
+        return start, max(start, len(target) - (len(source) - mark.end))
+    inside = [s for s in sentences if s.source_start < mark.end and mark.start < s.source_end]
+    if not inside:
+        point = _point(mark.start, sentences)
+        return point, max(point, _point(mark.end, sentences))
+    first, last = inside[0], inside[-1]
+    start = (
+        _point(mark.start, sentences)
+        if mark.start < first.source_start
+        else first.target_start + _in_sentence(first, mark.start, mark.end)[0]
+    )
+    end = (
+        _point(mark.end, sentences)
+        if mark.end > last.source_end
+        else last.target_start + _in_sentence(last, mark.start, mark.end)[1]
+    )
+    return start, max(start, end)
+
+
+def _point(offset: int, sentences: Sequence[SentenceResult]) -> int:
+    """Where a source offset outside every sentence (in the whitespace between them) or at a
+    sentence's edge is in the translation; inside a sentence, its proportional place."""
+    previous_end, target_end = 0, 0
+    for s in sentences:
+        if offset <= s.source_start:
+            return target_end + min(offset - previous_end, s.target_start - target_end)
+        if offset < s.source_end:
+            within = _proportional(
+                s.source, s.target, offset - s.source_start, offset - s.source_start
+            )
+            return s.target_start + within[0]
+        previous_end, target_end = s.source_end, s.target_end
+    return target_end + (offset - previous_end)
+
+
+def _in_sentence(s: SentenceResult, start: int, end: int) -> Span:
+    """The target span (relative to the sentence's target) of the block's source span
+    [start, end), clipped to the sentence."""
+    a = max(0, start - s.source_start)
+    b = min(len(s.source), end - s.source_start)
+    if a <= 0 and b >= len(s.source):
+        return 0, len(s.target)
+    if s.status == "untranslated" or s.source == s.target:
+        return min(a, len(s.target)), min(b, len(s.target))
+    return _by_term(s, a, b) or _by_attention(s, a, b) or _proportional(s.source, s.target, a, b)
+
+
+def _by_term(s: SentenceResult, a: int, b: int) -> Span | None:
+    """A mark within a term's German words follows the term's English, as enforcement placed
+    it; a mark around terms covers their English at least."""
+    found: list[Span] = []
+    for r in s.terms:
+        if r.target_start is None or r.target_end is None:
+            continue
+        ra, rb = r.source_start - s.source_start, r.source_end - s.source_start
+        ta, tb = r.target_start - s.target_start, r.target_end - s.target_start
+        if ra <= a and b <= rb:
+            return ta, tb
+        if a <= ra and rb <= b:
+            found.append((ta, tb))
+    if not found:
+        return None
+    around = _by_attention(s, a, b)
+    spans = [*found, around] if around else found
+    return min(x for x, _ in spans), max(y for _, y in spans)
+
+
+def _by_attention(s: SentenceResult, a: int, b: int) -> Span | None:
+    hyp = s.hypothesis
+    if hyp.text != s.target or not hyp.tokens or len(hyp.attention) != len(hyp.tokens):
+        return None  # the text changed after the model, or the engine gave no attention
+    indices = tokens_in_span(token_char_spans(s.source, hyp.source_tokens), a, b)
+    found = aligned_range(hyp.tokens, hyp.attention, indices) if indices else None
+    if found is None:
+        return None
+    spans = token_char_spans(s.target, hyp.tokens)
+    words = [spans[i] for i in range(found[0], found[1]) if spans[i][0] < spans[i][1]]
+    return (words[0][0], words[-1][1]) if words else None
+
+
+def _proportional(source: str, target: str, a: int, b: int) -> Span:
+    """The span at the same relative place, widened to whole words."""
+    scale = len(target) / max(1, len(source))
+    start = min(len(target), round(a * scale))
+    end = max(start, min(len(target), round(b * scale)))
+    while 0 < start < len(target) and not target[start - 1].isspace():
+        start -= 1
+    if b > a:
+        while end < len(target) and not target[end].isspace():
+            end += 1
+    return start, max(start, end)
+
+
+def _nested(marks: Sequence[Mark], mapped: Sequence[Span], length: int) -> tuple[Mark, ...]:
+    """The mapped marks made well-nested as in the source: a mark inside another stays
+    inside it; marks apart stay apart (one that would overlap a sibling keeps the longest
+    part of its span that is free, at worst an empty span at the sibling's edge). Marks over
+    the same text nest by their tag order, as the writers put them."""
+    order = sorted(range(len(marks)), key=lambda i: (marks[i].start, -marks[i].end, marks[i].tag))
+    placed: dict[int, Span] = {}
+    children: dict[int | None, list[Span]] = {}
+    stack: list[int] = []
+    for i in order:
+        mark = marks[i]
+        while stack and not (
+            marks[stack[-1]].start <= mark.start and mark.end <= marks[stack[-1]].end
+        ):
+            stack.pop()
+        parent = stack[-1] if stack else None
+        low, high = placed[parent] if parent is not None else (0, length)
+        a = min(max(mapped[i][0], low), high)
+        b = min(max(mapped[i][1], a), high)
+        siblings = children.setdefault(parent, [])
+        span = _free_part((a, b), siblings)
+        if span[1] > span[0]:
+            siblings.append(span)
+        placed[i] = span
+        stack.append(i)
+    return tuple(Mark(placed[i][0], placed[i][1], marks[i].tag) for i in range(len(marks)))
+
+
+def _free_part(span: Span, taken: Sequence[Span]) -> Span:
+    """The longest part of `span` that no span of `taken` overlaps; an empty span where
+    nothing is free (at an edge of what it ran into, never inside another)."""
+    pieces = [span]
+    for x, y in taken:
+        pieces = [p for a, b in pieces for p in ((a, min(b, x)), (max(a, y), b)) if p[1] > p[0]]
+    if pieces:
+        return max(pieces, key=lambda p: p[1] - p[0])
+    point = span[0]
+    for x, y in taken:
+        if x < point < y:
+            point = y
+    return point, point
