@@ -12,9 +12,10 @@ from glossary.errors import DocumentError
 def formats() -> tuple[DocumentFormat, ...]:
     """Every format, in the order the APIs list them. Each module adds its own line here;
     imported here, not at the top, so that a format module may use this one."""
+    from glossary.documents.html import HTML
     from glossary.documents.text import TEXT
 
-    found: list[DocumentFormat] = [TEXT]
+    found: list[DocumentFormat] = [TEXT, HTML]
     return tuple(found)
 
 

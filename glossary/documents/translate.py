@@ -135,6 +135,28 @@ def translate_document(
     )
 
 
+def translate_html(
+    service: TranslationService,
+    html: str,
+    source: str,
+    target: str,
+    glossaries: Sequence[str] | None = None,
+    mode: Mode = DEFAULT_MODE,
+) -> tuple[str, list[LocatedTerm], list[SentenceResult]]:
+    """An HTML text (a fragment or a page) translated with its markup kept, for the APIs'
+    format=html and tag_handling=html: the HTML, its terms by block, and its sentences
+    (offsets relative to their block and its translation)."""
+    from glossary.documents.html import read_html  # the HTML reader only when asked for
+
+    parsed = read_html(html)
+    chosen = service.glossaries_for(source, target, glossaries)
+    pipeline = service.pipeline(source, target, chosen, mode)
+    blocks = list(parsed.blocks)
+    done = _translate_batches(service, pipeline, blocks, None)
+    written = parsed.write([d.block for d in done]).decode("utf-8")
+    return written, list(_located(blocks, done)), [s for d in done for s in d.sentences]
+
+
 def _translate_batches(
     service: TranslationService,
     pipeline: Pipeline,
@@ -251,7 +273,7 @@ def move_marks(
 
 
 def _mapped(source: str, target: str, mark: Mark, sentences: Sequence[SentenceResult]) -> Span:
-    if mark.start == mark.end:  # an empty element (a <br>, an image) stays empty
+    if not source[mark.start : mark.end].strip():  # an empty element (<br>, <img>) stays so
         point = _point(mark.start, sentences)
         return point, point
     if not source[: mark.start].strip() and not source[mark.end :].strip():

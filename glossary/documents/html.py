@@ -1,0 +1,357 @@
+"""HTML (.html, .htm) through the standard library's parser: a `>` in an attribute value or
+a comment, or `</p>` in a script, is what the parser says it is, never the end of a tag.
+
+A block is the inline content between block-level tags (a <p>, a heading, a list item, a
+table cell, the text of a <div>, the <title>). Inline elements (<b>, <a href>, <span>, ...)
+become marks, written back around the English words with their start and end tags exactly as
+they were (attributes untranslated: title and alt stay German). Inside a block, a comment,
+an empty element (<br>, <img>) or a tag without its partner is an empty mark written back as
+it was; inline code (<code>, <kbd>, <samp>, <var>) and any inline element with
+translate="no" or class "notranslate" is shown to the model (so the sentence reads whole) but
+written back as it was, over the English words aligned with it. <script>, <style>, <pre>,
+<textarea>, <template>, <svg>, <math> and block elements with translate="no" are no block:
+copied through. Everything outside the blocks (doctype, comments, tags, whitespace), and any
+block whose translation is its own text, is written back byte for byte."""
+
+from __future__ import annotations
+
+import bisect
+import html
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+
+from glossary.documents.model import Block, Limits, Mark
+from glossary.documents.text import decode_utf8
+
+BLOCK_ELEMENTS = frozenset(
+    "address article aside blockquote body caption center dd details dialog dir div dl dt "
+    "fieldset figcaption figure footer form frameset h1 h2 h3 h4 h5 h6 head header hgroup hr "
+    "html legend li main menu nav noscript ol optgroup option p section select summary table "
+    "tbody td tfoot th thead title tr ul meta link base col colgroup source track area param "
+    "embed object iframe video audio canvas picture".split()
+)
+# Copied through with everything inside them, whatever they hold.
+RAW_ELEMENTS = frozenset("script style pre textarea template svg math".split())
+# Inline, shown to the model, written back as they were.
+CODE_ELEMENTS = frozenset("code kbd samp var".split())
+VOID_ELEMENTS = frozenset(
+    "area base br col embed hr img input link meta param source track wbr keygen".split()
+)
+_SPACES = re.compile(r"[\t\n\r\f]")  # line breaks in HTML text are spaces, not lines
+_BOM = "\ufeff"
+
+
+@dataclass(frozen=True)
+class _Event:
+    kind: str  # start, end, empty, text, other
+    tag: str
+    attrs: tuple[tuple[str, str | None], ...]
+    start: int
+    end: int
+
+
+class _Collector(HTMLParser):
+    """The parser's events, each with its extent in the text (they tile it)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(convert_charrefs=False)
+        self.text = text
+        self.lines = [0] + [m.end() for m in re.finditer("\n", text)]
+        self.found: list[tuple[str, str, tuple[tuple[str, str | None], ...], int]] = []
+
+    def _add(self, kind: str, tag: str = "", attrs: Sequence[tuple[str, str | None]] = ()) -> None:
+        line, column = self.getpos()
+        self.found.append((kind, tag, tuple(attrs), self.lines[line - 1] + column))
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self._add("empty" if tag in VOID_ELEMENTS else "start", tag, attrs)
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self._add("empty", tag, attrs)
+
+    def handle_endtag(self, tag: str) -> None:
+        self._add("end", tag)
+
+    def handle_data(self, data: str) -> None:
+        self._add("text")
+
+    def handle_entityref(self, name: str) -> None:
+        self._add("text")
+
+    def handle_charref(self, name: str) -> None:
+        self._add("text")
+
+    def handle_comment(self, data: str) -> None:
+        self._add("other")
+
+    def handle_decl(self, decl: str) -> None:
+        self._add("other")
+
+    def handle_pi(self, data: str) -> None:
+        self._add("other")
+
+    def unknown_decl(self, data: str) -> None:
+        self._add("other")
+
+
+def _events(text: str) -> list[_Event]:
+    collector = _Collector(text)
+    collector.feed(text)
+    collector.close()
+    found = collector.found
+    ends = [start for *_, start in found[1:]] + [len(text)]
+    return [
+        _Event(kind, tag, attrs, start, end)
+        for (kind, tag, attrs, start), end in zip(found, ends, strict=True)
+        if end > start
+    ]
+
+
+def _untranslatable(event: _Event) -> bool:
+    attrs = dict(event.attrs)
+    classes = (attrs.get("class") or "").split()
+    return (attrs.get("translate") or "").strip().lower() == "no" or "notranslate" in classes
+
+
+@dataclass(frozen=True)
+class _Markup:
+    """What a mark stands for: the raw text at its start and at its end; `opaque` marks are
+    written back as `before` alone, in place of the English words under them."""
+
+    before: str
+    after: str = ""
+    opaque: bool = False
+
+
+@dataclass
+class _Run:
+    """Inline content being gathered into one block."""
+
+    start: int  # where its raw text starts
+    end: int = 0
+    text: list[str] = field(default_factory=list)
+    length: int = 0
+    marks: list[Mark] = field(default_factory=list)
+    markup: list[_Markup] = field(default_factory=list)
+    # open inline elements: tag, index of its markup, start in the text, its raw start tag,
+    # and where that tag starts in the document
+    open: list[tuple[str, int, int, str, int]] = field(default_factory=list)
+
+    def add_text(self, text: str) -> None:
+        self.text.append(text)
+        self.length += len(text)
+
+    def point(self, raw: str) -> None:
+        self.marks.append(Mark(self.length, self.length, len(self.markup)))
+        self.markup.append(_Markup(raw))
+
+
+@dataclass(frozen=True)
+class _Region:
+    start: int
+    end: int
+    markup: tuple[_Markup, ...]
+    lead: str  # whitespace inside the region before the block's text
+    trail: str
+
+
+class _Reader:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.events = _events(text)
+        self.lines = [0] + [m.end() for m in re.finditer("\n", text)]
+        self.blocks: list[Block] = []
+        self.regions: list[_Region] = []
+        self.run: _Run | None = None
+        self.element = "document"
+
+    def read(self) -> None:
+        i = 0
+        while i < len(self.events):
+            i = self._step(i)
+        self._flush()
+
+    def _step(self, i: int) -> int:
+        event = self.events[i]
+        if event.kind in ("start", "empty") and (
+            event.tag in RAW_ELEMENTS
+            or (event.tag in BLOCK_ELEMENTS and _untranslatable(event) and event.kind == "start")
+        ):
+            self._flush()
+            return self._skip(i)
+        if event.tag in BLOCK_ELEMENTS and event.kind != "text":
+            self._flush()
+            self.element = event.tag
+            return i + 1
+        if event.kind == "start" and (event.tag in CODE_ELEMENTS or _untranslatable(event)):
+            return self._opaque(i)
+        self._inline(event)
+        return i + 1
+
+    def _skip(self, i: int) -> int:
+        """The index after the element starting at events[i] (its matching end tag)."""
+        first = self.events[i]
+        if first.kind == "empty":
+            return i + 1
+        depth = 0
+        for j in range(i, len(self.events)):
+            event = self.events[j]
+            if event.tag == first.tag and event.kind in ("start", "end"):
+                depth += 1 if event.kind == "start" else -1
+                if depth == 0:
+                    return j + 1
+        return len(self.events)
+
+    def _raw(self, event: _Event) -> str:
+        return self.text[event.start : event.end]
+
+    def _current(self, event: _Event) -> _Run:
+        if self.run is None:
+            self.run = _Run(event.start)
+        self.run.end = event.end
+        return self.run
+
+    def _opaque(self, i: int) -> int:
+        after = self._skip(i)
+        run = self._current(self.events[i])
+        inner = [e for e in self.events[i:after] if e.kind == "text"]
+        shown = "".join(_SPACES.sub(" ", html.unescape(self._raw(e))) for e in inner)
+        start = run.length
+        run.add_text(shown)
+        raw = self.text[self.events[i].start : self.events[after - 1].end]
+        run.marks.append(Mark(start, run.length, len(run.markup)))
+        run.markup.append(_Markup(raw, opaque=True))
+        run.end = self.events[after - 1].end
+        return after
+
+    def _inline(self, event: _Event) -> None:
+        run = self._current(event)
+        raw = self._raw(event)
+        if event.kind == "text":
+            run.add_text(_SPACES.sub(" ", html.unescape(raw)))
+        elif event.kind == "start":
+            run.open.append((event.tag, len(run.markup), run.length, raw, event.start))
+            run.markup.append(_Markup(raw))  # an empty mark unless its end tag comes
+        elif event.kind == "end" and any(tag == event.tag for tag, *_ in run.open):
+            while run.open:
+                tag, at, start, before, offset = run.open.pop()
+                if tag == event.tag and start == run.length:
+                    # Around no text (<a href><img></a>): one empty mark, written as it was.
+                    run.marks = [m for m in run.marks if m.tag < at]
+                    run.markup[at] = _Markup(self.text[offset : event.end])
+                    run.marks.append(Mark(start, start, at))
+                    break
+                if tag == event.tag:
+                    run.marks.append(Mark(start, run.length, at))
+                    run.markup[at] = _Markup(before, raw)
+                    break
+                run.marks.append(Mark(start, start, at))  # closed implicitly: kept as it was
+        elif event.kind == "empty" and event.tag == "br":
+            run.point(raw)
+            run.add_text("\n")  # a line break the segmenter sees; written as the tag alone
+        else:
+            run.point(raw)
+
+    def _flush(self) -> None:
+        run, self.run = self.run, None
+        if run is None:
+            return
+        for _, at, start, _, _ in run.open:  # a start tag without its end: kept where it was
+            run.marks.append(Mark(start, start, at))
+        text = "".join(run.text)
+        if not text.strip():
+            return
+        # The whitespace around the text stays outside the block, up to the first or last tag.
+        lead = min([len(text) - len(text.lstrip()), *(m.start for m in run.marks)])
+        end = max([len(text.rstrip()), *(m.end for m in run.marks)])
+        body = text[lead:end]
+        marks = tuple(
+            sorted(
+                (Mark(m.start - lead, m.end - lead, m.tag) for m in run.marks), key=lambda m: m.tag
+            )
+        )
+        line = bisect.bisect_right(self.lines, run.start)
+        number = len(self.blocks) + 1
+        location = f"paragraph {number} (<{self.element}>, line {line})"
+        self.blocks.append(Block(body, marks, location))
+        self.regions.append(_Region(run.start, run.end, tuple(run.markup), text[:lead], text[end:]))
+
+
+@dataclass(frozen=True)
+class ParsedHtml:
+    text: str
+    bom: bool
+    blocks: tuple[Block, ...]
+    regions: tuple[_Region, ...]
+
+    def write(self, translated: Sequence[Block]) -> bytes:
+        if len(translated) != len(self.blocks):
+            raise ValueError(f"{len(translated)} translations for {len(self.blocks)} blocks")
+        out, cursor = [_BOM if self.bom else ""], 0
+        for source, block, region in zip(self.blocks, translated, self.regions, strict=True):
+            out.append(self.text[cursor : region.start])
+            if block.text == source.text and block.marks == source.marks:
+                out.append(self.text[region.start : region.end])
+            else:
+                out.append(_render(block, region))
+            cursor = region.end
+        out.append(self.text[cursor:])
+        return "".join(out).encode("utf-8")
+
+
+def _render(block: Block, region: _Region) -> str:
+    """The block's HTML: its text escaped, each mark's markup around its span, nested as
+    translate.move_marks keeps them (an inner mark closes first, an outer one opens first)."""
+    events: list[tuple[int, int, int, int, str]] = []  # position, order, tie, tie, markup
+    skip: list[tuple[int, int]] = []
+    for mark in block.marks:
+        markup = region.markup[mark.tag]
+        if mark.start == mark.end:
+            events.append((mark.start, 1, mark.tag, 0, markup.before + markup.after))
+            continue
+        if markup.opaque:
+            skip.append((mark.start, mark.end))
+        events.append((mark.start, 2, -mark.end, mark.tag, markup.before))
+        if markup.after:
+            events.append((mark.end, 0, -mark.start, -mark.tag, markup.after))
+    events.sort()
+    out, cursor = [region.lead], 0
+    for position, *_, written in events:
+        out.append(_escaped(block.text, cursor, position, skip))
+        out.append(written)
+        cursor = max(cursor, position)
+    out.append(_escaped(block.text, cursor, len(block.text), skip))
+    out.append(region.trail)
+    return "".join(out)
+
+
+def _escaped(text: str, start: int, end: int, skip: Sequence[tuple[int, int]]) -> str:
+    """text[start:end] escaped, less what opaque marks cover (their markup stands there)."""
+    keep = [(start, end)]
+    for a, b in skip:
+        keep = [p for x, y in keep for p in ((x, min(y, a)), (max(x, b), y)) if p[1] > p[0]]
+    return "".join(html.escape(text[x:y], quote=False) for x, y in keep)
+
+
+def read_html(text: str) -> ParsedHtml:
+    """The blocks of an HTML text (a page or a fragment)."""
+    bom = text.startswith(_BOM)
+    text = text.removeprefix(_BOM)
+    reader = _Reader(text)
+    reader.read()
+    return ParsedHtml(text, bom, tuple(reader.blocks), tuple(reader.regions))
+
+
+@dataclass(frozen=True)
+class HtmlFormat:
+    name: str = "html"
+    extensions: tuple[str, ...] = (".html", ".htm")
+    media_types: tuple[str, ...] = ("text/html", "application/xhtml+xml")
+
+    def read(self, data: bytes, *, limits: Limits) -> ParsedHtml:
+        return read_html(decode_utf8(data))
+
+
+HTML = HtmlFormat()
