@@ -18,7 +18,7 @@ from __future__ import annotations
 import bisect
 import html
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
@@ -116,7 +116,7 @@ def _untranslatable(event: _Event) -> bool:
 
 
 @dataclass(frozen=True)
-class _Markup:
+class Markup:
     """What a mark stands for: the raw text at its start and at its end; `opaque` marks are
     written back as `before` alone, in place of the English words under them."""
 
@@ -134,7 +134,7 @@ class _Run:
     text: list[str] = field(default_factory=list)
     length: int = 0
     marks: list[Mark] = field(default_factory=list)
-    markup: list[_Markup] = field(default_factory=list)
+    markup: list[Markup] = field(default_factory=list)
     # open inline elements: tag, index of its markup, start in the text, its raw start tag,
     # and where that tag starts in the document
     open: list[tuple[str, int, int, str, int]] = field(default_factory=list)
@@ -145,14 +145,14 @@ class _Run:
 
     def point(self, raw: str) -> None:
         self.marks.append(Mark(self.length, self.length, len(self.markup)))
-        self.markup.append(_Markup(raw))
+        self.markup.append(Markup(raw))
 
 
 @dataclass(frozen=True)
 class _Region:
     start: int
     end: int
-    markup: tuple[_Markup, ...]
+    markup: tuple[Markup, ...]
     lead: str  # whitespace inside the region before the block's text
     trail: str
 
@@ -222,7 +222,7 @@ class _Reader:
         run.add_text(shown)
         raw = self.text[self.events[i].start : self.events[after - 1].end]
         run.marks.append(Mark(start, run.length, len(run.markup)))
-        run.markup.append(_Markup(raw, opaque=True))
+        run.markup.append(Markup(raw, opaque=True))
         run.end = self.events[after - 1].end
         return after
 
@@ -233,19 +233,19 @@ class _Reader:
             run.add_text(_SPACES.sub(" ", html.unescape(raw)))
         elif event.kind == "start":
             run.open.append((event.tag, len(run.markup), run.length, raw, event.start))
-            run.markup.append(_Markup(raw))  # an empty mark unless its end tag comes
+            run.markup.append(Markup(raw))  # an empty mark unless its end tag comes
         elif event.kind == "end" and any(tag == event.tag for tag, *_ in run.open):
             while run.open:
                 tag, at, start, before, offset = run.open.pop()
                 if tag == event.tag and start == run.length:
                     # Around no text (<a href><img></a>): one empty mark, written as it was.
                     run.marks = [m for m in run.marks if m.tag < at]
-                    run.markup[at] = _Markup(self.text[offset : event.end])
+                    run.markup[at] = Markup(self.text[offset : event.end])
                     run.marks.append(Mark(start, start, at))
                     break
                 if tag == event.tag:
                     run.marks.append(Mark(start, run.length, at))
-                    run.markup[at] = _Markup(before, raw)
+                    run.markup[at] = Markup(before, raw)
                     break
                 run.marks.append(Mark(start, start, at))  # closed implicitly: kept as it was
         elif event.kind == "empty" and event.tag == "br":
@@ -295,44 +295,53 @@ class ParsedHtml:
             if block.text == source.text and block.marks == source.marks:
                 out.append(self.text[region.start : region.end])
             else:
-                out.append(_render(block, region))
+                out.append(region.lead + render(block, region.markup, _escape_html) + region.trail)
             cursor = region.end
         out.append(self.text[cursor:])
         return "".join(out).encode("utf-8")
 
 
-def _render(block: Block, region: _Region) -> str:
-    """The block's HTML: its text escaped, each mark's markup around its span, nested as
-    translate.move_marks keeps them (an inner mark closes first, an outer one opens first)."""
+def render(block: Block, markup: Sequence[Markup], escape: Callable[[str], str]) -> str:
+    """A block's text escaped, each mark's markup around its span, nested as
+    translate.move_marks keeps them (an inner mark closes first, an outer one opens first);
+    the text under an opaque mark is left out, its markup stands for it."""
     events: list[tuple[int, int, int, int, str]] = []  # position, order, tie, tie, markup
     skip: list[tuple[int, int]] = []
     for mark in block.marks:
-        markup = region.markup[mark.tag]
+        found = markup[mark.tag]
         if mark.start == mark.end:
-            events.append((mark.start, 1, mark.tag, 0, markup.before + markup.after))
+            events.append((mark.start, 1, mark.tag, 0, found.before + found.after))
             continue
-        if markup.opaque:
+        if found.opaque:
             skip.append((mark.start, mark.end))
-        events.append((mark.start, 2, -mark.end, mark.tag, markup.before))
-        if markup.after:
-            events.append((mark.end, 0, -mark.start, -mark.tag, markup.after))
+        events.append((mark.start, 2, -mark.end, mark.tag, found.before))
+        if found.after:
+            events.append((mark.end, 0, -mark.start, -mark.tag, found.after))
     events.sort()
-    out, cursor = [region.lead], 0
+    out, cursor = [], 0
     for position, *_, written in events:
-        out.append(_escaped(block.text, cursor, position, skip))
+        out.append(_escaped(block.text, cursor, position, skip, escape))
         out.append(written)
         cursor = max(cursor, position)
-    out.append(_escaped(block.text, cursor, len(block.text), skip))
-    out.append(region.trail)
+    out.append(_escaped(block.text, cursor, len(block.text), skip, escape))
     return "".join(out)
 
 
-def _escaped(text: str, start: int, end: int, skip: Sequence[tuple[int, int]]) -> str:
-    """text[start:end] escaped, less what opaque marks cover (their markup stands there)."""
+def _escaped(
+    text: str,
+    start: int,
+    end: int,
+    skip: Sequence[tuple[int, int]],
+    escape: Callable[[str], str],
+) -> str:
     keep = [(start, end)]
     for a, b in skip:
         keep = [p for x, y in keep for p in ((x, min(y, a)), (max(x, b), y)) if p[1] > p[0]]
-    return "".join(html.escape(text[x:y], quote=False) for x, y in keep)
+    return "".join(escape(text[x:y]) for x, y in keep)
+
+
+def _escape_html(text: str) -> str:
+    return html.escape(text, quote=False)
 
 
 def read_html(text: str) -> ParsedHtml:
