@@ -13,10 +13,11 @@ def formats() -> tuple[DocumentFormat, ...]:
     """Every format, in the order the APIs list them. Each module adds its own line here;
     imported here, not at the top, so that a format module may use this one."""
     from glossary.documents.html import HTML
+    from glossary.documents.markdown import MARKDOWN
     from glossary.documents.subtitles import SRT, VTT
     from glossary.documents.text import TEXT
 
-    found: list[DocumentFormat] = [TEXT, HTML, SRT, VTT]
+    found: list[DocumentFormat] = [TEXT, MARKDOWN, HTML, SRT, VTT]
     return tuple(found)
 
 
