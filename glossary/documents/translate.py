@@ -23,9 +23,11 @@ from glossary.documents.model import Block, DocumentFormat, Limits, Mark, Parsed
 from glossary.documents.registry import format_for
 from glossary.enforce import DEFAULT_MODE, Mode
 from glossary.errors import DocumentError
+from glossary.locate import EDGE_WORDS, Word, hypothesis_words
 from glossary.pipeline import Pipeline, SentenceResult
 from glossary.report import TermReport, summarize
 from glossary.service import TranslationService
+from glossary.tokens import SPACE
 
 # Between two blocks in one pipeline call: a blank line, which no sentence crosses.
 SEPARATOR = "\n\n"
@@ -35,6 +37,14 @@ BATCH_CHARS = 20_000
 BATCH_BLOCKS = 200
 
 Span = tuple[int, int]
+# German words whose English (an article, a preposition) a mark that starts or ends with them
+# keeps; see _trimmed.
+_GERMAN_EDGE_WORDS = frozenset(
+    "der die das den dem des ein eine einen einem einer eines kein keine mein meine sein "
+    "seine ihr ihre unser unsere dieser diese dieses zwei drei vier fünf viele alle in im "
+    "an am auf aus bei mit nach von vom vor zu zum zur für gegen ohne über unter durch und "
+    "oder wie als ist sind war waren".split()
+)
 
 
 @dataclass(frozen=True)
@@ -354,9 +364,36 @@ def _by_attention(s: SentenceResult, a: int, b: int) -> Span | None:
     found = aligned_range(hyp.tokens, hyp.attention, indices) if indices else None
     if found is None:
         return None
+    first, end = _trimmed(hyp.tokens, found, s.source[a:b])
     spans = token_char_spans(s.target, hyp.tokens)
-    words = [spans[i] for i in range(found[0], found[1]) if spans[i][0] < spans[i][1]]
+    words = [spans[i] for i in range(first, end) if spans[i][0] < spans[i][1]]
     return (words[0][0], words[-1][1]) if words else None
+
+
+def _trimmed(tokens: Sequence[str], span: Span, marked: str) -> Span:
+    """The aligned words less an article or preposition at an edge that the German mark did
+    not hold: attention spreads a noun onto its article ("Ein <b>Mann</b>" is "A <b>man</b>",
+    "<b>Ein Mann</b>" is "<b>A man</b>")."""
+    inside = [w for w in hypothesis_words(tokens) if span[0] <= w.start and w.end <= span[1]]
+    marked_words = marked.lower().split()
+    if not inside or not marked_words:
+        return span
+
+    def edge(word: Word, glued: bool) -> bool:
+        # A word of its own: "her" of "Kreml-Her" is none.
+        alone = tokens[word.start].startswith(SPACE) and not glued
+        return alone and bool(word.key) and word.key in EDGE_WORDS
+
+    def glued(word: Word) -> bool:
+        return not tokens[word.start].startswith(SPACE)
+
+    if marked_words[0] not in _GERMAN_EDGE_WORDS:
+        while len(inside) > 1 and edge(inside[0], glued(inside[1])):
+            inside = inside[1:]
+    if marked_words[-1].strip(".,;:!?") not in _GERMAN_EDGE_WORDS:
+        while len(inside) > 1 and edge(inside[-1], False):
+            inside = inside[:-1]
+    return inside[0].start, inside[-1].end
 
 
 def _proportional(source: str, target: str, a: int, b: int) -> Span:
