@@ -63,7 +63,8 @@ def _http_error(exc: HTTPException) -> Response:
 # A library error's status is its class's `http_status`, declared once with the class
 # (glossary/errors.py; only imports.ImportRefusedError, which carries its preview, lives beside
 # its cause). This table is the one place where a path's API answers otherwise: (status,
-# message), the error's own text becoming the detail. On DeepL paths a missing model is a 400, not a 503 (see the module docstring).
+# message), the error's own text becoming the detail. On DeepL paths a missing model is a 400,
+# not a 503 (see the module docstring).
 _DEEPL_ANSWERS: dict[type[GlossaryError], tuple[int, str]] = {
     ModelNotInstalledError: (400, "Language pair not supported."),
 }
