@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from glossary.accounts import Accounts
 from glossary.cache import DiskCache
@@ -22,6 +23,9 @@ from glossary.scheduled import scheduled
 from glossary.scheduler import Scheduler
 from glossary.store import GlossaryStore
 from glossary.term import Glossary
+
+if TYPE_CHECKING:
+    from glossary.documents.jobs import DocumentJobs
 
 
 class TranslationService:
@@ -50,6 +54,7 @@ class TranslationService:
         self.defaults = DefaultGlossaries.of(settings)
         self._jobs: JobQueue | None = None
         self._jobs_lock = threading.Lock()
+        self._documents: DocumentJobs | None = None
 
     def options(self, beam_size: int | None = None) -> DecodeOptions:
         return DecodeOptions(
@@ -70,6 +75,18 @@ class TranslationService:
                 store = SQLiteJobStore(self.settings.state_dir / "jobs.sqlite3")
                 self._jobs = JobRunner(self, store)
             return self._jobs
+
+    @property
+    def documents(self) -> DocumentJobs:
+        """Document jobs (glossary/documents/jobs.py), built on first use, in
+        `<state_dir>/documents`; one machine only, whatever GLOSSARY_QUEUE_URL says."""
+        with self._jobs_lock:
+            if self._documents is None:
+                # imported here: the document layer imports this module
+                from glossary.documents.jobs import DocumentJobs
+
+                self._documents = DocumentJobs(self, self.settings.state_dir / "documents")
+            return self._documents
 
     def glossaries_for(
         self, source: str, target: str, names: Sequence[str] | None = None
