@@ -5,14 +5,18 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import io
 import json
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
+from pathlib import Path
+from typing import TextIO
 
 from glossary import (
     __version__,
     cli_accounts,
+    cli_documents,
     cli_glossaries,
     cli_models,
     cli_terms,
@@ -20,6 +24,7 @@ from glossary import (
     history,
 )
 from glossary.accounts import Accounts, loopback
+from glossary.atomicwrite import atomic_write
 from glossary.config import Settings
 from glossary.enforce import DEFAULT_MODE, MODES
 from glossary.errors import GlossaryError
@@ -44,31 +49,44 @@ def _glossaries(args: argparse.Namespace, service: TranslationService) -> list[G
 
 
 def cmd_translate(args: argparse.Namespace, settings: Settings) -> int:
+    if cli_documents.wanted(args):
+        documents = cli_documents.CommandLineService(settings, args.beam_size)
+        documents.chosen = _glossaries(args, documents)
+        return cli_documents.translate_file(args, documents)
     text = read_text(args.file)
     service = TranslationService(settings)
     glossaries = _glossaries(args, service)
     pipeline = service.pipeline(
         args.source, args.target, glossaries, args.mode, beam_size=args.beam_size
     )
+    # -o with --format text: the text is written to the file once all of it is translated.
+    out: TextIO = io.StringIO() if args.output else sys.stdout
     if args.json:
         result = pipeline.translate(text)
-        json.dump(result.to_dict(), sys.stdout, ensure_ascii=False, indent=2)
-        sys.stdout.write("\n")
+        json.dump(result.to_dict(), out, ensure_ascii=False, indent=2)
+        out.write("\n")
+        _keep(args, out)
         return 0
     reports, untranslated, piece = [], [], ""
     for piece, sentences in pipeline.stream(text):
-        sys.stdout.write(piece)
-        sys.stdout.flush()
+        out.write(piece)
+        out.flush()
         done = TranslationResult("", tuple(sentences))
         reports.extend(done.terms)
         untranslated.extend(done.untranslated)
     if text.strip() and not piece.endswith("\n"):
-        sys.stdout.write("\n")
+        out.write("\n")
+    _keep(args, out)
     if glossaries:
         counts = summarize(reports)
         print("terms: " + ", ".join(f"{n} {k}" for k, n in counts.items()), file=sys.stderr)
     _warn_untranslated(untranslated)
     return 0
+
+
+def _keep(args: argparse.Namespace, out: TextIO) -> None:
+    if isinstance(out, io.StringIO):
+        atomic_write(Path(args.output), out.getvalue().encode("utf-8"))
 
 
 def _warn_untranslated(sentences: Sequence[SentenceResult]) -> None:
@@ -102,8 +120,13 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _add_translate(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("translate", help="translate text (FILE or - for stdin)")
-    p.add_argument("file", nargs="?", default="-", help="UTF-8 text file, or - (default)")
+    p = sub.add_parser("translate", help="translate text or a document (FILE or - for stdin)")
+    p.add_argument(
+        "file",
+        nargs="?",
+        default="-",
+        help="UTF-8 text file, a document (.docx, .html, .srt, ...), or - (default)",
+    )
     p.add_argument("--from", dest="source", default="de", help="source language (default de)")
     p.add_argument("--to", dest="target", default="en", help="target language (default en)")
     p.add_argument("--json", action="store_true", help="print sentences with their offsets")
@@ -123,6 +146,7 @@ def _add_translate(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
         "(default); replace: substitute the words attention aligns; "
         "off: report only",
     )
+    cli_documents.add_arguments(p)
     p.set_defaults(handler=cmd_translate)
 
 
