@@ -71,4 +71,5 @@ class Limits:
     max_bytes: int = 20 * 1024 * 1024
     max_unpacked_bytes: int = 200 * 1024 * 1024
     max_ratio: int = 100  # unpacked / packed size of one archive member
+    max_members: int = 10_000  # files in an archive (DOCX, PPTX, ODT)
     max_blocks: int = 50_000

@@ -1,0 +1,327 @@
+"""The zip packages under DOCX, PPTX, ODT and ODP, read without trusting them and written back.
+
+Reading: the central directory is checked before anything is inflated (member count, names
+that would leave the package, encrypted or oddly compressed members, the declared total
+size and each member's declared ratio of unpacked to packed size), and every member is
+inflated as a stream whose bytes are counted against the same limits, so a member that lies
+about its size is stopped as soon as it passes them. XML parts are parsed with entities,
+DTDs and the network off, and a part that declares a DTD at all (the billion laughs) is
+refused. Macros (a vbaProject.bin, a macro-enabled content type, ODF Basic or scripts) and
+relationships that reach outside the package other than hyperlinks (an attached template,
+an OLE object or image linked from elsewhere, a frame) are refused: nothing of them is
+followed. Hyperlinks are kept as they are and never opened.
+
+Writing: every member in the same order and with the same compression method; the members
+not rewritten with exactly the bytes they had, the rewritten parts with their new bytes."""
+
+from __future__ import annotations
+
+import io
+import posixpath
+import zipfile
+import zlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from lxml import etree
+
+from glossary.documents.model import Limits
+from glossary.errors import DocumentError
+
+_CHUNK = 64 * 1024
+# A member smaller than this is never a bomb, whatever its ratio: a short run of spaces
+# compresses far past any ratio limit, and the total limit bounds many of them.
+RATIO_FLOOR = 1024 * 1024
+_METHODS = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED}
+_ENCRYPTED = 0x1
+
+MACRO_MESSAGE = "contains macros"
+
+
+def _parser() -> etree.XMLParser:
+    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+
+
+def parse_xml(data: bytes, part: str) -> etree._ElementTree:
+    """The XML of a package part; DocumentError (400) naming the part for XML that is not
+    well-formed or that declares a DTD (entities are never expanded)."""
+    try:
+        root = etree.fromstring(data, _parser())
+    except etree.XMLSyntaxError as exc:
+        raise DocumentError(f"{part}: not well-formed XML ({exc})") from exc
+    tree = root.getroottree()
+    if tree.docinfo.internalDTD is not None or tree.docinfo.doctype:
+        raise DocumentError(f"{part}: declares a DTD or entities, which office files never do")
+    return tree
+
+
+def serialize_xml(tree: etree._ElementTree) -> bytes:
+    """The part's bytes as Office and LibreOffice write them: UTF-8 with a declaration."""
+    standalone = tree.docinfo.standalone
+    if standalone is None:
+        return etree.tostring(tree, xml_declaration=True, encoding="UTF-8")
+    return etree.tostring(tree, xml_declaration=True, encoding="UTF-8", standalone=standalone)
+
+
+def _safe_name(name: str) -> bool:
+    if not name or "\\" in name or "\x00" in name or name.startswith("/"):
+        return False
+    if len(name) > 1 and name[1] == ":":  # a drive letter
+        return False
+    return ".." not in name.split("/")
+
+
+@dataclass
+class Archive:
+    """A zip package whose directory passed the checks; members are inflated on demand,
+    each through the counting reader, each at most once."""
+
+    zip: zipfile.ZipFile
+    infos: tuple[zipfile.ZipInfo, ...]
+    limits: Limits
+    what: str  # "docx": for the messages
+    _inflated: dict[str, bytes] = field(default_factory=dict)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(info.filename for info in self.infos)
+
+    def has(self, name: str) -> bool:
+        return any(info.filename == name for info in self.infos)
+
+    def read(self, name: str) -> bytes:
+        """A member's bytes; DocumentError if it is missing, corrupted or too large."""
+        if name in self._inflated:
+            return self._inflated[name]
+        info = next((i for i in self.infos if i.filename == name), None)
+        if info is None:
+            raise DocumentError(f"not a valid {self.what} file: it has no {name}")
+        data = self._inflate(info)
+        self._inflated[name] = data
+        return data
+
+    def xml(self, name: str) -> etree._ElementTree:
+        return parse_xml(self.read(name), name)
+
+    def _inflate(self, info: zipfile.ZipInfo) -> bytes:
+        used = sum(len(d) for d in self._inflated.values())
+        budget = self.limits.max_unpacked_bytes - used
+        ratio_cap = max(RATIO_FLOOR, info.compress_size * self.limits.max_ratio)
+        out = bytearray()
+        try:
+            with self.zip.open(info) as stream:
+                while chunk := stream.read(_CHUNK):
+                    out += chunk
+                    if len(out) > budget:
+                        raise _too_large(self.what, self.limits)
+                    if len(out) > ratio_cap:
+                        raise _bomb(info, self.limits)
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
+            raise DocumentError(
+                f"{self.what} file is corrupted: member {info.filename} cannot be read ({exc})"
+            ) from exc
+        return bytes(out)
+
+    def write(self, replaced: Mapping[str, bytes]) -> bytes:
+        """The package with `replaced` parts' new bytes, every other member as it was."""
+        unknown = set(replaced) - set(self.names)
+        if unknown:
+            raise ValueError(f"no such members: {sorted(unknown)}")
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as out:
+            for info in self.infos:
+                data = replaced.get(info.filename)
+                out.writestr(_copied_info(info), self.read(info.filename) if data is None else data)
+        return buffer.getvalue()
+
+
+def _copied_info(info: zipfile.ZipInfo) -> zipfile.ZipInfo:
+    # A fresh entry with the same name, time, method and attributes; sizes, CRC and offsets
+    # are the writer's, and extra fields (zip64, timestamps) are not carried over stale.
+    copy = zipfile.ZipInfo(info.filename, info.date_time)
+    copy.compress_type = info.compress_type
+    copy.external_attr = info.external_attr
+    copy.internal_attr = info.internal_attr
+    copy.create_system = info.create_system
+    copy.comment = info.comment
+    return copy
+
+
+def _too_large(what: str, limits: Limits) -> DocumentError:
+    return DocumentError(
+        f"{what} file unpacks to more than {limits.max_unpacked_bytes} bytes, the limit",
+        http_status=413,
+    )
+
+
+def _bomb(info: zipfile.ZipInfo, limits: Limits) -> DocumentError:
+    return DocumentError(
+        f"member {info.filename} unpacks to more than {limits.max_ratio} times its packed "
+        f"size of {info.compress_size} bytes (a zip bomb?)",
+        http_status=413,
+    )
+
+
+def open_archive(data: bytes, limits: Limits, what: str) -> Archive:
+    """The package of an uploaded file, its directory checked; DocumentError (400 for a
+    file that is no sound zip, 413 for one that would unpack past the limits)."""
+    try:
+        package = zipfile.ZipFile(io.BytesIO(data))
+        infos = tuple(package.infolist())
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError) as exc:
+        raise DocumentError(
+            f"not a valid {what} file: not a zip package, or a corrupted or truncated one ({exc})"
+        ) from exc
+    if len(infos) > limits.max_members:
+        raise DocumentError(
+            f"{what} file has {len(infos)} members; the limit is {limits.max_members}",
+            http_status=413,
+        )
+    _check_directory(infos, limits, what)
+    return Archive(package, infos, limits, what)
+
+
+def _check_directory(infos: Iterable[zipfile.ZipInfo], limits: Limits, what: str) -> None:
+    seen: set[str] = set()
+    total = 0
+    for info in infos:
+        name = info.filename
+        if not _safe_name(name):
+            raise DocumentError(f"{what} file has a member named {name!r}, outside the package")
+        if name in seen:
+            raise DocumentError(f"{what} file has two members named {name}")
+        seen.add(name)
+        if info.flag_bits & _ENCRYPTED:
+            raise DocumentError(f"{what} file: member {name} is encrypted")
+        if info.compress_type not in _METHODS:
+            raise DocumentError(
+                f"{what} file: member {name} uses compression method {info.compress_type}, "
+                "which office files do not use"
+            )
+        total += info.file_size
+        if total > limits.max_unpacked_bytes:
+            raise _too_large(what, limits)
+        if info.file_size > max(RATIO_FLOOR, info.compress_size * limits.max_ratio):
+            raise _bomb(info, limits)
+
+
+# -- Office Open XML (docx, pptx) ----------------------------------------------------------
+CONTENT_TYPES = "[Content_Types].xml"
+_CT = "{http://schemas.openxmlformats.org/package/2006/content-types}"
+_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+_HYPERLINK = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/hyperlink"
+
+
+def content_types(archive: Archive) -> dict[str, str]:
+    """Part name (without its leading slash) or "*.ext" → content type."""
+    tree = archive.xml(CONTENT_TYPES)
+    found: dict[str, str] = {}
+    for item in tree.getroot():
+        kind = str(item.get("ContentType", ""))
+        if item.tag == f"{_CT}Default":
+            found["*." + str(item.get("Extension", "")).lower()] = kind
+        elif item.tag == f"{_CT}Override":
+            found[str(item.get("PartName", "")).lstrip("/")] = kind
+    return found
+
+
+def content_type(types: Mapping[str, str], part: str) -> str:
+    if part in types:
+        return types[part]
+    return types.get("*." + posixpath.splitext(part)[1].lstrip(".").lower(), "")
+
+
+def check_ooxml(archive: Archive) -> None:
+    """Macros and external references refused (DocumentError 400 naming the part)."""
+    for name in archive.names:
+        if posixpath.basename(name).lower() in {"vbaproject.bin", "vbadata.xml"}:
+            raise DocumentError(f"{archive.what} file {MACRO_MESSAGE} ({name})")
+    for part, kind in content_types(archive).items():
+        if "macroenabled" in kind.lower() or "vbaproject" in kind.lower():
+            raise DocumentError(f"{archive.what} file {MACRO_MESSAGE} ({part}: {kind})")
+    for name in archive.names:
+        if name.endswith(".rels"):
+            _check_relationships(archive, name)
+
+
+def _check_relationships(archive: Archive, name: str) -> None:
+    for rel in archive.xml(name).getroot():
+        if rel.get("TargetMode") != "External":
+            continue
+        kind = str(rel.get("Type", ""))
+        if kind == _HYPERLINK:
+            continue
+        if kind.endswith("/vbaProject"):
+            raise DocumentError(f"{archive.what} file {MACRO_MESSAGE} ({name})")
+        raise DocumentError(
+            f"{archive.what} file refers to an external {kind.rsplit('/', 1)[-1]} "
+            f"({rel.get('Target')!r} in {name}); external references are not followed"
+        )
+
+
+def relationships(archive: Archive, part: str) -> dict[str, tuple[str, str]]:
+    """A part's relationships: id → (type's last word, target part path) for the ones
+    inside the package."""
+    folder, base = posixpath.split(part)
+    rels = posixpath.join(folder, "_rels", base + ".rels")
+    if not archive.has(rels):
+        return {}
+    found: dict[str, tuple[str, str]] = {}
+    for rel in archive.xml(rels).getroot():
+        if rel.tag != f"{_REL}Relationship" or rel.get("TargetMode") == "External":
+            continue
+        target = str(rel.get("Target", ""))
+        path = (
+            target.lstrip("/")
+            if target.startswith("/")
+            else posixpath.normpath(posixpath.join(folder, target))
+        )
+        kind = str(rel.get("Type", "")).rsplit("/", 1)[-1]
+        found[str(rel.get("Id", ""))] = (kind, path)
+    return found
+
+
+# -- OpenDocument (odt, odp) ---------------------------------------------------------------
+_XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
+_SCRIPT_NS = "urn:oasis:names:tc:opendocument:xmlns:script:1.0"
+_OFFICE_NS = "urn:oasis:names:tc:opendocument:xmlns:office:1.0"
+# Elements whose xlink:href is a link for the reader to follow, not content we would load.
+_LINK_ELEMENTS = {
+    "{urn:oasis:names:tc:opendocument:xmlns:text:1.0}a",
+    "{urn:oasis:names:tc:opendocument:xmlns:drawing:1.0}a",
+    "{urn:oasis:names:tc:opendocument:xmlns:presentation:1.0}event-listener",
+}
+
+
+def check_odf(archive: Archive, mimetype: str) -> None:
+    """The package's mimetype member says `mimetype`; no Basic or script macros."""
+    found = archive.read("mimetype").decode("ascii", "replace").strip()
+    if found != mimetype:
+        raise DocumentError(f"not a valid {archive.what} file: its mimetype is {found!r}")
+    for name in archive.names:
+        top = name.split("/", 1)[0]
+        if top in {"Basic", "Scripts"} and not name.endswith("/"):
+            raise DocumentError(f"{archive.what} file {MACRO_MESSAGE} ({name})")
+
+
+def check_odf_tree(tree: etree._ElementTree, part: str, what: str) -> None:
+    """No macro event bindings, and nothing loaded from outside the package (an image, an
+    object, a linked section); hyperlinks are kept."""
+    for element in tree.iter():
+        if not isinstance(element.tag, str):
+            continue
+        if element.tag.startswith("{" + _SCRIPT_NS + "}") or element.tag == (
+            "{" + _OFFICE_NS + "}scripts"
+        ):
+            if element.tag.endswith("}scripts") and not len(element):
+                continue  # an empty office:scripts, as LibreOffice writes it
+            raise DocumentError(f"{what} file {MACRO_MESSAGE} ({part}: script bindings)")
+        href = element.get(_XLINK_HREF)
+        if href is None or element.tag in _LINK_ELEMENTS:
+            continue
+        if ":" in href.split("/", 1)[0] or href.startswith(("/", "../")):
+            local = etree.QName(element).localname
+            raise DocumentError(
+                f"{what} file refers to an external {local} ({href!r} in {part}); "
+                "external references are not followed"
+            )
