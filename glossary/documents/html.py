@@ -118,11 +118,14 @@ def _untranslatable(event: _Event) -> bool:
 @dataclass(frozen=True)
 class Markup:
     """What a mark stands for: the raw text at its start and at its end; `opaque` marks are
-    written back as `before` alone, in place of the English words under them."""
+    written back as `before` alone, in place of the English words under them. A `line_break`
+    (an empty mark: <br>, a Markdown hard break) stands for the "\n" its reader put in the
+    text after it, so that "\n" is not written a second time."""
 
     before: str
     after: str = ""
     opaque: bool = False
+    line_break: bool = False
 
 
 @dataclass
@@ -143,9 +146,9 @@ class _Run:
         self.text.append(text)
         self.length += len(text)
 
-    def point(self, raw: str) -> None:
+    def point(self, raw: str, line_break: bool = False) -> None:
         self.marks.append(Mark(self.length, self.length, len(self.markup)))
-        self.markup.append(Markup(raw))
+        self.markup.append(Markup(raw, line_break=line_break))
 
 
 @dataclass(frozen=True)
@@ -249,7 +252,7 @@ class _Reader:
                     break
                 run.marks.append(Mark(start, start, at))  # closed implicitly: kept as it was
         elif event.kind == "empty" and event.tag == "br":
-            run.point(raw)
+            run.point(raw, line_break=True)
             run.add_text("\n")  # a line break the segmenter sees; written as the tag alone
         else:
             run.point(raw)
@@ -311,6 +314,8 @@ def render(block: Block, markup: Sequence[Markup], escape: Callable[[str], str])
         found = markup[mark.tag]
         if mark.start == mark.end:
             events.append((mark.start, 1, mark.tag, 0, found.before + found.after))
+            if found.line_break and block.text[mark.start : mark.start + 1] == "\n":
+                skip.append((mark.start, mark.start + 1))
             continue
         if found.opaque:
             skip.append((mark.start, mark.end))
@@ -341,7 +346,8 @@ def _escaped(
 
 
 def _escape_html(text: str) -> str:
-    return html.escape(text, quote=False)
+    # A "\n" that no <br> stands for (one the translation moved): a space, as HTML reads it.
+    return html.escape(text, quote=False).replace("\n", " ")
 
 
 def read_html(text: str) -> ParsedHtml:

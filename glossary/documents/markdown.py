@@ -1,11 +1,13 @@
 """Markdown (.md, .markdown), read line by line: headings, paragraphs, list items, block
-quotes and table cells are blocks; their markers (#, -, 1., >, |) stay as they were. Fenced
-and indented code, front matter, HTML blocks, thematic breaks and setext underlines are no
-block: copied through. Inside a block, **strong**, *emphasis*, [links](url) are marks whose
-delimiters, URLs and titles are written back as they were around the English words; inline
-`code`, <autolinks> and bare URLs are shown to the model but written back as they were; an
-image, an HTML tag stays as it was; an escaped character is text. A paragraph wrapped
-over several lines is translated as one and written on one line."""
+quotes, footnotes and table cells (with or without outer pipes) are blocks; their markers
+(#, -, 1., >, [^1]:, |) stay as they were. Fenced and indented code, front matter, HTML
+blocks, link reference definitions, thematic breaks and setext underlines are no block: copied
+through. Inside a block, **strong**, *emphasis*, [links](url) are marks whose delimiters,
+URLs and titles are written back as they were around the English words; inline `code`,
+<autolinks> and bare URLs are shown to the model but written back as they were; an image, a
+footnote reference, an HTML tag stays as it was; an escaped character is text. A paragraph
+wrapped over several lines is translated as one and written on one line, except at a hard
+line break (two spaces or a backslash at the line's end), which is kept."""
 
 from __future__ import annotations
 
@@ -34,6 +36,15 @@ _LINK_TAIL = re.compile(
     r"\((?:[^()\s]|\([^()\s]*\))*(?:\s+(?:\"[^\"]*\"|'[^']*'|\([^)]*\)))?\)|\[[^\]\n]*\]"
 )
 _ESCAPABLE = "\\`*_[]<>#!|"
+# A link reference definition ([id]: url) is no block; a footnote's ([^1]: text) marker stays.
+_DEFINITION = re.compile(r" {0,3}\[(?!\^)(?:[^\]\\\n]|\\.)+\]:")
+_FOOTNOTE = re.compile(r" {0,3}\[\^[^\]\s]+\]:[ \t]*")
+_FOOTNOTE_REF = re.compile(r"\[\^[^\]\s]+\]")
+# HTML blocks that end at their closing tag (blank lines and all), not at a blank line.
+_HTML_RAW = re.compile(r" {0,3}<(script|pre|style|textarea)(?:\s|>|$)", re.IGNORECASE)
+_CELL = re.compile(r"(?:\\.|[^|\\]|\\$)+")
+# Stands in the joined lines of a paragraph for a hard line break (see _Reader._flush).
+_BREAK_MARK = "\x00"
 
 
 @dataclass(frozen=True)
@@ -44,13 +55,15 @@ class _Line:
 
 
 class _Inline:
-    """A block's raw content into text for the model and marks with their markup."""
+    """A block's raw content into text for the model and marks with their markup; `breaks`:
+    the raw text of each hard line break, in order, that _BREAK_MARK stands for."""
 
-    def __init__(self) -> None:
+    def __init__(self, breaks: Sequence[str] = ()) -> None:
         self.text: list[str] = []
         self.length = 0
         self.marks: list[Mark] = []
         self.markup: list[Markup] = []
+        self.breaks = list(breaks)
 
     def add(self, text: str) -> None:
         self.text.append(text)
@@ -62,9 +75,9 @@ class _Inline:
         self.marks.append(Mark(start, self.length, len(self.markup)))
         self.markup.append(Markup(raw, opaque=True))
 
-    def point(self, raw: str) -> None:
+    def point(self, raw: str, line_break: bool = False) -> None:
         self.marks.append(Mark(self.length, self.length, len(self.markup)))
-        self.markup.append(Markup(raw))
+        self.markup.append(Markup(raw, line_break=line_break))
 
     def parse(self, s: str) -> None:
         i = 0
@@ -79,12 +92,19 @@ class _Inline:
 
     def _step(self, s: str, i: int) -> int:
         c = s[i]
+        if c == _BREAK_MARK and self.breaks:
+            self.point(self.breaks.pop(0), line_break=True)
+            self.add("\n")  # the segmenter sees a line; written as the break alone
+            return i + 1
         if c == "\\" and i + 1 < len(s) and s[i + 1] in _ESCAPABLE:
             self.add(s[i + 1])  # the writer escapes it again where it must (_escape)
             return i + 2
         if c == "`":
             return self._code(s, i)
         if c == "!" and (m := _IMAGE.match(s, i)):
+            self.point(m.group())
+            return m.end()
+        if c == "[" and (m := _FOOTNOTE_REF.match(s, i)):
             self.point(m.group())
             return m.end()
         if c == "[" and (end := _link(s, i)):
@@ -129,8 +149,10 @@ def _link(s: str, i: int) -> tuple[int, int] | None:
             continue
         depth += {"[": 1, "]": -1}.get(s[j], 0)
         if depth == 0:
+            # [label](url), [label][ref], or [label] alone (a shortcut reference, or brackets
+            # of the text): the brackets are written back as they were
             tail = _LINK_TAIL.match(s, j + 1)
-            return (j, tail.end()) if tail else None
+            return (j, tail.end()) if tail else (j, j + 1)
     return None
 
 
@@ -149,15 +171,23 @@ def _emphasis(s: str, i: int) -> tuple[str, int] | None:
             doubled = len(delimiter) == 1 and (
                 s.startswith(delimiter, after) or s[close - 1] == delimiter
             )
-            intraword = delimiter[0] == "_" and after < len(s) and s[after].isalnum()
+            run = len(s[close:]) - len(s[close:].lstrip(delimiter[0]))
+            intraword = delimiter[0] == "_" and close + run < len(s) and s[close + run].isalnum()
             if not s[close - 1].isspace() and not doubled and not intraword:
-                return delimiter, close
+                # "**fett *kursiv***": the strong closes with the last two of the run
+                return delimiter, close + (run - len(delimiter) if len(delimiter) == 2 else 0)
     return None
 
 
 def _escape(text: str) -> str:
-    """Translated text as Markdown: characters that would start markup are escaped."""
-    return re.sub(r"([\\`*_\[\]<])", r"\\\1", text)
+    """Translated text as Markdown: characters that would start markup are escaped; a line
+    break no hard break stands for (one the translation moved) is a space."""
+    return re.sub(r"([\\`*_\[\]<])", r"\\\1", text).replace("\n", " ")
+
+
+def _escape_cell(text: str) -> str:
+    """A table cell's text: a pipe would end the cell."""
+    return _escape(text).replace("|", "\\|")
 
 
 class _Reader:
@@ -172,7 +202,9 @@ class _Reader:
         self.blocks: list[Block] = []
         self.spans: list[tuple[int, int]] = []
         self.markup: list[tuple[Markup, ...]] = []
+        self.cells: list[bool] = []  # per block: a table cell, where "|" must be escaped
         self.paragraph: list[_Line] = []
+        self.table = False  # inside a table, after its delimiter row
 
     def raw(self, line: _Line) -> str:
         return self.text[line.start : line.end]
@@ -196,6 +228,7 @@ class _Reader:
         raw = self.raw(line)
         if not raw.strip():
             self._flush()
+            self.table = False
             return i + 1
         if fence := _FENCE.match(raw):
             self._flush()
@@ -207,10 +240,12 @@ class _Reader:
         if _BREAK.match(raw):
             self._flush()  # a thematic break, or a setext heading's underline
             return i + 1
-        if raw.lstrip().startswith("|") and raw.rstrip().endswith("|"):
+        if self._is_row(i):
             self._flush()
             self._table_row(line)
             return i + 1
+        if _DEFINITION.match(raw) and not self.paragraph:
+            return i + 1  # a link reference definition: copied through
         prefix = _QUOTE.match(raw)
         quoted = prefix.end() if prefix else 0
         rest = raw[quoted:]
@@ -220,7 +255,7 @@ class _Reader:
             stop = end.start() if end else len(rest)
             self._single(line.start + quoted + heading.end(), line.start + quoted + stop)
             return i + 1
-        if item := _ITEM.match(rest):
+        if (item := _ITEM.match(rest)) or (item := _FOOTNOTE.match(rest)):
             self._flush()
             quoted += item.end()
         start = line.start + quoted
@@ -237,35 +272,77 @@ class _Reader:
         return len(self.lines)
 
     def _html_block(self, i: int) -> int:
+        """The line after an HTML block: a comment ends with its "-->", a <script>, <pre>,
+        <style> or <textarea> with its end tag, blank lines and all; any other at a blank
+        line (CommonMark's kinds 1, 2 and 6/7)."""
         self._flush()
+        first = self.raw(self.lines[i])
+        raw = _HTML_RAW.match(first)
+        end = "-->" if first.lstrip().startswith("<!--") else f"</{raw.group(1)}" if raw else ""
+        if end:
+            for j in range(i, len(self.lines)):
+                if end in self.raw(self.lines[j]).lower():
+                    return j + 1
+            return len(self.lines)
         while i < len(self.lines) and self.raw(self.lines[i]).strip():
             i += 1
         return i
+
+    def _is_row(self, i: int) -> bool:
+        """A table's row: between pipes, or any line with a pipe in a table, or a line with
+        a pipe that its delimiter row follows (a table without outer pipes)."""
+        raw = self.raw(self.lines[i])
+        if raw.lstrip().startswith("|") and raw.rstrip().endswith("|"):
+            return True
+        if "|" not in raw:
+            return False
+        if self.table:
+            return True
+        following = self.raw(self.lines[i + 1]) if i + 1 < len(self.lines) else ""
+        self.table = "|" in following and bool(_TABLE_RULE.match(following))
+        return self.table
 
     def _table_row(self, line: _Line) -> None:
         raw = self.raw(line)
         if _TABLE_RULE.match(raw):
             return
-        for cell in re.finditer(r"(?<=\|)([^|]*?(?:\\\|[^|]*?)*)(?=\|)", raw):
-            content = cell.group(1)
+        for cell in _CELL.finditer(raw):
+            content = cell.group()
             if content.strip():
                 lead = len(content) - len(content.lstrip())
                 start = line.start + cell.start() + lead
-                self._single(start, start + len(content.strip()))
+                self._single(start, start + len(content.strip()), cell=True)
 
-    def _single(self, start: int, end: int) -> None:
+    def _single(self, start: int, end: int, cell: bool = False) -> None:
         if end > start:
-            self._add(start, end, self.text[start:end])
+            self._add(start, end, self.text[start:end], cell=cell)
 
     def _flush(self) -> None:
         lines, self.paragraph = self.paragraph, []
         if not lines:
             return
-        content = " ".join(self.text[line.content : line.end].strip() for line in lines)
-        self._add(lines[0].content, len(self.text[: lines[-1].end].rstrip()), content)
+        pieces = [self.text[line.content : line.end].strip() for line in lines]
+        breaks: list[str] = []
+        if _BREAK_MARK not in self.text:
+            for k, line in enumerate(lines[:-1]):
+                body = self.text[line.content : line.end]
+                if body.endswith("  ") or (len(body) - len(body.rstrip("\\"))) % 2 == 1:
+                    # a hard line break: its backslash or spaces, the line end and whatever
+                    # the next line starts with (indentation, a quote's ">") stay as they were
+                    kept = body.rstrip() if body.endswith(" ") else body[:-1]
+                    breaks.append(self.text[line.content + len(kept) : lines[k + 1].content])
+                    pieces[k] = kept.strip() + _BREAK_MARK
+        content = "".join(
+            piece + ("" if piece.endswith(_BREAK_MARK) or k == len(pieces) - 1 else " ")
+            for k, piece in enumerate(pieces)
+        )
+        end = len(self.text[: lines[-1].end].rstrip())
+        self._add(lines[0].content, end, content, breaks=breaks)
 
-    def _add(self, start: int, end: int, content: str) -> None:
-        inline = _Inline()
+    def _add(
+        self, start: int, end: int, content: str, breaks: Sequence[str] = (), cell: bool = False
+    ) -> None:
+        inline = _Inline(breaks)
         inline.parse(content)
         text = "".join(inline.text)
         if not text.strip():
@@ -275,6 +352,7 @@ class _Reader:
         self.blocks.append(Block(text, tuple(inline.marks), f"paragraph {number} (line {line})"))
         self.spans.append((start, end))
         self.markup.append(tuple(inline.markup))
+        self.cells.append(cell)
 
 
 def _lead(text: str, start: int, end: int) -> int:
@@ -288,17 +366,19 @@ class ParsedMarkdown:
     blocks: tuple[Block, ...]
     spans: tuple[tuple[int, int], ...]
     markup: tuple[tuple[Markup, ...], ...]
+    cells: tuple[bool, ...]
 
     def write(self, translated: Sequence[Block]) -> bytes:
         if len(translated) != len(self.blocks):
             raise ValueError(f"{len(translated)} translations for {len(self.blocks)} blocks")
         out, cursor = [_BOM if self.bom else ""], 0
-        for source, block, (start, end), markup in zip(
-            self.blocks, translated, self.spans, self.markup, strict=True
+        for source, block, (start, end), markup, cell in zip(
+            self.blocks, translated, self.spans, self.markup, self.cells, strict=True
         ):
             out.append(self.text[cursor:start])
             same = block.text == source.text and block.marks == source.marks
-            out.append(self.text[start:end] if same else render(block, markup, _escape))
+            escape = _escape_cell if cell else _escape
+            out.append(self.text[start:end] if same else render(block, markup, escape))
             cursor = end
         out.append(self.text[cursor:])
         return "".join(out).encode("utf-8")
@@ -317,7 +397,12 @@ class MarkdownFormat:
         reader = _Reader(text)
         reader.read()
         return ParsedMarkdown(
-            text, bom, tuple(reader.blocks), tuple(reader.spans), tuple(reader.markup)
+            text,
+            bom,
+            tuple(reader.blocks),
+            tuple(reader.spans),
+            tuple(reader.markup),
+            tuple(reader.cells),
         )
 
 
