@@ -268,7 +268,9 @@ class _Reader:
             return
         # The whitespace around the text stays outside the block, up to the first or last tag.
         lead = min([len(text) - len(text.lstrip()), *(m.start for m in run.marks)])
-        end = max([len(text.rstrip()), *(m.end for m in run.marks)])
+        # a <br>'s "\n" is its own: it stays in the block with it
+        ends = [m.end + run.markup[m.tag].line_break for m in run.marks]
+        end = max([len(text.rstrip()), *ends])
         body = text[lead:end]
         marks = tuple(
             sorted(
@@ -279,7 +281,16 @@ class _Reader:
         number = len(self.blocks) + 1
         location = f"paragraph {number} (<{self.element}>, line {line})"
         self.blocks.append(Block(body, marks, location))
-        self.regions.append(_Region(run.start, run.end, tuple(run.markup), text[:lead], text[end:]))
+        raw = self.text[run.start : run.end]
+        before, after = _raw_space(raw, text[:lead]), _raw_space(raw[::-1], text[end:][::-1])
+        self.regions.append(_Region(run.start, run.end, tuple(run.markup), before, after[::-1]))
+
+
+def _raw_space(raw: str, space: str) -> str:
+    """The whitespace `space` at the start of a block as the document has it (line breaks
+    and tabs, which the block's text reads as spaces); as read where an entity made it."""
+    found = raw[: len(space)]
+    return found if len(found) == len(space) and not found.strip(" \t\n\r\f") else space
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import bisect
 import copy
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import PurePath
@@ -37,6 +38,8 @@ BATCH_CHARS = 20_000
 BATCH_BLOCKS = 200
 
 Span = tuple[int, int]
+_PUNCTUATION = ".,;:!?\"'()„“”‚‘’«»–—"
+_WORD = re.compile(r"\S+")
 # German words whose English (an article, a preposition) a mark that starts or ends with them
 # keeps; see _trimmed.
 _GERMAN_EDGE_WORDS = frozenset(
@@ -316,12 +319,26 @@ def _point(offset: int, sentences: Sequence[SentenceResult]) -> int:
         if offset <= s.source_start:
             return target_end + min(offset - previous_end, s.target_start - target_end)
         if offset < s.source_end:
-            within = _proportional(
-                s.source, s.target, offset - s.source_start, offset - s.source_start
-            )
-            return s.target_start + within[0]
+            return s.target_start + _point_in(s, offset - s.source_start)
         previous_end, target_end = s.source_end, s.target_end
     return target_end + (offset - previous_end)
+
+
+def _point_in(s: SentenceResult, at: int) -> int:
+    """Where a point at `at` inside a sentence (an <img>, a <br>, a comment) goes in its
+    target: after the English of the German word before it, or, where it was glued to the
+    word after it and not to the one before, before that word's English."""
+    if s.status == "untranslated" or s.source == s.target:
+        return min(at, len(s.target))
+    before = [m.span() for m in _WORD.finditer(s.source, 0, at)]
+    after = _WORD.search(s.source, at)
+    glued_after = after is not None and after.start() == at
+    if before and not (glued_after and s.source[at - 1 : at].isspace()):
+        a, b = before[-1]
+        return _in_sentence(s, s.source_start + a, s.source_start + b)[1]
+    if after is not None:
+        return _in_sentence(s, s.source_start + after.start(), s.source_start + after.end())[0]
+    return len(s.target)
 
 
 def _in_sentence(s: SentenceResult, start: int, end: int) -> Span:
@@ -364,18 +381,28 @@ def _by_attention(s: SentenceResult, a: int, b: int) -> Span | None:
     found = aligned_range(hyp.tokens, hyp.attention, indices) if indices else None
     if found is None:
         return None
-    first, end = _trimmed(hyp.tokens, found, s.source[a:b])
+    first, end = _trimmed(hyp.tokens, found, s.source[a:b], _neighbours(s.source, a, b))
     spans = token_char_spans(s.target, hyp.tokens)
     words = [spans[i] for i in range(first, end) if spans[i][0] < spans[i][1]]
     return (words[0][0], words[-1][1]) if words else None
 
 
-def _trimmed(tokens: Sequence[str], span: Span, marked: str) -> Span:
+def _neighbours(source: str, a: int, b: int) -> tuple[str, str]:
+    """The German words right before and after source[a:b], lower case, without punctuation
+    ("" at the sentence's edge)."""
+    before, after = source[:a].split()[-1:] or [""], source[b:].split()[:1] or [""]
+    return before[0].lower().strip(_PUNCTUATION), after[0].lower().strip(_PUNCTUATION)
+
+
+def _trimmed(
+    tokens: Sequence[str], span: Span, marked: str, neighbours: tuple[str, str] = ("", "")
+) -> Span:
     """The aligned words less an article or preposition at an edge that the German mark did
-    not hold: attention spreads a noun onto its article ("Ein <b>Mann</b>" is "A <b>man</b>",
-    "<b>Ein Mann</b>" is "<b>A man</b>")."""
+    not hold but a German word beside it did: attention spreads a noun onto its article
+    ("Ein <b>Mann</b>" is "A <b>man</b>", "<b>Ein Mann</b>" is "<b>A man</b>"), while the
+    English "no" of "<b>sagt nein</b>." is the mark's own."""
     inside = [w for w in hypothesis_words(tokens) if span[0] <= w.start and w.end <= span[1]]
-    marked_words = marked.lower().split()
+    marked_words = [w.strip(_PUNCTUATION) for w in marked.lower().split()]
     if not inside or not marked_words:
         return span
 
@@ -387,10 +414,10 @@ def _trimmed(tokens: Sequence[str], span: Span, marked: str) -> Span:
     def glued(word: Word) -> bool:
         return not tokens[word.start].startswith(SPACE)
 
-    if marked_words[0] not in _GERMAN_EDGE_WORDS:
+    if marked_words[0] not in _GERMAN_EDGE_WORDS and neighbours[0] in _GERMAN_EDGE_WORDS:
         while len(inside) > 1 and edge(inside[0], glued(inside[1])):
             inside = inside[1:]
-    if marked_words[-1].strip(".,;:!?") not in _GERMAN_EDGE_WORDS:
+    if marked_words[-1] not in _GERMAN_EDGE_WORDS and neighbours[1] in _GERMAN_EDGE_WORDS:
         while len(inside) > 1 and edge(inside[-1], False):
             inside = inside[:-1]
     return inside[0].start, inside[-1].end

@@ -1,0 +1,326 @@
+"""HTML through the translation service (translate_html, as format=html and tag_handling=html
+use it) with fake engines whose wording is known: what becomes a block, what is copied through
+untouched (script, style, code, pre, textarea, translate="no"), a `>` in an attribute or a
+comment, entities, and inline markup put back around the English words of the German it
+covered, well nested, never dropped."""
+
+from __future__ import annotations
+
+import dataclasses
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from glossary.config import Settings
+from glossary.documents.html import VOID_ELEMENTS, read_html
+from glossary.documents.translate import translate_html
+from glossary.engines import EngineRegistry
+from glossary.packages import InstalledPackage
+from glossary.service import TranslationService
+from glossary.term import Term
+from glossary.termwrite import create_glossary
+from tests.fakes import PhraseEngine, UppercaseEngine
+
+LEXICON = {
+    "der": "the",
+    "die": "the",
+    "sprach": "spoke",
+    "kreml-herrscher": "Kremlin lord",
+    "herrscher": "ruler",
+    "reist": "travels",
+    "nach": "to",
+    "pjöngjang": "Pyongyang",
+    "mit": "with",
+    "nachdruck": "emphasis",
+    "heute": "today",
+    "ein": "a",
+    "bild": "picture",
+    "und": "and",
+    "minister": "minister",
+    "sagt": "says",
+    "nein": "no",
+    "ende": "end",
+    "zeigt": "shows",
+    "befehl": "command",
+    "ein mann": "a man",  # one unit: both words attend to both
+    "mann": "man",
+    "kommt": "comes",
+}
+
+
+@pytest.fixture
+def engine() -> PhraseEngine:
+    return PhraseEngine(LEXICON)
+
+
+def service_with(settings: Settings, tmp_path: Path, engine: object) -> TranslationService:
+    """The real service over a glossary folder with Kreml-Herrscher → Kremlin ruler, every
+    model replaced by `engine`."""
+    terms = tmp_path / "terms"
+    terms.mkdir(exist_ok=True)
+    create_glossary(
+        terms / "politik.yaml", "Politik", "de", "en", [Term("Kreml-Herrscher", "Kremlin ruler")]
+    )
+    registry = EngineRegistry(settings, loader=lambda package: engine)
+    return TranslationService(dataclasses.replace(settings, terms_dir=terms), registry)
+
+
+@pytest.fixture
+def service(
+    settings: Settings, installed: InstalledPackage, tmp_path: Path, engine: PhraseEngine
+) -> TranslationService:
+    return service_with(settings, tmp_path, engine)
+
+
+def translated(service: TranslationService, html: str) -> str:
+    return translate_html(service, html, "de", "en")[0]
+
+
+class Balance(HTMLParser):
+    """Fails on an end tag that does not close the innermost open element; `tags` counts
+    start tags by name."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.stack: list[str] = []
+        self.tags: dict[str, int] = {}
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags[tag] = self.tags.get(tag, 0) + 1
+        if tag not in VOID_ELEMENTS:
+            self.stack.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        assert self.stack and self.stack[-1] == tag, f"</{tag}> closes {self.stack}"
+        self.stack.pop()
+
+
+def balanced(html: str) -> dict[str, int]:
+    parser = Balance()
+    parser.feed(html)
+    parser.close()
+    assert parser.stack == [], f"left open: {parser.stack}"
+    return parser.tags
+
+
+# -- marks -----------------------------------------------------------------------------------
+def test_fake_engine_sentence_across_inline_markup_is_one_sentence(
+    settings: Settings, installed: InstalledPackage, tmp_path: Path
+) -> None:
+    upper = UppercaseEngine()
+    service = service_with(settings, tmp_path, upper)
+    html = "<p>Der <b>Kreml</b>-Chef reist <i>nach <u>Pjöngjang</u></i>.</p>"
+    out, _, sentences = translate_html(service, html, "de", "en", glossaries=[])
+    assert upper.batches == [["Der Kreml-Chef reist nach Pjöngjang."]]
+    assert [s.source for s in sentences] == ["Der Kreml-Chef reist nach Pjöngjang."]
+    assert out == "<p>DER <b>KREML</b>-CHEF REIST <i>NACH <u>PJÖNGJANG</u></i>.</p>"
+
+
+def test_fake_engine_bold_glossary_term_stays_bold_around_its_english(
+    service: TranslationService, engine: PhraseEngine
+) -> None:
+    out, terms, sentences = translate_html(
+        service, "<p>Der <b>Kreml-Herrscher</b> sprach.</p>", "de", "en"
+    )
+    assert out == "<p>The <b>Kremlin ruler</b> spoke.</p>"
+    assert len(engine.calls[0]) == 1  # one sentence to the model
+    [term] = terms
+    assert (term.location, term.block, term.report.status) == (
+        "paragraph 1 (<p>, line 1)",
+        0,
+        "enforced",
+    )
+    [sentence] = sentences
+    report = term.report
+    assert "Der Kreml-Herrscher sprach."[report.source_start : report.source_end] == (
+        "Kreml-Herrscher"
+    )
+    assert report.target_start is not None and report.target_end is not None
+    assert sentence.target[report.target_start : report.target_end] == "Kremlin ruler"
+
+
+def test_fake_engine_nested_marks_stay_nested_and_none_is_dropped(
+    service: TranslationService,
+) -> None:
+    html = (
+        '<p><i>Der <b>Kreml-Herrscher</b> sprach</i> mit <a href="/x?a=1&amp;b=2" '
+        'title="a > b"><em>Nachdruck</em> heute</a>. Der <span class="s"><b>Minister '
+        "<i>sagt</i></b> nein</span>.</p>"
+    )
+    out = translated(service, html)
+    assert balanced(out) == balanced(html)
+    assert out == (
+        "<p><i>The <b>Kremlin ruler</b> spoke</i> with "
+        '<a href="/x?a=1&amp;b=2" title="a > b"><em>emphasis</em> today</a>. '
+        'The <span class="s"><b>minister <i>says</i></b> no</span>.</p>'
+    )
+
+
+def test_fake_engine_a_mark_inside_a_term_stays_inside_its_english(
+    service: TranslationService,
+) -> None:
+    out = translated(service, "<p>Der <b>Kreml-<i>Herrscher</i></b> sprach.</p>")
+    balanced(out)
+    assert out.startswith("<p>The <b>") and out.endswith("</b> spoke.</p>")
+    assert "<i>" in out and "</i>" in out
+    inner = out.split("<b>")[1].split("</b>")[0]
+    assert inner.replace("<i>", "").replace("</i>", "") == "Kremlin ruler"
+
+
+@pytest.mark.parametrize(
+    ("html", "expected"),
+    [
+        ("<p>Ein <b>Mann</b> kommt.</p>", "<p>A <b>man</b> comes.</p>"),
+        ("<p><b>Ein Mann</b> kommt.</p>", "<p><b>A man</b> comes.</p>"),
+        ("<p>Der Minister <b>sagt nein</b>.</p>", "<p>The minister <b>says no</b>.</p>"),
+    ],
+)
+def test_fake_engine_an_article_outside_the_mark_stays_outside(
+    service: TranslationService, html: str, expected: str
+) -> None:
+    assert translated(service, html) == expected
+
+
+def test_fake_engine_void_self_closing_and_uppercase_tags_are_written_as_they_were(
+    service: TranslationService,
+) -> None:
+    html = '<P>Der <B>Herrscher</B> sprach.<BR/>Ein Bild <IMG SRC="a.png" ALT="Bild"> heute.</P>'
+    out = translated(service, html)
+    assert out == '<P>The <B>ruler</B> spoke.<BR/>A picture<IMG SRC="a.png" ALT="Bild"> today.</P>'
+
+
+def test_fake_engine_line_breaks_are_sentences_and_written_once(
+    service: TranslationService, engine: PhraseEngine
+) -> None:
+    out = translated(service, "<p>Der Herrscher sprach.<br>Der Herrscher sprach.<br></p>")
+    assert out == "<p>The ruler spoke.<br>The ruler spoke.<br></p>"
+    assert len(engine.calls[0]) == 2
+
+
+def test_fake_engine_unclosed_and_stray_tags_are_kept_where_they_were(
+    service: TranslationService,
+) -> None:
+    out = translated(service, "<p>Der <b>Herrscher sprach.<p>Ende</i> heute.")
+    assert out == "<p>The <b>ruler spoke.<p>End</i> today."
+
+
+def test_fake_engine_comment_inside_a_block_is_kept_after_its_word(
+    service: TranslationService,
+) -> None:
+    out = translated(service, "<p>Der Herrscher<!-- Notiz > hier --> sprach.</p>")
+    assert out == "<p>The ruler<!-- Notiz > hier --> spoke.</p>"
+
+
+# -- what is not translated ------------------------------------------------------------------
+UNTOUCHED = [
+    '<script>var s = "</p><p>Der Herrscher"; if (a > b && c < d) {}</script>',
+    "<style>p > b::after { content: 'der Herrscher'; }</style>",
+    "<pre>Der Herrscher\n  <b>sprach</b>  &amp; ging.</pre>",
+    "<textarea>Der Herrscher sprach.</textarea>",
+    '<div translate="no">Der <b>Herrscher</b> sprach.</div>',
+    '<p translate="NO">Der Herrscher sprach.</p>',
+    "<template><p>Der Herrscher</p></template>",
+    '<svg><text x="1">Der Herrscher</text></svg>',
+]
+
+
+@pytest.mark.parametrize("raw", UNTOUCHED)
+def test_fake_engine_code_script_and_translate_no_are_copied_through(
+    service: TranslationService, raw: str
+) -> None:
+    html = f"<body>\n<p>Der Herrscher sprach.</p>\n{raw}\n<p>Der Herrscher sprach.</p>\n</body>"
+    assert [b.text for b in read_html(html).blocks] == ["Der Herrscher sprach."] * 2
+    out = translated(service, html)
+    assert out == (f"<body>\n<p>The ruler spoke.</p>\n{raw}\n<p>The ruler spoke.</p>\n</body>")
+
+
+def test_fake_engine_inline_code_and_notranslate_are_shown_to_the_model_but_kept(
+    settings: Settings, installed: InstalledPackage, tmp_path: Path
+) -> None:
+    upper = UppercaseEngine()
+    service = service_with(settings, tmp_path, upper)
+    html = (
+        '<p>Der Befehl <code>ls &gt; out</code> zeigt <span translate="no">Der Spiegel</span> '
+        'und <kbd>Strg</kbd> <em class="notranslate">Die Zeit</em>.</p>'
+    )
+    out = translate_html(service, html, "de", "en", glossaries=[])[0]
+    assert upper.batches == [["Der Befehl ls > out zeigt Der Spiegel und Strg Die Zeit."]]
+    assert out == (
+        '<p>DER BEFEHL <code>ls &gt; out</code> ZEIGT <span translate="no">Der Spiegel</span> '
+        'UND <kbd>Strg</kbd> <em class="notranslate">Die Zeit</em>.</p>'
+    )
+
+
+# -- the old bugs: `>` in attributes and comments, entities -------------------------------------
+def test_fake_engine_gt_in_attributes_and_comments_loses_nothing(
+    service: TranslationService,
+) -> None:
+    html = (
+        "<!DOCTYPE html>\n<div data-rule=\"a > b\" title='x>y'><p>Der Herrscher sprach.</p>"
+        "<!-- ein Kommentar > mit <p>Der Herrscher</p> darin -->\n"
+        '<p><a href="#" onclick="return a > b">Der Herrscher</a> sprach heute.</p></div>\n'
+    )
+    assert len(read_html(html).blocks) == 2
+    out = translated(service, html)
+    assert out == (
+        "<!DOCTYPE html>\n<div data-rule=\"a > b\" title='x>y'><p>The ruler spoke.</p>"
+        "<!-- ein Kommentar > mit <p>Der Herrscher</p> darin -->\n"
+        '<p><a href="#" onclick="return a > b">The ruler</a> spoke today.</p></div>\n'
+    )
+
+
+def test_fake_engine_entities_are_read_as_text_and_escaped_again(
+    service: TranslationService, engine: PhraseEngine
+) -> None:
+    html = (
+        '<p title="&quot;Der&quot; &amp; mehr">Der Minister &amp; der Herrscher sagt '
+        "&lt;nein&gt; &#x263A; heute.</p>"
+    )
+    [block] = read_html(html).blocks
+    assert block.text == "Der Minister & der Herrscher sagt <nein> ☺ heute."
+    out = translated(service, html)
+    assert out.startswith('<p title="&quot;Der&quot; &amp; mehr">The minister &amp; the ruler')
+    assert "&lt;" in out and "&gt;" in out and "<nein>" not in out and "☺" in out
+    balanced(out)
+
+
+def test_fake_engine_whitespace_around_a_block_is_kept(service: TranslationService) -> None:
+    html = "<ul>\n  <li>\n    Der Herrscher\n    sprach.\n  </li>\n</ul>"
+    assert translated(service, html) == "<ul>\n  <li>\n    The ruler spoke.\n  </li>\n</ul>"
+
+
+def test_fake_engine_a_block_whose_translation_is_its_text_is_copied_byte_for_byte(
+    service: TranslationService,
+) -> None:
+    html = "<p>\n  Xyz\tqq &#x41;&amp;\n</p><p>Der Herrscher</p>"
+    assert translated(service, html) == "<p>\n  Xyz\tqq &#x41;&amp;\n</p><p>The ruler</p>"
+
+
+# -- blocks ----------------------------------------------------------------------------------
+def test_blocks_are_the_inline_content_between_block_tags_with_their_locations() -> None:
+    html = (
+        "<html><head><title>Der Titel</title></head>\n<body>\n<h2>Eine Überschrift</h2>\n"
+        "<div>Text im div <p>Absatz im div</p> danach</div>\n"
+        "<table><tr><th>Kopf</th><td>Zelle <b>fett</b></td></tr></table>\n"
+        "<ul><li>Punkt <a href='#'>eins</a></li></ul></body></html>"
+    )
+    blocks = read_html(html).blocks
+    assert [(b.text, b.location) for b in blocks] == [
+        ("Der Titel", "paragraph 1 (<title>, line 1)"),
+        ("Eine Überschrift", "paragraph 2 (<h2>, line 3)"),
+        ("Text im div", "paragraph 3 (<div>, line 4)"),
+        ("Absatz im div", "paragraph 4 (<p>, line 4)"),
+        ("danach", "paragraph 5 (<p>, line 4)"),
+        ("Kopf", "paragraph 6 (<th>, line 5)"),
+        ("Zelle fett", "paragraph 7 (<td>, line 5)"),
+        ("Punkt eins", "paragraph 8 (<li>, line 6)"),
+    ]
+    assert [(m.start, m.end) for m in blocks[6].marks] == [(6, 10)]
+    assert [(m.start, m.end) for m in blocks[7].marks] == [(6, 10)]
+
+
+def test_a_page_with_a_bom_keeps_it() -> None:
+    parsed = read_html("\ufeff<p>Hallo</p>")
+    assert [b.text for b in parsed.blocks] == ["Hallo"]
+    assert parsed.write(list(parsed.blocks)) == "\ufeff<p>Hallo</p>".encode()
