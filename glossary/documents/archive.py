@@ -20,12 +20,12 @@ import io
 import posixpath
 import zipfile
 import zlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from lxml import etree
 
-from glossary.documents.model import Limits
+from glossary.documents.model import Block, Limits
 from glossary.errors import DocumentError
 
 _CHUNK = 64 * 1024
@@ -56,11 +56,14 @@ def parse_xml(data: bytes, part: str) -> etree._ElementTree:
 
 
 def serialize_xml(tree: etree._ElementTree) -> bytes:
-    """The part's bytes as Office and LibreOffice write them: UTF-8 with a declaration."""
+    """The part's bytes as Office and LibreOffice write them: UTF-8, a declaration in double
+    quotes (standalone as the part had it)."""
     standalone = tree.docinfo.standalone
-    if standalone is None:
-        return etree.tostring(tree, xml_declaration=True, encoding="UTF-8")
-    return etree.tostring(tree, xml_declaration=True, encoding="UTF-8", standalone=standalone)
+    declaration = '<?xml version="1.0" encoding="UTF-8"'
+    if standalone is not None:
+        declaration += f' standalone="{"yes" if standalone else "no"}"'
+    body = etree.tostring(tree, encoding="UTF-8", xml_declaration=False)
+    return (declaration + "?>\r\n").encode() + body
 
 
 def _safe_name(name: str) -> bool:
@@ -203,6 +206,36 @@ def _check_directory(infos: Iterable[zipfile.ZipInfo], limits: Limits, what: str
             raise _too_large(what, limits)
         if info.file_size > max(RATIO_FLOOR, info.compress_size * limits.max_ratio):
             raise _bomb(info, limits)
+
+
+@dataclass
+class ParsedPackage:
+    """A package read into blocks: the XML trees of the parts they came from, and for each
+    block what rewrites its paragraph in those trees. Writing rewrites only the paragraphs
+    whose block changed, and re-serializes only the parts that hold one."""
+
+    archive: Archive
+    trees: dict[str, etree._ElementTree] = field(default_factory=dict)
+    found: list[Block] = field(default_factory=list)
+    writers: list[tuple[str, Callable[[Block], None]]] = field(default_factory=list)
+
+    @property
+    def blocks(self) -> Sequence[Block]:
+        return self.found
+
+    def add(self, part: str, block: Block, writer: Callable[[Block], None]) -> None:
+        self.found.append(block)
+        self.writers.append((part, writer))
+
+    def write(self, translated: Sequence[Block]) -> bytes:
+        if len(translated) != len(self.found):
+            raise ValueError(f"{len(translated)} translations for {len(self.found)} blocks")
+        changed: set[str] = set()
+        for source, block, (part, writer) in zip(self.found, translated, self.writers, strict=True):
+            if block != source:
+                writer(block)
+                changed.add(part)
+        return self.archive.write({part: serialize_xml(self.trees[part]) for part in changed})
 
 
 # -- Office Open XML (docx, pptx) ----------------------------------------------------------

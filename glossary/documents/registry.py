@@ -12,12 +12,14 @@ from glossary.errors import DocumentError
 def formats() -> tuple[DocumentFormat, ...]:
     """Every format, in the order the APIs list them. Each module adds its own line here;
     imported here, not at the top, so that a format module may use this one."""
+    from glossary.documents.docx import DOCX
     from glossary.documents.html import HTML
     from glossary.documents.markdown import MARKDOWN
     from glossary.documents.subtitles import SRT, VTT
     from glossary.documents.text import TEXT
 
     found: list[DocumentFormat] = [TEXT, MARKDOWN, HTML, SRT, VTT]
+    found.append(DOCX)
     return tuple(found)
 
 

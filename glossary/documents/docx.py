@@ -1,0 +1,153 @@
+"""Word documents (.docx) through their WordprocessingML: each paragraph of the body, of
+table cells (nested tables too), text boxes, headers, footers, footnotes and endnotes is a
+block (glossary/documents/ooxml.py reads and rebuilds it). Where a block is:
+"paragraph 3", "table 1, row 2, cell 1, paragraph 1", "paragraph 4, text box 1, paragraph 1",
+"header 1, paragraph 1", "footnote 2, paragraph 1". Paragraphs are counted as Word has
+them, empty ones too, so "paragraph 3" is the third of the body. The package is read and
+written through glossary/documents/archive.py: macros and external references refused, every
+part we did not change written back as it was."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from glossary.documents.archive import (
+    Archive,
+    ParsedPackage,
+    check_ooxml,
+    content_type,
+    content_types,
+    open_archive,
+    relationships,
+)
+from glossary.documents.model import Block, Limits
+from glossary.documents.ooxml import WORD, WORD_NS, Element, Paragraph, read_paragraph, rebuild
+from glossary.errors import DocumentError
+
+MAIN_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
+_W = f"{{{WORD_NS}}}"
+_CONTAINERS = {f"{_W}sdt", f"{_W}sdtContent", f"{_W}customXml"}  # their paragraphs are ours
+# Parts beside the body, in the order their blocks follow it.
+_SIDE_PARTS = ("header", "footer", "footnotes", "endnotes")
+
+
+def main_part(archive: Archive, expected: str, what: str) -> str:
+    """The package's main part (the officeDocument relationship), of content type
+    `expected`; DocumentError otherwise."""
+    types = content_types(archive)
+    main = next(
+        (path for kind, path in relationships(archive, "").values() if kind == "officeDocument"),
+        None,
+    )
+    if main is None or not archive.has(main):
+        raise DocumentError(f"not a valid {what} file: it names no main document part")
+    found = content_type(types, main)
+    if found != expected:
+        raise DocumentError(f"not a {what} file: its main part {main} is {found or 'untyped'}")
+    return main
+
+
+def _number(path: str) -> int:
+    digits = re.findall(r"\d+", path.rsplit("/", 1)[-1])
+    return int(digits[-1]) if digits else 0
+
+
+def _flattened(container: Element) -> Iterator[Element]:
+    """The container's children, content controls and custom XML opened up."""
+    for child in container:
+        if child.tag in _CONTAINERS:
+            yield from _flattened(child)
+        else:
+            yield child
+
+
+def _outermost(element: Element, tag: str) -> Iterator[Element]:
+    for child in element:
+        if child.tag == tag:
+            yield child
+        else:
+            yield from _outermost(child, tag)
+
+
+def paragraphs(container: Element, prefix: str = "") -> Iterator[tuple[Element, str]]:
+    """Every paragraph in the container, with where it is."""
+    counted = tables = 0
+    for child in _flattened(container):
+        if child.tag == f"{_W}p":
+            counted += 1
+            where = f"{prefix}paragraph {counted}"
+            yield child, where
+            for k, box in enumerate(_outermost(child, f"{_W}txbxContent"), 1):
+                yield from paragraphs(box, f"{where}, text box {k}, ")
+        elif child.tag == f"{_W}tbl":
+            tables += 1
+            for r, row in enumerate(child.iterchildren(f"{_W}tr"), 1):
+                for c, cell in enumerate(row.iterchildren(f"{_W}tc"), 1):
+                    yield from paragraphs(cell, f"{prefix}table {tables}, row {r}, cell {c}, ")
+
+
+def _notes(root: Element, kind: str) -> Iterator[tuple[Element, str]]:
+    """Footnotes or endnotes, less the separators Word keeps among them."""
+    counted = 0
+    for note in root.iterchildren(f"{_W}{kind}"):
+        if note.get(f"{_W}type") in ("separator", "continuationSeparator", "continuationNotice"):
+            continue
+        counted += 1
+        yield from paragraphs(note, f"{kind} {counted}, ")
+
+
+def _add(parsed: ParsedPackage, part: str, found: Iterator[tuple[Element, str]]) -> None:
+    for p, where in found:
+        paragraph = read_paragraph(p, WORD)
+        if not paragraph.text.strip():
+            continue
+
+        def write(block: Block, paragraph: Paragraph = paragraph) -> None:
+            rebuild(paragraph, block, WORD)
+
+        parsed.add(part, Block(paragraph.text, paragraph.marks, where), write)
+
+
+def read_docx(data: bytes, limits: Limits) -> ParsedPackage:
+    archive = open_archive(data, limits, "docx")
+    check_ooxml(archive)
+    main = main_part(archive, MAIN_TYPE, "docx")
+    parsed = ParsedPackage(archive)
+    tree = parsed.trees[main] = archive.xml(main)
+    body = tree.getroot().find(f"{_W}body")
+    if body is None:
+        raise DocumentError(f"not a valid docx file: {main} has no body")
+    _add(parsed, main, paragraphs(body))
+    related = relationships(archive, main).values()
+    side = [
+        (kind, path)
+        for kind in _SIDE_PARTS
+        for path in sorted({p for k, p in related if k == kind}, key=lambda p: (_number(p), p))
+    ]
+    for kind, path in side:
+        if path in parsed.trees or not archive.has(path):
+            continue
+        root = archive.xml(path).getroot()
+        parsed.trees[path] = root.getroottree()
+        if kind in ("footnotes", "endnotes"):
+            _add(parsed, path, _notes(root, kind[:-1]))
+        else:
+            _add(parsed, path, paragraphs(root, f"{kind} {_number(path) or 1}, "))
+    return parsed
+
+
+@dataclass(frozen=True)
+class DocxFormat:
+    name: str = "docx"
+    extensions: tuple[str, ...] = (".docx",)
+    media_types: tuple[str, ...] = (
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    )
+
+    def read(self, data: bytes, *, limits: Limits) -> ParsedPackage:
+        return read_docx(data, limits)
+
+
+DOCX = DocxFormat()

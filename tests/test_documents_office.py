@@ -1,0 +1,358 @@
+"""Office documents (DOCX, PPTX, ODT) read into blocks and written back: the source files
+are built with python-docx, python-pptx and odfpy, the written ones opened with them again.
+Identity round trips keep every paragraph, run and part; translated ones (a fake engine with
+known wording, and once the tiny real model) keep the structure, put a bold word's English in
+bold and nothing else, and locate glossary terms by paragraph, cell or slide."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import struct
+import zipfile
+import zlib
+from collections.abc import Mapping
+from pathlib import Path
+
+import docx
+import pytest
+from docx.opc.constants import RELATIONSHIP_TYPE as RT
+from docx.oxml.ns import qn
+from lxml import etree
+
+from glossary.config import Settings
+from glossary.documents.archive import ParsedPackage
+from glossary.documents.model import Limits
+from glossary.documents.translate import read_document, translate_document
+from glossary.engines import EngineRegistry
+from glossary.errors import DocumentError
+from glossary.packages import InstalledPackage
+from glossary.service import TranslationService
+from tests.fakes import PhraseEngine
+
+DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+LEXICON = {
+    "der": "the",
+    "die": "the",
+    "das": "the",
+    "den": "the",
+    "hund": "dog",
+    "schläft": "sleeps",
+    "herrscher": "ruler",
+    "reist": "travels",
+    "nach": "to",
+    "bild": "picture",
+    "zeigt": "shows",
+    "katze": "cat",
+    "kopfzeile": "header",
+    "zelle": "cell",
+    "oben": "top",
+    "unten": "bottom",
+    "links": "left",
+    "rechts": "right",
+    "überschrift": "heading",
+    "seite": "page",
+    "mehr": "more",
+    "auf": "on",
+}
+
+
+@pytest.fixture
+def service(settings: Settings, installed: InstalledPackage, terms_dir: Path) -> TranslationService:
+    """A fake engine with LEXICON's wording; the glossary `p` (Herrscher → ruler)."""
+    registry = EngineRegistry(settings, loader=lambda package: PhraseEngine(LEXICON))
+    return TranslationService(dataclasses.replace(settings, terms_dir=terms_dir), registry)
+
+
+def png() -> bytes:
+    """A 1x1 PNG, so python-docx has a picture to place."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\x00\xff\x00\x00"))
+        + chunk(b"IEND", b"")
+    )
+
+
+def add_hyperlink(paragraph: docx.text.paragraph.Paragraph, url: str, text: str) -> None:
+    """A w:hyperlink to `url` around one run (python-docx has no call for it)."""
+    rid = paragraph.part.relate_to(url, RT.HYPERLINK, is_external=True)
+    link = etree.SubElement(paragraph._p, qn("w:hyperlink"), {qn("r:id"): rid})
+    run = etree.SubElement(link, qn("w:r"))
+    props = etree.SubElement(run, qn("w:rPr"))
+    etree.SubElement(props, qn("w:u"), {qn("w:val"): "single"})
+    etree.SubElement(run, qn("w:t")).text = text
+
+
+def sample_docx(tmp_path: Path) -> bytes:
+    document = docx.Document()
+    document.add_heading("Die Überschrift", level=1)
+    first = document.add_paragraph("Der ")
+    first.add_run("Hund").bold = True
+    first.add_run(" schläft.")
+    document.add_paragraph("Der Herrscher reist nach Berlin.")
+    table = document.add_table(rows=2, cols=2)
+    for r, row in enumerate(("oben", "unten")):
+        for c, col in enumerate(("links", "rechts")):
+            table.cell(r, c).text = f"Zelle {row} {col}"
+    image = tmp_path / "dot.png"
+    image.write_bytes(png())
+    pictured = document.add_paragraph("Das Bild ")
+    pictured.add_run().add_picture(str(image))
+    pictured.add_run(" zeigt die Katze.")
+    linked = document.add_paragraph("Mehr auf ")
+    add_hyperlink(linked, "https://example.org/seite", "der Seite")
+    linked.add_run(".")
+    document.add_paragraph("")  # empty: counted, not translated
+    document.add_paragraph("Die Katze schläft.").runs[0].italic = True
+    document.sections[0].header.paragraphs[0].text = "Die Kopfzeile"
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def runs(paragraph: docx.text.paragraph.Paragraph) -> list[tuple[str, bool, bool]]:
+    """The paragraph's text by formatting: (text, bold, italic), neighbours that agree joined
+    (how runs are cut is no formatting)."""
+    out: list[tuple[str, bool, bool]] = []
+    for run in paragraph.runs:
+        key = (bool(run.bold), bool(run.italic))
+        if out and out[-1][1:] == key:
+            out[-1] = (out[-1][0] + run.text, *key)
+        elif run.text:
+            out.append((run.text, *key))
+    return out
+
+
+def members(data: bytes) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(data)) as package:
+        return {name: package.read(name) for name in package.namelist()}
+
+
+def canonical(xml: bytes) -> bytes:
+    return etree.tostring(etree.fromstring(xml), method="c14n")
+
+
+# -- DOCX: identity -------------------------------------------------------------------------
+def test_docx_blocks_text_marks_and_locations(tmp_path: Path) -> None:
+    _, parsed = read_document(sample_docx(tmp_path), "a.docx", DOCX_TYPE)
+    found = {b.location: b for b in parsed.blocks}
+    assert found["paragraph 1"].text == "Die Überschrift"
+    bold = found["paragraph 2"]
+    assert bold.text == "Der Hund schläft."
+    assert [(m.start, m.end) for m in bold.marks] == [(4, 8)]
+    assert found["paragraph 3"].text == "Der Herrscher reist nach Berlin."
+    assert found["table 1, row 2, cell 2, paragraph 1"].text == "Zelle unten rechts"
+    pictured = found["paragraph 4"]  # the picture is an empty mark where it stood
+    assert pictured.text == "Das Bild  zeigt die Katze."
+    assert [(m.start, m.end) for m in pictured.marks] == [(9, 9)]
+    linked = found["paragraph 5"]
+    assert linked.text == "Mehr auf der Seite."
+    assert {(m.start, m.end) for m in linked.marks} == {(9, 18)}
+    assert "paragraph 6" not in found  # empty
+    assert found["paragraph 7"].marks == ()  # italic all through: the base, no mark
+    assert found["header 1, paragraph 1"].text == "Die Kopfzeile"
+
+
+def test_docx_identity_round_trip_keeps_every_member_byte_for_byte(tmp_path: Path) -> None:
+    data = sample_docx(tmp_path)
+    _, parsed = read_document(data, "a.docx")
+    written = parsed.write(list(parsed.blocks))
+    assert members(written) == members(data)
+
+
+def test_docx_rebuilding_every_paragraph_from_its_own_block_changes_nothing(
+    tmp_path: Path,
+) -> None:
+    data = sample_docx(tmp_path)
+    _, parsed = read_document(data, "a.docx")
+    assert isinstance(parsed, ParsedPackage)
+    for block, (_, writer) in zip(parsed.blocks, parsed.writers, strict=True):
+        writer(block)
+    rewritten = parsed.write([dataclasses.replace(b, location="") for b in parsed.blocks])
+    before, after = docx.Document(io.BytesIO(data)), docx.Document(io.BytesIO(rewritten))
+    assert [runs(p) for p in after.paragraphs] == [runs(p) for p in before.paragraphs]
+    assert [p.text for p in after.paragraphs] == [p.text for p in before.paragraphs]
+    old, new = members(data), members(rewritten)
+    # python-docx cuts no run where Word would not: the parts are the same XML, canonically
+    for part in ("word/document.xml", "word/header1.xml"):
+        assert canonical(new[part]) == canonical(old[part]), part
+    assert {n: b for n, b in new.items() if not n.endswith(("document.xml", "header1.xml"))} == {
+        n: b for n, b in old.items() if not n.endswith(("document.xml", "header1.xml"))
+    }
+
+
+# -- DOCX: translated -----------------------------------------------------------------------
+def test_fake_engine_docx_translation_keeps_structure_and_bold_word(
+    tmp_path: Path, service: TranslationService
+) -> None:
+    data = sample_docx(tmp_path)
+    done = translate_document(service, data, "bericht.docx", "de", "en")
+    assert done.filename == "bericht.en.docx"
+    assert done.media_type == DOCX_TYPE
+    source, english = docx.Document(io.BytesIO(data)), docx.Document(io.BytesIO(done.data))
+    assert len(english.paragraphs) == len(source.paragraphs)
+    assert [p.style.name for p in english.paragraphs] == [p.style.name for p in source.paragraphs]
+    texts = [p.text for p in english.paragraphs]
+    assert texts[0] == "The heading"
+    assert runs(english.paragraphs[1]) == [
+        ("The ", False, False),
+        ("dog", True, False),
+        (" sleeps.", False, False),
+    ]
+    assert texts[2] == "The ruler travels to Berlin."
+    assert runs(english.paragraphs[6]) == [("The cat sleeps.", False, True)]
+    cells = [[c.text for c in row.cells] for row in english.tables[0].rows]
+    assert cells == [["Cell top left", "Cell top right"], ["Cell bottom left", "Cell bottom right"]]
+    assert english.sections[0].header.paragraphs[0].text == "The header"
+
+
+def test_fake_engine_docx_keeps_pictures_and_hyperlinks(
+    tmp_path: Path, service: TranslationService
+) -> None:
+    data = sample_docx(tmp_path)
+    done = translate_document(service, data, "a.docx", "de", "en")
+    english = docx.Document(io.BytesIO(done.data))
+    pictured = english.paragraphs[3]
+    assert pictured.text.split() == ["The", "picture", "shows", "the", "cat."]
+    assert len(pictured._p.findall(".//" + qn("w:drawing"))) == 1
+    linked = english.paragraphs[4]
+    links = linked._p.findall(qn("w:hyperlink"))
+    assert len(links) == 1
+    assert "".join(t.text or "" for t in links[0].iter(qn("w:t"))) == "the page"
+    rid = links[0].get(qn("r:id"))
+    assert linked.part.rels[rid].target_ref == "https://example.org/seite"
+    assert linked.text == "More on the page."
+    # the picture's bytes and the relationships are the source's
+    old, new = members(data), members(done.data)
+    assert new["word/media/image1.png"] == old["word/media/image1.png"]
+    assert new["word/_rels/document.xml.rels"] == old["word/_rels/document.xml.rels"]
+
+
+def test_fake_engine_docx_term_report_locates_the_term(
+    tmp_path: Path, service: TranslationService
+) -> None:
+    done = translate_document(service, sample_docx(tmp_path), "a.docx", "de", "en")
+    located = [t for t in done.terms if t.report.term.source == "Herrscher"]
+    assert [t.location for t in located] == ["paragraph 3"]
+    report = done.report_dict()
+    assert report["format"] == "docx"
+    assert report["blocks"] == len(read_document(sample_docx(tmp_path), "a.docx")[1].blocks)
+
+
+def test_tiny_model_translates_a_docx_end_to_end(
+    tmp_path: Path, settings: Settings, installed: InstalledPackage, terms_dir: Path
+) -> None:
+    data = sample_docx(tmp_path)
+    real = TranslationService(dataclasses.replace(settings, terms_dir=terms_dir))
+    done = translate_document(real, data, "a.docx", "de", "en")
+    source, english = docx.Document(io.BytesIO(data)), docx.Document(io.BytesIO(done.data))
+    assert len(english.paragraphs) == len(source.paragraphs)
+    assert len(english.tables[0].rows) == 2
+    changed = [
+        (a.text, b.text)
+        for a, b in zip(source.paragraphs, english.paragraphs, strict=True)
+        if a.text.strip()
+    ]
+    assert any(a != b for a, b in changed)  # the model wrote something of its own
+    assert done.blocks == len(read_document(data, "a.docx")[1].blocks)
+    # the glossary was enforced on the model's output, and the report says where
+    assert [t.location for t in done.terms if t.report.term.source == "Herrscher"] == [
+        "paragraph 3"
+    ]
+    assert len(english.paragraphs[3]._p.findall(".//" + qn("w:drawing"))) == 1
+
+
+# -- DOCX: refused ----------------------------------------------------------------------------
+def edited(data: bytes, change: Mapping[str, bytes | None]) -> bytes:
+    """The package with members replaced, added (new names) or removed (None)."""
+    old = members(data)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as out:
+        for name, body in {**old, **change}.items():
+            if body is not None:
+                out.writestr(name, body)
+    return buffer.getvalue()
+
+
+def refused(data: bytes, filename: str = "a.docx", **kwargs: object) -> DocumentError:
+    with pytest.raises(DocumentError) as caught:
+        read_document(data, filename, **kwargs)  # type: ignore[arg-type]
+    return caught.value
+
+
+def test_docx_sent_as_text_plain_is_refused_with_415(tmp_path: Path) -> None:
+    error = refused(sample_docx(tmp_path), content_type="text/plain")
+    assert error.http_status == 415
+
+
+def test_a_docm_renamed_docx_is_refused_as_macros(tmp_path: Path) -> None:
+    data = sample_docx(tmp_path)
+    types = (
+        members(data)["[Content_Types].xml"]
+        .replace(b"wordprocessingml.document.main+xml", b"word.document.macroEnabled.main+xml")
+        .replace(b"application/vnd.openxmlformats-officedocument.word.", b"application/vnd.ms-")
+    )
+    error = refused(edited(data, {"[Content_Types].xml": types}))
+    assert error.http_status == 400
+    assert "contains macros" in str(error)
+
+
+def test_a_docx_with_a_vba_project_is_refused(tmp_path: Path) -> None:
+    error = refused(edited(sample_docx(tmp_path), {"word/vbaProject.bin": b"\xd0\xcf\x11\xe0"}))
+    assert "contains macros (word/vbaProject.bin)" in str(error)
+
+
+def test_a_docx_with_an_external_attached_template_is_refused(tmp_path: Path) -> None:
+    rels = (
+        b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Relationships xmlns="'
+        b'http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1"'
+        b' Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
+        b'attachedTemplate" Target="https://evil.example/t.dotm" TargetMode="External"/>'
+        b"</Relationships>"
+    )
+    error = refused(edited(sample_docx(tmp_path), {"word/_rels/settings.xml.rels": rels}))
+    assert error.http_status == 400
+    assert "attachedTemplate" in str(error)
+    assert "word/_rels/settings.xml.rels" in str(error)
+
+
+def test_a_docx_with_an_entity_declaration_is_refused(tmp_path: Path) -> None:
+    data = sample_docx(tmp_path)
+    body = members(data)["word/document.xml"]
+    laughs = b'<!DOCTYPE w:document [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;">]>'
+    declared = body.replace(b"?>", b"?>" + laughs, 1)
+    error = refused(edited(data, {"word/document.xml": declared}))
+    assert error.http_status == 400
+    assert "word/document.xml" in str(error)
+
+
+def test_a_docx_zip_bomb_is_refused_with_413(tmp_path: Path) -> None:
+    bomb = edited(sample_docx(tmp_path), {"word/media/huge.bin": bytes(30 * 1024 * 1024)})
+    error = refused(bomb)
+    assert error.http_status == 413
+    assert "word/media/huge.bin" in str(error)
+
+
+def test_a_truncated_docx_is_refused_with_400(tmp_path: Path) -> None:
+    data = sample_docx(tmp_path)
+    error = refused(data[: len(data) - 200])
+    assert error.http_status == 400
+
+
+def test_a_docx_without_its_main_part_is_refused(tmp_path: Path) -> None:
+    error = refused(edited(sample_docx(tmp_path), {"word/document.xml": None}))
+    assert error.http_status == 400
+    assert "main document" in str(error)
+
+
+def test_docx_over_the_size_limit_is_refused_with_413(tmp_path: Path) -> None:
+    data = sample_docx(tmp_path)
+    error = refused(data, limits=Limits(max_bytes=len(data) - 1))
+    assert error.http_status == 413
