@@ -21,7 +21,8 @@ MAX_LINE = 42  # characters a subtitle line should not pass (a common broadcast 
 _BOM = "\ufeff"
 _TIME = r"(?:\d+:)?\d{1,2}:\d{2}[,.]\d{3}"
 _TIMING = re.compile(rf"\s*{_TIME}\s*-->\s*{_TIME}(?:\s.*)?")
-_TAG = re.compile(r"<(/?)([A-Za-z][\w.]*)(?:[^<>]*)>|<\d[\d:.]*>")
+# <i>, </i>, <c.x>, <v Name>; a karaoke timestamp <00:01.500>; an SSA override {\an8}
+_TAG = re.compile(r"<(/?)([A-Za-z][\w.]*)(?:[^<>]*)>|<\d[\d:.]*>|\{\\[^{}\n]*\}")
 _KEPT_VTT = ("WEBVTT", "NOTE", "STYLE", "REGION")
 
 
@@ -116,7 +117,8 @@ class _Reader:
 def _wrap(text: str, lines: int) -> list[str]:
     """The text in `lines` balanced lines (more, up to two, where one would pass MAX_LINE);
     a line break already in the text (a dialogue line) is kept."""
-    if text.startswith("-"):  # dialogue: each speaker's line starts with a dash
+    if text.startswith("-") and "\n" not in text:
+        # dialogue whose speakers' lines the translation joined: each starts with a dash
         text = re.sub(r"\s(?=-\s)", "\n", text)
     if "\n" in text:
         return text.split("\n")
