@@ -13,12 +13,16 @@ import zipfile
 import zlib
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import docx
+import pptx
 import pytest
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.oxml.ns import qn
 from lxml import etree
+from pptx.enum.shapes import MSO_SHAPE_TYPE
+from pptx.util import Inches
 
 from glossary.config import Settings
 from glossary.documents.archive import ParsedPackage
@@ -356,3 +360,157 @@ def test_docx_over_the_size_limit_is_refused_with_413(tmp_path: Path) -> None:
     data = sample_docx(tmp_path)
     error = refused(data, limits=Limits(max_bytes=len(data) - 1))
     assert error.http_status == 413
+
+
+# -- PPTX -------------------------------------------------------------------------------------
+PPTX_TYPE = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
+
+
+def sample_pptx() -> bytes:
+    deck = pptx.Presentation()
+    first = deck.slides.add_slide(deck.slide_layouts[0])
+    first.shapes.title.text = "Die Überschrift"
+    first.placeholders[1].text = "Der Herrscher reist nach Berlin."
+    second = deck.slides.add_slide(deck.slide_layouts[5])
+    second.shapes.title.text = "Der Hund"
+    frame = second.shapes.add_textbox(Inches(1), Inches(2), Inches(6), Inches(1)).text_frame
+    paragraph = frame.paragraphs[0]
+    for text, bold in (("Der ", False), ("Hund", True), (" schläft.", False)):
+        run = paragraph.add_run()
+        run.text = text
+        run.font.bold = bold or None
+    linked = frame.add_paragraph()
+    for text in ("Mehr auf ", "der Seite", "."):
+        run = linked.add_run()
+        run.text = text
+    linked.runs[1].hyperlink.address = "https://example.org/seite"
+    table = second.shapes.add_table(2, 2, Inches(1), Inches(4), Inches(6), Inches(1)).table
+    for r, row in enumerate(("oben", "unten")):
+        for c, col in enumerate(("links", "rechts")):
+            table.cell(r, c).text = f"Zelle {row} {col}"
+    group = second.shapes.add_group_shape()
+    boxed = group.shapes.add_textbox(Inches(1), Inches(6), Inches(4), Inches(1))
+    boxed.text_frame.text = "Das Bild zeigt die Katze."
+    second.notes_slide.notes_text_frame.text = "Die Katze schläft."
+    buffer = io.BytesIO()
+    deck.save(buffer)
+    return buffer.getvalue()
+
+
+def slide_runs(paragraph: Any) -> list[tuple[str, bool]]:
+    out: list[tuple[str, bool]] = []
+    for run in paragraph.runs:
+        key = bool(run.font.bold)
+        if out and out[-1][1] == key:
+            out[-1] = (out[-1][0] + run.text, key)
+        elif run.text:
+            out.append((run.text, key))
+    return out
+
+
+def slide_texts(deck: Any) -> list[list[str]]:
+    """Each slide's paragraphs, shape by shape (tables and groups opened up)."""
+
+    def of(shape: Any) -> list[str]:
+        if shape.shape_type == MSO_SHAPE_TYPE.GROUP:
+            return [t for inner in shape.shapes for t in of(inner)]
+        if shape.has_table:
+            return [p.text for cell in shape.table.iter_cells() for p in cell.text_frame.paragraphs]
+        return [p.text for p in shape.text_frame.paragraphs] if shape.has_text_frame else []
+
+    return [[t for shape in slide.shapes for t in of(shape)] for slide in deck.slides]
+
+
+def test_pptx_blocks_and_locations() -> None:
+    _, parsed = read_document(sample_pptx(), "deck.pptx", PPTX_TYPE)
+    found = {b.location: b for b in parsed.blocks}
+    assert found["slide 1, shape 1, paragraph 1"].text == "Die Überschrift"
+    assert found["slide 1, shape 2, paragraph 1"].text == "Der Herrscher reist nach Berlin."
+    bold = found["slide 2, shape 2, paragraph 1"]
+    assert bold.text == "Der Hund schläft."
+    assert [(m.start, m.end) for m in bold.marks] == [(4, 8)]
+    linked = found["slide 2, shape 2, paragraph 2"]
+    assert [(m.start, m.end) for m in linked.marks] == [(9, 18)]  # the link is in the rPr
+    assert found["slide 2, shape 3, row 2, cell 1, paragraph 1"].text == "Zelle unten links"
+    assert found["slide 2, shape 4, shape 1, paragraph 1"].text == "Das Bild zeigt die Katze."
+    assert found["slide 2, notes, shape 2, paragraph 1"].text == "Die Katze schläft."
+
+
+def test_pptx_identity_round_trip_keeps_every_member() -> None:
+    data = sample_pptx()
+    _, parsed = read_document(data, "deck.pptx")
+    assert members(parsed.write(list(parsed.blocks))) == members(data)
+    assert isinstance(parsed, ParsedPackage)
+    for block, (_, writer) in zip(parsed.blocks, parsed.writers, strict=True):
+        writer(block)
+    rewritten = parsed.write([dataclasses.replace(b, location="") for b in parsed.blocks])
+    before, after = pptx.Presentation(io.BytesIO(data)), pptx.Presentation(io.BytesIO(rewritten))
+    assert slide_texts(after) == slide_texts(before)
+    for old_slide, new_slide in zip(before.slides, after.slides, strict=True):
+        for old, new in zip(old_slide.shapes, new_slide.shapes, strict=True):
+            if old.has_text_frame:
+                assert [slide_runs(p) for p in new.text_frame.paragraphs] == [
+                    slide_runs(p) for p in old.text_frame.paragraphs
+                ]
+    old, new = members(data), members(rewritten)
+    for part in ("ppt/slides/slide1.xml", "ppt/slides/slide2.xml"):
+        assert canonical(new[part]) == canonical(old[part]), part
+
+
+def test_fake_engine_pptx_translation_keeps_slides_shapes_and_bold_word(
+    service: TranslationService,
+) -> None:
+    data = sample_pptx()
+    done = translate_document(service, data, "deck.pptx", "de", "en")
+    assert done.media_type == PPTX_TYPE
+    source, english = pptx.Presentation(io.BytesIO(data)), pptx.Presentation(io.BytesIO(done.data))
+    assert len(english.slides) == len(source.slides)
+    assert [len(s.shapes) for s in english.slides] == [len(s.shapes) for s in source.slides]
+    texts = slide_texts(english)
+    assert texts[0] == ["The heading", "The ruler travels to Berlin."]
+    assert texts[1][0] == "The dog"
+    box = english.slides[1].shapes[1].text_frame
+    assert slide_runs(box.paragraphs[0]) == [("The ", False), ("dog", True), (" sleeps.", False)]
+    linked = [r for r in box.paragraphs[1].runs if r.hyperlink.address]
+    assert [(r.text, r.hyperlink.address) for r in linked] == [
+        ("the page", "https://example.org/seite")
+    ]
+    assert box.paragraphs[1].text == "More on the page."
+    assert texts[1][3:7] == [
+        "Cell top left",
+        "Cell top right",
+        "Cell bottom left",
+        "Cell bottom right",
+    ]
+    assert texts[1][7] == "The picture shows the cat."
+    notes = english.slides[1].notes_slide.notes_text_frame.text
+    assert notes == "The cat sleeps."
+    located = [t.location for t in done.terms if t.report.term.source == "Herrscher"]
+    assert located == ["slide 1, shape 2, paragraph 1"]
+
+
+def test_pptx_sent_as_text_plain_is_refused_with_415() -> None:
+    assert refused(sample_pptx(), "deck.pptx", content_type="text/plain").http_status == 415
+
+
+def test_a_pptm_renamed_pptx_is_refused_as_macros() -> None:
+    data = sample_pptx()
+    types = members(data)["[Content_Types].xml"].replace(
+        b"application/vnd.openxmlformats-officedocument.presentationml.presentation.main+xml",
+        b"application/vnd.ms-powerpoint.presentation.macroEnabled.main+xml",
+    )
+    error = refused(edited(data, {"[Content_Types].xml": types}), "deck.pptx")
+    assert "contains macros" in str(error)
+
+
+def test_a_pptx_with_an_externally_linked_picture_is_refused() -> None:
+    data = sample_pptx()
+    rels = members(data)["ppt/slides/_rels/slide2.xml.rels"].replace(
+        b"</Relationships>",
+        b'<Relationship Id="rId99" Type="http://schemas.openxmlformats.org/officeDocument/'
+        b'2006/relationships/image" Target="http://evil.example/p.png" TargetMode="External"/>'
+        b"</Relationships>",
+    )
+    error = refused(edited(data, {"ppt/slides/_rels/slide2.xml.rels": rels}), "deck.pptx")
+    assert "external image" in str(error)
+    assert "ppt/slides/_rels/slide2.xml.rels" in str(error)

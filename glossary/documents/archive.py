@@ -264,6 +264,22 @@ def content_type(types: Mapping[str, str], part: str) -> str:
     return types.get("*." + posixpath.splitext(part)[1].lstrip(".").lower(), "")
 
 
+def main_part(archive: Archive, expected: str, what: str) -> str:
+    """The package's main part (the officeDocument relationship), of content type
+    `expected`; DocumentError otherwise."""
+    types = content_types(archive)
+    main = next(
+        (path for kind, path in relationships(archive, "").values() if kind == "officeDocument"),
+        None,
+    )
+    if main is None or not archive.has(main):
+        raise DocumentError(f"not a valid {what} file: it names no main document part")
+    found = content_type(types, main)
+    if found != expected:
+        raise DocumentError(f"not a {what} file: its main part {main} is {found or 'untyped'}")
+    return main
+
+
 def check_ooxml(archive: Archive) -> None:
     """Macros and external references refused (DocumentError 400 naming the part)."""
     for name in archive.names:

@@ -14,11 +14,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from glossary.documents.archive import (
-    Archive,
     ParsedPackage,
     check_ooxml,
-    content_type,
-    content_types,
+    main_part,
     open_archive,
     relationships,
 )
@@ -31,22 +29,6 @@ _W = f"{{{WORD_NS}}}"
 _CONTAINERS = {f"{_W}sdt", f"{_W}sdtContent", f"{_W}customXml"}  # their paragraphs are ours
 # Parts beside the body, in the order their blocks follow it.
 _SIDE_PARTS = ("header", "footer", "footnotes", "endnotes")
-
-
-def main_part(archive: Archive, expected: str, what: str) -> str:
-    """The package's main part (the officeDocument relationship), of content type
-    `expected`; DocumentError otherwise."""
-    types = content_types(archive)
-    main = next(
-        (path for kind, path in relationships(archive, "").values() if kind == "officeDocument"),
-        None,
-    )
-    if main is None or not archive.has(main):
-        raise DocumentError(f"not a valid {what} file: it names no main document part")
-    found = content_type(types, main)
-    if found != expected:
-        raise DocumentError(f"not a {what} file: its main part {main} is {found or 'untyped'}")
-    return main
 
 
 def _number(path: str) -> int:

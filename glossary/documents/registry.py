@@ -15,11 +15,13 @@ def formats() -> tuple[DocumentFormat, ...]:
     from glossary.documents.docx import DOCX
     from glossary.documents.html import HTML
     from glossary.documents.markdown import MARKDOWN
+    from glossary.documents.pptx import PPTX
     from glossary.documents.subtitles import SRT, VTT
     from glossary.documents.text import TEXT
 
     found: list[DocumentFormat] = [TEXT, MARKDOWN, HTML, SRT, VTT]
     found.append(DOCX)
+    found.append(PPTX)
     return tuple(found)
 
 
