@@ -236,3 +236,38 @@ def test_report_with_text_format_is_refused(env: dict[str, str], tmp_path: Path)
     done = run_glossary(env, "translate", "--format", "text", "--report", str(tmp_path / "r.json"))
     assert done.returncode == 2
     assert "--report" in done.stderr.decode()
+
+
+def test_docx_translated_to_docx_with_the_term_bold(
+    with_model: dict[str, str], terms: Path, tmp_path: Path
+) -> None:
+    docx = pytest.importorskip("docx")
+    source, out = tmp_path / "bericht.docx", tmp_path / "report.docx"
+    document = docx.Document()
+    first = document.add_paragraph()
+    first.add_run("Der ")
+    first.add_run("Herrscher").bold = True
+    first.add_run(" reist nach Berlin.")
+    document.add_paragraph("Ein zweiter Absatz.")
+    document.save(str(source))
+    done = run_glossary(
+        with_model, "translate", str(source), "-o", str(out), "--glossary", str(terms)
+    )
+    assert done.returncode == 0, done.stderr.decode()
+    english = docx.Document(str(out))
+    assert len(english.paragraphs) == 2
+    assert english.paragraphs[0].text != "Der Herrscher reist nach Berlin."
+    bold = [r.text for r in english.paragraphs[0].runs if r.bold]
+    assert bold == ["ruler"]
+    assert "terms: " in done.stderr.decode()
+
+
+def test_corrupt_docx_exit_2_and_nothing_written(
+    with_model: dict[str, str], tmp_path: Path
+) -> None:
+    source, out = tmp_path / "broken.docx", tmp_path / "out.docx"
+    source.write_bytes(b"PK\x03\x04 this is no zip archive")
+    done = run_glossary(with_model, "translate", str(source), "-o", str(out))
+    assert done.returncode == 2
+    assert "broken.docx" in done.stderr.decode()
+    assert not out.exists()
