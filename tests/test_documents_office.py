@@ -21,12 +21,19 @@ import pytest
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.oxml.ns import qn
 from lxml import etree
+from odf import teletype
+from odf import text as odftext
+from odf.draw import Frame, Page, TextBox
+from odf.opendocument import OpenDocumentPresentation, OpenDocumentText
+from odf.opendocument import load as odfload
+from odf.style import Header, MasterPage, PageLayout, Style, TextProperties
+from odf.table import Table, TableCell, TableColumn, TableRow
 from pptx.enum.shapes import MSO_SHAPE_TYPE
 from pptx.util import Inches
 
 from glossary.config import Settings
 from glossary.documents.archive import ParsedPackage
-from glossary.documents.model import Limits
+from glossary.documents.model import Block, Limits
 from glossary.documents.translate import read_document, translate_document
 from glossary.engines import EngineRegistry
 from glossary.errors import DocumentError
@@ -514,3 +521,245 @@ def test_a_pptx_with_an_externally_linked_picture_is_refused() -> None:
     error = refused(edited(data, {"ppt/slides/_rels/slide2.xml.rels": rels}), "deck.pptx")
     assert "external image" in str(error)
     assert "ppt/slides/_rels/slide2.xml.rels" in str(error)
+
+
+# -- ODT and ODP -----------------------------------------------------------------------------
+ODT_TYPE = "application/vnd.oasis.opendocument.text"
+
+
+def sample_odt() -> bytes:
+    document = OpenDocumentText()
+    bold = Style(name="Bold", family="text")
+    bold.addElement(TextProperties(fontweight="bold"))
+    document.automaticstyles.addElement(bold)
+    layout = PageLayout(name="Layout")
+    document.automaticstyles.addElement(layout)
+    master = MasterPage(name="Standard", pagelayoutname=layout)
+    header = Header()
+    header.addElement(odftext.P(text="Die Kopfzeile"))
+    master.addElement(header)
+    document.masterstyles.addElement(master)
+    body = document.text
+    body.addElement(odftext.H(outlinelevel=1, text="Die Überschrift"))
+    first = odftext.P()
+    first.addText("Der ")
+    first.addElement(odftext.Span(stylename=bold, text="Hund"))
+    first.addText(" schläft.")
+    body.addElement(first)
+    body.addElement(odftext.P(text="Der Herrscher reist nach Berlin."))
+    table = Table()
+    table.addElement(TableColumn(numbercolumnsrepeated=2))
+    for row in ("oben", "unten"):
+        cells = TableRow()
+        table.addElement(cells)
+        for col in ("links", "rechts"):
+            cell = TableCell()
+            cell.addElement(odftext.P(text=f"Zelle {row} {col}"))
+            cells.addElement(cell)
+    body.addElement(table)
+    linked = odftext.P()
+    linked.addText("Mehr auf ")
+    linked.addElement(odftext.A(href="https://example.org/seite", text="der Seite"))
+    linked.addText(".")
+    body.addElement(linked)
+    noted = odftext.P()
+    noted.addText("Die Katze schläft.")
+    note = odftext.Note(noteclass="footnote", id="n1")
+    note.addElement(odftext.NoteCitation(text="1"))
+    note_body = odftext.NoteBody()
+    note_body.addElement(odftext.P(text="Der Hund schläft."))
+    note.addElement(note_body)
+    noted.addElement(note)
+    body.addElement(noted)
+    listed = odftext.List()
+    item = odftext.ListItem()
+    item.addElement(odftext.P(text="Das Bild zeigt die Katze."))
+    listed.addElement(item)
+    body.addElement(listed)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def odf_paragraphs(data: bytes) -> list[str]:
+    loaded = odfload(io.BytesIO(data))
+    found = loaded.getElementsByType(odftext.P) + loaded.getElementsByType(odftext.H)
+    return sorted(teletype.extractText(p) for p in found)
+
+
+def bold_words(data: bytes) -> list[str]:
+    """The text of every span styled Bold (odfpy opens the file)."""
+    loaded = odfload(io.BytesIO(data))
+    return [
+        teletype.extractText(span)
+        for span in loaded.getElementsByType(odftext.Span)
+        if span.getAttribute("stylename") == "Bold"
+    ]
+
+
+def test_odt_blocks_and_locations() -> None:
+    _, parsed = read_document(sample_odt(), "a.odt", ODT_TYPE)
+    found = {b.location: b for b in parsed.blocks}
+    assert found["paragraph 1"].text == "Die Überschrift"
+    assert [(m.start, m.end) for m in found["paragraph 2"].marks] == [(4, 8)]
+    assert found["table 1, row 2, cell 1, paragraph 1"].text == "Zelle unten links"
+    assert [(m.start, m.end) for m in found["paragraph 4"].marks] == [(9, 18)]
+    noted = found["paragraph 5"]
+    assert noted.text == "Die Katze schläft."
+    assert [(m.start, m.end) for m in noted.marks] == [(18, 18)]  # the note, whole
+    assert found["paragraph 5, note 1, paragraph 1"].text == "Der Hund schläft."
+    assert found["list 1, item 1, paragraph 1"].text == "Das Bild zeigt die Katze."
+    assert found["header 1, paragraph 1"].text == "Die Kopfzeile"
+
+
+def test_odt_identity_round_trip() -> None:
+    data = sample_odt()
+    _, parsed = read_document(data, "a.odt")
+    assert members(parsed.write(list(parsed.blocks))) == members(data)
+    assert isinstance(parsed, ParsedPackage)
+    for block, (_, writer) in zip(parsed.blocks, parsed.writers, strict=True):
+        writer(block)
+    rewritten = parsed.write([dataclasses.replace(b, location="") for b in parsed.blocks])
+    assert odf_paragraphs(rewritten) == odf_paragraphs(data)
+    assert bold_words(rewritten) == bold_words(data) == ["Hund"]
+    old, new = members(data), members(rewritten)
+    assert canonical(new["content.xml"]) == canonical(old["content.xml"])
+    assert list(new) == list(old)
+    assert {n: b for n, b in new.items() if n not in ("content.xml", "styles.xml")} == {
+        n: b for n, b in old.items() if n not in ("content.xml", "styles.xml")
+    }
+
+
+def test_odt_white_space_rules_read_and_written() -> None:
+    document = OpenDocumentText()
+    spaced = odftext.P()
+    spaced.addText("Der")
+    spaced.addElement(odftext.S(c=3))
+    spaced.addText("Hund")
+    spaced.addElement(odftext.Tab())
+    spaced.addText("schläft")
+    spaced.addElement(odftext.LineBreak())
+    spaced.addText("nach  Berlin.")  # two literal spaces are one
+    document.text.addElement(spaced)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    _, parsed = read_document(buffer.getvalue(), "a.odt")
+    assert [b.text for b in parsed.blocks] == ["Der   Hund\tschläft\nnach Berlin."]
+    english = Block("  The   dog\tsleeps\nto Berlin.", (), "paragraph 1")
+    written = parsed.write([english])
+    assert odf_paragraphs(written) == ["  The   dog\tsleeps\nto Berlin."]
+
+
+def test_fake_engine_odt_translation(service: TranslationService) -> None:
+    data = sample_odt()
+    done = translate_document(service, data, "a.odt", "de", "en")
+    assert done.media_type == ODT_TYPE
+    texts = odf_paragraphs(done.data)
+    assert len(texts) == len(odf_paragraphs(data))
+    for expected in (
+        "The heading",
+        "The dog sleeps.",
+        "The ruler travels to Berlin.",
+        "Cell bottom left",
+        "More on the page.",
+        "The picture shows the cat.",
+        "The header",
+    ):
+        assert expected in texts
+    assert bold_words(done.data) == ["dog"]
+    loaded = odfload(io.BytesIO(done.data))
+    links = loaded.getElementsByType(odftext.A)
+    assert [(teletype.extractText(a), a.getAttribute("href")) for a in links] == [
+        ("the page", "https://example.org/seite")
+    ]
+    notes = loaded.getElementsByType(odftext.Note)
+    assert len(notes) == 1
+    assert teletype.extractText(notes[0].getElementsByType(odftext.NoteBody)[0]) == (
+        "The dog sleeps."
+    )
+    located = [t.location for t in done.terms if t.report.term.source == "Herrscher"]
+    assert located == ["paragraph 3"]
+
+
+def sample_odp() -> bytes:
+    deck = OpenDocumentPresentation()
+    layout = PageLayout(name="Layout")
+    deck.automaticstyles.addElement(layout)
+    master = MasterPage(name="Default", pagelayoutname=layout)
+    deck.masterstyles.addElement(master)
+    for texts in (["Die Überschrift"], ["Der Herrscher reist nach Berlin.", "Die Katze schläft."]):
+        page = Page(masterpagename=master)
+        deck.presentation.addElement(page)
+        for text in texts:
+            frame = Frame(width="20cm", height="3cm", x="1cm", y="1cm")
+            box = TextBox()
+            box.addElement(odftext.P(text=text))
+            frame.addElement(box)
+            page.addElement(frame)
+    buffer = io.BytesIO()
+    deck.save(buffer)
+    return buffer.getvalue()
+
+
+def test_fake_engine_odp_translation_by_slide_and_shape(service: TranslationService) -> None:
+    data = sample_odp()
+    _, parsed = read_document(data, "deck.odp", "application/vnd.oasis.opendocument.presentation")
+    assert [b.location for b in parsed.blocks] == [
+        "slide 1, shape 1, paragraph 1",
+        "slide 2, shape 1, paragraph 1",
+        "slide 2, shape 2, paragraph 1",
+    ]
+    done = translate_document(service, data, "deck.odp", "de", "en")
+    loaded = odfload(io.BytesIO(done.data))
+    pages = loaded.getElementsByType(Page)
+    assert [[teletype.extractText(p) for p in pg.getElementsByType(odftext.P)] for pg in pages] == [
+        ["The heading"],
+        ["The ruler travels to Berlin.", "The cat sleeps."],
+    ]
+    assert [t.location for t in done.terms] == ["slide 2, shape 1, paragraph 1"]
+
+
+def test_odt_sent_as_text_plain_is_refused_with_415() -> None:
+    assert refused(sample_odt(), "a.odt", content_type="text/plain").http_status == 415
+
+
+def test_an_odt_with_basic_macros_is_refused() -> None:
+    data = edited(
+        sample_odt(),
+        {
+            "Basic/script-lc.xml": b"<library:libraries/>",
+            "Basic/Standard/Module1.xml": b'<script:module>Sub Main\nShell("x")\nEnd Sub',
+        },
+    )
+    error = refused(data, "a.odt")
+    assert error.http_status == 400
+    assert "contains macros" in str(error)
+
+
+def test_an_odt_with_an_external_image_is_refused() -> None:
+    data = sample_odt()
+    content = members(data)["content.xml"].replace(
+        b"</office:text>",
+        b'<text:p><draw:frame><draw:image xlink:href="http://evil.example/a.png"/>'
+        b"</draw:frame></text:p></office:text>",
+    )
+    if b"xmlns:draw=" not in content:
+        content = content.replace(
+            b"<office:document-content ",
+            b'<office:document-content xmlns:draw="urn:oasis:names:tc:opendocument:xmlns:'
+            b'drawing:1.0" ',
+        )
+    error = refused(edited(data, {"content.xml": content}), "a.odt")
+    assert "external image" in str(error)
+    assert "content.xml" in str(error)
+
+
+def test_an_odt_with_an_entity_declaration_is_refused() -> None:
+    data = sample_odt()
+    content = members(data)["content.xml"]
+    laughs = b'<!DOCTYPE x [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;">]>'
+    error = refused(
+        edited(data, {"content.xml": content.replace(b"?>", b"?>" + laughs, 1)}), "a.odt"
+    )
+    assert error.http_status == 400
+    assert "content.xml" in str(error)

@@ -15,6 +15,7 @@ def formats() -> tuple[DocumentFormat, ...]:
     from glossary.documents.docx import DOCX
     from glossary.documents.html import HTML
     from glossary.documents.markdown import MARKDOWN
+    from glossary.documents.odt import ODP, ODT
     from glossary.documents.pptx import PPTX
     from glossary.documents.subtitles import SRT, VTT
     from glossary.documents.text import TEXT
@@ -22,6 +23,7 @@ def formats() -> tuple[DocumentFormat, ...]:
     found: list[DocumentFormat] = [TEXT, MARKDOWN, HTML, SRT, VTT]
     found.append(DOCX)
     found.append(PPTX)
+    found.extend((ODT, ODP))
     return tuple(found)
 
 
