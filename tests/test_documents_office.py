@@ -763,3 +763,73 @@ def test_an_odt_with_an_entity_declaration_is_refused() -> None:
     )
     assert error.http_status == 400
     assert "content.xml" in str(error)
+
+
+# -- DOCX as Word writes it --------------------------------------------------------------------
+WORD_PARAGRAPH = """<w:p xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+ w:rsidR="00A10001"><w:pPr><w:jc w:val="center"/></w:pPr>
+<w:bookmarkStart w:id="0" w:name="anfang"/>
+<w:r w:rsidR="00A10002"><w:rPr><w:lang w:val="de-DE"/></w:rPr><w:t
+ xml:space="preserve">Der </w:t></w:r>
+<w:proofErr w:type="spellStart"/>
+<w:r w:rsidR="00A10003"><w:rPr><w:b/><w:lang w:val="de-DE"/></w:rPr><w:t>Herr</w:t></w:r>
+<w:r w:rsidR="00A10004"><w:rPr><w:b/><w:lang w:val="de-DE"/></w:rPr><w:t>scher</w:t></w:r>
+<w:proofErr w:type="spellEnd"/>
+<w:r><w:rPr><w:lang w:val="de-DE"/></w:rPr><w:t
+ xml:space="preserve"> reist nach Berlin. Seite </w:t></w:r>
+<w:r><w:fldChar w:fldCharType="begin"/></w:r>
+<w:r><w:instrText xml:space="preserve"> PAGE </w:instrText></w:r>
+<w:r><w:fldChar w:fldCharType="separate"/></w:r>
+<w:r><w:t>1</w:t></w:r>
+<w:r><w:fldChar w:fldCharType="end"/></w:r>
+<w:bookmarkEnd w:id="0"/>
+</w:p>"""
+
+
+def word_made_docx() -> bytes:
+    document = docx.Document()
+    document.add_paragraph("Platzhalter")
+    document.paragraphs[0]._p.addprevious(etree.fromstring(WORD_PARAGRAPH))
+    document.paragraphs[1]._p.getparent().remove(document.paragraphs[1]._p)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def test_docx_as_word_writes_it_runs_split_anchors_and_a_field() -> None:
+    _, parsed = read_document(word_made_docx(), "a.docx")
+    [block] = parsed.blocks
+    assert block.text == "Der Herrscher reist nach Berlin. Seite "
+    # one bold mark over both runs (their rsids differ, their formatting not); the bookmark,
+    # the proofing marks and the field (five runs) are empty marks where they stood
+    assert sorted((m.start, m.end) for m in block.marks) == [
+        (0, 0),
+        (4, 4),
+        (4, 13),
+        (13, 13),
+        *[(39, 39)] * 6,
+    ]
+
+
+def test_fake_engine_docx_as_word_writes_it_keeps_field_bookmarks_and_formatting(
+    service: TranslationService,
+) -> None:
+    done = translate_document(service, word_made_docx(), "a.docx", "de", "en")
+    english = docx.Document(io.BytesIO(done.data))
+    paragraph = english.paragraphs[0]
+    p = paragraph._p
+    assert paragraph.alignment is not None  # pPr (centred) kept
+    assert runs(paragraph) == [
+        ("The ", False, False),
+        ("ruler", True, False),
+        (" travels to Berlin. Page 1", False, False),  # the field's result after the words
+    ]
+    kinds = [c.get(qn("w:fldCharType")) for c in p.iter(qn("w:fldChar"))]
+    assert kinds == ["begin", "separate", "end"]
+    assert [t.text for t in p.iter(qn("w:instrText"))] == [" PAGE "]
+    assert len(p.findall(qn("w:bookmarkStart"))) == len(p.findall(qn("w:bookmarkEnd"))) == 1
+    assert len(p.findall(qn("w:proofErr"))) == 2
+    languages = {e.get(qn("w:val")) for e in p.iter(qn("w:lang"))}
+    assert languages == {"de-DE"}  # the runs' own formatting, copied
+    [term] = [t for t in done.terms if t.report.term.source == "Herrscher"]
+    assert term.location == "paragraph 1"

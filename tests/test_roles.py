@@ -91,6 +91,12 @@ READER = {
     "jobs.get",
     "jobs.delete",
     "pages.job",
+    # documents (issue 13): a job of the caller's own, like jobs.create
+    "libretranslate.translate_file",
+    "libretranslate.download_file",
+    "deepl.document_upload",
+    "deepl.document_status",
+    "deepl.document_result",
 }
 PAGES = ("pages", "terms", "account")
 ROLES = ("reader", "editor", "admin")
