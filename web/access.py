@@ -53,8 +53,17 @@ READING_POSTS = frozenset(
         "deepl.usage",
         "api.translate",
         "jobs.create",
+        # documents: a job of the caller's own, like jobs.create
+        "libretranslate.translate_file",
+        "deepl.document_upload",
+        "deepl.document_status",
+        "deepl.document_result",
     }
 )
+# Uploads of documents, whose body may be larger than a text request's (MAX_CONTENT_LENGTH):
+# up to the document size limit, and room for the form's other fields.
+DOCUMENT_UPLOADS = frozenset({"libretranslate.translate_file", "deepl.document_upload"})
+UPLOAD_SLACK = 64 * 1024
 # Pages that only show a form for a change: shown to those who may make it.
 EDITOR_PAGES = frozenset({"terms.edit_term", "terms.new_term"})
 # A job belongs to whoever made it; cancelling it is the maker's (the view checks the owner).
@@ -205,7 +214,15 @@ def rebound() -> bool:
     return not loopback(host) and host != public
 
 
+def upload_limit(max_bytes: int) -> int:
+    """The largest body a document upload may have: the file and the form around it."""
+    return max_bytes + UPLOAD_SLACK
+
+
 def check_request() -> ResponseReturnValue | None:
+    if request.endpoint in DOCUMENT_UPLOADS:  # before anything reads the body
+        limit = upload_limit(service().documents.limits.max_bytes)
+        request.max_content_length = max(limit, request.max_content_length or 0)
     need = required_role(request.endpoint, request.method)
     history.set_author(None)  # nothing carries over from this thread's previous request
     if rebound():

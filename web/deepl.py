@@ -1,4 +1,11 @@
-"""The DeepL-compatible API (v2): translate, languages, usage, glossaries.
+"""The DeepL-compatible API (v2): translate, documents, languages, usage, glossaries.
+
+`tag_handling=html` translates each text through the HTML reader of glossary/documents
+(markup kept, sentences whole across inline tags, scripts untouched). Documents
+(`/v2/document`) are document jobs (glossary/documents/jobs.py): upload → `document_id` and
+`document_key`; status (`queued`, `translating`, `done`, `error`) with `seconds_remaining`;
+the result once done (503 before, as at DeepL, which the client retries). A document is its
+maker's: another caller, or a wrong `document_key`, gets 404.
 
 A glossary created here is a YAML file `deepl-<uuid>.yaml` in the glossary folder, like any
 other (web/deepl_common.py has the whole mapping). Glossaries that came from elsewhere
@@ -9,13 +16,20 @@ one with several (made or grown through /v3) is a 400 here, but usable in /v2/tr
 
 from __future__ import annotations
 
+import hmac
+import io
 import threading
+from pathlib import PurePath
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request, send_file
 from flask.typing import ResponseReturnValue
 
+from glossary.documents.jobs import DocumentJob
+from glossary.documents.translate import translate_html
 from glossary.formats import terms_to_tsv
+from glossary.owners import owner_id
+from web.access import principal
 from web.deepl_common import (
     PREFIX,
     Dictionary,
@@ -102,10 +116,9 @@ def _glossary_names(params: dict[str, Any], source: str | None, target: str) -> 
     return names
 
 
-@bp.post("/translate")
-def translate() -> ResponseReturnValue:
-    params = request_params()
-    texts = _texts(params)
+def _languages(params: dict[str, Any]) -> tuple[str | None, str, list[str]]:
+    """A request's source (None: to be detected) and target, both served by a model, and
+    the sources a detection may choose from."""
     if not params.get("target_lang"):
         raise ApiError("Parameter 'target_lang' not specified.")
     target = _lang(params["target_lang"], "target_lang")
@@ -118,23 +131,124 @@ def translate() -> ResponseReturnValue:
             "Value for 'source_lang' not supported.",
             detail=f"no installed model translates {source}→{target}",
         )
+    return source, target, sorted({a for a, b in pairs if b == target})
+
+
+def _translated(
+    text: str, source: str, target: str, names: list[str] | None, html: bool
+) -> dict[str, object]:
+    # `sentences` (each one's span, status and reason) is ours; DeepL's clients ignore it.
+    if html:
+        written, _terms, sentences = translate_html(service(), text, source, target, names)
+        statuses = [s.status_dict(spans=False) for s in sentences]
+    else:
+        result = service().translate(text, source, target, names)
+        written, statuses = result.text, [s.status_dict() for s in result.sentences]
+    return {
+        "detected_source_language": source.upper(),
+        "text": written,
+        "billed_characters": len(text),
+        "sentences": statuses,
+    }
+
+
+@bp.post("/translate")
+def translate() -> ResponseReturnValue:
+    params = request_params()
+    texts = _texts(params)
+    source, target, candidates = _languages(params)
     names = _glossary_names(params, source, target)
-    candidates = sorted({a for a, b in pairs if b == target})
+    html = params.get("tag_handling") == "html"
     translations = []
     for text in texts:
         lang = source or detect(text, candidates)[0].language
-        result = service().translate(text, lang, target, names)
-        # `sentences` (each one's span, status and reason) is ours; DeepL's clients ignore it.
-        translations.append(
-            {
-                "detected_source_language": lang.upper(),
-                "text": result.text,
-                "billed_characters": len(text),
-                "sentences": [s.status_dict() for s in result.sentences],
-            }
-        )
+        translations.append(_translated(text, lang, target, names, html))
     _usage().add(sum(len(text) for text in texts))
     return jsonify(translations=translations)
+
+
+# --- documents ------------------------------------------------------------------------------
+
+# a job's state as DeepL names it
+DOCUMENT_STATUS = {
+    "queued": "queued",
+    "running": "translating",
+    "done": "done",
+    "failed": "error",
+    "cancelled": "error",
+}
+
+
+@bp.post("/document")
+def document_upload() -> ResponseReturnValue:
+    params = request_params()
+    upload = request.files.get("file")
+    if upload is None:
+        raise ApiError("Invalid file data.")
+    source, target, candidates = _languages(params)
+    names = _glossary_names(params, source, target)
+    filename = str(params.get("filename") or upload.filename or "")
+    output = params.get("output_format")
+    if output and f".{str(output).lower().lstrip('.')}" != PurePath(filename).suffix.lower():
+        raise ApiError("Value for 'output_format' not supported.", detail="it must be the input's")
+    data, content_type = upload.read(), upload.content_type or None
+    documents = service().documents
+    if source is None:
+        source = detect(documents.text_of(data, filename, content_type), candidates)[0].language
+    job = documents.submit(
+        owner_id(principal()), data, filename, source, target, names, content_type=content_type
+    )
+    _usage().add(job.characters)
+    return jsonify(document_id=job.id, document_key=job.key)
+
+
+def _document(document_id: str) -> DocumentJob:
+    """The caller's document with the key sent; 404 for a wrong key, as at DeepL."""
+    key = request_params().get("document_key")
+    if not isinstance(key, str) or not key:
+        raise ApiError("Parameter 'document_key' not specified.")
+    job = service().documents.get(document_id)
+    caller = principal()
+    if (
+        job is None
+        or not hmac.compare_digest(key.encode(), job.key.encode())
+        or (job.owner != owner_id(caller) and not caller.may("admin"))
+    ):
+        raise ApiError("Document not found", 404)
+    return job
+
+
+@bp.route("/document/<document_id>", methods=["GET", "POST"])
+def document_status(document_id: str) -> ResponseReturnValue:
+    job = _document(document_id)
+    status = DOCUMENT_STATUS[job.state]
+    body: dict[str, object] = {"document_id": job.id, "status": status}
+    remaining = job.seconds_remaining()
+    if remaining is not None:
+        body["seconds_remaining"] = remaining
+    if status == "done":
+        body["billed_characters"] = job.characters
+    if status == "error":
+        body["error_message"] = body["message"] = job.error or "the translation was stopped"
+    # ours, which DeepL's clients ignore: blocks done out of total
+    body |= {"done": job.done, "total": job.total}
+    return jsonify(body)
+
+
+@bp.route("/document/<document_id>/result", methods=["GET", "POST"])
+def document_result(document_id: str) -> ResponseReturnValue:
+    job = _document(document_id)
+    if DOCUMENT_STATUS[job.state] == "error":
+        raise ApiError("Document translation failed", 400, job.error)
+    data = service().documents.result(job.id)
+    if data is None or job.result_filename is None:
+        raise ApiError("Document translation is not done", 503)
+    return send_file(
+        io.BytesIO(data),
+        mimetype=job.media_type or "application/octet-stream",
+        as_attachment=True,
+        download_name=job.result_filename,
+    )
 
 
 @bp.route("/languages", methods=["GET", "POST"])

@@ -1,32 +1,43 @@
-"""The LibreTranslate-compatible API: /translate, /detect, /languages, /frontend/settings, /spec.
+"""The LibreTranslate-compatible API: /translate, /translate_file and /download_file,
+/detect, /languages, /frontend/settings, /spec.
 
 Extensions that LibreTranslate clients ignore: a `glossary` parameter (a name, a list of names,
 or names separated by commas; none given: every glossary for the pair) and, in the /translate
 reply, a `terms` report and `sentences`: per sentence its source span and text, `status`
 ("translated", or "untranslated" when the model failed on it and it was copied through) and
-`reason`. With format=html the spans are null (the text between tags is translated piece by
-piece). `alternatives` is accepted; the list it asks for comes back empty.
+`reason`. With format=html the document is translated through the HTML reader of
+glossary/documents (sentences whole across inline tags, scripts and translate="no" kept as
+they were): each term also names its `block` and `location`, and its offsets are relative to
+that block's text and its translation; the sentences' spans are null. `alternatives` is
+accepted; the list it asks for comes back empty.
+
+/translate_file runs a document job (glossary/documents/jobs.py) and waits for it as long as
+a request may take (GLOSSARY_DEADLINE); its reply adds the document's `terms` and `summary`.
+The download is its maker's (as a job is: the same key, user, or anonymous), like /api/jobs.
 """
 
 from __future__ import annotations
 
-import html
-import re
+import io
 from typing import Any
+from urllib.parse import quote
 
-from flask import Blueprint, Response, current_app, jsonify
+from flask import Blueprint, Response, current_app, jsonify, request, send_file
 from flask.typing import ResponseReturnValue
 
 from glossary.config import Settings
-from glossary.pipeline import TranslationResult
-from web.access import check_names
+from glossary.documents.jobs import DocumentJob
+from glossary.documents.registry import formats
+from glossary.documents.translate import translate_html
+from glossary.errors import ModelNotInstalledError
+from glossary.owners import owner_id
+from web.access import check_names, principal
 from web.detect import Guess, detect, language_name
 from web.errors import ApiError, request_params
 from web.openapi import document
 from web.services import service
 
 bp = Blueprint("libretranslate", __name__)
-_TAG = re.compile(r"(<[^>]*>)")
 
 
 @bp.after_request
@@ -58,7 +69,7 @@ def _queries(params: dict[str, Any]) -> list[str] | str:
 
 
 def _glossaries(params: dict[str, Any]) -> list[str] | None:
-    value = params.get("glossary")
+    value = params.get("glossary", params.get("glossaries"))
     if value is None or value == "" or value == []:
         return None
     items = value if isinstance(value, list) else [value]
@@ -100,19 +111,12 @@ def _translate_one(
             [t.to_dict() for t in result.terms],
             [s.status_dict() for s in result.sentences],
         )
-    # html: translate the text between tags, keep the tags as they are
-    out: list[str] = []
-    terms: Report = []
-    sentences: Report = []
-    for piece in _TAG.split(text):
-        if piece.startswith("<") or not piece.strip():
-            out.append(piece)
-            continue
-        done: TranslationResult = service().translate(html.unescape(piece), source, target, names)
-        out.append(html.escape(done.text, quote=False))
-        terms += [t.to_dict() for t in done.terms]
-        sentences += [s.status_dict(spans=False) for s in done.sentences]
-    return "".join(out), terms, sentences
+    written, located, sentences = translate_html(service(), text, source, target, names)
+    return (
+        written,
+        [t.to_dict() for t in located],
+        [s.status_dict(spans=False) for s in sentences],
+    )
 
 
 @bp.post("/translate")
@@ -195,12 +199,87 @@ def frontend_settings() -> ResponseReturnValue:
         apiKeys=bool(service().accounts.api_keys()),
         keyRequired=not service().accounts.open() and settings.keys_for_translate,
         suggestions=False,
-        filesTranslation=False,
-        supportedFilesFormat=[],
+        filesTranslation=True,
+        supportedFilesFormat=[ext for fmt in formats() for ext in fmt.extensions],
         language={
             "source": {"code": source, "name": language_name(source) or source},
             "target": {"code": target, "name": language_name(target) or target},
         },
+    )
+
+
+# --- files ---------------------------------------------------------------------------------
+
+
+@bp.post("/translate_file")
+def translate_file() -> ResponseReturnValue:
+    params = request_params()
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        raise ApiError("Invalid request: missing file parameter")
+    source_param, target_param = _text(params, "source"), _text(params, "target")
+    names = _glossaries(params)
+    check_names(names)
+    codes = {code for pair in service().engines.pairs() for code in pair}
+    target = _language(target_param, codes)
+    data, content_type = upload.read(), upload.content_type or None
+    documents = service().documents
+    if source_param == "auto":
+        candidates = _sources_for(target) or sorted({a for a, _ in service().engines.pairs()})
+        sample = documents.text_of(data, upload.filename, content_type)
+        source = detect(sample, candidates)[0].language if candidates else target
+    else:
+        source = _language(source_param, codes)
+    if (source, target) not in service().engines.pairs():
+        raise ModelNotInstalledError(source, target)
+    job = documents.submit(
+        owner_id(principal()),
+        data,
+        upload.filename,
+        source,
+        target,
+        names,
+        content_type=content_type,
+    )
+    return _finished(documents.wait(job.id, service().settings.deadline))
+
+
+def _finished(job: DocumentJob) -> ResponseReturnValue:
+    """The reply for a job that was waited for: its download address and term report."""
+    documents = service().documents
+    report = documents.report(job.id) if job.state == "done" else None
+    if report is None or job.result_filename is None:
+        documents.delete(job.id)  # nobody will ask for it again
+        if job.state == "failed":
+            raise ApiError(f"Translation failed: {job.error}", 500)
+        raise ApiError(
+            f"the translation took longer than {service().settings.deadline:g} s and was "
+            "stopped; send long documents to the DeepL-compatible /v2/document",
+            504,
+        )
+    base = service().settings.public_url.rstrip("/") or request.host_url.rstrip("/")
+    url = f"{base}/download_file/{job.id}/{quote(job.result_filename)}"
+    return jsonify(translatedFileUrl=url, terms=report["terms"], summary=report["summary"])
+
+
+@bp.get("/download_file/<job_id>/<path:filename>")
+def download_file(job_id: str, filename: str) -> ResponseReturnValue:
+    documents = service().documents
+    job = documents.get(job_id)
+    caller = principal()
+    data = documents.result(job_id) if job is not None else None
+    if (
+        job is None
+        or data is None
+        or job.result_filename != filename
+        or (job.owner != owner_id(caller) and not caller.may("admin"))
+    ):
+        raise ApiError("file not found", 404)
+    return send_file(
+        io.BytesIO(data),
+        mimetype=job.media_type or "application/octet-stream",
+        as_attachment=True,
+        download_name=filename,
     )
 
 

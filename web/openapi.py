@@ -145,6 +145,27 @@ RESULT: Schema = {
     "terms": {"type": "array", "items": TERM_REPORT},
     "summary": SUMMARY,
 }
+# a term of a document's report (glossary.documents.translate.LocatedTerm.to_dict): the
+# report's offsets are relative to the block's text and its translation
+LOCATED_TERM: Schema = {
+    **TERM_REPORT,
+    "properties": {**TERM_REPORT["properties"], "location": STRING, "block": INTEGER},
+    "required": [*TERM_REPORT["required"], "location", "block"],
+}
+BINARY: Schema = {"type": "string", "format": "binary"}
+FILE_REPLY = {"*/*": {"schema": BINARY}}
+DEEPL_DOCUMENT_STATUS = _obj(
+    ["document_id", "status"],
+    document_id=STRING,
+    status={"enum": ["queued", "translating", "done", "error"]},
+    seconds_remaining=INTEGER,
+    billed_characters=INTEGER,
+    error_message=STRING,
+    message=STRING,
+    done=INTEGER,
+    total={"type": ["integer", "null"]},
+)
+DEEPL_ERROR_STATUSES = ("400", "403", "415")
 DEEPL_GLOSSARY = _obj(
     ["glossary_id", "name", "ready", "source_lang", "target_lang", "creation_time", "entry_count"],
     glossary_id={"type": "string", "format": "uuid"},
@@ -184,7 +205,41 @@ def _libretranslate() -> dict[str, Any]:
         name=STRING,
         targets={"type": "array", "items": STRING},
     )
+    file_body = _obj(
+        ["file", "source", "target"],
+        file=BINARY,
+        source=STRING,
+        target=STRING,
+        api_key=STRING,
+        glossary=TEXTS,
+    )
+    file_reply = _obj(
+        ["translatedFileUrl"],
+        translatedFileUrl=STRING,
+        terms={"type": "array", "items": LOCATED_TERM},
+        summary=SUMMARY,
+    )
+    download = _op(
+        lt,
+        "The translated file (its maker's)",
+        None,
+        LT_ERROR,
+        params=[_path_param("job_id"), _path_param("filename")],
+    )
+    download["responses"]["200"]["content"] = FILE_REPLY
     return {
+        "/translate_file": {
+            "post": _op(
+                lt,
+                "Translate a document (a job, waited for)",
+                file_reply,
+                LT_ERROR,
+                body=file_body,
+                forms=("multipart/form-data",),
+                errors=("400", "403", "415", "503"),
+            )
+        },
+        "/download_file/{job_id}/{filename}": {"get": download},
         "/translate": {
             "post": _op(
                 lt,
@@ -225,6 +280,7 @@ def _deepl() -> dict[str, Any]:
         source_lang=STRING,
         glossary_id=STRING,
         glossary_ids={"type": "array", "items": STRING},
+        tag_handling={"enum": ["html", "xml"]},
     )
     translation = _obj(
         ["detected_source_language", "text", "billed_characters"],
@@ -261,7 +317,50 @@ def _deepl() -> dict[str, Any]:
         ),
         DEEPL_ERROR,
     )
+    document_body = _obj(
+        ["file", "target_lang"],
+        file=BINARY,
+        target_lang=STRING,
+        source_lang=STRING,
+        glossary_id=STRING,
+        filename=STRING,
+        output_format=STRING,
+    )
+    ident_doc = [_path_param("document_id")]
+    key_body = _obj(["document_key"], document_key=STRING)
+    status = _op(
+        d,
+        "A document's status",
+        DEEPL_DOCUMENT_STATUS,
+        DEEPL_ERROR,
+        body=key_body,
+        params=ident_doc,
+        errors=("400", "403"),
+    )
+    result = _op(
+        d,
+        "The translated document (503 until it is done)",
+        None,
+        DEEPL_ERROR,
+        body=key_body,
+        params=ident_doc,
+        errors=("400", "403", "503"),
+    )
+    result["responses"]["200"]["content"] = FILE_REPLY
     return {
+        "/v2/document": {
+            "post": _op(
+                d,
+                "Upload a document to translate (a job)",
+                _obj(["document_id", "document_key"], document_id=STRING, document_key=STRING),
+                DEEPL_ERROR,
+                body=document_body,
+                forms=("multipart/form-data",),
+                errors=DEEPL_ERROR_STATUSES,
+            )
+        },
+        "/v2/document/{document_id}": {"get": status, "post": status},
+        "/v2/document/{document_id}/result": {"get": result, "post": result},
         "/v2/translate": {
             "post": _op(
                 d,

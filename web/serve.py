@@ -9,6 +9,7 @@ from flask import Flask
 from waitress.adjustments import Adjustments
 
 from glossary.config import Settings
+from web.access import upload_limit
 from web.app import create_app
 from web.services import service
 
@@ -17,8 +18,12 @@ def body_limits(app: Flask) -> dict[str, int]:
     """Waitress settings that hold request bodies to the app's MAX_CONTENT_LENGTH while they
     stream in. By default waitress accepts 1 GB and spools everything over 512 KB to a
     temporary file before the app can say 413; chunked bodies have no Content-Length to refuse
-    them by, so only waitress can stop them early."""
-    limit = int(app.config["MAX_CONTENT_LENGTH"])
+    them by, so only waitress can stop them early. Document uploads may be larger (the
+    document size limit, web.access.upload_limit); Flask holds every other route to
+    MAX_CONTENT_LENGTH."""
+    with app.app_context():
+        documents = upload_limit(service().documents.limits.max_bytes)
+    limit = max(int(app.config["MAX_CONTENT_LENGTH"]), documents)
     # Waitress refuses a body when its size (chunk framing included) reaches the maximum, so
     # one more byte lets a body of exactly the limit through, as Flask does.
     maximum = limit + 1

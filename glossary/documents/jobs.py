@@ -293,6 +293,21 @@ class DocumentJobs:
         self._wake.set()
         return job
 
+    def text_of(
+        self, data: bytes, filename: str, content_type: str | None = None, chars: int = 4000
+    ) -> str:
+        """The start of a document's text (its first blocks), to tell its language by;
+        DocumentError as `submit` raises it."""
+        _fmt, parsed = read_document(data, _plain_name(filename), content_type, self.limits)
+        parts: list[str] = []
+        size = 0
+        for block in parsed.blocks:
+            if size >= chars:
+                break
+            parts.append(block.text)
+            size += len(block.text)
+        return "\n\n".join(parts)[:chars]
+
     def get(self, job_id: str) -> DocumentJob | None:
         return self._store.get(job_id) if _ID.fullmatch(job_id) else None
 
