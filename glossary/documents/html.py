@@ -319,7 +319,10 @@ def render(block: Block, markup: Sequence[Markup], escape: Callable[[str], str])
     """A block's text escaped, each mark's markup around its span, nested as
     translate.move_marks keeps them (an inner mark closes first, an outer one opens first);
     the text under an opaque mark is left out, its markup stands for it."""
-    events: list[tuple[int, int, int, int, str]] = []  # position, order, tie, tie, markup
+    # position, order (ends, then starts and points), tie, tie, markup; at one position,
+    # starts and points go in document order (the markup's index): a <br> that opened its
+    # <span> stays inside it, one before it stays before
+    events: list[tuple[int, int, int, int, str]] = []
     skip: list[tuple[int, int]] = []
     for mark in block.marks:
         found = markup[mark.tag]
@@ -330,7 +333,7 @@ def render(block: Block, markup: Sequence[Markup], escape: Callable[[str], str])
             continue
         if found.opaque:
             skip.append((mark.start, mark.end))
-        events.append((mark.start, 2, -mark.end, mark.tag, found.before))
+        events.append((mark.start, 1, mark.tag, -mark.end, found.before))
         if found.after:
             events.append((mark.end, 0, -mark.start, -mark.tag, found.after))
     events.sort()

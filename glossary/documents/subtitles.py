@@ -178,16 +178,20 @@ class ParsedSubtitles:
             at += len(line)
             breaks.add(at)  # the space (or line break) after this line becomes a new line
             at += 1
-        events = []
+        # in the order html.render puts them: ends (inner first), then starts and points in
+        # the cue's order
+        events: list[tuple[int, int, int, int, str]] = []
         for mark in block.marks:
+            opening, closing = cue.tags[mark.tag], cue.closers[mark.tag]
             if mark.start == mark.end:
-                events.append((mark.start, 1, mark.tag, cue.tags[mark.tag] + cue.closers[mark.tag]))
+                events.append((mark.start, 1, mark.tag, 0, opening + closing))
             else:
-                events.append((mark.start, 2, -mark.end, cue.tags[mark.tag]))
-                events.append((mark.end, 0, -mark.start, cue.closers[mark.tag]))
+                events.append((mark.start, 1, mark.tag, 0, opening))
+                events.append((mark.end, 0, -mark.start, -mark.tag, closing))
         events.sort()
-        out, cursor = [], 0
-        for position, _, _, written in events:
+        out: list[str] = []
+        cursor = 0
+        for position, *_, written in events:
             out.append(_lines(flat, cursor, position, breaks, self.newline))
             out.append(written)
             cursor = position

@@ -332,7 +332,8 @@ def _point_in(s: SentenceResult, at: int) -> int:
         return min(at, len(s.target))
     before = [m.span() for m in _WORD.finditer(s.source, 0, at)]
     after = _WORD.search(s.source, at)
-    glued_after = after is not None and after.start() == at
+    # a <br> or hard break has its own "\n" right after it
+    glued_after = after is not None and s.source[at : after.start()] in ("", "\n")
     if before and not (glued_after and s.source[at - 1 : at].isspace()):
         a, b = before[-1]
         return _in_sentence(s, s.source_start + a, s.source_start + b)[1]
