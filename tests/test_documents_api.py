@@ -9,12 +9,14 @@ are nonsense but whose glossary terms are enforced."""
 from __future__ import annotations
 
 import dataclasses
+import io
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import deepl
+import docx
 import pytest
 import requests
 
@@ -110,6 +112,33 @@ def test_fake_deepl_client_translates_html_keeping_its_markup(
     assert '<script>var x = "Der Hund <p>";</script>' in out  # copied through untouched
     assert "<title>The dog</title>" in out
     assert '<p title="a > b">The <b>ruler</b> speaks.</p>' in out
+
+
+def word_file() -> bytes:
+    """A DOCX with two paragraphs; "Herrscher" bold in the first."""
+    document = docx.Document()
+    first = document.add_paragraph("Der ")
+    first.add_run("Herrscher").bold = True
+    first.add_run(" spricht.")
+    document.add_paragraph("Der Hund bellt.")
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+def bold_words(data: bytes) -> list[tuple[str, list[str]]]:
+    """Each paragraph's text and its bold runs' text, as python-docx reads them."""
+    paragraphs = docx.Document(io.BytesIO(data)).paragraphs
+    return [(p.text, [r.text.strip() for r in p.runs if r.bold]) for p in paragraphs]
+
+
+def test_fake_deepl_client_translates_a_docx_keeping_the_bold_term(
+    fake_server: str, tmp_path: Path
+) -> None:
+    translator = deepl.Translator("any-key", server_url=fake_server)
+    made = translator.create_glossary("Mine", "DE", "EN", {"Herrscher": "sovereign"})
+    out = translate_with_client(fake_server, tmp_path / "brief.docx", word_file(), glossary=made)
+    assert bold_words(out) == [("The sovereign speaks.", ["sovereign"]), ("The dog barks.", [])]
 
 
 def test_deepl_client_with_the_tiny_model_and_a_glossary_file(
@@ -327,6 +356,25 @@ def test_fake_translate_file_then_download(fake_server: str) -> None:
         requests.get(url.replace("/download_file/", "/download_file/x"), timeout=5).status_code
         == 404
     )
+
+
+def test_fake_translate_file_docx(fake_server: str) -> None:
+    reply = requests.post(
+        f"{fake_server}/translate_file",
+        data={"source": "de", "target": "en"},
+        files={"file": ("brief.docx", word_file())},
+        timeout=30,
+    )
+    assert reply.status_code == 200, reply.text
+    assert reply.json()["terms"][0]["location"].startswith("paragraph 1")
+    download = requests.get(reply.json()["translatedFileUrl"], timeout=10)
+    assert download.headers["Content-Type"] == (
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    )
+    assert bold_words(download.content) == [
+        ("The ruler speaks.", ["ruler"]),
+        ("The dog barks.", []),
+    ]
 
 
 def test_fake_translate_file_detects_the_source(fake_server: str) -> None:

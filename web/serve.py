@@ -40,6 +40,7 @@ def serve(settings: Settings, host: str, port: int) -> None:
     app = create_app(settings)
     with app.app_context():
         service().jobs.start()  # jobs left from before the restart go on
+        service().documents.start()  # document jobs too
     logging.getLogger("glossary").info("serving on http://%s:%d/", host, port)
     # A translating request mostly waits for the scheduler, so every request it admits gets a
     # thread, and a few more stay free for /health and the pages. The lookahead lets waitress
