@@ -121,9 +121,8 @@ def test_a_member_that_lies_about_its_size_is_stopped_while_inflating() -> None:
     # The central directory entry's "uncompressed size" says 200 kB: within the ratio.
     directory = bytes(data).rfind(b"PK\x01\x02")
     data[directory + 24 : directory + 28] = struct.pack("<I", 200_000)
-    archive = open_archive(bytes(data), LIMITS, "docx")  # the directory passes
     with pytest.raises(DocumentError) as caught:
-        archive.read("word/document.xml")
+        open_archive(bytes(data), LIMITS, "docx")  # the directory passes; inflating does not
     error = caught.value
     assert error.http_status == 400
     assert "word/document.xml" in str(error)
@@ -265,3 +264,51 @@ def test_writing_back_keeps_every_other_member_order_and_compression() -> None:
             assert after.read(info) == before.read(info.filename)
     assert after.read("content.xml") == b"<a>new</a>"
     assert written.startswith(b"PK\x03\x04") and written[30:38] == b"mimetype"
+
+
+def local_records(data: bytes) -> dict[str, bytes]:
+    """Each member's local header and compressed bytes, as they lie in the file."""
+    found = {}
+    with zipfile.ZipFile(io.BytesIO(data)) as package:
+        for info in package.infolist():
+            at = info.header_offset
+            name_len, extra_len = struct.unpack_from("<HH", data, at + 26)
+            found[info.filename] = data[at : at + 30 + name_len + extra_len + info.compress_size]
+    return found
+
+
+def test_writing_back_copies_untouched_members_byte_for_byte() -> None:
+    members = [
+        ("mimetype", ODT.encode(), zipfile.ZIP_STORED),
+        ("content.xml", ("<a>" + "Wort " * 500 + "</a>").encode(), zipfile.ZIP_DEFLATED),
+        ("Pictures/p.png", bytes(range(256)) * 3, zipfile.ZIP_STORED),
+        ("styles.xml", b"<s/>" * 100, zipfile.ZIP_DEFLATED),
+    ]
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as out:
+        for name, body, method in members:
+            # level 1: a different deflate than the writer's own, which a copy must keep
+            out.writestr(name, body, compress_type=method, compresslevel=1)
+    data = buffer.getvalue()
+    written = open_archive(data, LIMITS, "odt").write({"content.xml": b"<a>neu</a>"})
+    before, after = local_records(data), local_records(written)
+    assert list(after) == list(before)
+    for name in ("mimetype", "Pictures/p.png", "styles.xml"):
+        assert after[name] == before[name], name
+    assert after["content.xml"] != before["content.xml"]
+    with zipfile.ZipFile(io.BytesIO(written)) as package:
+        assert package.testzip() is None
+        assert package.read("content.xml") == b"<a>neu</a>"
+        assert package.getinfo("content.xml").compress_type == zipfile.ZIP_DEFLATED
+
+
+def test_a_package_with_data_before_it_is_written_back_member_by_member() -> None:
+    inner = odf([("styles.xml", b"<s/>")])
+    prefixed = b"#!/bin/sh\nexit 0\n" + inner  # zipfile reads it; its offsets are shifted
+    archive = open_archive(prefixed, LIMITS, "odt")
+    written = archive.write({"content.xml": b"<b/>"})
+    with zipfile.ZipFile(io.BytesIO(written)) as package:
+        assert package.namelist() == ["mimetype", "content.xml", "styles.xml"]
+        assert package.read("content.xml") == b"<b/>"
+        assert package.read("styles.xml") == b"<s/>"
+        assert package.getinfo("mimetype").compress_type == zipfile.ZIP_DEFLATED  # as it was

@@ -40,6 +40,7 @@ from glossary.errors import DocumentError
 from glossary.packages import InstalledPackage
 from glossary.service import TranslationService
 from tests.fakes import PhraseEngine
+from tests.test_documents_archive import local_records
 
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 LEXICON = {
@@ -240,10 +241,12 @@ def test_fake_engine_docx_keeps_pictures_and_hyperlinks(
     rid = links[0].get(qn("r:id"))
     assert linked.part.rels[rid].target_ref == "https://example.org/seite"
     assert linked.text == "More on the page."
-    # the picture's bytes and the relationships are the source's
-    old, new = members(data), members(done.data)
+    # the picture and the relationships are the source's, compressed bytes and all
+    old, new = local_records(data), local_records(done.data)
+    assert list(new) == list(old)
     assert new["word/media/image1.png"] == old["word/media/image1.png"]
     assert new["word/_rels/document.xml.rels"] == old["word/_rels/document.xml.rels"]
+    assert new["word/document.xml"] != old["word/document.xml"]
 
 
 def test_fake_engine_docx_term_report_locates_the_term(

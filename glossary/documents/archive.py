@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import io
 import posixpath
+import struct
 import zipfile
 import zlib
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from lxml import etree
@@ -83,6 +84,7 @@ class Archive:
     infos: tuple[zipfile.ZipInfo, ...]
     limits: Limits
     what: str  # "docx": for the messages
+    data: bytes  # the package as uploaded, whose members are copied from it as they are
     _inflated: dict[str, bytes] = field(default_factory=dict)
 
     @property
@@ -108,28 +110,49 @@ class Archive:
 
     def _inflate(self, info: zipfile.ZipInfo) -> bytes:
         used = sum(len(d) for d in self._inflated.values())
-        budget = self.limits.max_unpacked_bytes - used
-        ratio_cap = max(RATIO_FLOOR, info.compress_size * self.limits.max_ratio)
         out = bytearray()
+        for chunk in self._stream(info, self.limits.max_unpacked_bytes - used):
+            out += chunk
+        return bytes(out)
+
+    def verify(self) -> None:
+        """Every member inflated once (and dropped), so that a corrupted one is refused
+        however little of the package a format reads, and the total is counted as it is
+        inflated, whatever the directory declared."""
+        budget = self.limits.max_unpacked_bytes
+        for info in self.infos:
+            for chunk in self._stream(info, budget):
+                budget -= len(chunk)
+
+    def _stream(self, info: zipfile.ZipInfo, budget: int) -> Iterator[bytes]:
+        """The member's bytes in chunks, stopped past `budget` or past its ratio."""
+        ratio_cap = max(RATIO_FLOOR, info.compress_size * self.limits.max_ratio)
+        size = 0
         try:
             with self.zip.open(info) as stream:
                 while chunk := stream.read(_CHUNK):
-                    out += chunk
-                    if len(out) > budget:
+                    size += len(chunk)
+                    if size > budget:
                         raise _too_large(self.what, self.limits)
-                    if len(out) > ratio_cap:
+                    if size > ratio_cap:
                         raise _bomb(info, self.limits)
+                    yield chunk
         except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
             raise DocumentError(
                 f"{self.what} file is corrupted: member {info.filename} cannot be read ({exc})"
             ) from exc
-        return bytes(out)
 
     def write(self, replaced: Mapping[str, bytes]) -> bytes:
-        """The package with `replaced` parts' new bytes, every other member as it was."""
+        """The package with `replaced` parts' new bytes, every other member as it was: its
+        local header, compressed bytes and directory entry copied from the upload. A package
+        laid out unusually (zip64, data before the first member) is written member by member
+        through zipfile instead: the same members, order, methods and contents."""
         unknown = set(replaced) - set(self.names)
         if unknown:
             raise ValueError(f"no such members: {sorted(unknown)}")
+        copied = _raw_copy(self.data, self.infos, replaced)
+        if copied is not None:
+            return copied
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w") as out:
             for info in self.infos:
@@ -148,6 +171,88 @@ def _copied_info(info: zipfile.ZipInfo) -> zipfile.ZipInfo:
     copy.create_system = info.create_system
     copy.comment = info.comment
     return copy
+
+
+# -- copying members as they are -------------------------------------------------------------
+_LOCAL = struct.Struct("<4sHHHHHIIIHH")  # the 30 bytes before a member's name
+_CENTRAL = struct.Struct("<4sHHHHHHIIIHHHHHII")  # the 46 bytes of a directory entry
+_END = struct.Struct("<4sHHHHIIH")  # the end of central directory record
+_DESCRIPTOR = 0x08  # sizes and CRC follow the data
+_FULL = 0xFFFFFFFF  # a size or offset that zip64 carries instead
+
+
+def _raw_copy(
+    data: bytes, infos: Sequence[zipfile.ZipInfo], new: Mapping[str, bytes]
+) -> bytes | None:
+    """The package with the members of `new` replaced and every other copied byte for
+    byte; None where the layout is not the plain one this copies (zip64, a prefix)."""
+    end_at = data.rfind(b"PK\x05\x06")
+    if end_at < 0 or end_at + _END.size > len(data):
+        return None
+    if data[max(0, end_at - 20) : end_at - 16] == b"PK\x06\x07":  # a zip64 locator
+        return None
+    end = list(_END.unpack_from(data, end_at))
+    count, directory_size, directory_at = end[4], end[5], end[6]
+    if count != len(infos) or directory_at + directory_size != end_at:
+        return None
+    out = bytearray()
+    entries: list[bytes] = []
+    at = directory_at
+    for info in infos:
+        if data[at : at + 4] != b"PK\x01\x02":
+            return None
+        fields = list(_CENTRAL.unpack_from(data, at))
+        name_len, extra_len, comment_len, local_at = fields[10], fields[11], fields[12], fields[16]
+        entry_end = at + _CENTRAL.size + name_len + extra_len + comment_len
+        if _FULL in (fields[8], fields[9], local_at) or local_at != info.header_offset:
+            return None
+        member = _local_member(data, info, local_at)
+        if member is None:
+            return None
+        fields[16] = len(out)
+        if info.filename in new:
+            header, crc, packed, size, flags = _packed(new[info.filename], data, local_at, info)
+            out += header
+            fields[3], fields[7], fields[8], fields[9] = flags, crc, packed, size
+        else:
+            out += member
+        entries.append(_CENTRAL.pack(*fields) + data[at + _CENTRAL.size : entry_end])
+        at = entry_end
+    end[5], end[6] = sum(len(e) for e in entries), len(out)
+    out += b"".join(entries)
+    return bytes(out + _END.pack(*end) + data[end_at + _END.size :])
+
+
+def _local_member(data: bytes, info: zipfile.ZipInfo, at: int) -> bytes | None:
+    """The member's local header, data and data descriptor, as they are in the upload."""
+    if data[at : at + 4] != b"PK\x03\x04":
+        return None
+    fields = _LOCAL.unpack_from(data, at)
+    flags, name_len, extra_len = fields[2], fields[9], fields[10]
+    start = at + _LOCAL.size + name_len + extra_len
+    stop = start + info.compress_size
+    if flags & _DESCRIPTOR:
+        stop += 16 if data[stop : stop + 4] == b"PK\x07\x08" else 12
+    return data[at:stop] if stop <= len(data) else None
+
+
+def _packed(
+    body: bytes, data: bytes, at: int, info: zipfile.ZipInfo
+) -> tuple[bytes, int, int, int, int]:
+    """A new local header and data for a rewritten member: its name, time and method as
+    before, no descriptor or extra field. (header + data, crc, packed size, size, flags)"""
+    fields = list(_LOCAL.unpack_from(data, at))
+    name = data[at + _LOCAL.size : at + _LOCAL.size + fields[9]]
+    if info.compress_type == zipfile.ZIP_DEFLATED:
+        squeeze = zlib.compressobj(6, zlib.DEFLATED, -15)
+        packed = squeeze.compress(body) + squeeze.flush()
+    else:
+        packed = body
+    crc = zlib.crc32(body)
+    flags = fields[2] & ~_DESCRIPTOR
+    fields[2], fields[6], fields[7], fields[8] = flags, crc, len(packed), len(body)
+    fields[9], fields[10] = len(name), 0
+    return _LOCAL.pack(*fields) + name + packed, crc, len(packed), len(body), flags
 
 
 def _too_large(what: str, limits: Limits) -> DocumentError:
@@ -181,7 +286,9 @@ def open_archive(data: bytes, limits: Limits, what: str) -> Archive:
             http_status=413,
         )
     _check_directory(infos, limits, what)
-    return Archive(package, infos, limits, what)
+    archive = Archive(package, infos, limits, what, data)
+    archive.verify()
+    return archive
 
 
 def _check_directory(infos: Iterable[zipfile.ZipInfo], limits: Limits, what: str) -> None:
