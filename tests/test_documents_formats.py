@@ -291,6 +291,11 @@ def test_markdown_hard_line_breaks_are_kept() -> None:
     assert quoted.write(upper(quoted.blocks)) == b"> EINS  \n> ZWEI\n"
 
 
+def test_markdown_paragraph_of_code_or_a_url_alone_is_no_block() -> None:
+    parsed = read("a.md", "`make test`\n\n<https://x.de>\n\nhttps://x.de/a\n\nDanach.\n")
+    assert texts(parsed) == ["Danach."]
+
+
 def test_markdown_text_after_a_comment_line_is_a_block() -> None:
     parsed = read("a.md", "<!-- Kommentar -->\nText *mit* Ende\n")
     assert texts(parsed) == ["Text mit Ende"]

@@ -324,3 +324,9 @@ def test_a_page_with_a_bom_keeps_it() -> None:
     parsed = read_html("\ufeff<p>Hallo</p>")
     assert [b.text for b in parsed.blocks] == ["Hallo"]
     assert parsed.write(list(parsed.blocks)) == "\ufeff<p>Hallo</p>".encode()
+
+
+def test_a_paragraph_of_code_alone_is_no_block() -> None:
+    html = "<p><code>Der Herrscher</code></p><div> <kbd>Strg</kbd> <!-- x --> </div><p>Er</p>"
+    parsed = read_html(html)
+    assert [b.text for b in parsed.blocks] == ["Er"]

@@ -264,7 +264,7 @@ class _Reader:
         for _, at, start, _, _ in run.open:  # a start tag without its end: kept where it was
             run.marks.append(Mark(start, start, at))
         text = "".join(run.text)
-        if not text.strip():
+        if not has_words(text, run.marks, run.markup):
             return
         # The whitespace around the text stays outside the block, up to the first or last tag.
         lead = min([len(text) - len(text.lstrip()), *(m.start for m in run.marks)])
@@ -284,6 +284,16 @@ class _Reader:
         raw = self.text[run.start : run.end]
         before, after = _raw_space(raw, text[:lead]), _raw_space(raw[::-1], text[end:][::-1])
         self.regions.append(_Region(run.start, run.end, tuple(run.markup), before, after[::-1]))
+
+
+def has_words(text: str, marks: Sequence[Mark], markup: Sequence[Markup]) -> bool:
+    """Whether a block has text of its own to translate: not only whitespace, nor only code
+    (a paragraph that is one <code>, one URL), which would be written back as it was."""
+    shown = list(text)
+    for mark in marks:
+        if markup[mark.tag].opaque:
+            shown[mark.start : mark.end] = " " * (mark.end - mark.start)
+    return bool("".join(shown).strip())
 
 
 def _raw_space(raw: str, space: str) -> str:

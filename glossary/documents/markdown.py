@@ -15,7 +15,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from glossary.documents.html import Markup, render
+from glossary.documents.html import Markup, has_words, render
 from glossary.documents.model import Block, Limits, Mark
 from glossary.documents.text import decode_utf8
 
@@ -345,7 +345,7 @@ class _Reader:
         inline = _Inline(breaks)
         inline.parse(content)
         text = "".join(inline.text)
-        if not text.strip():
+        if not has_words(text, inline.marks, inline.markup):
             return
         number = len(self.blocks) + 1
         line = self.text.count("\n", 0, start) + 1
