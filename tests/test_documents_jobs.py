@@ -249,3 +249,16 @@ def test_tiny_model_document_job(doc_settings: Settings) -> None:
     out = (jobs.result(job.id) or b"").decode()
     assert out.count("<p>") == 2 and "<b>" in out and "ruler" in out
     assert done.media_type == "text/html"
+
+
+def test_fake_result_that_cannot_be_written_fails_and_the_runner_goes_on(
+    doc_settings: Settings,
+) -> None:
+    jobs = fake_service(doc_settings, SlowEngine(0.01)).documents
+    job = jobs.submit("local", paragraphs(300), "long.txt", "de", "en")
+    (jobs.folder / f"{job.id}.result").mkdir()  # where the result would go: a folder
+    after = jobs.submit("local", TXT, "next.txt", "de", "en")
+    failed = jobs.wait(job.id, 60)
+    assert failed.state == "failed" and failed.error == "internal error: IsADirectoryError"
+    assert jobs.result(job.id) is None and jobs.report(job.id) is None
+    assert jobs.wait(after.id, 30).state == "done"

@@ -368,10 +368,15 @@ class DocumentJobs:
 
     def _work(self) -> None:
         while True:
-            job_id = self._store.claim()
+            try:
+                job_id = self._store.claim()
+            except sqlite3.Error:  # a locked or broken table: the thread lives on
+                log.exception("claiming a document job failed")
+                job_id = None
             if job_id is None:
                 if time.time() - self._swept > SWEEP_SECONDS:
-                    self._sweep()
+                    with contextlib.suppress(OSError, sqlite3.Error):  # tried again later
+                        self._sweep()
                 self._wake.wait(1.0)
                 self._wake.clear()
                 continue
@@ -388,14 +393,15 @@ class DocumentJobs:
         if job is None:
             return
         try:
-            done = self._translate(job)
+            self._publish(job_id, self._translate(job))
         except GlossaryError as exc:
             self._fail(job_id, str(exc))
-            return
-        except Exception as exc:
+        except Exception as exc:  # the runner thread lives on for the next job
             log.exception("document job %s failed", job_id)
             self._fail(job_id, f"internal error: {type(exc).__name__}")
-            return
+
+    def _publish(self, job_id: str, done: TranslatedDocument) -> None:
+        """The result and report written, then the job marked done: never the other way."""
         if self.get(job_id) is None:
             return
         atomic_write(self._file(job_id, "result"), done.data)
@@ -439,10 +445,10 @@ class DocumentJobs:
             )
 
     def _fail(self, job_id: str, message: str) -> None:
-        for suffix in ("result", "report.json"):
-            with contextlib.suppress(FileNotFoundError):
-                self._file(job_id, suffix).unlink()
         self._store.update(job_id, state="failed", error=message)
+        for suffix in ("result", "report.json"):  # nothing half-written stays
+            with contextlib.suppress(OSError):
+                self._file(job_id, suffix).unlink()
 
     def _sweep(self) -> None:
         self._swept = time.time()
@@ -454,7 +460,7 @@ class DocumentJobs:
 
     def _remove_files(self, job_id: str) -> None:
         for suffix in ("upload", "result", "report.json"):
-            with contextlib.suppress(FileNotFoundError):
+            with contextlib.suppress(OSError):
                 self._file(job_id, suffix).unlink()
 
 
