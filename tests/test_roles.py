@@ -97,8 +97,15 @@ READER = {
     "deepl.document_upload",
     "deepl.document_status",
     "deepl.document_result",
+    # the documents page (issue 13): upload as pages.translate, the job its maker's
+    "documents.form",
+    "documents.upload",
+    "documents.job",
+    "documents.status",
+    "documents.download",
+    "documents.report",
 }
-PAGES = ("pages", "terms", "account")
+PAGES = ("pages", "terms", "account", "documents")
 ROLES = ("reader", "editor", "admin")
 PASSWORD = "correct horse"
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')

@@ -58,11 +58,14 @@ READING_POSTS = frozenset(
         "deepl.document_upload",
         "deepl.document_status",
         "deepl.document_result",
+        "documents.upload",  # the documents page's upload: a job, as pages.translate
     }
 )
 # Uploads of documents, whose body may be larger than a text request's (MAX_CONTENT_LENGTH):
 # up to the document size limit, and room for the form's other fields.
-DOCUMENT_UPLOADS = frozenset({"libretranslate.translate_file", "deepl.document_upload"})
+DOCUMENT_UPLOADS = frozenset(
+    {"libretranslate.translate_file", "deepl.document_upload", "documents.upload"}
+)
 UPLOAD_SLACK = 64 * 1024
 # Pages that only show a form for a change: shown to those who may make it.
 EDITOR_PAGES = frozenset({"terms.edit_term", "terms.new_term"})
@@ -85,7 +88,7 @@ OWNED_WRITES = frozenset(
 ADMIN = frozenset(
     {"account.defaults", "terms.manage", "terms.rename_glossary", "terms.delete_glossary"}
 )
-PAGE_BLUEPRINTS = frozenset({"pages", "terms", "account"})
+PAGE_BLUEPRINTS = frozenset({"pages", "terms", "account", "documents"})
 JSON_ONLY_BLUEPRINTS = frozenset({"api", "deepl_v3", "jobs"})
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # What each API answers when a key is missing: LibreTranslate's clients expect 400 there,

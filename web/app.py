@@ -19,6 +19,7 @@ from web import (
     csrf,
     deepl,
     deepl_v3,
+    documents_pages,
     errors,
     headers,
     i18n,
@@ -42,6 +43,7 @@ BLUEPRINTS: tuple[Blueprint, ...] = (
     openapi.bp,
     account.bp,
     jobs.bp,
+    documents_pages.bp,
 )
 
 
