@@ -836,3 +836,39 @@ def test_fake_engine_docx_as_word_writes_it_keeps_field_bookmarks_and_formatting
     assert languages == {"de-DE"}  # the runs' own formatting, copied
     [term] = [t for t in done.terms if t.report.term.source == "Herrscher"]
     assert term.location == "paragraph 1"
+
+
+TRACKED_PARAGRAPH = """<w:p xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+ xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">
+<w:r><w:t xml:space="preserve">Der </w:t></w:r>
+<w:del w:id="1" w:author="Redaktion"><w:r><w:delText>Herrscher</w:delText></w:r></w:del>
+<w:ins w:id="2" w:author="Redaktion"><w:r><w:rPr><w:b/></w:rPr><w:t>Hund</w:t></w:r></w:ins>
+<w:r><w:t xml:space="preserve"> schläft.</w:t></w:r>
+<w:hyperlink w:anchor="bild"><w:r><w:drawing/></w:r></w:hyperlink>
+</w:p>"""
+
+
+def test_fake_engine_docx_tracked_insertion_and_linked_picture(
+    service: TranslationService,
+) -> None:
+    document = docx.Document()
+    document.add_paragraph("Platzhalter")._p.addprevious(etree.fromstring(TRACKED_PARAGRAPH))
+    document.paragraphs[1]._p.getparent().remove(document.paragraphs[1]._p)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    _, parsed = read_document(buffer.getvalue(), "a.docx")
+    [block] = parsed.blocks
+    assert block.text == "Der Hund schläft."  # the deleted word is no text of the paragraph
+    done = translate_document(service, buffer.getvalue(), "a.docx", "de", "en")
+    p = docx.Document(io.BytesIO(done.data)).paragraphs[0]._p
+    inserted = p.findall(qn("w:ins"))
+    assert len(inserted) == 1
+    assert [t.text for t in inserted[0].iter(qn("w:t"))] == ["dog"]
+    assert inserted[0].get(qn("w:author")) == "Redaktion"
+    assert inserted[0].find(f"{qn('w:r')}/{qn('w:rPr')}/{qn('w:b')}") is not None
+    assert [t.text for t in p.iter(qn("w:delText"))] == ["Herrscher"]  # kept as deleted
+    words = "".join(t.text or "" for t in p.iter(qn("w:t")))
+    assert words == "The dog sleeps."
+    [link] = p.findall(qn("w:hyperlink"))  # the linked picture, whole
+    assert link.get(qn("w:anchor")) == "bild"
+    assert link.find(f"{qn('w:r')}/{qn('w:drawing')}") is not None

@@ -3,15 +3,16 @@ read into a block and rebuilt from its translation.
 
 A paragraph's text is the text of its runs (w:t, a:t; a tab, a line break, a non-breaking or
 soft hyphen as its character). Its most common run formatting (rPr, by characters) is the
-paragraph's base; a run whose formatting differs (a bold word) is a mark, and so is a
-hyperlink. Everything else in the paragraph that is not text (drawings, fields, bookmarks,
-footnote references, comment anchors, tracked changes) is an empty mark at its place, so it
-moves with the words around it and is written back whole, never dropped. Complex fields
-(fldChar begin … end) are kept as they were, their result text included.
+paragraph's base; a run whose formatting differs (a bold word) is a mark, and so is each
+element around runs (a hyperlink, a tracked insertion, a smart tag; nested as they were).
+Everything else in the paragraph that is not text (drawings, fields, bookmarks, footnote
+references, comment anchors, tracked deletions, a hyperlink around a picture only) is an
+empty mark at its place, so it moves with the words around it and is written back whole,
+never dropped. Complex fields (fldChar begin … end) are kept as they were, result included.
 
 Rebuilding: the paragraph's properties (pPr) and its closing properties (a:endParaRPr) stay;
 the runs are made again from the translation: plain text with the base formatting, a marked
-span with its run's formatting (a copy), inside a copy of its hyperlink."""
+span with its run's formatting (a copy), inside copies of its containers."""
 
 from __future__ import annotations
 
@@ -34,7 +35,7 @@ class Dialect:
     ns: str
     run_chars: Mapping[str, str]  # run children that stand for a character
     para_chars: Mapping[str, str] = field(default_factory=dict)  # paragraph children (a:br)
-    link: str | None = None  # the hyperlink element around runs (w:hyperlink)
+    containers: frozenset[str] = frozenset()  # elements around runs (w:hyperlink, w:ins)
     tail: frozenset[str] = frozenset()  # paragraph children that stay last (a:endParaRPr)
     unkeyed: frozenset[str] = frozenset()  # rPr children and attributes that are no formatting
 
@@ -55,7 +56,7 @@ class Format:
 
 @dataclass(frozen=True)
 class Link:
-    shell: Element  # the hyperlink element; its attributes are copied, its runs made anew
+    shell: Element  # a hyperlink or tracked insertion; its attributes copied, runs made anew
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,7 @@ class _Piece:
     text: str
     key: str | None  # None: takes its neighbour's formatting (a:br)
     props: Element | None
-    link: Element | None
+    links: tuple[Element, ...]  # the containers around it, outermost first
 
 
 @dataclass
@@ -110,23 +111,26 @@ class _Reader:
     def paragraph(self, p: Element) -> None:
         d = self.dialect
         for child in p:
-            local = d.local(child)
-            if local in ("pPr", *d.tail):
-                continue
-            if local == "r":
-                self.run(child, None)
-            elif local is not None and local == d.link:
-                for inner in child:
-                    if d.local(inner) == "r":
-                        self.run(inner, child)
-                    else:
-                        self.inline(inner, None)
-            elif local is not None and local in d.para_chars:
-                self.pieces.append(_Piece(d.para_chars[local], None, None, None))
-            else:
-                self.inline(child, None)
+            if d.local(child) not in ("pPr", *d.tail):
+                self.content(child, ())
 
-    def run(self, run: Element, link: Element | None) -> None:
+    def content(self, child: Element, links: tuple[Element, ...]) -> None:
+        d = self.dialect
+        local = d.local(child)
+        if local == "r":
+            self.run(child, links)
+        elif local is not None and local in d.containers and self.has_text(child):
+            for inner in child:
+                self.content(inner, (*links, child))
+        elif local is not None and local in d.para_chars:
+            self.pieces.append(_Piece(d.para_chars[local], None, None, links))
+        else:
+            self.inline(child, None)  # a container without words (a linked picture) too
+
+    def has_text(self, element: Element) -> bool:
+        return any(t.text for t in element.iter(self.dialect.name("t")))
+
+    def run(self, run: Element, links: tuple[Element, ...]) -> None:
         d = self.dialect
         fld = [c.get(d.name("fldCharType")) for c in run if d.local(c) == "fldChar"]
         if self.depth or fld:
@@ -141,9 +145,9 @@ class _Reader:
             if local == "rPr":
                 continue
             if local == "t":
-                self.pieces.append(_Piece(child.text or "", key, props, link))
+                self.pieces.append(_Piece(child.text or "", key, props, links))
             elif local in d.run_chars and _plain_break(child, d):
-                self.pieces.append(_Piece(d.run_chars[str(local)], key, props, link))
+                self.pieces.append(_Piece(d.run_chars[str(local)], key, props, links))
             else:
                 self.inline(child, run)
 
@@ -175,18 +179,18 @@ def read_paragraph(p: Element, dialect: Dialect) -> Paragraph:
     items: list[Item] = []
     marks: list[Mark] = []
 
-    # Links first: a link and a format over the same words nest with the link outside.
-    def link_of(q: _Piece) -> int | None:
-        return None if q.link is None else id(q.link)
+    # Containers first, outer ones before inner: marks over the same words nest by tag.
+    for depth in range(max((len(q.links) for q in pieces), default=0)):
 
-    for start, end, first in _groups(pieces, starts, link_of):
-        link = pieces[first].link
-        assert link is not None
-        marks.append(Mark(start, end, len(items)))
-        items.append(Link(link))
+        def link_of(q: _Piece, depth: int = depth) -> int | None:
+            return id(q.links[depth]) if len(q.links) > depth else None
 
-    def format_of(q: _Piece) -> tuple[int, str] | None:
-        return None if q.key == base_key else (id(q.link), str(q.key))
+        for start, end, first in _groups(pieces, starts, link_of):
+            marks.append(Mark(start, end, len(items)))
+            items.append(Link(pieces[first].links[depth]))
+
+    def format_of(q: _Piece) -> tuple[tuple[int, ...], str] | None:
+        return None if q.key == base_key else (tuple(map(id, q.links)), str(q.key))
 
     for start, end, first in _groups(pieces, starts, format_of):
         marks.append(Mark(start, end, len(items)))
@@ -228,43 +232,71 @@ def rebuild(paragraph: Paragraph, block: Block, dialect: Dialect) -> None:
         p.remove(child)
     p.extend(head)
     text, items = block.text, paragraph.items
-    link_at: list[int | None] = [None] * len(text)
+    links_at: list[tuple[int, ...]] = [()] * len(text)
     format_at: list[int | None] = [None] * len(text)
     points: dict[int, list[int]] = {}
-    for mark in sorted(block.marks, key=lambda m: m.tag):
+    # outer containers first, as _nested put them: by start, then the longest, then by tag
+    for mark in sorted(block.marks, key=lambda m: (m.start, -m.end, m.tag)):
         item = items[mark.tag]
         if isinstance(item, Inline):
             points.setdefault(mark.start, []).append(mark.tag)
-            continue
-        target = link_at if isinstance(item, Link) else format_at
-        for i in range(mark.start, mark.end):
-            target[i] = mark.tag
-    cuts = sorted({0, len(text), *points, *_changes(link_at), *_changes(format_at)})
-    container, open_link = p, None
+        elif isinstance(item, Link):
+            for i in range(mark.start, mark.end):
+                links_at[i] = (*links_at[i], mark.tag)
+        else:
+            for i in range(mark.start, mark.end):
+                format_at[i] = mark.tag
+    cuts = sorted({0, len(text), *points, *_changes(links_at), *_changes(format_at)})
+    stack = _Stack(p, items)
     for n, at in enumerate(cuts):
-        for tag in points.get(at, []):
-            inside = open_link is not None and at < len(text) and link_at[at] == open_link
-            _place(items[tag], container if inside else p, d)
-            if not inside:
-                container, open_link = p, None
+        for tag in sorted(points.get(at, [])):
+            both = links_at[at] if at < len(text) else ()
+            stack.keep(_common(stack.tags(), both))
+            _place(items[tag], stack.top(), d)
         if n + 1 == len(cuts):
             break
-        segment = text[at : cuts[n + 1]]
-        link = link_at[at]
-        if link != open_link:
-            open_link, container = link, p
-            if link is not None:
-                shell = items[link]
-                assert isinstance(shell, Link)
-                container = etree.SubElement(p, shell.shell.tag, dict(shell.shell.attrib))
+        stack.open(links_at[at])
         fmt = format_at[at]
         chosen = items[fmt] if fmt is not None else None
         props = chosen.props if isinstance(chosen, Format) else paragraph.base
-        _append_runs(container, segment, props, d)
+        _append_runs(stack.top(), text[at : cuts[n + 1]], props, d)
     p.extend(tail)
 
 
-def _changes(values: Sequence[int | None]) -> list[int]:
+def _common(a: Sequence[int], b: Sequence[int]) -> int:
+    n = 0
+    while n < min(len(a), len(b)) and a[n] == b[n]:
+        n += 1
+    return n
+
+
+@dataclass
+class _Stack:
+    """The containers open where the runs are being written (a hyperlink, an insertion)."""
+
+    p: Element
+    items: Sequence[Item]
+    opened: list[tuple[int, Element]] = field(default_factory=list)
+
+    def tags(self) -> list[int]:
+        return [tag for tag, _ in self.opened]
+
+    def top(self) -> Element:
+        return self.opened[-1][1] if self.opened else self.p
+
+    def keep(self, depth: int) -> None:
+        del self.opened[depth:]
+
+    def open(self, wanted: Sequence[int]) -> None:
+        self.keep(_common(self.tags(), wanted))
+        for tag in wanted[len(self.opened) :]:
+            shell = self.items[tag]
+            assert isinstance(shell, Link)
+            element = etree.SubElement(self.top(), shell.shell.tag, dict(shell.shell.attrib))
+            self.opened.append((tag, element))
+
+
+def _changes(values: Sequence[object]) -> list[int]:
     return [i for i in range(1, len(values)) if values[i] != values[i - 1]]
 
 
@@ -342,7 +374,7 @@ WORD = Dialect(
         "noBreakHyphen": "\u2011",
         "softHyphen": "\u00ad",
     },
-    link="hyperlink",
+    containers=frozenset({"hyperlink", "ins", "moveTo", "smartTag", "customXml", "dir", "bdo"}),
     unkeyed=frozenset({"lang", "noProof", "rPrChange"}),
 )
 DRAWING = Dialect(
