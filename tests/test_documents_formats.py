@@ -291,6 +291,47 @@ def test_markdown_hard_line_breaks_are_kept() -> None:
     assert quoted.write(upper(quoted.blocks)) == b"> EINS  \n> ZWEI\n"
 
 
+LIST = """1. Erster Punkt
+
+    Fortsetzung des Punkts.
+
+        code im Punkt
+
+    ```
+    eingerückter Zaun
+
+    noch Code
+    ```
+
+- Zweiter
+  - Verschachtelt
+
+    Absatz dazu
+
+Danach ein Absatz.
+
+    echter Code
+"""
+
+
+def test_markdown_later_paragraphs_of_a_list_item_are_blocks_its_code_is_not() -> None:
+    parsed = read("a.md", LIST)
+    assert texts(parsed) == [
+        "Erster Punkt",
+        "Fortsetzung des Punkts.",
+        "Zweiter",
+        "Verschachtelt",
+        "Absatz dazu",
+        "Danach ein Absatz.",
+    ]
+    expected = LIST
+    for word in ("Erster Punkt", "Fortsetzung des Punkts", "Zweiter", "Verschachtelt"):
+        expected = expected.replace(word, word.upper())
+    expected = expected.replace("Absatz dazu", "ABSATZ DAZU").replace("Danach ein", "DANACH EIN")
+    expected = expected.replace("Absatz.", "ABSATZ.")
+    assert parsed.write(upper(parsed.blocks)).decode() == expected
+
+
 def test_markdown_paragraph_of_code_or_a_url_alone_is_no_block() -> None:
     parsed = read("a.md", "`make test`\n\n<https://x.de>\n\nhttps://x.de/a\n\nDanach.\n")
     assert texts(parsed) == ["Danach."]

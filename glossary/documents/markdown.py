@@ -1,5 +1,6 @@
 """Markdown (.md, .markdown), read line by line: headings, paragraphs, list items, block
-quotes, footnotes and table cells (with or without outer pipes) are blocks; their markers
+quotes, footnotes and table cells (with or without outer pipes) are blocks, and so are a list
+item's later paragraphs, indented as far as its content; their markers
 (#, -, 1., >, [^1]:, |) stay as they were. Fenced and indented code, front matter, HTML
 blocks, link reference definitions, thematic breaks and setext underlines are no block: copied
 through. Inside a block, **strong**, *emphasis*, [links](url) are marks whose delimiters,
@@ -205,6 +206,7 @@ class _Reader:
         self.cells: list[bool] = []  # per block: a table cell, where "|" must be escaped
         self.paragraph: list[_Line] = []
         self.table = False  # inside a table, after its delimiter row
+        self.item = 0  # the column a list item's content starts at, while in a list
 
     def raw(self, line: _Line) -> str:
         return self.text[line.start : line.end]
@@ -230,9 +232,13 @@ class _Reader:
             self._flush()
             self.table = False
             return i + 1
+        if inside := self._in_item(raw):
+            # a later paragraph (or code) of a list item: read without the item's indentation
+            line = _Line(line.start + inside, line.start + inside, line.end)
+            raw = self.raw(line)
         if fence := _FENCE.match(raw):
             self._flush()
-            return self._fenced(i, fence.group(1))
+            return self._fenced(i, fence.group(1), inside)
         if raw.startswith(("    ", "\t")) and not self.paragraph:
             return i + 1  # indented code
         if _HTML_BLOCK.match(raw) and not self.paragraph:
@@ -257,6 +263,8 @@ class _Reader:
             return i + 1
         if (item := _ITEM.match(rest)) or (item := _FOOTNOTE.match(rest)):
             self._flush()
+            if not quoted:
+                self.item = inside + item.end()
             quoted += item.end()
         start = line.start + quoted
         self.paragraph.append(
@@ -264,9 +272,22 @@ class _Reader:
         )
         return i + 1
 
-    def _fenced(self, i: int, fence: str) -> int:
+    def _in_item(self, raw: str) -> int:
+        """How many spaces of `raw` are a list item's indentation, where a line after a blank
+        one is indented as far as the item's content; 0 otherwise (and a line indented less
+        that is no item ends the list)."""
+        if not self.item or self.paragraph:
+            return 0
+        if len(raw) - len(raw.lstrip(" ")) >= self.item:
+            return self.item
+        if not _ITEM.match(raw):
+            self.item = 0
+        return 0
+
+    def _fenced(self, i: int, fence: str, indent: int = 0) -> int:
         for j in range(i + 1, len(self.lines)):
-            closing = _FENCE.match(self.raw(self.lines[j]))
+            raw = self.raw(self.lines[j])
+            closing = _FENCE.match(raw[min(indent, len(raw) - len(raw.lstrip(" "))) :])
             if closing and closing.group(1)[0] == fence[0] and len(closing.group(1)) >= len(fence):
                 return j + 1
         return len(self.lines)
