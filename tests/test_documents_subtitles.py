@@ -234,3 +234,22 @@ def test_vtt_cues_are_blocks_with_their_tags_as_marks() -> None:
     ]
     assert [(blocks[0].text[m.start : m.end]) for m in blocks[0].marks] == ["Hallo Welt.", "Welt"]
     assert [(blocks[1].text[m.start : m.end]) for m in blocks[1].marks] == ["Der Kreml-Herrscher"]
+
+
+def test_fake_engine_cues_without_a_blank_line_between_them_keep_their_timings(
+    service: TranslationService,
+) -> None:
+    data = (
+        "1\r\n00:00:01,000 --> 00:00:02,000\r\nDanke.\r\n"
+        "2\r\n00:00:03,000 --> 00:00:04,000\r\nSehr\r\ngut.\r\n"
+    )
+    out = translate(service, data, "a.srt")
+    assert out.blocks == 2
+    assert out.data.decode() == (
+        "1\r\n00:00:01,000 --> 00:00:02,000\r\nThanks.\r\n"
+        "2\r\n00:00:03,000 --> 00:00:04,000\r\nVery\r\nfine.\r\n"
+    )
+    vtt = "WEBVTT\n\n00:01.000 --> 00:02.000\nDanke.\n00:03.000 --> 00:04.000\nGut.\n"
+    assert translate(service, vtt, "a.vtt").data.decode() == (
+        "WEBVTT\n\n00:01.000 --> 00:02.000\nThanks.\n00:03.000 --> 00:04.000\nFine.\n"
+    )

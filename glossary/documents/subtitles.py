@@ -5,7 +5,8 @@ the WEBVTT header and NOTE, STYLE and REGION blocks are written back byte for by
 translation is wrapped into as many lines as the cue had (more only where a line would pass
 MAX_LINE characters, up to two), a dialogue line starting with "-" stays a line of its own.
 Inline tags (<i>, <b>, <u>, <font ...>, <c.x>, <v Name>) are marks, written back around the
-English words as they were."""
+English words as they were; so is an SSA override ({\\an8}). Cues that follow one another
+without a blank line between them are told apart by their timing lines."""
 
 from __future__ import annotations
 
@@ -91,7 +92,10 @@ class _Reader:
             chunk = self.text[start:end]
             if self.vtt and chunk.startswith(_KEPT_VTT):
                 continue
-            self._cue(start, chunk.split("\n"))
+            lines = chunk.split("\n")
+            for first, last in _cue_lines(lines):
+                offset = start + sum(len(line) + 1 for line in lines[:first])
+                self._cue(offset, lines[first:last])
 
     def _cue(self, start: int, lines: list[str]) -> None:
         timing = next((i for i, line in enumerate(lines[:2]) if "-->" in line), None)
@@ -109,9 +113,22 @@ class _Reader:
         text, marks, opens, closes = _cue_text(body)
         number = len(self.cues) + 1
         self.blocks.append(Block(text, tuple(marks), f"cue {number}"))
-        self.cues.append(
-            _Cue(offset, start + len("\n".join(lines)), tuple(opens), tuple(closes), len(body))
-        )
+        end = start + len("\n".join(lines).rstrip("\r"))  # a line's "\r" stays outside
+        self.cues.append(_Cue(offset, end, tuple(opens), tuple(closes), len(body)))
+
+
+def _cue_lines(lines: Sequence[str]) -> list[tuple[int, int]]:
+    """The cues of a chunk of lines between blank ones, as (first line, end line): one, or
+    several where cues follow without a blank line between them (a timing line later in
+    the chunk starts the next cue, with the number on the line before it), so that no
+    timing is taken for text."""
+    timings = [i for i, line in enumerate(lines) if i > 1 and _TIMING.fullmatch(line.rstrip("\r"))]
+    starts = [0]
+    for t in timings:
+        cut = t - 1 if lines[t - 1].strip().isdigit() and t - 1 > starts[-1] + 1 else t
+        if cut > starts[-1] + 1:
+            starts.append(cut)
+    return list(zip(starts, [*starts[1:], len(lines)], strict=True))
 
 
 def _wrap(text: str, lines: int) -> list[str]:
