@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import os
 import struct
 import zipfile
 import zlib
@@ -37,10 +38,11 @@ from glossary.documents.model import Block, Limits
 from glossary.documents.translate import read_document, translate_document
 from glossary.engines import EngineRegistry
 from glossary.errors import DocumentError
-from glossary.packages import InstalledPackage
+from glossary.packages import InstalledPackage, install_from_file
 from glossary.service import TranslationService
 from tests.fakes import PhraseEngine
 from tests.test_documents_archive import local_records
+from tests.test_real_model import DEFAULT_MODEL, MODEL_ENV
 
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 LEXICON = {
@@ -872,3 +874,57 @@ def test_fake_engine_docx_tracked_insertion_and_linked_picture(
     [link] = p.findall(qn("w:hyperlink"))  # the linked picture, whole
     assert link.get(qn("w:anchor")) == "bild"
     assert link.find(f"{qn('w:r')}/{qn('w:drawing')}") is not None
+
+
+# -- the real model, once ---------------------------------------------------------------------
+@pytest.fixture
+def real_service(settings: Settings, terms_dir: Path) -> TranslationService:
+    """The trained de→en package (as tests/test_real_model.py finds it) behind the service."""
+    configured = os.environ.get(MODEL_ENV)
+    archive = Path(configured) if configured else DEFAULT_MODEL
+    if not archive.is_file():
+        pytest.skip(f"real model not found: set ${MODEL_ENV} or put it at {DEFAULT_MODEL}")
+    install_from_file(settings.packages_dir, archive)
+    return TranslationService(dataclasses.replace(settings, terms_dir=terms_dir))
+
+
+def test_real_model_docx_bold_words_stay_on_their_english(
+    real_service: TranslationService,
+) -> None:
+    document = docx.Document()
+    for before, bold, after in (
+        ("Ein ", "Hund", " läuft über die Wiese."),
+        ("Eine Frau mit einem ", "roten", " Hut sitzt auf einer Bank."),
+        ("Zwei Kinder spielen im ", "Park", "."),
+    ):
+        paragraph = document.add_paragraph(before)
+        paragraph.add_run(bold).bold = True
+        paragraph.add_run(after)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    done = translate_document(real_service, buffer.getvalue(), "a.docx", "de", "en")
+    english = docx.Document(io.BytesIO(done.data)).paragraphs
+    bold = [[text.lower() for text, is_bold, _ in runs(p) if is_bold] for p in english]
+    assert bold == [["dog"], ["red"], ["park"]]
+    assert all(p.text.split()[0] in ("A", "Two") for p in english)
+
+
+def test_fake_engine_pptx_line_break_and_slide_number_field(service: TranslationService) -> None:
+    deck = pptx.Presentation()
+    slide = deck.slides.add_slide(deck.slide_layouts[6])
+    frame = slide.shapes.add_textbox(Inches(1), Inches(1), Inches(6), Inches(2)).text_frame
+    frame.text = "Der Hund schläft.\vDie Katze schläft."  # \v: a line break (a:br)
+    paragraph = frame.paragraphs[0]._p
+    field = etree.SubElement(paragraph, qn("a:fld"), {"id": "{B6F15528}", "type": "slidenum"})
+    etree.SubElement(field, qn("a:t")).text = "1"
+    etree.SubElement(paragraph, qn("a:endParaRPr"), {"lang": "de-DE"})  # stays last
+    buffer = io.BytesIO()
+    deck.save(buffer)
+    _, parsed = read_document(buffer.getvalue(), "deck.pptx")
+    [block] = parsed.blocks
+    assert block.text == "Der Hund schläft.\nDie Katze schläft."
+    done = translate_document(service, buffer.getvalue(), "deck.pptx", "de", "en")
+    english = pptx.Presentation(io.BytesIO(done.data)).slides[0].shapes[0].text_frame
+    p = english.paragraphs[0]._p
+    assert [etree.QName(c).localname for c in p] == ["r", "br", "r", "fld", "endParaRPr"]
+    assert english.paragraphs[0].text == "The dog sleeps.\vThe cat sleeps.1"
