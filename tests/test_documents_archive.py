@@ -312,3 +312,10 @@ def test_a_package_with_data_before_it_is_written_back_member_by_member() -> Non
         assert package.read("content.xml") == b"<b/>"
         assert package.read("styles.xml") == b"<s/>"
         assert package.getinfo("mimetype").compress_type == zipfile.ZIP_DEFLATED  # as it was
+
+
+def test_an_entity_declaration_in_a_part_nobody_parses_is_refused_too() -> None:
+    laughs = b'<?xml version="1.0"?><!DOCTYPE s [<!ENTITY a "aaaa">]><s>&a;</s>'
+    error = refused(ooxml([("word/styles.xml", laughs)]))
+    assert error.http_status == 400
+    assert "word/styles.xml declares a DTD" in str(error)

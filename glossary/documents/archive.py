@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import io
 import posixpath
+import re
 import struct
 import zipfile
 import zlib
@@ -37,6 +38,7 @@ _METHODS = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED}
 _ENCRYPTED = 0x1
 
 MACRO_MESSAGE = "contains macros"
+_DECLARATION = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
 
 
 def _parser() -> etree.XMLParser:
@@ -121,8 +123,17 @@ class Archive:
         inflated, whatever the directory declared."""
         budget = self.limits.max_unpacked_bytes
         for info in self.infos:
+            xml = info.filename.lower().endswith((".xml", ".rels"))
+            tail = b""
             for chunk in self._stream(info, budget):
                 budget -= len(chunk)
+                if xml and _DECLARATION.search(tail + chunk):
+                    # Not even a part we copy unread may carry one (the billion laughs).
+                    raise DocumentError(
+                        f"{self.what} file: {info.filename} declares a DTD or entities, "
+                        "which office files never do"
+                    )
+                tail = chunk[-16:]
 
     def _stream(self, info: zipfile.ZipInfo, budget: int) -> Iterator[bytes]:
         """The member's bytes in chunks, stopped past `budget` or past its ratio."""

@@ -337,7 +337,7 @@ def _append_runs(parent: Element, text: str, props: Element | None, d: Dialect) 
             assert run is not None
             t = etree.SubElement(run, d.name("t"))
             t.text = pending
-            if pending != pending.strip() and d.ns == WORD_NS:
+            if d.ns == WORD_NS and (pending != pending.strip() or "  " in pending):
                 t.set(XML_SPACE, "preserve")
             pending = ""
 
