@@ -330,3 +330,19 @@ def test_a_paragraph_of_code_alone_is_no_block() -> None:
     html = "<p><code>Der Herrscher</code></p><div> <kbd>Strg</kbd> <!-- x --> </div><p>Er</p>"
     parsed = read_html(html)
     assert [b.text for b in parsed.blocks] == ["Er"]
+
+
+def test_fake_engine_a_term_in_code_is_written_as_it_was_and_not_reported(
+    service: TranslationService,
+) -> None:
+    html = (
+        "<p>Der <code>Kreml-Herrscher</code> sprach, "
+        '<span translate="no">Kreml-Herrscher</span> und der Kreml-Herrscher reist.</p>'
+    )
+    out, terms, _ = translate_html(service, html, "de", "en")
+    assert out.count("<code>Kreml-Herrscher</code>") == 1
+    assert out.count('<span translate="no">Kreml-Herrscher</span>') == 1
+    assert out.endswith(" and the Kremlin ruler travels.</p>")
+    [term] = terms
+    text = read_html(html).blocks[0].text
+    assert term.report.source_start == text.rindex("Kreml-Herrscher")

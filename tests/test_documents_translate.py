@@ -164,6 +164,15 @@ def test_fake_engine_markdown_term_in_a_link_is_located_and_linked(
     )
 
 
+def test_fake_engine_markdown_term_in_inline_code_is_not_reported(
+    service: TranslationService,
+) -> None:
+    data = b"Der Befehl `Kreml-Herrscher` sprach heute.\n"
+    out = translate_document(service, data, "a.md", "de", "en")
+    assert b"`Kreml-Herrscher`" in out.data
+    assert out.terms == ()
+
+
 def test_fake_engine_report_dict_counts_terms_and_names_their_places(
     service: TranslationService,
 ) -> None:

@@ -286,6 +286,12 @@ class _Reader:
         self.regions.append(_Region(run.start, run.end, tuple(run.markup), before, after[::-1]))
 
 
+def kept_spans(block: Block, markup: Sequence[Markup]) -> list[tuple[int, int]]:
+    """The spans of a block's text that are written back as they were (code, translate="no",
+    a URL), whatever their translation: a glossary term there is not in the document."""
+    return [(m.start, m.end) for m in block.marks if markup[m.tag].opaque]
+
+
 def has_words(text: str, marks: Sequence[Mark], markup: Sequence[Markup]) -> bool:
     """Whether a block has text of its own to translate: not only whitespace, nor only code
     (a paragraph that is one <code>, one URL), which would be written back as it was."""
@@ -309,6 +315,9 @@ class ParsedHtml:
     bom: bool
     blocks: tuple[Block, ...]
     regions: tuple[_Region, ...]
+
+    def kept(self, index: int) -> list[tuple[int, int]]:
+        return kept_spans(self.blocks[index], self.regions[index].markup)
 
     def write(self, translated: Sequence[Block]) -> bytes:
         if len(translated) != len(self.blocks):

@@ -16,7 +16,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from glossary.documents.html import Markup, has_words, render
+from glossary.documents.html import Markup, has_words, kept_spans, render
 from glossary.documents.model import Block, Limits, Mark
 from glossary.documents.text import decode_utf8
 
@@ -388,6 +388,9 @@ class ParsedMarkdown:
     spans: tuple[tuple[int, int], ...]
     markup: tuple[tuple[Markup, ...], ...]
     cells: tuple[bool, ...]
+
+    def kept(self, index: int) -> list[tuple[int, int]]:
+        return kept_spans(self.blocks[index], self.markup[index])
 
     def write(self, translated: Sequence[Block]) -> bytes:
         if len(translated) != len(self.blocks):

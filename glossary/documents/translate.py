@@ -8,7 +8,9 @@ that block exactly. A mark goes where the attention of the sentence's hypothesis
 source words it covered (glossary.alignment); where a glossary term's report knows its English
 span, the mark on that term follows the report; where neither can say, the mark keeps its
 proportional place. A mark is never dropped, and marks that were nested or apart in the
-German are nested or apart in the English (glossary/documents/model.py)."""
+German are nested or apart in the English (glossary/documents/model.py). A term inside text
+the writer puts back as it was (inline code, translate="no": a format's Parsed says where,
+with `kept(block index)`) is left out of the report: the document does not carry it."""
 
 from __future__ import annotations
 
@@ -143,7 +145,7 @@ def translate_document(
         media_type=fmt.media_types[0],
         format=fmt.name,
         blocks=len(blocks),
-        terms=_located(blocks, done),
+        terms=_located(blocks, done, getattr(parsed, "kept", None)),
         untranslated=sum(s.status == "untranslated" for d in done for s in d.sentences),
     )
 
@@ -167,7 +169,8 @@ def translate_html(
     blocks = list(parsed.blocks)
     done = _translate_batches(service, pipeline, blocks, None)
     written = parsed.write([d.block for d in done]).decode("utf-8")
-    return written, list(_located(blocks, done)), [s for d in done for s in d.sentences]
+    located = _located(blocks, done, parsed.kept)
+    return written, list(located), [s for d in done for s in d.sentences]
 
 
 def _translate_batches(
@@ -197,12 +200,21 @@ def _batches(blocks: Sequence[Block]) -> list[list[Block]]:
     return out
 
 
-def _located(blocks: Sequence[Block], done: Sequence[_Translated]) -> tuple[LocatedTerm, ...]:
-    return tuple(
-        LocatedTerm(block.location, index, report)
-        for index, (block, result) in enumerate(zip(blocks, done, strict=True))
-        for report in result.terms
-    )
+def _located(
+    blocks: Sequence[Block],
+    done: Sequence[_Translated],
+    kept: Callable[[int], Sequence[Span]] | None = None,
+) -> tuple[LocatedTerm, ...]:
+    """The term reports by block, less those inside text the writer puts back as it was
+    (`kept`, where the format says: inline code, translate="no"): such a term is not in the
+    translated document, whatever the block's translation says."""
+    found = []
+    for index, (block, result) in enumerate(zip(blocks, done, strict=True)):
+        spans = kept(index) if kept is not None and result.terms else ()
+        for report in result.terms:
+            if not any(a <= report.source_start and report.source_end <= b for a, b in spans):
+                found.append(LocatedTerm(block.location, index, report))
+    return tuple(found)
 
 
 # -- blocks ----------------------------------------------------------------------------------
