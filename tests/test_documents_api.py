@@ -173,15 +173,20 @@ def test_fake_status_queued_then_translating_with_seconds_remaining(
     fake_settings: Settings,
 ) -> None:
     with serve(fake_settings, SlowEngine(0.02)) as url:
+        warm = upload(url, {"file": ("w.txt", TXT)}).json()  # the runner learns its speed
+        while status_of(url, warm).json()["status"] != "done":
+            time.sleep(0.02)
         first = upload(url, {"file": ("a.txt", many_paragraphs(600))}).json()
         second = upload(url, {"file": ("b.txt", TXT)}).json()
-        # one runner thread: the second waits while the first is under way
-        assert status_of(url, second).json()["status"] == "queued"
+        # one runner thread: the second waits while the first is under way, and its wait
+        # is estimated from the characters ahead of it
+        waiting = status_of(url, second).json()
+        assert waiting["status"] == "queued" and isinstance(waiting["seconds_remaining"], int)
         seen: dict[str, Any] = {}
         give_up = time.monotonic() + 60
         while time.monotonic() < give_up:
             seen = status_of(url, first).json()
-            if seen["status"] == "translating" and "seconds_remaining" in seen:
+            if seen["status"] == "translating" and seen["done"] > 0:
                 break
             time.sleep(0.02)
         assert seen["status"] == "translating", seen

@@ -148,10 +148,17 @@ def test_unknown_glossary_is_refused_before_anything_is_stored(jobs: DocumentJob
 
 def test_fake_progress_and_seconds_remaining_while_running(doc_settings: Settings) -> None:
     jobs = fake_service(doc_settings, SlowEngine(0.02)).documents
+    warm = jobs.submit("local", paragraphs(40), "warm.txt", "de", "en")
+    assert jobs.seconds_remaining(warm) is None  # nothing done yet to measure by
+    jobs.wait(warm.id, 30)
     job = jobs.submit("local", paragraphs(600), "long.txt", "de", "en")
     second = jobs.submit("local", TXT, "short.txt", "de", "en")
-    assert jobs.get(second.id).state == "queued"  # type: ignore[union-attr]
-    assert jobs.get(second.id).seconds_remaining() is None  # type: ignore[union-attr]
+    queued = jobs.get(second.id)
+    assert queued is not None and queued.state == "queued"
+    assert queued.seconds_remaining() is None  # its own blocks tell nothing yet
+    # from the speed of the job done, and the 600 paragraphs ahead of it
+    ahead = jobs.seconds_remaining(queued)
+    assert isinstance(ahead, int) and ahead >= 0
     running = until(jobs, job.id, lambda j: j.state == "running" and j.done > 0)
     assert running.total == 600 and running.done < 600
     remaining = running.seconds_remaining()

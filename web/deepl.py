@@ -223,7 +223,7 @@ def document_status(document_id: str) -> ResponseReturnValue:
     job = _document(document_id)
     status = DOCUMENT_STATUS[job.state]
     body: dict[str, object] = {"document_id": job.id, "status": status}
-    remaining = job.seconds_remaining()
+    remaining = service().documents.seconds_remaining(job)
     if remaining is not None:
         body["seconds_remaining"] = remaining
     if status == "done":

@@ -203,6 +203,16 @@ class _Store:
             db.execute("commit")
         return None if row is None else str(row[0])
 
+    def characters_ahead(self, job: DocumentJob) -> float:
+        """What is left to translate of the jobs before this one (queued or running)."""
+        with self.db() as db:
+            rows = db.execute(
+                "select characters, done, total from documents "
+                "where state in ('queued', 'running') and created < ? and id != ?",
+                (job.created, job.id),
+            ).fetchall()
+        return float(sum(c * (1 - done / total) if total else c for c, done, total in rows))
+
     def requeue_running(self) -> int:
         with self.db() as db:
             return db.execute(
@@ -251,6 +261,7 @@ class DocumentJobs:
         self._started = False
         self._start_lock = threading.Lock()
         self._swept = 0.0
+        self._rate: float | None = None  # characters a second, of the jobs done so far
 
     # --- asking -----------------------------------------------------------------------------
 
@@ -307,6 +318,15 @@ class DocumentJobs:
             parts.append(block.text)
             size += len(block.text)
         return "\n\n".join(parts)[:chars]
+
+    def seconds_remaining(self, job: DocumentJob) -> int | None:
+        """The job's own estimate once blocks are done; before (queued, or just begun), the
+        characters ahead of it and its own at the speed of the jobs this runner finished."""
+        own = job.seconds_remaining()
+        if own is not None or job.state in FINISHED or self._rate is None:
+            return own
+        left = self._store.characters_ahead(job) + job.characters
+        return round(left / self._rate)
 
     def get(self, job_id: str) -> DocumentJob | None:
         return self._store.get(job_id) if _ID.fullmatch(job_id) else None
@@ -417,6 +437,11 @@ class DocumentJobs:
         )
         if not finished:  # deleted while the files were written
             self._remove_files(job_id)
+            return
+        job = self.get(job_id)
+        if job is not None and job.started is not None and job.characters:
+            rate = job.characters / max(time.time() - job.started, 1e-3)
+            self._rate = rate if self._rate is None else 0.7 * self._rate + 0.3 * rate
 
     def _translate(self, job: DocumentJob) -> TranslatedDocument:
         data = self._file(job.id, "upload").read_bytes()
