@@ -6,6 +6,7 @@ the enforced glossary term and the report, and that bad input leaves nothing wri
 from __future__ import annotations
 
 import json
+import re
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import pytest
 from glossary.term import Term
 from glossary.termwrite import create_glossary
 from tests.helpers import run_glossary
+from tests.test_real_model import real_archive  # noqa: F401  (the fixture: skipped without it)
 
 HTML = (
     "<!doctype html>\n<html><head><title>Bericht</title>"
@@ -271,3 +273,55 @@ def test_corrupt_docx_exit_2_and_nothing_written(
     assert done.returncode == 2
     assert "broken.docx" in done.stderr.decode()
     assert not out.exists()
+
+
+def test_real_model_docx_comes_out_english_with_the_glossary_term_bold(
+    env: dict[str, str],
+    real_archive: Path,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    docx = pytest.importorskip("docx")
+    done = run_glossary(env, "models", "install", "--file", str(real_archive))
+    assert done.returncode == 0, done.stderr.decode()
+    terms = tmp_path / "forced.yaml"
+    create_glossary(terms, "Forced", "de", "en", [Term("Hut", "titfer")])
+    source, out = tmp_path / "bild.docx", tmp_path / "bild.en.docx"
+    document = docx.Document()
+    first = document.add_paragraph()
+    first.add_run("Ein Mann mit einem orangefarbenen ")
+    first.add_run("Hut").bold = True
+    first.add_run(" starrt auf etwas.")
+    document.add_paragraph("Zwei Hunde spielen im Schnee.")
+    document.save(str(source))
+    done = run_glossary(env, "translate", str(source), "-o", str(out), "--glossary", str(terms))
+    assert done.returncode == 0, done.stderr.decode()
+    english = list(docx.Document(str(out)).paragraphs)
+    assert len(english) == 2
+    words = [set(re.findall(r"\w+", p.text.lower())) for p in english]
+    assert {"man", "titfer"} <= words[0] and "hat" not in words[0]
+    assert {"two", "dogs", "snow"} <= words[1]
+    assert [r.text.strip() for r in english[0].runs if r.bold] == ["titfer"]
+    assert "1 enforced" in done.stderr.decode()
+
+
+def test_format_document_and_report_from_stdin_read_it_as_plain_text(
+    with_model: dict[str, str], terms: Path, tmp_path: Path
+) -> None:
+    report = tmp_path / "r.json"
+    done = run_glossary(
+        with_model,
+        "translate",
+        "--format",
+        "document",
+        "--glossary",
+        str(terms),
+        "--report",
+        str(report),
+        stdin=b"Der Herrscher reist.\r\n\r\nZweiter Absatz.\r\n",
+    )
+    assert done.returncode == 0, done.stderr.decode()
+    assert done.stdout.count(b"\r\n\r\n") == 1  # the text document keeps its line ends
+    assert b"ruler" in done.stdout
+    data = json.loads(report.read_text(encoding="utf-8"))
+    assert data["format"] == "txt" and data["filename"] == "stdin.en.txt"
+    assert [t["location"] for t in data["terms"]] == ["paragraph 1"]
