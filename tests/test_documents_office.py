@@ -928,3 +928,55 @@ def test_fake_engine_pptx_line_break_and_slide_number_field(service: Translation
     p = english.paragraphs[0]._p
     assert [etree.QName(c).localname for c in p] == ["r", "br", "r", "fld", "endParaRPr"]
     assert english.paragraphs[0].text == "The dog sleeps.\vThe cat sleeps.1"
+
+
+FOOTNOTES = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<w:footnotes xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">
+<w:footnote w:type="separator" w:id="-1"><w:p><w:r><w:separator/></w:r></w:p></w:footnote>
+<w:footnote w:type="continuationSeparator" w:id="0"><w:p><w:r><w:continuationSeparator/>
+</w:r></w:p></w:footnote>
+<w:footnote w:id="1"><w:p><w:r><w:footnoteRef/></w:r><w:r><w:t
+ xml:space="preserve"> Der Herrscher schläft.</w:t></w:r></w:p></w:footnote>
+</w:footnotes>""".encode()
+
+
+def footnoted_docx() -> bytes:
+    document = docx.Document()
+    paragraph = document.add_paragraph("Der Hund schläft.")
+    reference = etree.SubElement(paragraph._p, qn("w:r"))
+    etree.SubElement(reference, qn("w:footnoteReference"), {qn("w:id"): "1"})
+    buffer = io.BytesIO()
+    document.save(buffer)
+    data = buffer.getvalue()
+    old = members(data)
+    types = old["[Content_Types].xml"].replace(
+        b"</Types>",
+        b'<Override PartName="/word/footnotes.xml" ContentType="application/vnd.openxmlformats-'
+        b'officedocument.wordprocessingml.footnotes+xml"/></Types>',
+    )
+    rels = old["word/_rels/document.xml.rels"].replace(
+        b"</Relationships>",
+        b'<Relationship Id="rId90" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+        b'relationships/footnotes" Target="footnotes.xml"/></Relationships>',
+    )
+    change = {"[Content_Types].xml": types, "word/_rels/document.xml.rels": rels}
+    return edited(data, {**change, "word/footnotes.xml": FOOTNOTES})
+
+
+def test_fake_engine_docx_footnotes_translated_and_located(service: TranslationService) -> None:
+    data = footnoted_docx()
+    _, parsed = read_document(data, "a.docx")
+    assert [(b.location, b.text) for b in parsed.blocks] == [
+        ("paragraph 1", "Der Hund schläft."),
+        ("footnote 1, paragraph 1", " Der Herrscher schläft."),
+    ]
+    done = translate_document(service, data, "a.docx", "de", "en")
+    notes = etree.fromstring(members(done.data)["word/footnotes.xml"])
+    body = notes.findall(qn("w:footnote"))
+    assert len(body) == 3  # the separators as they were
+    assert "".join(t.text or "" for t in body[2].iter(qn("w:t"))) == " The ruler sleeps."
+    assert body[2].find(f".//{qn('w:footnoteRef')}") is not None
+    p = docx.Document(io.BytesIO(done.data)).paragraphs[0]._p
+    assert p.find(f".//{qn('w:footnoteReference')}") is not None
+    located = [t.location for t in done.terms if t.report.term.source == "Herrscher"]
+    assert located == ["footnote 1, paragraph 1"]
