@@ -292,3 +292,21 @@ def test_fake_engine_upload_without_csrf_token_is_refused(app: Flask, client: Fl
         == 400
     )
     assert stored(app) == []
+
+
+def test_without_a_model_the_form_says_so_and_an_upload_is_503(app_settings: Settings) -> None:
+    client = build_app(app_settings).test_client()  # no package installed
+    page = client.get("/documents/").get_data(as_text=True)
+    assert "No translation model is installed." in page
+    reply = upload(client, HTML.encode(), "b.html", "text/html")
+    assert reply.status_code == 503
+    assert "No translation model is installed for de → en." in reply.get_data(as_text=True)
+
+
+def test_fake_engine_missing_terms_folder_is_said_not_ignored(
+    app_settings: Settings, lexicon: dict[str, str], tmp_path: Path
+) -> None:
+    gone = replace(app_settings, terms_dir=tmp_path / "no-such-folder")
+    client = build_app(gone, lexicon).test_client()
+    reply = upload(client, HTML.encode(), "b.html", "text/html")
+    assert reply.status_code == 503 and "no-such-folder" in reply.get_data(as_text=True)

@@ -110,8 +110,9 @@ def upload() -> ResponseReturnValue:
     if form.errors or sent is None or sent.filename is None:
         status = 503 if form.pair not in service().engines.pairs() else 400
         return _render_form(form, status)
-    names = [name for name in glossaries_for_pair(form.pair) if name in (form.glossaries or [])]
     try:
+        service().store.require_folder()  # the boxes are all unticked then; that is no choice
+        names = [n for n in glossaries_for_pair(form.pair) if n in (form.glossaries or [])]
         job = service().documents.submit(
             owner_id(principal()),
             sent.read(),
