@@ -253,3 +253,14 @@ def test_fake_engine_cues_without_a_blank_line_between_them_keep_their_timings(
     assert translate(service, vtt, "a.vtt").data.decode() == (
         "WEBVTT\n\n00:01.000 --> 00:02.000\nThanks.\n00:03.000 --> 00:04.000\nFine.\n"
     )
+
+
+def test_a_cue_of_thousands_of_words_is_wrapped_at_once() -> None:
+    words = " ".join(f"wort{i % 10}" for i in range(5000))
+    data = f"1\n00:00:01,000 --> 00:09:00,000\n{words}\nnoch mehr\n"
+    parsed = SRT.read(data.encode(), limits=Limits())
+    [block] = parsed.blocks
+    changed = dataclasses.replace(block, text=block.text.upper())
+    lines = parsed.write([changed]).decode().split("\n")[2:-1]
+    assert " ".join(lines) == block.text.upper()
+    assert len(lines) == 2 and abs(len(lines[0]) - len(lines[1])) <= len("WORT0 ")

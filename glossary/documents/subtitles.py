@@ -11,14 +11,16 @@ without a blank line between them are told apart by their timing lines."""
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from itertools import accumulate
 
 from glossary.documents.model import Block, Limits, Mark
 from glossary.documents.text import decode_utf8, paragraph_spans
 from glossary.errors import DocumentError
 
 MAX_LINE = 42  # characters a subtitle line should not pass (a common broadcast rule)
+_EXACT_WORDS = 60  # a cue of more words is wrapped by _filled
 _BOM = "\ufeff"
 _TIME = r"(?:\d+:)?\d{1,2}:\d{2}[,.]\d{3}"
 _TIMING = re.compile(rf"\s*{_TIME}\s*-->\s*{_TIME}(?:\s.*)?")
@@ -149,13 +151,19 @@ def _wrap(text: str, lines: int) -> list[str]:
 def _balanced(words: list[str], count: int) -> list[str]:
     """`words` in `count` lines whose longest is as short as can be."""
     n = len(words)
-    width = [[len(" ".join(words[i:j])) for j in range(n + 1)] for i in range(n + 1)]
+    prefix = [0, *accumulate(len(w) + 1 for w in words)]
+
+    def width(i: int, j: int) -> int:  # of the line words[i:j]
+        return prefix[j] - prefix[i] - 1
+
+    if n > _EXACT_WORDS:
+        return _filled(words, count, width)
     # best[k][j]: the shortest longest line of words[:j] in k lines, and where the last starts
     best: list[list[tuple[int, int]]] = [[(0, 0)] + [(10**9, 0)] * n]
     for k in range(1, count + 1):
         row = [(10**9, 0)] * (n + 1)
         for j in range(k, n + 1):
-            row[j] = min((max(best[k - 1][i][0], width[i][j]), i) for i in range(k - 1, j))
+            row[j] = min((max(best[k - 1][i][0], width(i, j)), i) for i in range(k - 1, j))
         best.append(row)
     lines, j = [], n
     for k in range(count, 0, -1):
@@ -163,6 +171,29 @@ def _balanced(words: list[str], count: int) -> list[str]:
         lines.append(" ".join(words[i:j]))
         j = i
     return lines[::-1]
+
+
+def _filled(words: list[str], count: int, width: Callable[[int, int], int]) -> list[str]:
+    """A long cue's words in at most `count` lines, each filled up to the shortest width at
+    which they fit (found by bisection: the exact balance costs the square of the words)."""
+
+    def lines_at(limit: int) -> list[tuple[int, int]]:
+        found, start = [], 0
+        for j in range(1, len(words) + 1):
+            if j - start > 1 and width(start, j) > limit:
+                found.append((start, j - 1))
+                start = j - 1
+        return [*found, (start, len(words))]
+
+    low = max(len(w) for w in words)
+    high = width(0, len(words))
+    while low < high:
+        middle = (low + high) // 2
+        if len(lines_at(middle)) <= count:
+            high = middle
+        else:
+            low = middle + 1
+    return [" ".join(words[i:j]) for i, j in lines_at(low)]
 
 
 @dataclass(frozen=True)
