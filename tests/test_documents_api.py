@@ -19,9 +19,11 @@ import deepl
 import docx
 import pytest
 import requests
+import schemathesis
 
 from glossary.accounts import Accounts
 from glossary.config import Settings
+from glossary.documents.model import Limits
 from glossary.documents.registry import formats
 from glossary.engine import DecodeOptions, Hypothesis
 from glossary.engines import EngineRegistry
@@ -31,6 +33,7 @@ from tests.fakes import PhraseEngine
 from tests.helpers import live_server
 from web.app import create_app
 from web.deepl_common import id_for
+from web.services import KEY
 
 WORDS = {"der": "the", "herrscher": "lord", "spricht": "speaks", "hund": "dog", "bellt": "barks"}
 TXT = b"Der Herrscher spricht.\n\nDer Hund bellt.\n"
@@ -279,8 +282,6 @@ def test_fake_bad_documents_are_refused_and_nothing_is_stored(
 
 
 def test_fake_too_large_documents_are_413(fake_settings: Settings) -> None:
-    from glossary.documents.model import Limits
-
     large = b"Der Hund bellt. " * 2000  # 32,000 bytes
     with serve(fake_settings, PhraseEngine(WORDS)) as url:
         # the app's own limit (20 MB) admits a body larger than a text request may be
@@ -294,8 +295,6 @@ def test_fake_too_large_documents_are_413(fake_settings: Settings) -> None:
         EngineRegistry(settings, loader=lambda p: PhraseEngine(WORDS)),
         test_config=dict(TEST_CONFIG),
     )
-    from web.services import KEY
-
     app.extensions[KEY].documents.limits = Limits(max_bytes=10_000)
     with live_server(app) as url:
         deepl_reply = upload(url, {"file": ("big.txt", large)})
@@ -468,3 +467,39 @@ def test_fake_tag_handling_html_keeps_the_markup(fake_server: str) -> None:
     assert reply.status_code == 200, reply.text
     texts = [t["text"] for t in reply.json()["translations"]]
     assert texts == ["<p>The <i>dog</i> barks.</p><pre>Der Hund</pre>", "The <b>dog</b>"]
+
+
+# --- the documented shapes -------------------------------------------------------------------
+
+
+def test_fake_document_answers_have_the_documented_shapes(fake_settings: Settings) -> None:
+    app = create_app(
+        fake_settings,
+        EngineRegistry(fake_settings, loader=lambda p: PhraseEngine(WORDS)),
+        test_config=dict(TEST_CONFIG),
+    )
+    schema = schemathesis.openapi.from_wsgi("/openapi.json", app)
+    client = app.test_client()
+    uploaded = client.post(
+        "/v2/document",
+        data={"target_lang": "EN-GB", "source_lang": "DE", "file": (io.BytesIO(TXT), "a.txt")},
+    )
+    schema["/v2/document"]["POST"].validate_response(uploaded)
+    handle = uploaded.json
+    app.extensions[KEY].documents.wait(handle["document_id"], 30)
+    status = client.post(
+        f"/v2/document/{handle['document_id']}", json={"document_key": handle["document_key"]}
+    )
+    assert status.json["status"] == "done"
+    schema["/v2/document/{document_id}"]["POST"].validate_response(status)
+    filed = client.post(
+        "/translate_file",
+        data={"source": "de", "target": "en", "file": (io.BytesIO(TXT), "a.txt")},
+    )
+    assert filed.json["terms"]  # a located term report to check
+    schema["/translate_file"]["POST"].validate_response(filed)
+    html = client.post(
+        "/translate",
+        json={"q": HTML.decode(), "source": "de", "target": "en", "format": "html"},
+    )
+    schema["/translate"]["POST"].validate_response(html)
