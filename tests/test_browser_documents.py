@@ -3,13 +3,14 @@ Playwright against waitress on 127.0.0.1. A DOCX built with python-docx is uploa
 the page's form; the job page shows its progress while the fake engine is held, its script
 notices the end and reloads; the translation and the term report are downloaded (Playwright's
 expect_download) and the DOCX opened with python-docx: English, with the bold German term's
-English bold."""
+English bold. Without JavaScript the job page refreshes itself until the download is there."""
 
 from __future__ import annotations
 
 import json
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ from glossary.config import Settings
 from glossary.packages import InstalledPackage
 from tests.conftest import project_terms
 from tests.helpers import live_server
-from tests.test_browser import SCREENSHOTS
+from tests.test_browser import SCREENSHOTS, chromium_page
 from tests.test_browser_jobs import page  # noqa: F401  (the fixture: script errors fail the test)
 from tests.test_documents_pages import GatedEngine
 from tests.test_jobs import fake_engine_app
@@ -102,3 +103,32 @@ def test_upload_docx_watch_progress_and_download_the_english(
     assert report["format"] == "docx" and report["blocks"] == 2
     found = {t["term"]["target"]: t["location"] for t in report["terms"]}
     assert found["Kremlin ruler"].startswith("paragraph 1")
+
+
+@contextmanager
+def page_without_script() -> Iterator[Any]:
+    """A Chromium page with JavaScript switched off (skipped as tests/test_browser.py skips)."""
+    with chromium_page() as opened:
+        context = opened.context.browser.new_context(locale="en-GB", java_script_enabled=False)
+        context.set_default_timeout(20_000)
+        yield context.new_page()
+        context.close()
+
+
+def test_without_script_the_job_page_refreshes_itself_until_done(
+    base_url: str, engine: GatedEngine, tmp_path: Path
+) -> None:
+    with page_without_script() as plain:
+        plain.goto(f"{base_url}/documents/")
+        plain.set_input_files("#file", str(german_docx(tmp_path / "bericht.docx")))
+        plain.click("#upload")
+        plain.wait_for_url(re.compile(r"/documents/[A-Za-z0-9_-]+$"))
+        assert plain.locator("#document-progress").count() == 1
+        # Parsed as elements only where scripting is off: this page is the script-less one.
+        assert plain.locator('noscript meta[http-equiv="refresh"]').count() == 1
+        engine.gate.set()
+        plain.wait_for_selector("#download-file")  # the meta refresh brought the result
+        with plain.expect_download() as downloading:
+            plain.click("#download-file")
+        english = docx.Document(downloading.value.path())
+        assert english.paragraphs[0].text == "The Kremlin ruler travels to Pyongyang."
