@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import time
+import zipfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -262,6 +263,7 @@ def document_files(settings: Settings) -> list[str]:
         (("virus.exe", b"MZ\x90\x00"), 415, "not supported"),
         (("a.txt", TXT, "image/png"), 415, "image/png"),
         (("a.txt", b"\xff\xfe bad bytes"), 400, "UTF-8"),
+        (("a.docx", b"PK\x03\x04 cut short"), 400, "corrupted"),
     ],
 )
 def test_fake_bad_documents_are_refused_and_nothing_is_stored(
@@ -278,6 +280,32 @@ def test_fake_bad_documents_are_refused_and_nothing_is_stored(
             timeout=10,
         )
         assert lt_reply.status_code == status and words in lt_reply.json()["error"]
+    assert document_files(fake_settings) == []
+
+
+def with_macros(data: bytes) -> bytes:
+    """The package with a VBA project added, as a .docm renamed .docx would carry."""
+    source = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as package:
+        for member in source.infolist():
+            package.writestr(member, source.read(member))
+        package.writestr("word/vbaProject.bin", b"\x00" * 64)
+    return out.getvalue()
+
+
+def test_fake_docx_with_macros_is_refused_by_both_apis(fake_settings: Settings) -> None:
+    file = ("brief.docx", with_macros(word_file()))
+    with serve(fake_settings, PhraseEngine(WORDS)) as url:
+        deepl_reply = upload(url, {"file": file})
+        assert deepl_reply.status_code == 400 and "macros" in deepl_reply.json()["message"]
+        lt_reply = requests.post(
+            f"{url}/translate_file",
+            data={"source": "de", "target": "en"},
+            files={"file": file},
+            timeout=10,
+        )
+        assert lt_reply.status_code == 400 and "macros" in lt_reply.json()["error"]
     assert document_files(fake_settings) == []
 
 
