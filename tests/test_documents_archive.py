@@ -319,3 +319,33 @@ def test_an_entity_declaration_in_a_part_nobody_parses_is_refused_too() -> None:
     error = refused(ooxml([("word/styles.xml", laughs)]))
     assert error.http_status == 400
     assert "word/styles.xml declares a DTD" in str(error)
+
+
+def test_a_member_needing_an_unknown_zip_version_is_refused_with_400() -> None:
+    data = bytearray(ooxml())
+    at = bytes(data).find(b"PK\x01\x02")  # the first member's directory entry
+    data[at + 6 : at + 8] = struct.pack("<H", 99)  # "version needed": zip 9.9
+    error = refused(bytes(data))
+    assert error.http_status == 400
+    assert "zip file version 9.9" in str(error)
+
+
+def test_random_damage_to_a_package_is_a_document_error_or_harmless() -> None:
+    import random
+
+    data = ooxml([("word/styles.xml", ("<s>" + "Stil " * 300 + "</s>").encode())])
+    rng = random.Random(13)
+    outcomes = set()
+    for _ in range(300):
+        damaged = bytearray(data)
+        for _ in range(rng.randint(1, 6)):
+            damaged[rng.randrange(len(damaged))] = rng.randrange(256)
+        try:
+            archive = open_archive(bytes(damaged), LIMITS, "docx")
+            check_ooxml(archive)
+            archive.write({})
+            outcomes.add("read")
+        except DocumentError as error:
+            assert error.http_status in (400, 413)
+            outcomes.add("refused")
+    assert "refused" in outcomes

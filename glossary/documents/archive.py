@@ -38,6 +38,17 @@ _METHODS = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED}
 _ENCRYPTED = 0x1
 
 MACRO_MESSAGE = "contains macros"
+# What zipfile raises for a damaged package: bad headers, offsets, versions or flags.
+_BROKEN = (
+    zipfile.BadZipFile,
+    zlib.error,
+    EOFError,
+    OSError,
+    ValueError,
+    NotImplementedError,
+    RuntimeError,
+    struct.error,
+)
 _DECLARATION = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
 
 
@@ -148,7 +159,7 @@ class Archive:
                     if size > ratio_cap:
                         raise _bomb(info, self.limits)
                     yield chunk
-        except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
+        except _BROKEN as exc:
             raise DocumentError(
                 f"{self.what} file is corrupted: member {info.filename} cannot be read ({exc})"
             ) from exc
@@ -287,7 +298,7 @@ def open_archive(data: bytes, limits: Limits, what: str) -> Archive:
     try:
         package = zipfile.ZipFile(io.BytesIO(data))
         infos = tuple(package.infolist())
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError) as exc:
+    except _BROKEN as exc:
         raise DocumentError(
             f"not a valid {what} file: not a zip package, or a corrupted or truncated one ({exc})"
         ) from exc
