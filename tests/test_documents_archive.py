@@ -5,6 +5,7 @@ every member it did not rewrite."""
 from __future__ import annotations
 
 import io
+import random
 import struct
 import zipfile
 import zlib
@@ -331,8 +332,6 @@ def test_a_member_needing_an_unknown_zip_version_is_refused_with_400() -> None:
 
 
 def test_random_damage_to_a_package_is_a_document_error_or_harmless() -> None:
-    import random
-
     data = ooxml([("word/styles.xml", ("<s>" + "Stil " * 300 + "</s>").encode())])
     rng = random.Random(13)
     outcomes = set()
