@@ -24,9 +24,10 @@ from docx.oxml.ns import qn
 from lxml import etree
 from odf import teletype
 from odf import text as odftext
-from odf.draw import Frame, Page, TextBox
+from odf.draw import Frame, G, Page, PageThumbnail, TextBox
 from odf.opendocument import OpenDocumentPresentation, OpenDocumentText
 from odf.opendocument import load as odfload
+from odf.presentation import Notes
 from odf.style import Header, MasterPage, PageLayout, Style, TextProperties
 from odf.table import Table, TableCell, TableColumn, TableRow
 from pptx.enum.shapes import MSO_SHAPE_TYPE
@@ -686,41 +687,58 @@ def test_fake_engine_odt_translation(service: TranslationService) -> None:
     assert located == ["paragraph 3"]
 
 
+def odp_frame(text: str) -> Frame:
+    frame = Frame(width="20cm", height="3cm", x="1cm", y="1cm")
+    box = TextBox()
+    box.addElement(odftext.P(text=text))
+    frame.addElement(box)
+    return frame
+
+
 def sample_odp() -> bytes:
     deck = OpenDocumentPresentation()
     layout = PageLayout(name="Layout")
     deck.automaticstyles.addElement(layout)
     master = MasterPage(name="Default", pagelayoutname=layout)
     deck.masterstyles.addElement(master)
-    for texts in (["Die Überschrift"], ["Der Herrscher reist nach Berlin.", "Die Katze schläft."]):
-        page = Page(masterpagename=master)
-        deck.presentation.addElement(page)
-        for text in texts:
-            frame = Frame(width="20cm", height="3cm", x="1cm", y="1cm")
-            box = TextBox()
-            box.addElement(odftext.P(text=text))
-            frame.addElement(box)
-            page.addElement(frame)
+    first = Page(masterpagename=master)
+    first.addElement(odp_frame("Die Überschrift"))
+    deck.presentation.addElement(first)
+    second = Page(masterpagename=master)
+    second.addElement(odp_frame("Der Herrscher reist nach Berlin."))
+    group = G()
+    group.addElement(odp_frame("Die Katze schläft."))
+    second.addElement(group)
+    notes = Notes()
+    notes.addElement(PageThumbnail())
+    notes.addElement(odp_frame("Das Bild zeigt den Hund."))
+    second.addElement(notes)
+    deck.presentation.addElement(second)
     buffer = io.BytesIO()
     deck.save(buffer)
     return buffer.getvalue()
 
 
-def test_fake_engine_odp_translation_by_slide_and_shape(service: TranslationService) -> None:
+def test_fake_engine_odp_translation_by_slide_shape_group_and_notes(
+    service: TranslationService,
+) -> None:
     data = sample_odp()
     _, parsed = read_document(data, "deck.odp", "application/vnd.oasis.opendocument.presentation")
     assert [b.location for b in parsed.blocks] == [
         "slide 1, shape 1, paragraph 1",
         "slide 2, shape 1, paragraph 1",
-        "slide 2, shape 2, paragraph 1",
+        "slide 2, shape 2, shape 1, paragraph 1",
+        "slide 2, notes, shape 2, paragraph 1",
     ]
     done = translate_document(service, data, "deck.odp", "de", "en")
     loaded = odfload(io.BytesIO(done.data))
     pages = loaded.getElementsByType(Page)
     assert [[teletype.extractText(p) for p in pg.getElementsByType(odftext.P)] for pg in pages] == [
         ["The heading"],
-        ["The ruler travels to Berlin.", "The cat sleeps."],
+        ["The ruler travels to Berlin.", "The cat sleeps.", "The picture shows the dog."],
     ]
+    assert len(loaded.getElementsByType(Notes)) == 1
+    assert len(loaded.getElementsByType(G)) == 1
     assert [t.location for t in done.terms] == ["slide 2, shape 1, paragraph 1"]
 
 
