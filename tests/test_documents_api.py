@@ -390,6 +390,20 @@ def test_fake_translate_file_then_download(fake_server: str) -> None:
     )
 
 
+def test_fake_translate_file_longer_than_a_request_may_take_is_504(
+    fake_settings: Settings,
+) -> None:
+    with serve(dataclasses.replace(fake_settings, deadline=1.0), SlowEngine(0.1)) as url:
+        reply = requests.post(
+            f"{url}/translate_file",
+            data={"source": "de", "target": "en"},
+            files={"file": ("long.txt", many_paragraphs(400))},
+            timeout=30,
+        )
+    assert reply.status_code == 504 and "/v2/document" in reply.json()["error"]
+    assert document_files(fake_settings) == []  # the job was stopped and forgotten
+
+
 def test_fake_translate_file_docx(fake_server: str) -> None:
     reply = requests.post(
         f"{fake_server}/translate_file",

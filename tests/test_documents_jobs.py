@@ -176,6 +176,9 @@ def test_wait_gives_up_after_its_timeout(doc_settings: Settings) -> None:
     assert seen.state in ("queued", "running") and time.monotonic() - started < 2
     with pytest.raises(NotFoundError):
         jobs.wait("no-such-job", 1)
+    started = time.monotonic()
+    seen = jobs.wait(job.id, 30, gone=lambda: True)  # whoever waits has hung up
+    assert seen.state in ("queued", "running") and time.monotonic() - started < 1
 
 
 def test_fake_failure_is_reported_and_nothing_is_served(doc_settings: Settings) -> None:

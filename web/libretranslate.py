@@ -241,7 +241,9 @@ def translate_file() -> ResponseReturnValue:
         names,
         content_type=content_type,
     )
-    return _finished(documents.wait(job.id, service().settings.deadline))
+    # a client that hangs up (waitress tells) stops the job: nobody would download it
+    probe = request.environ.get("waitress.client_disconnected")
+    return _finished(documents.wait(job.id, service().settings.deadline, gone=probe))
 
 
 def _finished(job: DocumentJob) -> ResponseReturnValue:
@@ -256,7 +258,7 @@ def _finished(job: DocumentJob) -> ResponseReturnValue:
             f"the translation took longer than {service().settings.deadline:g} s and was "
             "stopped; send long documents to the DeepL-compatible /v2/document",
             504,
-        )
+        )  # (or the client has gone, and nobody reads this)
     base = service().settings.public_url.rstrip("/") or request.host_url.rstrip("/")
     url = f"{base}/download_file/{job.id}/{quote(job.result_filename)}"
     return jsonify(translatedFileUrl=url, terms=report["terms"], summary=report["summary"])

@@ -236,7 +236,8 @@ def _libretranslate() -> dict[str, Any]:
                 LT_ERROR,
                 body=file_body,
                 forms=("multipart/form-data",),
-                errors=("400", "403", "415", "503"),
+                # 500: the translation failed; 504: it took longer than a request may
+                errors=("400", "403", "415", "500", "503", "504"),
             )
         },
         "/download_file/{job_id}/{filename}": {"get": download},

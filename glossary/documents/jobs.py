@@ -22,7 +22,7 @@ import secrets
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -350,16 +350,19 @@ class DocumentJobs:
             return found
         return None
 
-    def wait(self, job_id: str, timeout: float) -> DocumentJob:
-        """The job once finished, or as it is when `timeout` seconds have passed;
-        NotFoundError when there is no such job (or it was deleted meanwhile)."""
+    def wait(
+        self, job_id: str, timeout: float, gone: Callable[[], bool] | None = None
+    ) -> DocumentJob:
+        """The job once finished, or as it is when `timeout` seconds have passed (or as soon
+        as `gone()` says whoever waits has gone); NotFoundError when there is no such job
+        (or it was deleted meanwhile)."""
         end = time.monotonic() + timeout
         while True:
             job = self.get(job_id)
             if job is None:
                 raise NotFoundError(f"no document job {job_id!r}")
             left = end - time.monotonic()
-            if job.state in FINISHED or left <= 0:
+            if job.state in FINISHED or left <= 0 or (gone is not None and gone()):
                 return job
             with self._finished:  # woken when a job finishes; polled for other processes
                 self._finished.wait(min(left, 0.25))
