@@ -310,3 +310,21 @@ def test_fake_engine_missing_terms_folder_is_said_not_ignored(
     client = build_app(gone, lexicon).test_client()
     reply = upload(client, HTML.encode(), "b.html", "text/html")
     assert reply.status_code == 503 and "no-such-folder" in reply.get_data(as_text=True)
+
+
+def test_fake_engine_time_left_is_shown_once_the_speed_is_known(
+    gated: tuple[Flask, GatedEngine],
+) -> None:
+    app, engine = gated
+    client = app.test_client()
+    engine.gate.set()
+    first = job_id_of(upload(client, HTML.encode(), "a.html"))
+    assert service_of(app).documents.wait(first, 20).state == "done"
+    engine.gate.clear()  # the second is held: its time left comes from the first one's speed
+    second = job_id_of(upload(client, HTML.encode(), "b.html"))
+    status = client.get(f"/documents/{second}/status").json
+    assert status is not None and status["state"] in ("queued", "running")
+    assert isinstance(status["seconds_remaining"], int)
+    page = client.get(f"/documents/{second}").get_data(as_text=True)
+    assert re.search(r"about \d+ seconds left", page), page
+    engine.gate.set()

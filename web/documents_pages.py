@@ -161,6 +161,7 @@ def job(job_id: str) -> ResponseReturnValue:
         "documents.html",
         job=found,
         finished=found.state in FINISHED,
+        seconds_left=_seconds_left(found),
         report=report,
         terms=_rows(report),
         marks=marks,
@@ -189,7 +190,12 @@ def status(job_id: str) -> ResponseReturnValue:
     found = owned(job_id)
     if found is None:
         return jsonify(error="no such document job"), 404
-    return jsonify(found.to_dict())
+    return jsonify({**found.to_dict(), "seconds_remaining": _seconds_left(found)})
+
+
+def _seconds_left(job: DocumentJob) -> int | None:
+    """The jobs' estimate, which knows the work queued ahead of this one too."""
+    return service().documents.seconds_remaining(job)
 
 
 @bp.get("/<job_id>/file")

@@ -31,7 +31,7 @@
       }
       var line = job.state === "queued" ? message("queued")
         : message("progress", { done: job.done, total: job.total || "?" });
-      if (job.state === "running" && job.seconds_remaining !== null) {
+      if (job.seconds_remaining !== null && job.seconds_remaining !== undefined) {
         line += " · " + message("remaining", { seconds: job.seconds_remaining });
       }
       status.textContent = line;
