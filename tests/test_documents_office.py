@@ -998,3 +998,42 @@ def test_fake_engine_docx_footnotes_translated_and_located(service: TranslationS
     assert p.find(f".//{qn('w:footnoteReference')}") is not None
     located = [t.location for t in done.terms if t.report.term.source == "Herrscher"]
     assert located == ["footnote 1, paragraph 1"]
+
+
+TEXT_BOX_PARAGRAPH = """<w:p xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+ xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006"
+ xmlns:wps="http://schemas.microsoft.com/office/word/2010/wordprocessingShape"
+ xmlns:v="urn:schemas-microsoft-com:vml"><w:r><w:t>Das Bild</w:t></w:r><w:r>
+<mc:AlternateContent><mc:Choice Requires="wps"><w:drawing><wps:txbx><w:txbxContent>
+<w:p><w:r><w:t xml:space="preserve">Der </w:t></w:r><w:r><w:rPr><w:b/></w:rPr><w:t>Herrscher</w:t>
+</w:r><w:r><w:t xml:space="preserve"> schläft.</w:t></w:r></w:p>
+</w:txbxContent></wps:txbx></w:drawing></mc:Choice><mc:Fallback><w:pict><v:shape><v:textbox>
+<w:txbxContent><w:p><w:r><w:t xml:space="preserve">Der </w:t></w:r><w:r><w:rPr><w:b/></w:rPr>
+<w:t>Herrscher</w:t></w:r><w:r><w:t xml:space="preserve"> schläft.</w:t></w:r></w:p></w:txbxContent>
+</v:textbox></v:shape></w:pict></mc:Fallback></mc:AlternateContent></w:r></w:p>"""
+
+
+def test_fake_engine_docx_text_box_and_its_fallback_translated_once(
+    service: TranslationService,
+) -> None:
+    document = docx.Document()
+    document.add_paragraph("Platzhalter")._p.addprevious(etree.fromstring(TEXT_BOX_PARAGRAPH))
+    document.paragraphs[1]._p.getparent().remove(document.paragraphs[1]._p)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    _, parsed = read_document(buffer.getvalue(), "a.docx")
+    assert [(b.location, b.text) for b in parsed.blocks] == [
+        ("paragraph 1", "Das Bild"),
+        ("paragraph 1, text box 1, paragraph 1", "Der Herrscher schläft."),
+    ]
+    done = translate_document(service, buffer.getvalue(), "a.docx", "de", "en")
+    assert [t.location for t in done.terms] == ["paragraph 1, text box 1, paragraph 1"]
+    p = docx.Document(io.BytesIO(done.data)).paragraphs[0]._p
+    boxes = list(p.iter(qn("w:txbxContent")))
+    assert len(boxes) == 2  # the drawing and its VML fallback, both English
+    for box in boxes:
+        assert "".join(t.text or "" for t in box.iter(qn("w:t"))) == "The ruler sleeps."
+        [bold] = [
+            r for r in box.iter(qn("w:r")) if r.find(f"{qn('w:rPr')}/{qn('w:b')}") is not None
+        ]
+        assert bold.find(qn("w:t")).text == "ruler"

@@ -3,7 +3,8 @@ table cells (nested tables too), text boxes, headers, footers, footnotes and end
 block (glossary/documents/ooxml.py reads and rebuilds it). Where a block is:
 "paragraph 3", "table 1, row 2, cell 1, paragraph 1", "paragraph 4, text box 1, paragraph 1",
 "header 1, paragraph 1", "footnote 2, paragraph 1". Paragraphs are counted as Word has
-them, empty ones too, so "paragraph 3" is the third of the body. The package is read and
+them, empty ones too, so "paragraph 3" is the third of the body; a text box Word also wrote
+as a VML fallback is one block, written into both. The package is read and
 written through glossary/documents/archive.py: macros and external references refused, every
 part we did not change written back as it was."""
 
@@ -26,6 +27,7 @@ from glossary.errors import DocumentError
 
 MAIN_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
 _W = f"{{{WORD_NS}}}"
+_MC = "{http://schemas.openxmlformats.org/markup-compatibility/2006}"
 _CONTAINERS = {f"{_W}sdt", f"{_W}sdtContent", f"{_W}customXml"}  # their paragraphs are ours
 # Parts beside the body, in the order their blocks follow it.
 _SIDE_PARTS = ("header", "footer", "footnotes", "endnotes")
@@ -46,11 +48,27 @@ def _flattened(container: Element) -> Iterator[Element]:
 
 
 def _outermost(element: Element, tag: str) -> Iterator[Element]:
+    """The outermost `tag` elements inside, less those of a fallback (see _twin)."""
     for child in element:
         if child.tag == tag:
             yield child
-        else:
+        elif child.tag != f"{_MC}Fallback":
             yield from _outermost(child, tag)
+
+
+def _twin(p: Element) -> Element | None:
+    """Word writes a text box twice, as a drawing (mc:Choice) and as VML (mc:Fallback): the
+    fallback's paragraph that matches `p` of the choice, which is translated with it and so
+    neither counted nor reported twice."""
+    choice = next((a for a in p.iterancestors(f"{_MC}Choice")), None)
+    if choice is None:
+        return None
+    alternate = choice.getparent()
+    fallback = None if alternate is None else alternate.find(f"{_MC}Fallback")
+    if fallback is None:
+        return None
+    ours, theirs = list(choice.iter(f"{_W}p")), list(fallback.iter(f"{_W}p"))
+    return theirs[ours.index(p)] if len(ours) == len(theirs) else None
 
 
 def paragraphs(container: Element, prefix: str = "") -> Iterator[tuple[Element, str]]:
@@ -85,9 +103,16 @@ def _add(parsed: ParsedPackage, part: str, found: Iterator[tuple[Element, str]])
         paragraph = read_paragraph(p, WORD)
         if not paragraph.text.strip():
             continue
+        twin = _twin(p)
+        copies = [paragraph]
+        if twin is not None:
+            other = read_paragraph(twin, WORD)
+            if (other.text, other.marks) == (paragraph.text, paragraph.marks):
+                copies.append(other)  # the same runs: the same translation fits it
 
-        def write(block: Block, paragraph: Paragraph = paragraph) -> None:
-            rebuild(paragraph, block, WORD)
+        def write(block: Block, copies: list[Paragraph] = copies) -> None:
+            for paragraph in copies:
+                rebuild(paragraph, block, WORD)
 
         parsed.add(part, Block(paragraph.text, paragraph.marks, where), write)
 
