@@ -425,11 +425,13 @@ class DocumentJobs:
 
     def _publish(self, job_id: str, done: TranslatedDocument) -> None:
         """The result and report written, then the job marked done: never the other way."""
-        if self.get(job_id) is None:
+        job = self.get(job_id)
+        if job is None:
             return
         atomic_write(self._file(job_id, "result"), done.data)
         report = json.dumps(done.report_dict(), ensure_ascii=False).encode("utf-8")
         atomic_write(self._file(job_id, "report.json"), report)
+        self._learn_speed(job)  # before it is done: whoever saw it done may ask for estimates
         finished = self._store.update(
             job_id,
             state="done",
@@ -440,9 +442,9 @@ class DocumentJobs:
         )
         if not finished:  # deleted while the files were written
             self._remove_files(job_id)
-            return
-        job = self.get(job_id)
-        if job is not None and job.started is not None and job.characters:
+
+    def _learn_speed(self, job: DocumentJob) -> None:
+        if job.started is not None and job.characters:
             rate = job.characters / max(time.time() - job.started, 1e-3)
             self._rate = rate if self._rate is None else 0.7 * self._rate + 0.3 * rate
 
