@@ -373,7 +373,7 @@ def test_fake_translate_file_then_download(fake_server: str) -> None:
     body = reply.json()
     url = body["translatedFileUrl"]
     assert url.startswith(f"{fake_server}/download_file/")
-    assert url.endswith("/Bericht%20%C3%BCber.en.txt")
+    assert url.partition("?")[0].endswith("/Bericht%20%C3%BCber.en.txt")
     assert body["summary"]["enforced"] == 1
     [term] = body["terms"]
     assert term["location"] == "paragraph 1" and term["block"] == 0
@@ -436,9 +436,12 @@ def test_fake_translate_file_detects_the_source(fake_server: str) -> None:
     assert b"The <b>ruler</b> speaks." in download.content
 
 
-def test_download_needs_the_maker(fake_settings: Settings) -> None:
+def test_fake_download_address_carries_the_jobs_key(fake_settings: Settings) -> None:
+    """A keyed install: the address /translate_file gives is enough (LibreTranslate's frontend
+    fetches it without its API key); without the job's key only its maker gets the file."""
     key = Accounts.of(fake_settings).add_key("alice", "reader")
-    with serve(fake_settings, PhraseEngine(WORDS)) as url:
+    keyed = dataclasses.replace(fake_settings, keys_for_translate=True)
+    with serve(keyed, PhraseEngine(WORDS)) as url:
         reply = requests.post(
             f"{url}/translate_file",
             data={"source": "de", "target": "en", "api_key": key},
@@ -446,8 +449,14 @@ def test_download_needs_the_maker(fake_settings: Settings) -> None:
             timeout=30,
         )
         link = reply.json()["translatedFileUrl"]
-        assert requests.get(link, timeout=5).status_code == 404  # anonymous is not alice
-        mine = requests.get(link, params={"api_key": key}, timeout=5)
+        anyone = requests.get(link, timeout=5)
+        assert anyone.status_code == 200 and anyone.content.startswith(b"The ruler")
+        bare, _, job_key = link.partition("?key=")
+        assert len(job_key) >= 32 and key not in link  # the job's key, never the API key
+        assert requests.get(bare, timeout=5).status_code == 404  # anonymous is not alice
+        wrong = requests.get(bare, params={"key": job_key[:-2] + "xx"}, timeout=5)
+        assert wrong.status_code == 404
+        mine = requests.get(bare, params={"api_key": key}, timeout=5)
         assert mine.status_code == 200 and mine.content.startswith(b"The ruler")
 
 

@@ -33,6 +33,7 @@ PUBLIC = {
     "openapi.openapi",
     "libretranslate.spec",
     "libretranslate.frontend_settings",
+    "libretranslate.download_file",  # with the job's key in its address (the view checks)
 }
 EDITOR = {
     "api.add",
@@ -93,7 +94,6 @@ READER = {
     "pages.job",
     # documents (issue 13): a job of the caller's own, like jobs.create
     "libretranslate.translate_file",
-    "libretranslate.download_file",
     "deepl.document_upload",
     "deepl.document_status",
     "deepl.document_result",

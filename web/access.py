@@ -27,7 +27,7 @@ from glossary.accounts import Accounts, Principal, Role, loopback
 from web.errors import ApiError, error_response, request_params
 from web.services import service
 
-Need = Role | Literal["public", "owner"]
+Need = Role | Literal["public", "owner", "capability"]
 
 PUBLIC = frozenset(
     {
@@ -67,6 +67,10 @@ DOCUMENT_UPLOADS = frozenset(
     {"libretranslate.translate_file", "deepl.document_upload", "documents.upload"}
 )
 UPLOAD_SLACK = 64 * 1024
+# Addresses that carry a secret of their own, which the view checks: the caller is known (a
+# wrong API key is still refused) but needs no role. /translate_file's download address holds
+# the job's key, as LibreTranslate's holds a random name, for clients that fetch it bare.
+CAPABILITIES = frozenset({"libretranslate.download_file"})
 # Pages that only show a form for a change: shown to those who may make it.
 EDITOR_PAGES = frozenset({"terms.edit_term", "terms.new_term"})
 # A job belongs to whoever made it; cancelling it is the maker's (the view checks the owner).
@@ -111,6 +115,8 @@ def required_role(endpoint: str | None, method: str) -> Need:
         return "public"
     if endpoint in ADMIN:
         return "admin"
+    if endpoint in CAPABILITIES:
+        return "capability"
     if endpoint in OWNED_WRITES:
         return "owner"
     if endpoint in OWNED_JOBS:
@@ -200,6 +206,8 @@ def _sign_in_first() -> ResponseReturnValue:
 
 
 def _allowed(who: Principal, need: Need) -> bool:
+    if need == "capability":
+        return True
     if need == "owner":
         return who.identified and who.may("reader")
     return who.may(need)

@@ -13,11 +13,14 @@ accepted; the list it asks for comes back empty.
 
 /translate_file runs a document job (glossary/documents/jobs.py) and waits for it as long as
 a request may take (GLOSSARY_DEADLINE); its reply adds the document's `terms` and `summary`.
-The download is its maker's (as a job is: the same key, user, or anonymous), like /api/jobs.
+The download address is a capability, as LibreTranslate's is: it carries the job's own
+random key (`?key=`), so a client that fetches it without its API key (LibreTranslate's
+frontend does) gets the file; without that key only the job's maker or an admin does.
 """
 
 from __future__ import annotations
 
+import hmac
 import io
 from typing import Any
 from urllib.parse import quote
@@ -260,7 +263,7 @@ def _finished(job: DocumentJob) -> ResponseReturnValue:
             504,
         )  # (or the client has gone, and nobody reads this)
     base = service().settings.public_url.rstrip("/") or request.host_url.rstrip("/")
-    url = f"{base}/download_file/{job.id}/{quote(job.result_filename)}"
+    url = f"{base}/download_file/{job.id}/{quote(job.result_filename)}?key={quote(job.key)}"
     return jsonify(translatedFileUrl=url, terms=report["terms"], summary=report["summary"])
 
 
@@ -268,14 +271,8 @@ def _finished(job: DocumentJob) -> ResponseReturnValue:
 def download_file(job_id: str, filename: str) -> ResponseReturnValue:
     documents = service().documents
     job = documents.get(job_id)
-    caller = principal()
     data = documents.result(job_id) if job is not None else None
-    if (
-        job is None
-        or data is None
-        or job.result_filename != filename
-        or (job.owner != owner_id(caller) and not caller.may("admin"))
-    ):
+    if job is None or data is None or job.result_filename != filename or not _may_fetch(job):
         raise ApiError("file not found", 404)
     return send_file(
         io.BytesIO(data),
@@ -283,6 +280,14 @@ def download_file(job_id: str, filename: str) -> ResponseReturnValue:
         as_attachment=True,
         download_name=filename,
     )
+
+
+def _may_fetch(job: DocumentJob) -> bool:
+    """The job's key in the address, or the job's maker or an admin asking."""
+    if hmac.compare_digest(request.args.get("key", ""), job.key):
+        return True
+    caller = principal()
+    return job.owner == owner_id(caller) or caller.may("admin")
 
 
 @bp.get("/spec")
