@@ -453,3 +453,39 @@ def test_subtitles_that_are_not_subtitles_are_refused(
     with pytest.raises(DocumentError, match=expected) as caught:
         read_document(data.encode(), filename)
     assert caught.value.http_status == 400
+
+
+# -- large and hostile input -----------------------------------------------------------------
+@pytest.mark.parametrize(
+    "line",
+    [
+        "[" * 20000 + " Text",
+        "*a " * 20000,
+        "**a " * 20000,
+        "_a_b " * 20000,
+        "[a](b " * 20000,
+        "*" * 20000 + "a",
+    ],
+)
+def test_markdown_lines_of_unclosed_markup_are_read_at_once(line: str) -> None:
+    parsed = read("a.md", line + "\n")
+    [block] = parsed.blocks
+    assert len(block.text) > len(line) // 3
+    assert parsed.write(list(parsed.blocks)) == (line + "\n").encode()
+
+
+def test_markdown_deeply_nested_links_and_emphasis_are_read_without_recursing_to_death() -> None:
+    for source in ("[" * 5000 + "x" + "]" * 5000, "**" * 3000 + "x" + "**" * 3000):
+        parsed = read("a.md", source + "\n")
+        [block] = parsed.blocks
+        deepest = max(sum(m.start <= i < m.end for m in block.marks) for i in (0, 5000, 5999))
+        assert 0 < deepest <= 32
+        assert parsed.write(list(parsed.blocks)) == (source + "\n").encode()
+
+
+def test_twenty_thousand_cues_are_read_with_their_line_numbers() -> None:
+    data = "".join(f"{i}\n00:00:01,000 --> 00:00:02,000\nText {i}\n\n" for i in range(1, 20001))
+    parsed = read("a.srt", data)
+    assert len(parsed.blocks) == 20000 and parsed.blocks[-1].text == "Text 20000"
+    with pytest.raises(DocumentError, match="line 80002: '00:00:01,000 --> soon' is no timing"):
+        read("a.srt", data + "20001\n00:00:01,000 --> soon\nText\n")

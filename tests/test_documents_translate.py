@@ -319,6 +319,15 @@ def test_fake_engine_marks_on_random_nested_markup_land_on_their_own_words(
     assert out.replace("<br> ", "<br>") == capitals(page)
 
 
+def test_fake_engine_a_block_of_thousands_of_marks_keeps_each_on_its_word(
+    settings: Settings, installed: InstalledPackage, tmp_path: Path
+) -> None:
+    service = service_with(settings, tmp_path, UppercaseEngine())
+    page = "<p>" + "<b>Wort</b> und <i>noch</i> ein Satz. " * 1000 + "Ende.</p>"
+    out, _, _ = translate_html(service, page, "de", "en", glossaries=[])
+    assert out == capitals(page)
+
+
 def test_fake_engine_marks_on_random_markup_with_terms_stay_nested_and_none_is_lost(
     service: TranslationService,
 ) -> None:

@@ -12,6 +12,7 @@ line break (two spaces or a backslash at the line's end), which is kept."""
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -44,6 +45,8 @@ _FOOTNOTE_REF = re.compile(r"\[\^[^\]\s]+\]")
 # HTML blocks that end at their closing tag (blank lines and all), not at a blank line.
 _HTML_RAW = re.compile(r" {0,3}<(script|pre|style|textarea)(?:\s|>|$)", re.IGNORECASE)
 _CELL = re.compile(r"(?:\\.|[^|\\]|\\$)+")
+# Links and emphasis nested deeper than this are read as text (each level is a recursion).
+_MAX_DEPTH = 32
 # Stands in the joined lines of a paragraph for a hard line break (see _Reader._flush).
 _BREAK_MARK = "\x00"
 
@@ -65,6 +68,21 @@ class _Inline:
         self.marks: list[Mark] = []
         self.markup: list[Markup] = []
         self.breaks = list(breaks)
+        self.depth = 0  # links and emphasis open around the text being read
+        self._brackets: dict[str, dict[int, int]] = {}
+        self._delimiters: dict[str, _Closers] = {}
+
+    def _emphasis(self, s: str) -> _Closers:
+        found = self._delimiters.get(s)
+        if found is None:
+            found = self._delimiters[s] = _Closers(s)
+        return found
+
+    def _closers(self, s: str) -> dict[int, int]:
+        found = self._brackets.get(s)
+        if found is None:
+            found = self._brackets[s] = _brackets(s)
+        return found
 
     def add(self, text: str) -> None:
         self.text.append(text)
@@ -88,7 +106,9 @@ class _Inline:
     def _around(self, before: str, inner: str, after: str) -> None:
         at, start = len(self.markup), self.length
         self.markup.append(Markup(before, after))
+        self.depth += 1
         self.parse(inner)
+        self.depth -= 1
         self.marks.append(Mark(start, self.length, at))
 
     def _step(self, s: str, i: int) -> int:
@@ -108,7 +128,8 @@ class _Inline:
         if c == "[" and (m := _FOOTNOTE_REF.match(s, i)):
             self.point(m.group())
             return m.end()
-        if c == "[" and (end := _link(s, i)):
+        nests = self.depth < _MAX_DEPTH  # deeper, brackets and asterisks are text
+        if nests and c == "[" and (end := _link(s, i, self._closers(s))):
             label_end, tail_end = end
             self._around("[", s[i + 1 : label_end], s[label_end:tail_end])
             return tail_end
@@ -119,7 +140,7 @@ class _Inline:
             if m := _INLINE_HTML.match(s, i):
                 self.point(m.group())
                 return m.end()
-        if c in "*_" and (found := _emphasis(s, i)):
+        if nests and c in "*_" and (found := _emphasis(s, i, self._emphasis(s))):
             delimiter, close = found
             self._around(delimiter, s[i + len(delimiter) : close], delimiter)
             return close + len(delimiter)
@@ -142,22 +163,36 @@ class _Inline:
         return close + run
 
 
-def _link(s: str, i: int) -> tuple[int, int] | None:
+def _link(s: str, i: int, closers: dict[int, int]) -> tuple[int, int] | None:
     """Where the label of a link at s[i] ends (its "]") and where the link ends."""
-    depth = 0
-    for j in range(i, len(s)):
-        if s[j] == "\\":
+    j = closers.get(i)
+    if j is None:
+        return None
+    # [label](url), [label][ref], or [label] alone (a shortcut reference, or brackets of the
+    # text): the brackets are written back as they were
+    tail = _LINK_TAIL.match(s, j + 1)
+    return (j, tail.end()) if tail else (j, j + 1)
+
+
+def _brackets(s: str) -> dict[int, int]:
+    """Where each "[" of `s` that is closed has its "]" (an escaped one is text), found in
+    one pass: looking for each one's from there costs the square of a line of "["."""
+    found: dict[int, int] = {}
+    opened: list[int] = []
+    i = 0
+    while i < len(s):
+        if s[i] == "\\":
+            i += 2
             continue
-        depth += {"[": 1, "]": -1}.get(s[j], 0)
-        if depth == 0:
-            # [label](url), [label][ref], or [label] alone (a shortcut reference, or brackets
-            # of the text): the brackets are written back as they were
-            tail = _LINK_TAIL.match(s, j + 1)
-            return (j, tail.end()) if tail else (j, j + 1)
-    return None
+        if s[i] == "[":
+            opened.append(i)
+        elif s[i] == "]" and opened:
+            found[opened.pop()] = i
+        i += 1
+    return found
 
 
-def _emphasis(s: str, i: int) -> tuple[str, int] | None:
+def _emphasis(s: str, i: int, closers: _Closers) -> tuple[str, int] | None:
     """The delimiter at s[i] (**, __, * or _) and where its closing one starts."""
     for delimiter in (s[i] * 2, s[i]):
         if not s.startswith(delimiter, i) or i + len(delimiter) >= len(s):
@@ -166,18 +201,46 @@ def _emphasis(s: str, i: int) -> tuple[str, int] | None:
             continue
         if delimiter[0] == "_" and i > 0 and s[i - 1].isalnum():
             continue
-        close = i + len(delimiter)
-        while (close := s.find(delimiter, close + 1)) > 0:
-            after = close + len(delimiter)
-            doubled = len(delimiter) == 1 and (
-                s.startswith(delimiter, after) or s[close - 1] == delimiter
-            )
-            run = len(s[close:]) - len(s[close:].lstrip(delimiter[0]))
-            intraword = delimiter[0] == "_" and close + run < len(s) and s[close + run].isalnum()
-            if not s[close - 1].isspace() and not doubled and not intraword:
-                # "**fett *kursiv***": the strong closes with the last two of the run
-                return delimiter, close + (run - len(delimiter) if len(delimiter) == 2 else 0)
+        close = closers.first(delimiter, i + len(delimiter) + 1)
+        if close is not None:
+            return delimiter, close
     return None
+
+
+class _Closers:
+    """Where emphasis may close in one string, by delimiter, found in one pass each: looking
+    from each opener costs the square of a line of unclosed ones."""
+
+    def __init__(self, s: str) -> None:
+        self.s = s
+        self.runs = [1] * (len(s) + 1)  # how many of the same character start at each place
+        for p in range(len(s) - 2, -1, -1):
+            if s[p] == s[p + 1]:
+                self.runs[p] = self.runs[p + 1] + 1
+        self.found: dict[str, tuple[list[int], list[int]]] = {}
+
+    def first(self, delimiter: str, start: int) -> int | None:
+        """Where the first closing `delimiter` at or after `start` begins."""
+        if delimiter not in self.found:
+            self.found[delimiter] = self._find(delimiter)
+        places, closes = self.found[delimiter]
+        k = bisect.bisect_left(places, start)
+        return closes[k] if k < len(places) else None
+
+    def _find(self, delimiter: str) -> tuple[list[int], list[int]]:
+        s, c, size = self.s, delimiter[0], len(delimiter)
+        places, closes = [], []
+        for p in range(1, len(s)):
+            if s[p] != c or self.runs[p] < size:
+                continue
+            run = self.runs[p]
+            doubled = size == 1 and (s.startswith(delimiter, p + 1) or s[p - 1] == c)
+            intraword = c == "_" and p + run < len(s) and s[p + run].isalnum()
+            if not s[p - 1].isspace() and not doubled and not intraword:
+                places.append(p)
+                # "**fett *kursiv***": the strong closes with the last two of the run
+                closes.append(p + (run - 2 if size == 2 else 0))
+        return places, closes
 
 
 def _escape(text: str) -> str:
@@ -200,6 +263,7 @@ class _Reader:
             body = line.rstrip("\r\n")
             self.lines.append(_Line(at, at, at + len(body)))
             at += len(line)
+        self.starts = [line.start for line in self.lines]
         self.blocks: list[Block] = []
         self.spans: list[tuple[int, int]] = []
         self.markup: list[tuple[Markup, ...]] = []
@@ -369,7 +433,7 @@ class _Reader:
         if not has_words(text, inline.marks, inline.markup):
             return
         number = len(self.blocks) + 1
-        line = self.text.count("\n", 0, start) + 1
+        line = bisect.bisect_right(self.starts, start)  # the line `start` is on, from 1
         self.blocks.append(Block(text, tuple(inline.marks), f"paragraph {number} (line {line})"))
         self.spans.append((start, end))
         self.markup.append(tuple(inline.markup))

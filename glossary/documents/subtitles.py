@@ -10,6 +10,7 @@ without a blank line between them are told apart by their timing lines."""
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -38,8 +39,8 @@ class _Cue:
     lines: int
 
 
-def _line_of(text: str, offset: int) -> int:
-    return text.count("\n", 0, offset) + 1
+def _line_ends(text: str) -> list[int]:
+    return [m.start() for m in re.finditer("\n", text)]
 
 
 def _cue_text(lines: Sequence[str]) -> tuple[str, list[Mark], list[str], list[str]]:
@@ -83,6 +84,7 @@ def _cue_text(lines: Sequence[str]) -> tuple[str, list[Mark], list[str], list[st
 class _Reader:
     def __init__(self, text: str, vtt: bool) -> None:
         self.text, self.vtt = text, vtt
+        self.newlines = _line_ends(text)
         self.blocks: list[Block] = []
         self.cues: list[_Cue] = []
 
@@ -95,13 +97,13 @@ class _Reader:
             if self.vtt and chunk.startswith(_KEPT_VTT):
                 continue
             lines = chunk.split("\n")
+            offsets = list(accumulate((len(line) + 1 for line in lines), initial=start))
             for first, last in _cue_lines(lines):
-                offset = start + sum(len(line) + 1 for line in lines[:first])
-                self._cue(offset, lines[first:last])
+                self._cue(offsets[first], lines[first:last])
 
     def _cue(self, start: int, lines: list[str]) -> None:
         timing = next((i for i, line in enumerate(lines[:2]) if "-->" in line), None)
-        where = _line_of(self.text, start)
+        where = bisect.bisect_left(self.newlines, start) + 1  # the line `start` is on
         if timing is None:
             raise DocumentError(f"line {where}: a cue must have a timing (00:00:01,000 --> …)")
         if not _TIMING.fullmatch(lines[timing].rstrip("\r")):

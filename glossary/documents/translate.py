@@ -16,15 +16,19 @@ from __future__ import annotations
 
 import bisect
 import copy
+import functools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import PurePath
 
+import numpy as np
+
 from glossary.alignment import aligned_range, token_char_spans, tokens_in_span
 from glossary.documents.model import Block, DocumentFormat, Limits, Mark, Parsed
 from glossary.documents.registry import format_for
 from glossary.enforce import DEFAULT_MODE, Mode
+from glossary.engine import Hypothesis
 from glossary.errors import DocumentError
 from glossary.locate import EDGE_WORDS, Word, hypothesis_words
 from glossary.pipeline import Pipeline, SentenceResult
@@ -390,12 +394,12 @@ def _by_attention(s: SentenceResult, a: int, b: int) -> Span | None:
     hyp = s.hypothesis
     if hyp.text != s.target or not hyp.tokens or len(hyp.attention) != len(hyp.tokens):
         return None  # the text changed after the model, or the engine gave no attention
-    indices = tokens_in_span(token_char_spans(s.source, hyp.source_tokens), a, b)
-    found = aligned_range(hyp.tokens, hyp.attention, indices) if indices else None
+    indices = tokens_in_span(_char_spans(s.source, tuple(hyp.source_tokens)), a, b)
+    found = aligned_range(hyp.tokens, _matrix(hyp), indices) if indices else None
     if found is None:
         return None
     first, end = _trimmed(hyp.tokens, found, s.source[a:b], _neighbours(s.source, a, b))
-    spans = token_char_spans(s.target, hyp.tokens)
+    spans = _char_spans(s.target, tuple(hyp.tokens))
     words = [spans[i] for i in range(first, end) if spans[i][0] < spans[i][1]]
     return (words[0][0], words[-1][1]) if words else None
 
@@ -407,6 +411,31 @@ def _neighbours(source: str, a: int, b: int) -> tuple[str, str]:
     return before[0].lower().strip(_PUNCTUATION), after[0].lower().strip(_PUNCTUATION)
 
 
+# Each mark of a sentence asks again about the same tokens: a block of many marks would pay
+# for every one of them again (a sentence of 250 tokens and 100 marks: a second).
+@functools.lru_cache(maxsize=256)
+def _char_spans(text: str, tokens: tuple[str, ...]) -> tuple[Span, ...]:
+    return tuple(token_char_spans(text, tokens))
+
+
+_MATRICES: dict[int, tuple[Hypothesis, np.ndarray]] = {}
+
+
+def _matrix(hyp: Hypothesis) -> np.ndarray:
+    """The hypothesis's attention as an array, made once for all the marks that ask."""
+    found = _MATRICES.get(id(hyp))
+    if found is None or found[0] is not hyp:
+        if len(_MATRICES) > 64:
+            _MATRICES.clear()
+        found = _MATRICES[id(hyp)] = (hyp, np.asarray(hyp.attention, dtype=np.float32))
+    return found[1]
+
+
+@functools.lru_cache(maxsize=256)
+def _words(tokens: tuple[str, ...]) -> tuple[Word, ...]:
+    return tuple(hypothesis_words(tokens))
+
+
 def _trimmed(
     tokens: Sequence[str], span: Span, marked: str, neighbours: tuple[str, str] = ("", "")
 ) -> Span:
@@ -414,7 +443,7 @@ def _trimmed(
     not hold but a German word beside it did: attention spreads a noun onto its article
     ("Ein <b>Mann</b>" is "A <b>man</b>", "<b>Ein Mann</b>" is "<b>A man</b>"), while the
     English "no" of "<b>sagt nein</b>." is the mark's own."""
-    inside = [w for w in hypothesis_words(tokens) if span[0] <= w.start and w.end <= span[1]]
+    inside = [w for w in _words(tuple(tokens)) if span[0] <= w.start and w.end <= span[1]]
     marked_words = [w.strip(_PUNCTUATION) for w in marked.lower().split()]
     if not inside or not marked_words:
         return span
@@ -456,7 +485,7 @@ def _nested(marks: Sequence[Mark], mapped: Sequence[Span], length: int) -> tuple
     the same text nest by their tag order, as the writers put them."""
     order = sorted(range(len(marks)), key=lambda i: (marks[i].start, -marks[i].end, marks[i].tag))
     placed: dict[int, Span] = {}
-    children: dict[int | None, list[Span]] = {}
+    children: dict[int | None, _Taken] = {}
     stack: list[int] = []
     for i in order:
         mark = marks[i]
@@ -468,13 +497,33 @@ def _nested(marks: Sequence[Mark], mapped: Sequence[Span], length: int) -> tuple
         low, high = placed[parent] if parent is not None else (0, length)
         a = min(max(mapped[i][0], low), high)
         b = min(max(mapped[i][1], a), high)
-        siblings = children.setdefault(parent, [])
-        span = _free_part((a, b), siblings)
+        siblings = children.setdefault(parent, _Taken())
+        span = _free_part((a, b), siblings.overlapping(a, b))
         if span[1] > span[0]:
-            siblings.append(span)
+            siblings.add(span)
         placed[i] = span
         stack.append(i)
     return tuple(Mark(placed[i][0], placed[i][1], marks[i].tag) for i in range(len(marks)))
+
+
+class _Taken:
+    """The spans a mark's siblings took: apart from each other, so kept in order, and those a
+    new span runs into are found by bisection (a block of thousands of marks)."""
+
+    def __init__(self) -> None:
+        self.starts: list[int] = []
+        self.ends: list[int] = []
+
+    def overlapping(self, a: int, b: int) -> list[Span]:
+        """The spans that overlap [a, b), or hold the point a where a == b."""
+        first = bisect.bisect_right(self.ends, a)
+        last = bisect.bisect_left(self.starts, b)
+        return list(zip(self.starts[first:last], self.ends[first:last], strict=True))
+
+    def add(self, span: Span) -> None:
+        at = bisect.bisect_left(self.starts, span[0])
+        self.starts.insert(at, span[0])
+        self.ends.insert(at, span[1])
 
 
 def _free_part(span: Span, taken: Sequence[Span]) -> Span:
