@@ -264,6 +264,7 @@ class _Reader:
             self.lines.append(_Line(at, at, at + len(body)))
             at += len(line)
         self.starts = [line.start for line in self.lines]
+        self.breakable = _BREAK_MARK not in text  # else hard breaks are read as spaces
         self.blocks: list[Block] = []
         self.spans: list[tuple[int, int]] = []
         self.markup: list[tuple[Markup, ...]] = []
@@ -408,7 +409,7 @@ class _Reader:
             return
         pieces = [self.text[line.content : line.end].strip() for line in lines]
         breaks: list[str] = []
-        if _BREAK_MARK not in self.text:
+        if self.breakable:
             for k, line in enumerate(lines[:-1]):
                 body = self.text[line.content : line.end]
                 if body.endswith("  ") or (len(body) - len(body.rstrip("\\"))) % 2 == 1:
@@ -421,7 +422,8 @@ class _Reader:
             piece + ("" if piece.endswith(_BREAK_MARK) or k == len(pieces) - 1 else " ")
             for k, piece in enumerate(pieces)
         )
-        end = len(self.text[: lines[-1].end].rstrip())
+        last = lines[-1]
+        end = last.content + len(self.text[last.content : last.end].rstrip())
         self._add(lines[0].content, end, content, breaks=breaks)
 
     def _add(
