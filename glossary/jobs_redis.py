@@ -31,7 +31,7 @@ import secrets
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, replace
 from pathlib import Path
@@ -401,10 +401,11 @@ def _worker_name() -> str:
     return f"{socket.gethostname()}.{os.getpid()}.{secrets.token_hex(2)}"
 
 
-def run_worker(settings: Settings, *, burst: bool = False) -> int:
-    """`glossary worker`: an RQ worker on the queue `glossary` at GLOSSARY_QUEUE_URL. It works
-    one job at a time in this process (RQ's SimpleWorker: the model is loaded once, not once
-    per job); run N of them, on as many machines, for N jobs at once."""
+def run_worker(settings: Settings, *, burst: bool = False, queues: Sequence[str] = (QUEUE,)) -> int:
+    """`glossary worker`: an RQ worker on the queue `glossary` at GLOSSARY_QUEUE_URL (and any
+    other `queues`, taken in their order). It works one job at a time in this process (RQ's
+    SimpleWorker: the model is loaded once, not once per job); run N of them, on as many
+    machines, for N jobs at once."""
     if not settings.queue_url:
         raise InputError(
             "GLOSSARY_QUEUE_URL is not set: set it to the Redis the web server "
@@ -420,13 +421,15 @@ def run_worker(settings: Settings, *, burst: bool = False) -> int:
         ) from None
     worker_service(settings)
     worker = SimpleWorker(
-        [Queue(QUEUE, connection=connection)], connection=connection, name=_worker_name()
+        [Queue(name, connection=connection) for name in queues],
+        connection=connection,
+        name=_worker_name(),
     )
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     log.info(
-        "worker %s: jobs from the queue %r at %s, glossaries from %s",
+        "worker %s: jobs from the queues %s at %s, glossaries from %s",
         worker.name,
-        QUEUE,
+        ", ".join(map(repr, queues)),
         redacted(settings.queue_url),
         settings.terms_dir,
     )

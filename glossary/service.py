@@ -25,7 +25,7 @@ from glossary.store import GlossaryStore
 from glossary.term import Glossary
 
 if TYPE_CHECKING:
-    from glossary.documents.jobs import DocumentJobs
+    from glossary.documents.jobs import DocumentQueue
 
 
 class TranslationService:
@@ -54,7 +54,7 @@ class TranslationService:
         self.defaults = DefaultGlossaries.of(settings)
         self._jobs: JobQueue | None = None
         self._jobs_lock = threading.Lock()
-        self._documents: DocumentJobs | None = None
+        self._documents: DocumentQueue | None = None
 
     def options(self, beam_size: int | None = None) -> DecodeOptions:
         return DecodeOptions(
@@ -77,12 +77,17 @@ class TranslationService:
             return self._jobs
 
     @property
-    def documents(self) -> DocumentJobs:
-        """Document jobs (glossary/documents/jobs.py), built on first use, in
-        `<state_dir>/documents`; one machine only, whatever GLOSSARY_QUEUE_URL says."""
+    def documents(self) -> DocumentQueue:
+        """Document jobs, built on first use: on Redis when GLOSSARY_QUEUE_URL is set, worked
+        by `glossary worker` processes (glossary/documents/jobs_redis.py), else in
+        `<state_dir>/documents`, worked by this process (glossary/documents/jobs.py)."""
+        # imported here: the document layer imports this module (and redis only when used)
         with self._jobs_lock:
-            if self._documents is None:
-                # imported here: the document layer imports this module
+            if self._documents is None and self.settings.queue_url:
+                from glossary.documents.jobs_redis import RQDocumentJobs
+
+                self._documents = RQDocumentJobs(self)
+            elif self._documents is None:
                 from glossary.documents.jobs import DocumentJobs
 
                 self._documents = DocumentJobs(self, self.settings.state_dir / "documents")

@@ -8,8 +8,12 @@ ever served. A file is read (and refused, 400/413/415) in the request that sends
 anything is stored. Runner threads work the queue through
 glossary.documents.translate.translate_document, admitted by the scheduler as text jobs are
 (glossary.jobs.run_job). Finished jobs expire after glossary.jobs.KEEP_SECONDS; jobs a
-previous process left running are queued again at start. Multi-machine (Redis) document jobs
-do not exist: the files are on this machine's disk.
+previous process left running are queued again at start.
+
+`DocumentQueue` is the interface the web layer uses; `DocumentJobs` here is the one-machine
+implementation, glossary/documents/jobs_redis.py's `RQDocumentJobs` the one for workers on
+several machines (GLOSSARY_QUEUE_URL). `prepare` and `text_start` are what both do in the
+request, before anything is stored.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 from glossary.atomicwrite import atomic_write
 from glossary.documents.model import Limits
@@ -243,6 +247,102 @@ def _job(row: tuple[Any, ...]) -> DocumentJob:
     return DocumentJob(**values)
 
 
+class DocumentQueue(Protocol):
+    """Where document jobs are submitted and their state and files are read, whoever works
+    them: this machine's runner threads (DocumentJobs) or `glossary worker`s (RQDocumentJobs)."""
+
+    @property
+    def limits(self) -> Limits: ...
+
+    def submit(
+        self,
+        owner: str,
+        data: bytes,
+        filename: str,
+        source: str,
+        target: str,
+        glossaries: list[str] | None = None,
+        mode: Mode = DEFAULT_MODE,
+        content_type: str | None = None,
+    ) -> DocumentJob:
+        """The queued job; DocumentError (400/413/415) or an unknown glossary (404) before
+        anything is stored or queued."""
+        ...
+
+    def text_of(
+        self, data: bytes, filename: str, content_type: str | None = None, chars: int = 4000
+    ) -> str: ...
+
+    def seconds_remaining(self, job: DocumentJob) -> int | None: ...
+
+    def get(self, job_id: str) -> DocumentJob | None: ...
+
+    def result(self, job_id: str) -> bytes | None: ...
+
+    def report(self, job_id: str) -> dict[str, object] | None: ...
+
+    def wait(
+        self, job_id: str, timeout: float, gone: Callable[[], bool] | None = None
+    ) -> DocumentJob: ...
+
+    def delete(self, job_id: str) -> None: ...
+
+    def start(self) -> None: ...
+
+
+def valid_id(job_id: str) -> bool:
+    """Whether `job_id` could be a job's id (anything else is no job, without a look-up)."""
+    return _ID.fullmatch(job_id) is not None
+
+
+def prepare(
+    service: TranslationService,
+    limits: Limits,
+    owner: str,
+    data: bytes,
+    filename: str,
+    source: str,
+    target: str,
+    glossaries: list[str] | None,
+    mode: Mode,
+    content_type: str | None,
+) -> DocumentJob:
+    """A new queued job for the upload, read first: DocumentError (400/413/415) for a file
+    that is refused, NotFoundError for an unknown glossary, before anything is stored."""
+    name = _plain_name(filename)
+    fmt, parsed = read_document(data, name, content_type, limits)
+    service.glossaries_for(source, target, glossaries)
+    return DocumentJob(
+        id=new_id(),
+        owner=owner,
+        filename=name,
+        format=fmt.name,
+        source=source,
+        target=target,
+        glossaries=glossaries,
+        mode=mode,
+        total=len(parsed.blocks),
+        characters=sum(len(block.text) for block in parsed.blocks),
+        content_type=content_type,
+    )
+
+
+def text_start(
+    data: bytes, filename: str, content_type: str | None, limits: Limits, chars: int = 4000
+) -> str:
+    """The start of a document's text (its first blocks), to tell its language by;
+    DocumentError as `prepare` raises it."""
+    _fmt, parsed = read_document(data, _plain_name(filename), content_type, limits)
+    parts: list[str] = []
+    size = 0
+    for block in parsed.blocks:
+        if size >= chars:
+            break
+        parts.append(block.text)
+        size += len(block.text)
+    return "\n\n".join(parts)[:chars]
+
+
 class DocumentJobs:
     """Document jobs of one service: submit, watch, fetch the result, delete."""
 
@@ -278,26 +378,22 @@ class DocumentJobs:
     ) -> DocumentJob:
         """read_document() runs first, in the request: DocumentError (400/413/415) before
         anything is stored or queued; an unknown glossary (404) too."""
-        name = _plain_name(filename)
-        fmt, parsed = read_document(data, name, content_type, self.limits)
-        self.service.glossaries_for(source, target, glossaries)
+        job = prepare(
+            self.service,
+            self.limits,
+            owner,
+            data,
+            filename,
+            source,
+            target,
+            glossaries,
+            mode,
+            content_type,
+        )
         self.start()
         waiting = self._store.waiting()
         if waiting >= MAX_WAITING_JOBS:
             raise Busy(f"{waiting} jobs are waiting; try again later", retry_after=30)
-        job = DocumentJob(
-            id=new_id(),
-            owner=owner,
-            filename=name,
-            format=fmt.name,
-            source=source,
-            target=target,
-            glossaries=glossaries,
-            mode=mode,
-            total=len(parsed.blocks),
-            characters=sum(len(block.text) for block in parsed.blocks),
-            content_type=content_type,
-        )
         self.folder.mkdir(parents=True, exist_ok=True)
         atomic_write(self._file(job.id, "upload"), data)
         self._store.insert(job)
@@ -309,15 +405,7 @@ class DocumentJobs:
     ) -> str:
         """The start of a document's text (its first blocks), to tell its language by;
         DocumentError as `submit` raises it."""
-        _fmt, parsed = read_document(data, _plain_name(filename), content_type, self.limits)
-        parts: list[str] = []
-        size = 0
-        for block in parsed.blocks:
-            if size >= chars:
-                break
-            parts.append(block.text)
-            size += len(block.text)
-        return "\n\n".join(parts)[:chars]
+        return text_start(data, filename, content_type, self.limits, chars)
 
     def seconds_remaining(self, job: DocumentJob) -> int | None:
         """The job's own estimate once blocks are done; before (queued, or just begun), the
@@ -329,7 +417,7 @@ class DocumentJobs:
         return round(left / self._rate)
 
     def get(self, job_id: str) -> DocumentJob | None:
-        return self._store.get(job_id) if _ID.fullmatch(job_id) else None
+        return self._store.get(job_id) if valid_id(job_id) else None
 
     def result(self, job_id: str) -> bytes | None:
         """The translated file once the job is done; None before, or for no such job."""
@@ -369,7 +457,7 @@ class DocumentJobs:
 
     def delete(self, job_id: str) -> None:
         """Forget the job and its files; a running job stops within one batch."""
-        if not _ID.fullmatch(job_id):
+        if not valid_id(job_id):
             return
         self._store.delete(job_id)
         self._remove_files(job_id)
