@@ -346,3 +346,10 @@ def test_fake_engine_a_term_in_code_is_written_as_it_was_and_not_reported(
     [term] = terms
     text = read_html(html).blocks[0].text
     assert term.report.source_start == text.rindex("Kreml-Herrscher")
+
+
+def test_fake_engine_an_unclosed_code_ends_with_its_block(service: TranslationService) -> None:
+    html = "<p>Der Befehl <code>x = 1</p>\n<p>Der Herrscher sprach.</p>"
+    assert [b.text for b in read_html(html).blocks] == ["Der Befehl x = 1", "Der Herrscher sprach."]
+    out = translated(service, html)
+    assert out == "<p>The command <code>x = 1</p>\n<p>The ruler spoke.</p>"

@@ -109,6 +109,19 @@ def _events(text: str) -> list[_Event]:
     ]
 
 
+def _matching(events: Sequence[_Event]) -> dict[int, int]:
+    """The index of each start tag's end tag: the first that brings the count of open
+    elements of its name back to where it was (in one pass, not one per element)."""
+    found: dict[int, int] = {}
+    opened: dict[str, list[int]] = {}
+    for j, event in enumerate(events):
+        if event.kind == "start":
+            opened.setdefault(event.tag, []).append(j)
+        elif event.kind == "end" and opened.get(event.tag):
+            found[opened[event.tag].pop()] = j
+    return found
+
+
 def _untranslatable(event: _Event) -> bool:
     attrs = dict(event.attrs)
     classes = (attrs.get("class") or "").split()
@@ -164,6 +177,12 @@ class _Reader:
     def __init__(self, text: str) -> None:
         self.text = text
         self.events = _events(text)
+        self.matching = _matching(self.events)
+        # for each event, the index of the first block-level tag from there on
+        self.next_block = [len(self.events)] * (len(self.events) + 1)
+        for j in range(len(self.events) - 1, -1, -1):
+            block = self.events[j].tag in BLOCK_ELEMENTS
+            self.next_block[j] = j if block else self.next_block[j + 1]
         self.lines = [0] + [m.end() for m in re.finditer("\n", text)]
         self.blocks: list[Block] = []
         self.regions: list[_Region] = []
@@ -193,19 +212,15 @@ class _Reader:
         self._inline(event)
         return i + 1
 
-    def _skip(self, i: int) -> int:
-        """The index after the element starting at events[i] (its matching end tag)."""
-        first = self.events[i]
-        if first.kind == "empty":
+    def _skip(self, i: int, inline: bool = False) -> int:
+        """The index after the element starting at events[i] (its matching end tag); an
+        `inline` one never closed ends where its block does (an unclosed <code> does not
+        take the rest of the document with it)."""
+        if self.events[i].kind == "empty":
             return i + 1
-        depth = 0
-        for j in range(i, len(self.events)):
-            event = self.events[j]
-            if event.tag == first.tag and event.kind in ("start", "end"):
-                depth += 1 if event.kind == "start" else -1
-                if depth == 0:
-                    return j + 1
-        return len(self.events)
+        if (end := self.matching.get(i)) is not None:
+            return end + 1
+        return self.next_block[i + 1] if inline else len(self.events)
 
     def _raw(self, event: _Event) -> str:
         return self.text[event.start : event.end]
@@ -217,7 +232,7 @@ class _Reader:
         return self.run
 
     def _opaque(self, i: int) -> int:
-        after = self._skip(i)
+        after = self._skip(i, inline=True)
         run = self._current(self.events[i])
         inner = [e for e in self.events[i:after] if e.kind == "text"]
         shown = "".join(_SPACES.sub(" ", html.unescape(self._raw(e))) for e in inner)
