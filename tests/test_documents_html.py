@@ -221,6 +221,8 @@ UNTOUCHED = [
     '<div translate="no">Der <b>Herrscher</b> sprach.</div>',
     '<p translate="NO">Der Herrscher sprach.</p>',
     "<template><p>Der Herrscher</p></template>",
+    "<SCRIPT type='text/javascript'>var p = '<p>Der Herrscher</p>';</SCRIPT>",
+    '<p class="x notranslate">Der Herrscher sprach.</p>',
     '<svg><text x="1">Der Herrscher</text></svg>',
 ]
 

@@ -264,3 +264,12 @@ def test_a_cue_of_thousands_of_words_is_wrapped_at_once() -> None:
     lines = parsed.write([changed]).decode().split("\n")[2:-1]
     assert " ".join(lines) == block.text.upper()
     assert len(lines) == 2 and abs(len(lines[0]) - len(lines[1])) <= len("WORT0 ")
+
+
+def test_fake_engine_font_and_italic_tags_go_around_the_english_words(
+    service: TranslationService,
+) -> None:
+    timing = "1\n00:00:01,000 --> 00:00:02,000\n"
+    data = timing + '<font color="#ffff00">Danke</font>, <i>sehr gut</i>.\n'
+    written = translate(service, data, "a.srt").data.decode()
+    assert written == timing + '<font color="#ffff00">Thanks</font>, <i>very fine</i>.\n'

@@ -194,6 +194,26 @@ def test_fake_engine_no_term_is_reported_across_two_blocks(service: TranslationS
     assert [(t.block, t.report.source_text) for t in terms] == [(2, "Waffen für Butter")]
 
 
+@pytest.mark.parametrize(
+    ("filename", "data"),
+    [
+        ("leer.txt", b"\r\n\r\n"),
+        ("leer.md", b"```\nnur Code\n```\n"),
+        ("leer.html", b"<html><script>var a;</script></html>"),
+        ("leer.vtt", b"WEBVTT\n\nNOTE nichts\n"),
+    ],
+)
+def test_fake_engine_a_document_without_text_comes_back_as_it_was(
+    service: TranslationService, engine: PhraseEngine, filename: str, data: bytes
+) -> None:
+    seen: list[tuple[int, int]] = []
+    out = translate_document(
+        service, data, filename, "de", "en", progress=lambda *p: seen.append(p)
+    )
+    assert (out.data, out.blocks, out.terms, out.untranslated) == (data, 0, (), 0)
+    assert engine.calls == [] and seen == []
+
+
 # -- batches, progress, failures ---------------------------------------------------------------
 def test_fake_engine_batches_report_progress_and_keep_offsets(
     service: TranslationService, engine: PhraseEngine, monkeypatch: pytest.MonkeyPatch
