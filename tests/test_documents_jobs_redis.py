@@ -65,8 +65,9 @@ class Cluster:
             dataclasses.replace(settings, terms_dir=self.terms, queue_url=self.url)
         ).documents
 
-    def start_worker(self) -> str:
-        """One more `glossary worker` with a state folder of its own; its log's path."""
+    def start_worker(self, **more: str) -> str:
+        """One more `glossary worker` with a state folder of its own (and the environment
+        `more`); its log's path."""
         from rq import Worker
 
         n = len(self.workers)
@@ -78,6 +79,7 @@ class Cluster:
                     self.env,
                     GLOSSARY_TERMS_DIR=str(self.terms),
                     GLOSSARY_STATE_DIR=str(self.tmp / f"state-{n}"),
+                    **more,
                 ),
                 cwd=self.tmp,
                 stdout=out,
@@ -202,6 +204,13 @@ def test_documents_wait_queued_until_a_worker_takes_them(cluster: Cluster) -> No
     assert result.status_code == 200 and len(texts(result.content)) == 2
     assert queue.count == 0 and queue.started_job_registry.count == 0
 
+    # With the worker gone, a new document waits, and its time left comes from the speed the
+    # worker left in Redis (characters a second of the documents it did).
+    stop(cluster.workers.pop())
+    waiting = upload(cluster.base, "brief.docx", word_file()).json()
+    body = status(cluster.base, waiting)
+    assert body["status"] == "queued" and isinstance(body["seconds_remaining"], int), body
+
 
 def test_bad_documents_are_refused_and_nothing_reaches_redis(cluster: Cluster) -> None:
     refused = [
@@ -268,6 +277,30 @@ def test_delete_removes_every_key_queued_or_running(cluster: Cluster) -> None:
         timeout=10,
     )
     assert gone.status_code == 404
+
+
+def test_a_document_past_its_deadline_on_the_worker_fails_with_the_reason(
+    cluster: Cluster,
+) -> None:
+    cluster.start_worker(GLOSSARY_JOB_DEADLINE="1")
+    handle = upload(cluster.base, "long.txt", LONG.encode()).json()
+    body = wait_until(
+        "the document failed",
+        lambda: (found := status(cluster.base, handle))["status"] == "error" and found,
+        seconds=60,
+        pause=0.1,
+    )
+    assert "deadline" in body["error_message"] and body["done"] < body["total"], body
+    result = requests.post(
+        f"{cluster.base}/v2/document/{handle['document_id']}/result",
+        json={"document_key": handle["document_key"]},
+        timeout=10,
+    )
+    assert result.status_code == 400 and "deadline" in result.json()["detail"], result.text
+    main, upload_key, result_key, report = cluster.jobs().store.keys(handle["document_id"])
+    redis = cluster.redis()
+    assert redis.exists(upload_key, result_key, report) == 0  # nothing half-written is kept
+    assert 0 < redis.ttl(main) <= KEEP_SECONDS
 
 
 def test_store_steps_of_a_deleted_job_never_bring_it_back_and_failures_are_said(
