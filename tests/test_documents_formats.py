@@ -262,6 +262,24 @@ def test_markdown_nested_emphasis_keeps_both_delimiters() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("source", "marked"),
+    [
+        ("*a **b***", ["a b", "b"]),
+        ("***a** b*", ["a", "a b"]),
+        ("***a* b**", ["a", "a b"]),
+        ("x ***a***", ["a", "a"]),
+        ("__a__ _b_ c_d_e", ["a", "b"]),
+    ],
+)
+def test_markdown_emphasis_closed_by_a_run_of_three(source: str, marked: list[str]) -> None:
+    parsed = read("a.md", source + "\n")
+    [block] = parsed.blocks
+    assert sorted(block.text[m.start : m.end] for m in block.marks) == sorted(marked)
+    written = parsed.write(upper(parsed.blocks)).decode()
+    assert written == source.upper().replace("C_D_E", "C\\_D\\_E") + "\n"
+
+
 def test_markdown_table_cells_keep_escaped_pipes_and_tables_without_outer_pipes() -> None:
     parsed = read("a.md", "| Kopf \\| Pipe | b |\n|---|---|\n| c | d |\n")
     assert texts(parsed) == ["Kopf | Pipe", "b", "c", "d"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import random
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -346,6 +347,48 @@ def test_fake_engine_a_block_of_thousands_of_marks_keeps_each_on_its_word(
     page = "<p>" + "<b>Wort</b> und <i>noch</i> ein Satz. " * 1000 + "Ende.</p>"
     out, _, _ = translate_html(service, page, "de", "en", glossaries=[])
     assert out == capitals(page)
+
+
+def random_markdown(rng: random.Random, words: list[str], used: tuple[str, ...] = ()) -> str:
+    """Words with emphasis, strong, links and code around some, never one kind inside
+    itself (which Markdown reads otherwise)."""
+    out, i = [], 0
+    while i < len(words):
+        kinds = [k for k in ("**", "*", "link", "code") if k not in used]
+        if rng.random() < 0.25 and len(used) < 2 and kinds:
+            size = rng.randint(1, min(3, len(words) - i))
+            kind = rng.choice(kinds)
+            part = words[i : i + size]
+            inner = " ".join(part) if kind == "code" else random_markdown(rng, part, (*used, kind))
+            if kind == "link":
+                out.append(f"[{inner}](https://x.de/a_b)")
+            elif kind == "code":
+                out.append(f"`{inner}`")
+            else:
+                out.append(f"{kind}{inner}{kind}")
+            i += size
+        else:
+            out.append(words[i])
+            i += 1
+    return " ".join(out)
+
+
+def test_fake_engine_marks_on_random_markdown_land_on_their_own_words(
+    settings: Settings, installed: InstalledPackage, tmp_path: Path
+) -> None:
+    service = service_with(settings, tmp_path, UppercaseEngine())
+    rng = random.Random(7)
+    lines = []
+    for _ in range(120):
+        size = rng.randint(3, len(WORDS))
+        start = rng.randint(0, len(WORDS) - size)
+        lines.append(random_markdown(rng, WORDS[start : start + size]))
+    data = "\n\n".join(lines) + "\n"
+    out = translate_document(service, data.encode(), "a.md", "de", "en", glossaries=[])
+    # capitals everywhere but in code and URLs
+    parts = re.split(r"(`[^`]*`|\]\([^)]*\))", data)
+    expected = "".join(p if p.startswith(("`", "](")) else p.upper() for p in parts)
+    assert out.data.decode() == expected
 
 
 def test_fake_engine_marks_on_random_markup_with_terms_stay_nested_and_none_is_lost(

@@ -193,18 +193,21 @@ def _brackets(s: str) -> dict[int, int]:
 
 
 def _emphasis(s: str, i: int, closers: _Closers) -> tuple[str, int] | None:
-    """The delimiter at s[i] (**, __, * or _) and where its closing one starts."""
-    for delimiter in (s[i] * 2, s[i]):
-        if not s.startswith(delimiter, i) or i + len(delimiter) >= len(s):
-            continue
-        if s[i + len(delimiter)].isspace():
-            continue
-        if delimiter[0] == "_" and i > 0 and s[i - 1].isalnum():
-            continue
-        close = closers.first(delimiter, i + len(delimiter) + 1)
-        if close is not None:
-            return delimiter, close
-    return None
+    """The delimiter at s[i] (**, __, * or _) and where its closing one starts. After a run
+    of three, the one that closes first is the inner one: "***fett** kursiv*" is emphasis
+    around strong, "***kursiv* fett**" strong around emphasis."""
+    c, after = s[i], i + min(closers.runs[i], 2)  # where the text after the opener starts
+    if after >= len(s) or s[after].isspace():
+        return None
+    if c == "_" and i > 0 and s[i - 1].isalnum():
+        return None
+    double = closers.first(c * 2, i + 3) if closers.runs[i] >= 2 else None
+    single = closers.first(c, i + 2)
+    if closers.runs[i] >= 3 and single is not None and double is not None:
+        return (c, single) if double < single else (c * 2, double)
+    if double is not None:
+        return c * 2, double
+    return None if single is None else (c, single)
 
 
 class _Closers:
@@ -236,7 +239,12 @@ class _Closers:
             run = self.runs[p]
             doubled = size == 1 and (s.startswith(delimiter, p + 1) or s[p - 1] == c)
             intraword = c == "_" and p + run < len(s) and s[p + run].isalnum()
-            if not s[p - 1].isspace() and not doubled and not intraword:
+            # "*kursiv **fett***": the last of a run of three closes the single one
+            last_of_three = size == 1 and run == 1 and p >= 3 and s[p - 2 : p] == c * 2
+            if last_of_three and s[p - 3] != c and not s[p - 3].isspace() and not intraword:
+                places.append(p)
+                closes.append(p)
+            elif not s[p - 1].isspace() and not doubled and not intraword:
                 places.append(p)
                 # "**fett *kursiv***": the strong closes with the last two of the run
                 closes.append(p + (run - 2 if size == 2 else 0))
