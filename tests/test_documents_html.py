@@ -196,6 +196,9 @@ def test_fake_engine_line_breaks_are_sentences_and_written_once(
     out = translated(service, "<p>Der Herrscher sprach.<br>Der Herrscher sprach.<br></p>")
     assert out == "<p>The ruler spoke.<br>The ruler spoke.<br></p>"
     assert len(engine.calls[0]) == 2
+    # inside a sentence the model puts a space where the break was: written as the break
+    out = translated(service, "<p>Der Herrscher<br/>kommt heute.</p>")
+    assert out == "<p>The ruler<br/>comes today.</p>"
 
 
 def test_fake_engine_unclosed_and_stray_tags_are_kept_where_they_were(

@@ -336,8 +336,7 @@ def test_fake_engine_marks_on_random_nested_markup_land_on_their_own_words(
     service = service_with(settings, tmp_path, upper)
     page = "\n".join(paragraphs(seed=13, count=150))
     out, _, _ = translate_html(service, page, "de", "en", glossaries=[])
-    # word for word, each mark on the same words; a <br> may keep the space before the word
-    assert out.replace("<br> ", "<br>") == capitals(page)
+    assert out == capitals(page)  # word for word, each mark on the same words
 
 
 def test_fake_engine_a_block_of_thousands_of_marks_keeps_each_on_its_word(

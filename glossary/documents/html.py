@@ -362,7 +362,8 @@ def render(block: Block, markup: Sequence[Markup], escape: Callable[[str], str])
         found = markup[mark.tag]
         if mark.start == mark.end:
             events.append((mark.start, 1, mark.tag, 0, found.before + found.after))
-            if found.line_break and block.text[mark.start : mark.start + 1] == "\n":
+            if found.line_break and block.text[mark.start : mark.start + 1] in ("\n", " "):
+                # its own line break, or the space the translation put in the break's place
                 skip.append((mark.start, mark.start + 1))
             continue
         if found.opaque:
