@@ -31,6 +31,7 @@ shared by the workers, for the time left of a job still queued.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import logging
@@ -40,11 +41,13 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
-from typing import Any, cast
+from typing import Any, Literal, cast, get_args
 
 import redis
 from rq import Callback, Queue, Worker, get_current_job
+from rq.exceptions import NoSuchJobError
 from rq.job import Job as RQJob
+from rq.results import Result
 from rq.timeouts import JobTimeoutException
 
 from glossary.config import Settings
@@ -66,6 +69,8 @@ RESULT_FACTOR = 2  # a result or report may be this many times Limits.max_bytes
 POLL_SECONDS = 0.2  # how often `wait` looks at a job another machine works
 
 _FIELDS = tuple(f.name for f in dataclasses.fields(DocumentJob))
+File = Literal["upload", "result", "report"]
+_FILES: tuple[str, ...] = ("", *get_args(File))  # their place in RedisDocumentStore.keys
 
 # Each script first checks the job's hash: a deleted job stays deleted. ARGV pairs are fields.
 _SET = """
@@ -140,10 +145,9 @@ class RedisDocumentStore:
         with reachable(self.connection):
             return bool(self.connection.exists(self.keys(job_id)[0]))
 
-    def file(self, job_id: str, which: int) -> bytes | None:
-        """The upload (1), result (2) or report (3)."""
+    def file(self, job_id: str, which: File) -> bytes | None:
         with reachable(self.connection):
-            data = self.connection.get(self.keys(job_id)[which])
+            data = self.connection.get(self.keys(job_id)[_FILES.index(which)])
         return data.encode() if isinstance(data, str) else data
 
     def claim(self, job_id: str, worker: str) -> bool:
@@ -277,16 +281,20 @@ class RQDocumentJobs:
         return self.store.get(job_id) if valid_id(job_id) else None
 
     def result(self, job_id: str) -> bytes | None:
-        job = self.get(job_id)
-        return self.store.file(job_id, 2) if job is not None and job.state == "done" else None
+        """The translated file once the job is done; None before, or for no such job."""
+        return self._done_file(job_id, "result")
 
     def report(self, job_id: str) -> dict[str, object] | None:
-        job = self.get(job_id)
-        data = self.store.file(job_id, 3) if job is not None and job.state == "done" else None
+        """The term report (TranslatedDocument.report_dict()) once the job is done."""
+        data = self._done_file(job_id, "report")
         if data is None:
             return None
         found: dict[str, object] = json.loads(data)
         return found
+
+    def _done_file(self, job_id: str, which: File) -> bytes | None:
+        job = self.get(job_id)
+        return self.store.file(job_id, which) if job is not None and job.state == "done" else None
 
     def wait(
         self, job_id: str, timeout: float, gone: Callable[[], bool] | None = None
@@ -303,14 +311,24 @@ class RQDocumentJobs:
             time.sleep(min(left, POLL_SECONDS))
 
     def delete(self, job_id: str) -> None:
-        """Forget the job and its files; one still queued leaves the queue too (RQ's own job
-        with it), one running stops within one batch on its worker."""
+        """Forget the job and its files, and RQ's record of it unless a worker has it: one
+        still queued leaves the queue, one running stops within one batch on its worker."""
         if not valid_id(job_id):
             return
+        job = self.store.get(job_id)
         self.store.delete(job_id)
         with reachable(self.connection):
-            if self.queue.remove(job_id):  # no worker has it: RQ's record goes too
+            if self.queue.remove(job_id):  # no worker took it: nobody writes its record again
                 self.connection.delete(RQJob.key_for(job_id))
+            elif job is not None and job.state in FINISHED:
+                self._forget_failed(job_id)
+
+    def _forget_failed(self, job_id: str) -> None:
+        """RQ's record and result of an RQ job that failed (RQ keeps them for KEEP_SECONDS)."""
+        with contextlib.suppress(NoSuchJobError):
+            record = RQJob.fetch(job_id, connection=self.connection)
+            Result.delete_all(record)
+            record.delete()
 
     def seconds_remaining(self, job: DocumentJob) -> int | None:
         """The job's own estimate once blocks are done; before, the characters ahead of it
@@ -380,7 +398,7 @@ def work(job_id: str) -> None:
 
 
 def _work(service: TranslationService, store: RedisDocumentStore, job_id: str) -> str:
-    job, row, data = store.get(job_id), store.fields(job_id), store.file(job_id, 1)
+    job, row, data = store.get(job_id), store.fields(job_id), store.file(job_id, "upload")
     if job is None or row is None or data is None:
         return "deleted"
     limits = Limits(**row.get("limits", {}))
