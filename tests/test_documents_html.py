@@ -358,3 +358,26 @@ def test_fake_engine_an_unclosed_code_ends_with_its_block(service: TranslationSe
     assert [b.text for b in read_html(html).blocks] == ["Der Befehl x = 1", "Der Herrscher sprach."]
     out = translated(service, html)
     assert out == "<p>The command <code>x = 1</p>\n<p>The ruler spoke.</p>"
+
+
+def test_fake_engine_mark_over_most_of_a_term_covers_the_terms_english(
+    settings: Settings, installed: InstalledPackage, tmp_path: Path, engine: PhraseEngine
+) -> None:
+    """A mark over most of a term's German words (the term "Achse Moskau–Pjöngjang", the bold
+    on "Moskau–Pjöngjang.") goes on the term's English as enforcement placed it, not where the
+    attention of words the glossary overruled points."""
+    terms = tmp_path / "axis"
+    terms.mkdir()
+    create_glossary(
+        terms / "welt.yaml",
+        "Welt",
+        "de",
+        "en",
+        [Term("Achse Moskau–Pjöngjang", "Moscow–Pyongyang axis")],
+    )
+    registry = EngineRegistry(settings, loader=lambda package: engine)
+    service = TranslationService(dataclasses.replace(settings, terms_dir=terms), registry)
+    out = translated(service, "<p>Putin schmiedet eine Achse <b>Moskau–Pjöngjang.</b></p>")
+    # the full stop, no word of its own, stays where the English puts it
+    assert out == "<p>Putin schmiedet eine <b>Moscow–Pyongyang axis</b>.</p>"
+    assert balanced(out) == {"p": 1, "b": 1}

@@ -372,8 +372,12 @@ def _in_sentence(s: SentenceResult, start: int, end: int) -> Span:
 
 def _by_term(s: SentenceResult, a: int, b: int) -> Span | None:
     """A mark within a term's German words follows the term's English, as enforcement placed
-    it; a mark around terms covers their English at least."""
+    it. A mark around terms, or over most of one ("Achse <b>Moskau–Pjöngjang</b>" of the term
+    "Achse Moskau–Pjöngjang"), covers their English, and the attention of the rest of its words,
+    apart from the terms, adds to it: the model's attention on an enforced term's words says
+    little, since the English there is the glossary's, not the model's."""
     found: list[Span] = []
+    covered: list[Span] = []
     for r in s.terms:
         if r.target_start is None or r.target_end is None:
             continue
@@ -381,13 +385,29 @@ def _by_term(s: SentenceResult, a: int, b: int) -> Span | None:
         ta, tb = r.target_start - s.target_start, r.target_end - s.target_start
         if ra <= a and b <= rb:
             return ta, tb
-        if a <= ra and rb <= b:
+        if 2 * (min(b, rb) - max(a, ra)) > rb - ra:
             found.append((ta, tb))
+            covered.append((ra, rb))
     if not found:
         return None
-    around = _by_attention(s, a, b)
-    spans = [*found, around] if around else found
+    spans = found + [
+        span
+        for x, y in _outside(a, b, covered)
+        if any(c.isalnum() for c in s.source[x:y]) and (span := _by_attention(s, x, y))
+    ]
     return min(x for x, _ in spans), max(y for _, y in spans)
+
+
+def _outside(a: int, b: int, taken: Sequence[Span]) -> list[Span]:
+    """The parts of [a, b) outside every span of `taken`."""
+    parts, at = [], a
+    for x, y in sorted(taken):
+        if x > at:
+            parts.append((at, min(x, b)))
+        at = max(at, y)
+    if at < b:
+        parts.append((at, b))
+    return [(x, y) for x, y in parts if x < y]
 
 
 def _by_attention(s: SentenceResult, a: int, b: int) -> Span | None:
