@@ -29,13 +29,14 @@ import logging
 import os
 import secrets
 import socket
+import sys
 import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, replace
 from pathlib import Path
-from types import TracebackType
+from types import FrameType, TracebackType
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -379,7 +380,8 @@ def failed(
     traceback: TracebackType | None,
 ) -> None:
     """RQ's failure callback: the RQ job ended without `run_job` finishing it (RQ's time limit,
-    or the worker died and RQ found the job abandoned). Says so in the job."""
+    the worker died and RQ found the job abandoned, or a cold shutdown of a worker: a second
+    SIGTERM while it worked the job). Says so in the job."""
     store = RedisJobStore(connection)
     job_id = str(job.args[0]) if job.args else job.id
     found = store.get(job_id)
@@ -389,6 +391,7 @@ def failed(
     reason = {
         "JobTimeoutException": "the job ran past its time limit and was stopped",
         "AbandonedJobError": "the worker working the job stopped",
+        "SystemExit": "the worker working the job was stopped before it finished",
     }.get(name, name)
     store.finish(
         job_id, "cancelled" if found.cancel else "failed", None if found.cancel else reason
@@ -401,11 +404,50 @@ def _worker_name() -> str:
     return f"{socket.gethostname()}.{os.getpid()}.{secrets.token_hex(2)}"
 
 
+class GlossaryWorker(SimpleWorker):
+    """RQ's SimpleWorker (jobs in this process, the model loaded once) that stops promptly.
+
+    RQ listens for its commands (`rq` CLI: shutdown, kill-horse) on a pub/sub thread whose
+    every wait lasts up to `sleep_time`, 60 s in RQ. At exit RQ unsubscribes, so the thread
+    waits those 60 s for a subscription, and then joins it with no time limit (redis-py 8's
+    `PubSubWorkerThread.stop`): an idle worker took a minute to exit after SIGTERM, past a
+    supervisor's kill timeout. Waking every COMMAND_POLL seconds bounds that wait; the thread
+    only polls its socket, so nothing more is sent to Redis. Shutdown itself is RQ's: on
+    SIGTERM/SIGINT a job in progress is finished first (warm), and a second signal stops it
+    (cold)."""
+
+    COMMAND_POLL = 0.5
+    cold = False  # stopped by a second signal while it worked a job
+
+    def subscribe(self) -> None:
+        self.log.info("Worker %s: subscribing to channel %s", self.name, self.pubsub_channel_name)
+        pubsub = self.connection.pubsub()
+        pubsub.subscribe(**{self.pubsub_channel_name: self.handle_payload})
+        self.pubsub = pubsub
+        # RQ's attribute is inferred as None; RQ itself stores this same thread in it.
+        self.pubsub_thread = pubsub.run_in_thread(  # type: ignore[assignment]
+            sleep_time=self.COMMAND_POLL,
+            daemon=True,
+            exception_handler=self._pubsub_exception_handler,
+        )
+
+    def request_force_stop(self, signum: int, frame: FrameType | None) -> None:
+        # RQ raises SystemExit in the job (the failure callback says so in it), then ends
+        # its loop; run_worker leaves without waiting for the model's batch in flight. A
+        # signal RQ ignores (a second within a second of the first) changes nothing.
+        try:
+            super().request_force_stop(signum, frame)
+        except SystemExit:
+            self.cold = True
+            raise
+
+
 def run_worker(settings: Settings, *, burst: bool = False, queues: Sequence[str] = (QUEUE,)) -> int:
     """`glossary worker`: an RQ worker on the queue `glossary` at GLOSSARY_QUEUE_URL (and any
     other `queues`, taken in their order). It works one job at a time in this process (RQ's
     SimpleWorker: the model is loaded once, not once per job); run N of them, on as many
-    machines, for N jobs at once."""
+    machines, for N jobs at once. SIGTERM or SIGINT stops it once the job in progress is
+    finished (at once when idle), a second one at once."""
     if not settings.queue_url:
         raise InputError(
             "GLOSSARY_QUEUE_URL is not set: set it to the Redis the web server "
@@ -420,7 +462,7 @@ def run_worker(settings: Settings, *, burst: bool = False, queues: Sequence[str]
             f"(GLOSSARY_QUEUE_URL): {exc}"
         ) from None
     worker_service(settings)
-    worker = SimpleWorker(
+    worker = GlossaryWorker(
         [Queue(name, connection=connection) for name in queues],
         connection=connection,
         name=_worker_name(),
@@ -434,4 +476,13 @@ def run_worker(settings: Settings, *, burst: bool = False, queues: Sequence[str]
         settings.terms_dir,
     )
     worker.work(burst=burst, logging_level="INFO")
+    if worker.cold:
+        # The job is failed and the worker's death registered; only the batch the job was
+        # waiting for still runs, in CTranslate2's threads, and finalizing the interpreter
+        # under them aborts the process (std::terminate, SIGABRT). Cold means now: leave.
+        worker_service().cache.flush()
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
     return 0

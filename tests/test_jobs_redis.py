@@ -468,3 +468,130 @@ def test_jobs_answer_503_while_the_queue_is_unreachable(
     assert "job queue" in str(reply.json) and "cannot be reached" in str(reply.json)
     assert client.get("/api/jobs/abc").status_code == 503
     assert client.get("/health").status_code == 200  # the rest of the service goes on
+
+
+# --- stopping a worker: SIGTERM as a supervisor sends it ------------------------------------
+
+
+@dataclass
+class LoneWorker:
+    """One `glossary worker` process, and the jobs API as the web server has it."""
+
+    proc: subprocess.Popen[bytes]
+    log: Path
+    jobs: Any  # RQJobQueue
+
+    def job(self, job_id: str) -> Any:
+        return self.jobs.store.get(job_id)
+
+    def exited(self, seconds: float) -> int:
+        """The exit code, asserting it came within `seconds`."""
+        try:
+            return self.proc.wait(timeout=seconds)
+        except subprocess.TimeoutExpired:
+            raise AssertionError(f"still running {seconds} s on: {self.log.read_text()}") from None
+
+
+@pytest.fixture
+def lone_worker(
+    redis_url: str,
+    env: dict[str, str],
+    settings: Settings,
+    installed: InstalledPackage,
+    terms_dir: Path,
+    tmp_path: Path,
+) -> Iterator[LoneWorker]:
+    from rq import Worker
+
+    from glossary.service import TranslationService
+
+    service = TranslationService(
+        dataclasses.replace(settings, terms_dir=terms_dir, queue_url=redis_url)
+    )
+    log = tmp_path / "worker.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "glossary.cli", "worker"],
+            env=process_env(
+                {**env, "GLOSSARY_QUEUE_URL": redis_url},
+                GLOSSARY_TERMS_DIR=str(terms_dir),
+                GLOSSARY_STATE_DIR=str(tmp_path / "worker-state"),
+            ),
+            cwd=tmp_path,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    running = LoneWorker(proc, log, service.jobs)
+    try:
+
+        def registered() -> bool:
+            if proc.poll() is not None:
+                raise RuntimeError(f"worker exited: {log.read_text()}")
+            return len(Worker.all(connection=running.jobs.connection)) == 1
+
+        wait_until("the worker registered with RQ", registered)
+        yield running
+    finally:
+        stop(proc)
+
+
+@pytest.mark.slow
+@needs_redis
+def test_an_idle_worker_exits_at_once_on_sigterm(lone_worker: LoneWorker) -> None:
+    from rq import Worker
+
+    # It has worked a job, so it is idle in RQ's wait for the next one, as between deploys.
+    first = lone_worker.jobs.submit("local", JobRequest(SHORT, "de", "en"))
+    wait_until("the job done", lambda: lone_worker.job(first.id).state == "done")
+    time.sleep(1)
+    sent = time.monotonic()
+    lone_worker.proc.terminate()
+    code = lone_worker.exited(10)
+    took = time.monotonic() - sent
+    assert code == 0, lone_worker.log.read_text()
+    assert took < 10, took  # was 60 s (RQ's pub/sub thread at exit); now well under 1 s
+    assert Worker.all(connection=lone_worker.jobs.connection) == []  # its death registered
+
+
+@pytest.mark.slow
+@needs_redis
+def test_a_busy_worker_finishes_its_job_on_sigterm_and_takes_no_other(
+    lone_worker: LoneWorker,
+) -> None:
+    # A few seconds' work: most of it is left when the signal comes.
+    text = " ".join(f"Der Herrscher Nummer {i} reist heute nach Moskau." for i in range(120))
+    busy = lone_worker.jobs.submit("local", JobRequest(text, "de", "en"))
+    waiting = lone_worker.jobs.submit("local", JobRequest(SHORT, "de", "en"))
+    under_way = wait_until(
+        "the job under way",
+        lambda: (j := lone_worker.job(busy.id)).state == "running" and 0 < j.done < 60 and j,
+    )
+    lone_worker.proc.terminate()
+    time.sleep(0.5)
+    assert lone_worker.proc.poll() is None  # warm: still at work
+    assert lone_worker.exited(120) == 0, lone_worker.log.read_text()
+    finished = lone_worker.job(busy.id)
+    assert finished.state == "done" and finished.done == finished.total == 120
+    assert finished.done > under_way.done
+    assert lone_worker.job(waiting.id).state == "queued"  # left for the next worker
+    assert lone_worker.jobs.queue.get_job_ids() == [waiting.id]
+
+
+@pytest.mark.slow
+@needs_redis
+def test_a_second_sigterm_stops_a_busy_worker_and_the_job_says_so(
+    lone_worker: LoneWorker,
+) -> None:
+    busy = lone_worker.jobs.submit("local", JobRequest(LONG, "de", "en"))
+    wait_until(
+        "the job under way",
+        lambda: (j := lone_worker.job(busy.id)).state == "running" and j.done > 0,
+    )
+    lone_worker.proc.terminate()
+    time.sleep(1.5)  # RQ ignores a second signal within a second of the first
+    assert lone_worker.proc.poll() is None
+    lone_worker.proc.terminate()
+    assert lone_worker.exited(10) == 0, lone_worker.log.read_text()
+    stopped = lone_worker.job(busy.id)
+    assert stopped.state == "failed" and stopped.done < stopped.total == 400, stopped
+    assert stopped.error == "the worker working the job was stopped before it finished"
