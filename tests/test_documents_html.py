@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from glossary.config import Settings
-from glossary.documents.html import VOID_ELEMENTS, read_html
+from glossary.documents.html import VOID_ELEMENTS, read_html, relabel_tag
+from glossary.documents.model import Languages
 from glossary.documents.translate import translate_html
 from glossary.engines import EngineRegistry
 from glossary.packages import InstalledPackage
@@ -381,3 +382,58 @@ def test_fake_engine_mark_over_most_of_a_term_covers_the_terms_english(
     # the full stop, no word of its own, stays where the English puts it
     assert out == "<p>Putin schmiedet eine <b>Moscow–Pyongyang axis</b>.</p>"
     assert balanced(out) == {"p": 1, "b": 1}
+
+
+# -- languages ---------------------------------------------------------------------------------
+LANGUAGES_PAGE = """<!DOCTYPE html>
+<html lang="de"><head><title>Der Herrscher</title></head>
+<body>
+<p lang='de-DE'>Der Herrscher <q lang="fr">bonjour</q> reist <span xml:lang=de>heute</span>.</p>
+<p lang="de">Berlin</p>
+<pre lang="de">Der Herrscher</pre>
+<p>Der <code lang="de">Herrscher</code> reist.</p>
+<div translate="no" lang="de"><p>Der Herrscher</p></div>
+</body></html>"""
+
+
+def test_fake_engine_translated_elements_say_english_a_french_quote_stays(
+    service: TranslationService,
+) -> None:
+    out = translated(service, LANGUAGES_PAGE)
+    assert '<html lang="en-GB">' in out
+    assert (
+        "<p lang='en-GB'>The ruler <q lang=\"fr\">bonjour</q> travels "
+        "<span xml:lang=en-GB>today</span>.</p>"
+    ) in out
+    # a block whose translation is its own text: its tags relabelled all the same
+    assert '<p lang="en-GB">Berlin</p>' in out
+    # what is written back as it was keeps its German
+    assert '<pre lang="de">Der Herrscher</pre>' in out
+    assert '<code lang="de">Herrscher</code>' in out
+    assert '<div translate="no" lang="de"><p>Der Herrscher</p></div>' in out
+
+
+def test_html_identity_write_without_languages_is_byte_for_byte() -> None:
+    parsed = read_html(LANGUAGES_PAGE)
+    assert parsed.write(parsed.blocks) == LANGUAGES_PAGE.encode()
+    assert parsed.write(parsed.blocks, None) == LANGUAGES_PAGE.encode()
+    relabelled = parsed.write(parsed.blocks, Languages("de", "en")).decode()
+    assert relabelled == LANGUAGES_PAGE.replace('html lang="de"', 'html lang="en-GB"').replace(
+        "lang='de-DE'", "lang='en-GB'"
+    ).replace("xml:lang=de>", "xml:lang=en-GB>").replace('<p lang="de">', '<p lang="en-GB">')
+
+
+@pytest.mark.parametrize(
+    ("tag", "expected"),
+    [
+        ('<p title="lang=de" lang="DE">', '<p title="lang=de" lang="en-GB">'),
+        ("<p LANG = 'de_AT' class=x>", "<p LANG = 'en-GB' class=x>"),
+        ('<p lang="fr-FR">', '<p lang="fr-FR">'),
+        ('<p data-lang="de">', '<p data-lang="de">'),
+        ("<br lang=de/>", "<br lang=de/>"),  # the value is "de/", as HTML reads it
+    ],
+)
+def test_a_start_tags_language_is_relabelled_only_where_it_names_the_source(
+    tag: str, expected: str
+) -> None:
+    assert relabel_tag(tag, Languages("de", "en")) == expected

@@ -28,14 +28,15 @@ from odf.draw import Frame, G, Page, PageThumbnail, TextBox
 from odf.opendocument import OpenDocumentPresentation, OpenDocumentText
 from odf.opendocument import load as odfload
 from odf.presentation import Notes
-from odf.style import Header, MasterPage, PageLayout, Style, TextProperties
+from odf.style import DefaultStyle, Header, MasterPage, PageLayout, Style, TextProperties
 from odf.table import Table, TableCell, TableColumn, TableRow
 from pptx.enum.shapes import MSO_SHAPE_TYPE
 from pptx.util import Inches
 
 from glossary.config import Settings
 from glossary.documents.archive import ParsedPackage
-from glossary.documents.model import Block, Limits
+from glossary.documents.model import Block, Languages, Limits
+from glossary.documents.odt import relabel_styles
 from glossary.documents.translate import read_document, translate_document
 from glossary.engines import EngineRegistry
 from glossary.errors import DocumentError
@@ -853,7 +854,7 @@ def test_fake_engine_docx_as_word_writes_it_keeps_field_bookmarks_and_formatting
     assert len(p.findall(qn("w:bookmarkStart"))) == len(p.findall(qn("w:bookmarkEnd"))) == 1
     assert len(p.findall(qn("w:proofErr"))) == 2
     languages = {e.get(qn("w:val")) for e in p.iter(qn("w:lang"))}
-    assert languages == {"de-DE"}  # the runs' own formatting, copied
+    assert languages == {"en-GB"}  # the runs' own formatting, copied, relabelled English
     [term] = [t for t in done.terms if t.report.term.source == "Herrscher"]
     assert term.location == "paragraph 1"
 
@@ -1037,3 +1038,171 @@ def test_fake_engine_docx_text_box_and_its_fallback_translated_once(
             r for r in box.iter(qn("w:r")) if r.find(f"{qn('w:rPr')}/{qn('w:b')}") is not None
         ]
         assert bold.find(qn("w:t")).text == "ruler"
+
+
+# -- languages: what was translated says it is English ------------------------------------------
+def _set_word_language(run: Any, tag: str) -> None:
+    etree.SubElement(run._r.get_or_add_rPr(), qn("w:lang"), {qn("w:val"): tag})
+
+
+def languages_docx(default: str) -> bytes:
+    """A paragraph of German runs (de-DE) around a French one (fr-FR), a run with no language
+    of its own, and the document's default language `default` (styles.xml)."""
+    document = docx.Document()
+    paragraph = document.add_paragraph()
+    for text, tag in (("Der Hund ", "de-DE"), ("bonjour", "fr-FR"), (" schläft.", "de-DE")):
+        _set_word_language(paragraph.add_run(text), tag)
+    document.add_paragraph("Die Katze schläft.")  # its language is the default's
+    defaults = document.styles.element.find(f"{qn('w:docDefaults')}//{qn('w:lang')}")
+    assert defaults is not None
+    defaults.set(qn("w:val"), default)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def word_languages(paragraph: docx.text.paragraph.Paragraph) -> list[tuple[str, str | None]]:
+    out = []
+    for run in paragraph.runs:
+        lang = run._r.find(f"{qn('w:rPr')}/{qn('w:lang')}")
+        out.append((run.text, None if lang is None else lang.get(qn("w:val"))))
+    return out
+
+
+def test_fake_engine_docx_translated_runs_and_default_say_english_a_french_run_stays(
+    service: TranslationService,
+) -> None:
+    data = languages_docx("de-DE")
+    done = translate_document(service, data, "a.docx", "de", "en")
+    english = docx.Document(io.BytesIO(done.data))
+    first = word_languages(english.paragraphs[0])
+    assert "".join(text for text, _ in first) == "The dog bonjour sleeps."
+    assert {tag for text, tag in first if "bonjour" in text} == {"fr-FR"}
+    assert {tag for text, tag in first if "bonjour" not in text} == {"en-GB"}
+    assert word_languages(english.paragraphs[1]) == [("The cat sleeps.", None)]
+    defaults = english.styles.element.find(f"{qn('w:docDefaults')}//{qn('w:lang')}")
+    assert defaults is not None
+    assert defaults.get(qn("w:val")) == "en-GB"  # the unmarked runs' language, relabelled
+    assert defaults.get(qn("w:eastAsia")) is not None  # the other scripts' as they were
+
+
+def test_fake_engine_docx_styles_that_name_no_source_language_stay_byte_for_byte(
+    service: TranslationService,
+) -> None:
+    data = languages_docx("en-US")
+    done = translate_document(service, data, "a.docx", "de", "en")
+    old, new = members(data), members(done.data)
+    assert new["word/styles.xml"] == old["word/styles.xml"]
+    changed = {name for name in old if old[name] != new[name]}
+    assert changed == {"word/document.xml"}
+
+
+def test_docx_identity_write_without_languages_is_byte_for_byte_with_languages_marked() -> None:
+    data = languages_docx("de-DE")
+    _, parsed = read_document(data, "a.docx")
+    assert parsed.write(list(parsed.blocks)) == data
+    assert parsed.write(list(parsed.blocks), None) == data
+    # the French run is a mark of its own; de-DE and the default-less run are no formatting
+    [first, _] = parsed.blocks
+    assert first.text == "Der Hund bonjour schläft."
+    assert [(m.start, m.end) for m in first.marks] == [(9, 16)]
+
+
+def languages_pptx() -> bytes:
+    deck = pptx.Presentation()
+    slide = deck.slides.add_slide(deck.slide_layouts[6])
+    frame = slide.shapes.add_textbox(Inches(1), Inches(1), Inches(6), Inches(2)).text_frame
+    paragraph = frame.paragraphs[0]
+    for text, tag in (("Der Hund ", "de-DE"), ("bonjour", "fr-FR"), (" schläft.", "de-DE")):
+        run = paragraph.add_run()
+        run.text = text
+        run.font._rPr.set("lang", tag)
+    etree.SubElement(paragraph._p, qn("a:endParaRPr"), {"lang": "de-DE"})
+    buffer = io.BytesIO()
+    deck.save(buffer)
+    return buffer.getvalue()
+
+
+def test_fake_engine_pptx_translated_runs_and_paragraph_end_say_english_a_french_run_stays(
+    service: TranslationService,
+) -> None:
+    data = languages_pptx()
+    done = translate_document(service, data, "deck.pptx", "de", "en")
+    frame = pptx.Presentation(io.BytesIO(done.data)).slides[0].shapes[0].text_frame
+    p = frame.paragraphs[0]
+    assert p.text == "The dog bonjour sleeps."
+    tags = [(run.text, run.font._rPr.get("lang")) for run in p.runs]
+    assert {tag for text, tag in tags if "bonjour" in text} == {"fr-FR"}
+    assert {tag for text, tag in tags if "bonjour" not in text} == {"en-GB"}
+    assert p._p.find(qn("a:endParaRPr")).get("lang") == "en-GB"
+    old, new = members(data), members(done.data)
+    assert {name for name in old if old[name] != new[name]} == {"ppt/slides/slide1.xml"}
+    _, parsed = read_document(data, "deck.pptx")
+    assert parsed.write(list(parsed.blocks)) == data
+
+
+def languages_odt() -> bytes:
+    document = OpenDocumentText()
+    german = Style(name="Deutsch", family="paragraph")
+    german.addElement(TextProperties(language="de", country="DE"))
+    document.automaticstyles.addElement(german)
+    french = Style(name="Französisch", family="text")
+    french.addElement(TextProperties(language="fr", country="FR"))
+    document.automaticstyles.addElement(french)
+    default = DefaultStyle(family="paragraph")
+    default.addElement(TextProperties(language="de", country="DE"))
+    document.styles.addElement(default)
+    paragraph = odftext.P(stylename=german, text="Der Hund ")
+    paragraph.addElement(odftext.Span(stylename=french, text="bonjour"))
+    paragraph.addText(" schläft.")
+    document.text.addElement(paragraph)
+    buffer = io.BytesIO()
+    document.write(buffer)
+    return buffer.getvalue()
+
+
+def odf_languages(xml: bytes) -> dict[str, tuple[str | None, str | None]]:
+    """Style name (or "default") → (fo:language, fo:country)."""
+    fo = "{urn:oasis:names:tc:opendocument:xmlns:xsl-fo-compatible:1.0}"
+    s = "{urn:oasis:names:tc:opendocument:xmlns:style:1.0}"
+    found = {}
+    for props in etree.fromstring(xml).iter(f"{s}text-properties"):
+        owner = props.getparent()
+        assert owner is not None
+        name = owner.get(f"{s}name") or "default"
+        found[name] = (props.get(f"{fo}language"), props.get(f"{fo}country"))
+    return found
+
+
+def test_fake_engine_odt_styles_of_translated_text_say_english_a_french_span_stays(
+    service: TranslationService,
+) -> None:
+    data = languages_odt()
+    done = translate_document(service, data, "a.odt", "de", "en")
+    assert teletype.extractText(
+        odfload(io.BytesIO(done.data)).text.getElementsByType(odftext.P)[0]
+    ) == ("The dog bonjour sleeps.")
+    new = members(done.data)
+    content = odf_languages(new["content.xml"])
+    assert content["Deutsch"] == ("en", "GB")
+    assert content["Französisch"] == ("fr", "FR")
+    assert odf_languages(new["styles.xml"])["default"] == ("en", "GB")
+    old = members(data)
+    assert {name for name in old if old[name] != new[name]} == {"content.xml", "styles.xml"}
+    _, parsed = read_document(data, "a.odt")
+    assert parsed.write(list(parsed.blocks)) == data
+
+
+def test_odf_styles_relabelled_to_a_bare_code_lose_their_country() -> None:
+    fo = "urn:oasis:names:tc:opendocument:xmlns:xsl-fo-compatible:1.0"
+    s = "urn:oasis:names:tc:opendocument:xmlns:style:1.0"
+    root = etree.fromstring(
+        f'<x xmlns:fo="{fo}" xmlns:style="{s}"><style:text-properties fo:language="de"'
+        ' fo:country="AT" style:rfc-language-tag="de-AT"/><style:text-properties'
+        ' fo:language="en" fo:country="US"/></x>'
+    )
+    assert relabel_styles(root, Languages("de", "fr"))
+    german, english = root
+    assert dict(german.attrib) == {f"{{{fo}}}language": "fr", f"{{{s}}}rfc-language-tag": "fr"}
+    assert dict(english.attrib) == {f"{{{fo}}}language": "en", f"{{{fo}}}country": "US"}
+    assert not relabel_styles(root, Languages("de", "fr"))  # nothing names German any more

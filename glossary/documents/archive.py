@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from glossary.documents.model import Block, Limits
+from glossary.documents.model import Block, Languages, Limits
 from glossary.errors import DocumentError
 
 _CHUNK = 64 * 1024
@@ -341,22 +341,33 @@ def _check_directory(infos: Iterable[zipfile.ZipInfo], limits: Limits, what: str
 class ParsedPackage:
     """A package read into blocks: the XML trees of the parts they came from, and for each
     block what rewrites its paragraph in those trees. Writing rewrites only the paragraphs
-    whose block changed, and re-serializes only the parts that hold one."""
+    whose block changed, and re-serializes only the parts that hold one. Given the languages,
+    it also relabels (`relabels`: a paragraph's runs, a part's default styles) what named the
+    source language, and re-serializes the parts where that changed something."""
 
     archive: Archive
     trees: dict[str, etree._ElementTree] = field(default_factory=dict)
     found: list[Block] = field(default_factory=list)
     writers: list[tuple[str, Callable[[Block], None]]] = field(default_factory=list)
+    relabels: list[tuple[str, Callable[[Languages], bool]]] = field(default_factory=list)
 
     @property
     def blocks(self) -> Sequence[Block]:
         return self.found
 
-    def add(self, part: str, block: Block, writer: Callable[[Block], None]) -> None:
+    def add(
+        self,
+        part: str,
+        block: Block,
+        writer: Callable[[Block], None],
+        relabel: Callable[[Languages], bool] | None = None,
+    ) -> None:
         self.found.append(block)
         self.writers.append((part, writer))
+        if relabel is not None:
+            self.relabels.append((part, relabel))
 
-    def write(self, translated: Sequence[Block]) -> bytes:
+    def write(self, translated: Sequence[Block], language: Languages | None = None) -> bytes:
         if len(translated) != len(self.found):
             raise ValueError(f"{len(translated)} translations for {len(self.found)} blocks")
         changed: set[str] = set()
@@ -364,6 +375,8 @@ class ParsedPackage:
             if block != source:
                 writer(block)
                 changed.add(part)
+        if language is not None:  # after the writers: the runs they made are relabelled too
+            changed.update(part for part, relabel in self.relabels if relabel(language))
         return self.archive.write({part: serialize_xml(self.trees[part]) for part in changed})
 
 

@@ -6,12 +6,14 @@ block (glossary/documents/ooxml.py reads and rebuilds it). Where a block is:
 them, empty ones too, so "paragraph 3" is the third of the body; a text box Word also wrote
 as a VML fallback is one block, written into both. The package is read and
 written through glossary/documents/archive.py: macros and external references refused, every
-part we did not change written back as it was."""
+part we did not change written back as it was. Translated, the paragraphs' runs and the
+document's default and style languages (styles.xml) that named the source language name the
+target (a run marked French stays French); styles.xml is written again only where it did."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from glossary.documents.archive import (
@@ -21,8 +23,17 @@ from glossary.documents.archive import (
     open_archive,
     relationships,
 )
-from glossary.documents.model import Block, Limits
-from glossary.documents.ooxml import WORD, WORD_NS, Element, Paragraph, read_paragraph, rebuild
+from glossary.documents.model import Block, Languages, Limits
+from glossary.documents.ooxml import (
+    WORD,
+    WORD_NS,
+    Element,
+    Paragraph,
+    read_paragraph,
+    rebuild,
+    relabel,
+    relabel_all,
+)
 from glossary.errors import DocumentError
 
 MAIN_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
@@ -114,7 +125,25 @@ def _add(parsed: ParsedPackage, part: str, found: Iterator[tuple[Element, str]])
             for paragraph in copies:
                 rebuild(paragraph, block, WORD)
 
-        parsed.add(part, Block(paragraph.text, paragraph.marks, where), write)
+        def label(languages: Languages, copies: list[Paragraph] = copies) -> bool:
+            return any([relabel(paragraph, WORD, languages) for paragraph in copies])
+
+        parsed.add(part, Block(paragraph.text, paragraph.marks, where), write, label)
+
+
+def _add_styles(parsed: ParsedPackage, related: Iterable[tuple[str, str]]) -> None:
+    """The document's default and style languages (styles.xml), which a run without a
+    w:lang of its own is in: relabelled with the runs, where they named the source."""
+    for path in sorted({p for k, p in related if k == "styles"}):
+        if path in parsed.trees or not parsed.archive.has(path):
+            continue
+        root = parsed.archive.xml(path).getroot()
+        parsed.trees[path] = root.getroottree()
+
+        def label(languages: Languages, root: Element = root) -> bool:
+            return relabel_all(root, WORD, languages)
+
+        parsed.relabels.append((path, label))
 
 
 def read_docx(data: bytes, limits: Limits) -> ParsedPackage:
@@ -128,6 +157,7 @@ def read_docx(data: bytes, limits: Limits) -> ParsedPackage:
         raise DocumentError(f"not a valid docx file: {main} has no body")
     _add(parsed, main, paragraphs(body))
     related = relationships(archive, main).values()
+    _add_styles(parsed, related)
     side = [
         (kind, path)
         for kind in _SIDE_PARTS

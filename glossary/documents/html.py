@@ -11,7 +11,10 @@ translate="no" or class "notranslate" is shown to the model (so the sentence rea
 written back as it was, over the English words aligned with it. <script>, <style>, <pre>,
 <textarea>, <template>, <svg>, <math> and block elements with translate="no" are no block:
 copied through. Everything outside the blocks (doctype, comments, tags, whitespace), and any
-block whose translation is its own text, is written back byte for byte."""
+block whose translation is its own text, is written back byte for byte, less the language:
+translated, a lang or xml:lang that named the source language (<html lang="de">, <p
+lang="de-DE">) names the target, on every tag whose element's text was translated (a
+<q lang="fr"> keeps French; <pre>, <code> and translate="no" keep theirs)."""
 
 from __future__ import annotations
 
@@ -19,10 +22,10 @@ import bisect
 import html
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from html.parser import HTMLParser
 
-from glossary.documents.model import Block, Limits, Mark
+from glossary.documents.model import Block, Languages, Limits, Mark
 from glossary.documents.text import decode_utf8
 
 BLOCK_ELEMENTS = frozenset(
@@ -139,6 +142,7 @@ class Markup:
     after: str = ""
     opaque: bool = False
     line_break: bool = False
+    offset: int = -1  # where `before` is in the document, for relabelling its tags' lang
 
 
 @dataclass
@@ -159,9 +163,9 @@ class _Run:
         self.text.append(text)
         self.length += len(text)
 
-    def point(self, raw: str, line_break: bool = False) -> None:
+    def point(self, raw: str, offset: int, line_break: bool = False) -> None:
         self.marks.append(Mark(self.length, self.length, len(self.markup)))
-        self.markup.append(Markup(raw, line_break=line_break))
+        self.markup.append(Markup(raw, line_break=line_break, offset=offset))
 
 
 @dataclass(frozen=True)
@@ -188,6 +192,8 @@ class _Reader:
         self.regions: list[_Region] = []
         self.run: _Run | None = None
         self.element = "document"
+        # the start tags with a lang or xml:lang whose element's text is translated
+        self.labelled: list[tuple[int, int]] = []
 
     def read(self) -> None:
         i = 0
@@ -203,11 +209,14 @@ class _Reader:
         ):
             self._flush()
             return self._skip(i)
+        opaque = event.kind == "start" and (event.tag in CODE_ELEMENTS or _untranslatable(event))
+        if not opaque and any(name in _LANG_ATTRIBUTES for name, _ in event.attrs):
+            self.labelled.append((event.start, event.end))
         if event.tag in BLOCK_ELEMENTS and event.kind != "text":
             self._flush()
             self.element = event.tag
             return i + 1
-        if event.kind == "start" and (event.tag in CODE_ELEMENTS or _untranslatable(event)):
+        if opaque:
             return self._opaque(i)
         self._inline(event)
         return i + 1
@@ -251,26 +260,26 @@ class _Reader:
             run.add_text(_SPACES.sub(" ", html.unescape(raw)))
         elif event.kind == "start":
             run.open.append((event.tag, len(run.markup), run.length, raw, event.start))
-            run.markup.append(Markup(raw))  # an empty mark unless its end tag comes
+            run.markup.append(Markup(raw, offset=event.start))  # empty unless its end comes
         elif event.kind == "end" and any(tag == event.tag for tag, *_ in run.open):
             while run.open:
                 tag, at, start, before, offset = run.open.pop()
                 if tag == event.tag and start == run.length:
                     # Around no text (<a href><img></a>): one empty mark, written as it was.
                     run.marks = [m for m in run.marks if m.tag < at]
-                    run.markup[at] = Markup(self.text[offset : event.end])
+                    run.markup[at] = Markup(self.text[offset : event.end], offset=offset)
                     run.marks.append(Mark(start, start, at))
                     break
                 if tag == event.tag:
                     run.marks.append(Mark(start, run.length, at))
-                    run.markup[at] = Markup(before, raw)
+                    run.markup[at] = Markup(before, raw, offset=offset)
                     break
                 run.marks.append(Mark(start, start, at))  # closed implicitly: kept as it was
         elif event.kind == "empty" and event.tag == "br":
-            run.point(raw, line_break=True)
+            run.point(raw, event.start, line_break=True)
             run.add_text("\n")  # a line break the segmenter sees; written as the tag alone
         else:
-            run.point(raw)
+            run.point(raw, event.start)
 
     def _flush(self) -> None:
         run, self.run = self.run, None
@@ -330,23 +339,83 @@ class ParsedHtml:
     bom: bool
     blocks: tuple[Block, ...]
     regions: tuple[_Region, ...]
+    labelled: tuple[tuple[int, int], ...] = ()  # start tags with a lang, in document order
 
     def kept(self, index: int) -> list[tuple[int, int]]:
         return kept_spans(self.blocks[index], self.regions[index].markup)
 
-    def write(self, translated: Sequence[Block]) -> bytes:
+    def write(self, translated: Sequence[Block], language: Languages | None = None) -> bytes:
         if len(translated) != len(self.blocks):
             raise ValueError(f"{len(translated)} translations for {len(self.blocks)} blocks")
         out, cursor = [_BOM if self.bom else ""], 0
         for source, block, region in zip(self.blocks, translated, self.regions, strict=True):
-            out.append(self.text[cursor : region.start])
+            out.append(self._copy(cursor, region.start, language))
             if block.text == source.text and block.marks == source.marks:
-                out.append(self.text[region.start : region.end])
+                out.append(self._copy(region.start, region.end, language))
             else:
-                out.append(region.lead + render(block, region.markup, _escape_html) + region.trail)
+                markup = self._relabelled(region.markup, language)
+                out.append(region.lead + render(block, markup, _escape_html) + region.trail)
             cursor = region.end
-        out.append(self.text[cursor:])
+        out.append(self._copy(cursor, len(self.text), language))
         return "".join(out).encode("utf-8")
+
+    def _copy(self, start: int, end: int, language: Languages | None) -> str:
+        """The document's text[start:end], its start tags' lang naming the target where it
+        named the source (with `language`)."""
+        if language is None:
+            return self.text[start:end]
+        out: list[str] = []
+        cursor = start
+        at = bisect.bisect_left(self.labelled, (start, start))
+        while at < len(self.labelled) and self.labelled[at][1] <= end:
+            a, b = self.labelled[at]
+            out.extend((self.text[cursor:a], relabel_tag(self.text[a:b], language)))
+            cursor, at = b, at + 1
+        out.append(self.text[cursor:end])
+        return "".join(out)
+
+    def _relabelled(
+        self, markup: tuple[Markup, ...], language: Languages | None
+    ) -> tuple[Markup, ...]:
+        if language is None:
+            return markup
+        return tuple(
+            m
+            if m.offset < 0 or m.opaque
+            else replace(m, before=self._copy(m.offset, m.offset + len(m.before), language))
+            for m in markup
+        )
+
+
+_LANG_ATTRIBUTES = ("lang", "xml:lang")
+_TAG_NAME = re.compile(r"<[^\s/>]*")
+_BETWEEN = re.compile(r"[\s/]*")
+_ATTRIBUTE = re.compile(r"""([^\s/>"'=][^\s/>=]*)(?:(\s*=\s*)("[^"]*"|'[^']*'|[^\s>]*))?""")
+
+
+def relabel_tag(raw: str, language: Languages) -> str:
+    """A start tag with its lang and xml:lang in the target language where they named the
+    source ("<p class=a lang='de-DE'>" is "<p class=a lang='en-GB'>"), all else as it was."""
+    name = _TAG_NAME.match(raw)
+    at = name.end() if name else 0
+    out = [raw[:at]]
+    while (gap := _BETWEEN.match(raw, at)) and (found := _ATTRIBUTE.match(raw, gap.end())):
+        out.append(raw[at : gap.end()])
+        value = found.group(3)
+        quoted = value is not None and value[:1] in ("'", '"')
+        inner = value[1:-1] if value is not None and quoted else value
+        if (
+            value is not None
+            and found.group(1).lower() in _LANG_ATTRIBUTES
+            and language.is_source(html.unescape(inner or ""))
+        ):
+            quote = value[0] if quoted else ""
+            out.append(f"{found.group(1)}{found.group(2)}{quote}{language.tag}{quote}")
+        else:
+            out.append(found.group(0))
+        at = found.end()
+    out.append(raw[at:])
+    return "".join(out)
 
 
 def render(block: Block, markup: Sequence[Markup], escape: Callable[[str], str]) -> str:
@@ -405,7 +474,9 @@ def read_html(text: str) -> ParsedHtml:
     text = text.removeprefix(_BOM)
     reader = _Reader(text)
     reader.read()
-    return ParsedHtml(text, bom, tuple(reader.blocks), tuple(reader.regions))
+    return ParsedHtml(
+        text, bom, tuple(reader.blocks), tuple(reader.regions), tuple(reader.labelled)
+    )
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from glossary.documents.html import Markup, has_words, kept_spans, render
-from glossary.documents.model import Block, Limits, Mark
+from glossary.documents.model import Block, Languages, Limits, Mark
 from glossary.documents.text import decode_utf8
 
 _BOM = "\ufeff"
@@ -466,7 +466,8 @@ class ParsedMarkdown:
     def kept(self, index: int) -> list[tuple[int, int]]:
         return kept_spans(self.blocks[index], self.markup[index])
 
-    def write(self, translated: Sequence[Block]) -> bytes:
+    def write(self, translated: Sequence[Block], language: Languages | None = None) -> bytes:
+        # no language markup in the format: `language` changes nothing
         if len(translated) != len(self.blocks):
             raise ValueError(f"{len(translated)} translations for {len(self.blocks)} blocks")
         out, cursor = [_BOM if self.bom else ""], 0

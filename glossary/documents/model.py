@@ -7,6 +7,7 @@ node, and what must stay untranslated (code, scripts, translate="no") is no bloc
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -39,10 +40,43 @@ class Parsed(Protocol):
     @property
     def blocks(self) -> Sequence[Block]: ...
 
-    def write(self, translated: Sequence[Block]) -> bytes:
+    def write(self, translated: Sequence[Block], language: Languages | None = None) -> bytes:
         """The document with each block replaced by its translation (as many, in order; the
-        marks on the English text)."""
+        marks on the English text). With `language`, what the writer translated says it is
+        in the target language where the document said it was in the source language (a
+        French quote stays French); formats without language markup ignore it."""
         ...
+
+
+# The tag a translation is marked with: the bare code, save English, which the glossary
+# spells British (terms/de-en.yaml: defence, programme), so en-GB, for a spell checker that
+# agrees with the enforced terms. A German region (de-DE) is never carried over: it is wrong
+# for any other language.
+_TAGS = {"en": "en-GB"}
+
+
+@dataclass(frozen=True)
+class Languages:
+    """The language a document was read as (`source`, "de") and the one it was translated
+    into (`target`, "en"), for the writers to relabel the text they translated."""
+
+    source: str
+    target: str
+
+    @property
+    def tag(self) -> str:
+        """The target as a BCP 47 tag ("en-GB", "fr")."""
+        code = self.target.strip().lower()
+        return _TAGS.get(code, code)
+
+    def is_source(self, tag: str | None) -> bool:
+        """Whether a document's language tag ("de-DE", "de_AT", "DE") names the source."""
+        return tag is not None and primary(tag) == primary(self.source)
+
+
+def primary(tag: str) -> str:
+    """The primary language subtag, lower case: "de" of "de-DE"."""
+    return re.split(r"[-_]", tag.strip(), maxsplit=1)[0].lower()
 
 
 class DocumentFormat(Protocol):

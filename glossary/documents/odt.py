@@ -8,7 +8,10 @@ from the paragraph's most common styling, a text:a hyperlink is a mark, and ever
 element in the paragraph (a frame, a note, a field, a bookmark, an annotation) is an empty
 mark written back whole at its new place. Where a block is: "paragraph 3",
 "table 1, row 2, cell 1, paragraph 1", "list 1, item 2, paragraph 1",
-"paragraph 4, note 1, paragraph 1", "header 1, paragraph 1", "slide 2, shape 1, paragraph 1"."""
+"paragraph 4, note 1, paragraph 1", "header 1, paragraph 1", "slide 2, shape 1, paragraph 1".
+A paragraph's language is its style's: translated, the styles of content.xml and styles.xml
+(the defaults too) whose language was the source's name the target (a span styled French
+stays French), and a part is written again only where that or its text changed."""
 
 from __future__ import annotations
 
@@ -26,7 +29,7 @@ from glossary.documents.archive import (
     check_odf_tree,
     open_archive,
 )
-from glossary.documents.model import Block, Limits, Mark
+from glossary.documents.model import Block, Languages, Limits, Mark
 from glossary.errors import DocumentError
 
 Element = etree._Element
@@ -36,6 +39,7 @@ _TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
 _D = "{urn:oasis:names:tc:opendocument:xmlns:drawing:1.0}"
 _S = "{urn:oasis:names:tc:opendocument:xmlns:style:1.0}"
 _P = "{urn:oasis:names:tc:opendocument:xmlns:presentation:1.0}"
+_FO = "{urn:oasis:names:tc:opendocument:xmlns:xsl-fo-compatible:1.0}"
 _PARAGRAPHS = {f"{_T}p", f"{_T}h"}
 # Containers whose paragraphs count as their parent's (a section is no new numbering).
 _OPEN = {f"{_T}section", f"{_T}index-body", f"{_T}soft-page-break", f"{_D}text-box"}
@@ -364,6 +368,9 @@ def _read(data: bytes, limits: Limits, what: str, mimetype: str) -> ParsedPackag
     body = content.find(f"{_O}body/{_O}{kind}")
     if body is None:
         raise DocumentError(f"not a valid {what} file: content.xml has no office:{kind}")
+    _add_styles(parsed, "content.xml", content)
+    if styles is not None:
+        _add_styles(parsed, "styles.xml", styles)
     if what == "odt":
         _add(parsed, "content.xml", paragraphs(body))
         if styles is not None:
@@ -374,6 +381,34 @@ def _read(data: bytes, limits: Limits, what: str, mimetype: str) -> ParsedPackag
             for notes in page.iterchildren(f"{_P}notes"):
                 _add(parsed, "content.xml", _shapes(notes, f"slide {n}, notes, "))
     return parsed
+
+
+def _add_styles(parsed: ParsedPackage, part: str, root: Element) -> None:
+    def label(languages: Languages) -> bool:
+        return relabel_styles(root, languages)
+
+    parsed.relabels.append((part, label))
+
+
+def relabel_styles(root: Element, languages: Languages) -> bool:
+    """The part's styles (the defaults, named and automatic ones) whose language is the
+    source's, in the target's: fo:language and fo:country (none for a bare code such as
+    "fr"), and style:rfc-language-tag; the Asian and complex-script languages as they were.
+    Whether anything changed."""
+    changed = False
+    language, _, country = languages.tag.partition("-")
+    for props in root.iter(f"{_S}text-properties"):
+        if languages.is_source(props.get(f"{_FO}language")):
+            props.set(f"{_FO}language", language)
+            if country:
+                props.set(f"{_FO}country", country)
+            elif f"{_FO}country" in props.attrib:
+                del props.attrib[f"{_FO}country"]
+            changed = True
+        if languages.is_source(props.get(f"{_S}rfc-language-tag")):
+            props.set(f"{_S}rfc-language-tag", languages.tag)
+            changed = True
+    return changed
 
 
 def _add_headers(parsed: ParsedPackage, styles: Element) -> None:

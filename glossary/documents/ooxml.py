@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import copy
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 
 from lxml import etree
 
-from glossary.documents.model import Block, Mark
+from glossary.documents.model import Block, Languages, Mark, primary
 
 Element = etree._Element
 
@@ -38,6 +38,10 @@ class Dialect:
     containers: frozenset[str] = frozenset()  # elements around runs (w:hyperlink, w:ins)
     tail: frozenset[str] = frozenset()  # paragraph children that stay last (a:endParaRPr)
     unkeyed: frozenset[str] = frozenset()  # rPr children and attributes that are no formatting
+    # Where a run's language is: an attribute of the rPr (DrawingML's lang) or of its child
+    # (Word's w:lang w:val).
+    language_attribute: str = "lang"
+    language_element: str | None = None
 
     def name(self, local: str) -> str:
         return f"{{{self.ns}}}{local}"
@@ -103,7 +107,9 @@ class _Reader:
         for attr in list(clean.attrib):
             if str(attr) in self.dialect.unkeyed:
                 del clean.attrib[attr]
-        return etree.tostring(clean).decode()
+        # The region (de-DE, de-AT) is no formatting, the language is: a French quote in a
+        # German paragraph is a mark, so it keeps its language when the rest is relabelled.
+        return f"{etree.tostring(clean).decode()}|{language_of(props, self.dialect)}"
 
     def inline(self, element: Element, run: Element | None) -> None:
         self.inlines.append((len(self.pieces), Inline(element, run)))
@@ -150,6 +156,15 @@ class _Reader:
                 self.pieces.append(_Piece(d.run_chars[str(local)], key, props, links))
             else:
                 self.inline(child, run)
+
+
+def language_of(props: Element | None, d: Dialect) -> str:
+    """The primary language a run's formatting names ("de" of de-DE); "" where none."""
+    if props is None:
+        return ""
+    holder = props if d.language_element is None else props.find(d.name(d.language_element))
+    value = None if holder is None else holder.get(d.language_attribute)
+    return primary(value) if value else ""
 
 
 def _plain_break(child: Element, d: Dialect) -> bool:
@@ -261,6 +276,37 @@ def rebuild(paragraph: Paragraph, block: Block, dialect: Dialect) -> None:
         props = chosen.props if isinstance(chosen, Format) else paragraph.base
         _append_runs(stack.top(), text[at : cuts[n + 1]], props, d)
     p.extend(tail)
+
+
+# -- languages -------------------------------------------------------------------------------
+def relabel(paragraph: Paragraph, dialect: Dialect, languages: Languages) -> bool:
+    """The paragraph's runs, its paragraph mark and closing properties that named the source
+    language now name the target (a run in another language keeps it); what it holds as it
+    was (a field, a drawing: `Inline` items) is left alone. Whether anything changed."""
+    kept = {id(item.element) for item in paragraph.items if isinstance(item, Inline)}
+    return relabel_all(paragraph.element, dialect, languages, kept)
+
+
+def relabel_all(
+    root: Element, dialect: Dialect, languages: Languages, kept: Set[int] = frozenset()
+) -> bool:
+    """Every language under `root` (less the subtrees in `kept`, by id) that named the
+    source language relabelled to the target; whether anything changed."""
+    changed = False
+    attribute, holder = dialect.language_attribute, dialect.language_element
+    wanted = None if holder is None else dialect.name(holder)
+    stack = [root]
+    while stack:
+        element = stack.pop()
+        if id(element) in kept:
+            continue
+        if (wanted is None or element.tag == wanted) and languages.is_source(
+            element.get(attribute)
+        ):
+            element.set(attribute, languages.tag)
+            changed = True
+        stack.extend(child for child in element if isinstance(child.tag, str))
+    return changed
 
 
 def _common(a: Sequence[int], b: Sequence[int]) -> int:
@@ -376,6 +422,8 @@ WORD = Dialect(
     },
     containers=frozenset({"hyperlink", "ins", "moveTo", "smartTag", "customXml", "dir", "bdo"}),
     unkeyed=frozenset({"lang", "noProof", "rPrChange"}),
+    language_attribute=f"{{{WORD_NS}}}val",
+    language_element="lang",
 )
 DRAWING = Dialect(
     ns=DRAWING_NS,

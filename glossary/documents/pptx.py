@@ -5,7 +5,9 @@ a linked word is a formatting mark). Slides are counted in the order the present
 them, shapes in the order of the slide's shape tree (a group's shapes inside it):
 "slide 2, shape 1, paragraph 1", "slide 1, shape 3, row 2, cell 1, paragraph 1",
 "slide 1, shape 2, shape 1, paragraph 1", "slide 3, notes, shape 2, paragraph 1". Layouts
-and masters (their prompt texts) are not translated."""
+and masters (their prompt texts) are not translated. Translated, the runs' and paragraph
+ends' lang (PowerPoint writes one on every run) that named the source language name the
+target; the masters' default languages are left as they are."""
 
 from __future__ import annotations
 
@@ -19,8 +21,15 @@ from glossary.documents.archive import (
     open_archive,
     relationships,
 )
-from glossary.documents.model import Block, Limits
-from glossary.documents.ooxml import DRAWING, DRAWING_NS, Element, Paragraph, read_paragraph
+from glossary.documents.model import Block, Languages, Limits
+from glossary.documents.ooxml import (
+    DRAWING,
+    DRAWING_NS,
+    Element,
+    Paragraph,
+    read_paragraph,
+    relabel,
+)
 from glossary.documents.ooxml import rebuild as rebuild_paragraph
 from glossary.errors import DocumentError
 
@@ -68,7 +77,10 @@ def _add(parsed: ParsedPackage, part: str, found: Iterator[tuple[Element, str]])
         def write(block: Block, paragraph: Paragraph = paragraph) -> None:
             rebuild_paragraph(paragraph, block, DRAWING)
 
-        parsed.add(part, Block(paragraph.text, paragraph.marks, where), write)
+        def label(languages: Languages, paragraph: Paragraph = paragraph) -> bool:
+            return relabel(paragraph, DRAWING, languages)
+
+        parsed.add(part, Block(paragraph.text, paragraph.marks, where), write, label)
 
 
 def _shape_tree(parsed: ParsedPackage, part: str) -> Element:

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import accumulate
 
-from glossary.documents.model import Block, Limits, Mark
+from glossary.documents.model import Block, Languages, Limits, Mark
 from glossary.documents.text import decode_utf8, paragraph_spans
 from glossary.errors import DocumentError
 
@@ -206,7 +206,8 @@ class ParsedSubtitles:
     blocks: tuple[Block, ...]
     cues: tuple[_Cue, ...]
 
-    def write(self, translated: Sequence[Block]) -> bytes:
+    def write(self, translated: Sequence[Block], language: Languages | None = None) -> bytes:
+        # no language markup in the format: `language` changes nothing
         if len(translated) != len(self.blocks):
             raise ValueError(f"{len(translated)} translations for {len(self.blocks)} cues")
         out, cursor = [_BOM if self.bom else ""], 0

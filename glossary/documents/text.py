@@ -9,7 +9,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from glossary.documents.model import Block, Limits
+from glossary.documents.model import Block, Languages, Limits
 from glossary.errors import DocumentError
 
 _BOM = "\ufeff"
@@ -73,7 +73,8 @@ class ParsedText:
     def blocks(self) -> Sequence[Block]:
         return self.skeleton.blocks
 
-    def write(self, translated: Sequence[Block]) -> bytes:
+    def write(self, translated: Sequence[Block], language: Languages | None = None) -> bytes:
+        # no language markup in the format: `language` changes nothing
         text = self.skeleton.join([b.text for b in translated])
         return ((_BOM if self.bom else "") + text).encode("utf-8")
 

@@ -25,7 +25,7 @@ from pathlib import PurePath
 import numpy as np
 
 from glossary.alignment import aligned_range, token_char_spans, tokens_in_span
-from glossary.documents.model import Block, DocumentFormat, Limits, Mark, Parsed
+from glossary.documents.model import Block, DocumentFormat, Languages, Limits, Mark, Parsed
 from glossary.documents.registry import format_for
 from glossary.enforce import DEFAULT_MODE, Mode
 from glossary.engine import Hypothesis
@@ -144,7 +144,7 @@ def translate_document(
     done = _translate_batches(service, pipeline, blocks, progress)
     path = PurePath(filename)
     return TranslatedDocument(
-        data=parsed.write([d.block for d in done]),
+        data=parsed.write([d.block for d in done], Languages(source, target)),
         filename=f"{path.stem}.{target}{path.suffix}",
         media_type=fmt.media_types[0],
         format=fmt.name,
@@ -172,7 +172,7 @@ def translate_html(
     pipeline = service.pipeline(source, target, chosen, mode)
     blocks = list(parsed.blocks)
     done = _translate_batches(service, pipeline, blocks, None)
-    written = parsed.write([d.block for d in done]).decode("utf-8")
+    written = parsed.write([d.block for d in done], Languages(source, target)).decode("utf-8")
     located = _located(blocks, done, parsed.kept)
     return written, list(located), [s for d in done for s in d.sentences]
 
