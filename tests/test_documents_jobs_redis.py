@@ -29,7 +29,7 @@ from glossary.jobs import KEEP_SECONDS
 from glossary.packages import InstalledPackage
 from glossary.service import TranslationService
 from tests.test_documents_api import with_macros, word_file
-from tests.test_jobs_redis import REDIS_SERVER, needs_redis, redis_server, wait_until
+from tests.test_jobs_redis import REDIS_SERVER, needs_redis, redis_server, stop, wait_until
 from tests.workers import process_env, server_process
 
 pytestmark = [pytest.mark.slow, needs_redis]
@@ -111,21 +111,7 @@ def cluster(
                 yield running
         finally:
             for proc in running.workers:
-                proc.terminate()
-            for proc in running.workers:
-                stop_worker(proc)
-
-
-def stop_worker(proc: subprocess.Popen[bytes]) -> None:
-    """SIGTERM, and SIGKILL after 3 s: an idle RQ 2.12 worker can hang in its exit for a
-    minute (redis-py's pub/sub thread joined without a timeout while it waits out RQ's 60 s
-    `sleep_time`), which says nothing about the document work."""
-    proc.terminate()
-    try:
-        proc.wait(timeout=3)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(timeout=10)
+                stop(proc)
 
 
 def upload(base: str, name: str, data: bytes, content_type: str | None = None) -> Any:
@@ -218,9 +204,12 @@ def test_documents_wait_queued_until_a_worker_takes_them(cluster: Cluster) -> No
     assert result.status_code == 200 and len(texts(result.content)) == 2
     assert queue.count == 0 and queue.started_job_registry.count == 0
 
-    # With the worker gone, a new document waits, and its time left comes from the speed the
-    # worker left in Redis (characters a second of the documents it did).
-    stop_worker(cluster.workers.pop())
+    # With the worker gone (SIGTERM: idle, it exits at once), a new document waits, and its
+    # time left comes from the speed the worker left in Redis (characters a second of the
+    # documents it did).
+    gone = cluster.workers.pop()
+    gone.terminate()
+    assert gone.wait(timeout=10) == 0
     waiting = upload(cluster.base, "brief.docx", word_file()).json()
     body = status(cluster.base, waiting)
     assert body["status"] == "queued" and isinstance(body["seconds_remaining"], int), body
@@ -396,23 +385,44 @@ def test_store_steps_of_a_deleted_job_never_bring_it_back_and_failures_are_said(
 
         # An RQ job that failed in a real (burst) worker: the callback fails the document, and
         # delete forgets RQ's record of it too, which RQ keeps for failed jobs.
-        from rq import Callback, Queue, SimpleWorker
+        from rq import Callback, Queue
 
         from glossary.documents.jobs_redis import QUEUE, RQDocumentJobs
+        from glossary.jobs_redis import GlossaryWorker
 
         broken = job()
         store.create(broken, b"Der Hund.", Limits())
         queue = Queue(QUEUE, connection=store.connection)
         queue.enqueue(ord, broken.id, job_id=broken.id, on_failure=Callback(failed))
 
-        class Unsubscribed(SimpleWorker):
-            def subscribe(self) -> None:
-                """No pub/sub thread (RQ's commands, unused here): see stop_worker."""
-
-        Unsubscribed([queue], connection=store.connection).work(burst=True)
+        GlossaryWorker([queue], connection=store.connection).work(burst=True)
         said = store.get(broken.id)
         assert said is not None and (said.state, said.error) == ("failed", "TypeError")
         assert any(broken.id in k.decode() for k in store.connection.keys("rq:job:*"))
         queued = RQDocumentJobs(TranslationService(dataclasses.replace(settings, queue_url=url)))
         queued.delete(broken.id)
         assert [k for k in store.connection.keys("*") if broken.id.encode() in k] == []
+
+
+def test_a_worker_stopped_twice_fails_its_document_with_the_reason(cluster: Cluster) -> None:
+    cluster.start_worker()
+    (worker,) = cluster.workers
+    handle = upload(cluster.base, "long.txt", LONG.encode()).json()
+    wait_until(
+        "the long document under way",
+        lambda: (
+            (found := status(cluster.base, handle))["status"] == "translating" and found["done"] > 0
+        ),
+        seconds=120,
+        pause=0.05,
+    )
+    worker.terminate()  # warm: it would finish the document first
+    time.sleep(1.5)  # RQ ignores a second signal within a second of the first
+    assert worker.poll() is None
+    worker.terminate()  # cold: now
+    assert worker.wait(timeout=10) == 0
+    body = status(cluster.base, handle)
+    assert body["status"] == "error" and body["done"] < body["total"], body
+    assert body["error_message"] == "the worker working the document was stopped before it finished"
+    _, upload_key, result_key, report = cluster.jobs().store.keys(handle["document_id"])
+    assert cluster.redis().exists(upload_key, result_key, report) == 0  # nothing half-written

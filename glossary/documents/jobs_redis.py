@@ -469,5 +469,6 @@ def failed(
     reason = {
         "JobTimeoutException": "the document ran past its time limit and was stopped",
         "AbandonedJobError": "the worker working the document stopped",
+        "SystemExit": "the worker working the document was stopped before it finished",
     }.get(name, name)
     store.fail(job_id, reason)
