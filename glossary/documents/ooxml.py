@@ -12,7 +12,11 @@ never dropped. Complex fields (fldChar begin … end) are kept as they were, res
 
 Rebuilding: the paragraph's properties (pPr) and its closing properties (a:endParaRPr) stay;
 the runs are made again from the translation: plain text with the base formatting, a marked
-span with its run's formatting (a copy), inside copies of its containers."""
+span with its run's formatting (a copy), inside copies of its containers.
+
+A run's language is formatting only by its primary subtag (de-DE and de-AT are one, a French
+run in a German paragraph is a mark), so that `relabel` can put the target language on what
+was the source's and leave the French run French."""
 
 from __future__ import annotations
 
