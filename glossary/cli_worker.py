@@ -29,7 +29,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "'glossary-documents', text jobs first, on the Redis server named by "
         "GLOSSARY_QUEUE_URL (e.g. redis://HOST:6379/0), one job at a time, with the model "
         "loaded once. Glossaries come from GLOSSARY_TERMS_DIR, which must be the folder the "
-        "web server uses.",
+        "web server uses. SIGTERM or SIGINT stops it once the job in progress is done (at "
+        "once when idle); a second one stops that job too, which then fails with the reason.",
     )
     p.add_argument(
         "--burst",
