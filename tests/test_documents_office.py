@@ -1206,3 +1206,22 @@ def test_odf_styles_relabelled_to_a_bare_code_lose_their_country() -> None:
     assert dict(german.attrib) == {f"{{{fo}}}language": "fr", f"{{{s}}}rfc-language-tag": "fr"}
     assert dict(english.attrib) == {f"{{{fo}}}language": "en", f"{{{fo}}}country": "US"}
     assert not relabel_styles(root, Languages("de", "fr"))  # nothing names German any more
+
+
+def test_fake_engine_docx_regions_are_no_formatting_and_the_paragraph_mark_says_english(
+    service: TranslationService,
+) -> None:
+    document = docx.Document()
+    paragraph = document.add_paragraph()
+    mark = etree.SubElement(paragraph._p.get_or_add_pPr(), qn("w:rPr"))
+    etree.SubElement(mark, qn("w:lang"), {qn("w:val"): "de-DE"})
+    for text, tag in (("Der Hund ", "de-DE"), ("schläft.", "de-AT")):
+        _set_word_language(paragraph.add_run(text), tag)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    _, parsed = read_document(buffer.getvalue(), "a.docx")
+    assert [b.marks for b in parsed.blocks] == [()]  # de-DE and de-AT: one language
+    done = translate_document(service, buffer.getvalue(), "a.docx", "de", "en")
+    p = docx.Document(io.BytesIO(done.data)).paragraphs[0]
+    assert p.text == "The dog sleeps."
+    assert [e.get(qn("w:val")) for e in p._p.iter(qn("w:lang"))] == ["en-GB", "en-GB"]
