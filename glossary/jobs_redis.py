@@ -37,7 +37,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, replace
 from pathlib import Path
 from types import FrameType, TracebackType
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import urlsplit, urlunsplit
 
 import redis
@@ -475,14 +475,21 @@ def run_worker(settings: Settings, *, burst: bool = False, queues: Sequence[str]
         redacted(settings.queue_url),
         settings.terms_dir,
     )
-    worker.work(burst=burst, logging_level="INFO")
-    if worker.cold:
-        # The job is failed and the worker's death registered; only the batch the job was
-        # waiting for still runs, in CTranslate2's threads, and finalizing the interpreter
-        # under them aborts the process (std::terminate, SIGABRT). Cold means now: leave.
-        worker_service().cache.flush()
-        logging.shutdown()
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(0)
+    try:
+        worker.work(burst=burst, logging_level="INFO")
+    finally:
+        if worker.cold:
+            _leave_now()
     return 0
+
+
+def _leave_now() -> NoReturn:
+    """End the process without finalizing the interpreter, after a cold shutdown. The job is
+    failed and the worker's death registered by then; only the batch the job was waiting for
+    may still run in CTranslate2's threads, and finalizing under them aborts the process
+    (std::terminate, SIGABRT). Cold means now: written caches and logs first, nothing else."""
+    worker_service().cache.flush()
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
