@@ -384,6 +384,22 @@ def test_fake_engine_mark_over_most_of_a_term_covers_the_terms_english(
     assert balanced(out) == {"p": 1, "b": 1}
 
 
+def test_fake_engine_mark_mostly_made_of_part_of_a_term_follows_attention_inside_it(
+    settings: Settings, installed: InstalledPackage, tmp_path: Path, engine: PhraseEngine
+) -> None:
+    """A mark mostly made of a small part of a term ("Butter“-Deal" of the term "Waffen für
+    Butter") goes on the English words attention gives it, within the term's English."""
+    terms = tmp_path / "deal"
+    terms.mkdir()
+    create_glossary(
+        terms / "welt.yaml", "Welt", "de", "en", [Term("Waffen für Butter", "guns for butter")]
+    )
+    registry = EngineRegistry(settings, loader=lambda package: engine)
+    service = TranslationService(dataclasses.replace(settings, terms_dir=terms), registry)
+    out = translated(service, "<p>Der „Waffen für <b>Butter“-Deal</b> von Putin.</p>")
+    assert out == "<p>The „guns for <b>butter</b>“-Deal von Putin.</p>"
+
+
 # -- languages ---------------------------------------------------------------------------------
 LANGUAGES_PAGE = """<!DOCTYPE html>
 <html lang="de"><head><title>Der Herrscher</title></head>

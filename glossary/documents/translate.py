@@ -372,10 +372,12 @@ def _in_sentence(s: SentenceResult, start: int, end: int) -> Span:
 
 def _by_term(s: SentenceResult, a: int, b: int) -> Span | None:
     """A mark within a term's German words follows the term's English, as enforcement placed
-    it. A mark around terms, or over most of one ("Achse <b>Moskau–Pjöngjang</b>" of the term
-    "Achse Moskau–Pjöngjang"), covers their English, and the attention of the rest of its words,
-    apart from the terms, adds to it: the model's attention on an enforced term's words says
-    little, since the English there is the glossary's, not the model's."""
+    it. A mark around terms, over most of one ("Achse <b>Moskau–Pjöngjang</b>" of the term
+    "Achse Moskau–Pjöngjang") covers their English, and the attention of the mark's other words
+    adds to it: the model's attention on an enforced term's own words says little, since the
+    English there is the glossary's, not the model's. A mark mostly made of a small part of a
+    term ("„Waffen für <b>Butter“-Deal</b>") goes where attention puts it within the term's
+    English, else on the whole of it."""
     found: list[Span] = []
     covered: list[Span] = []
     for r in s.terms:
@@ -385,9 +387,17 @@ def _by_term(s: SentenceResult, a: int, b: int) -> Span | None:
         ta, tb = r.target_start - s.target_start, r.target_end - s.target_start
         if ra <= a and b <= rb:
             return ta, tb
-        if 2 * (min(b, rb) - max(a, ra)) > rb - ra:
+        shared = _letters(s.source, max(a, ra), min(b, rb))
+        if (a <= ra and rb <= b) or 2 * shared > _letters(s.source, ra, rb):
             found.append((ta, tb))
             covered.append((ra, rb))
+        elif 2 * shared > _letters(s.source, a, b):
+            # "Butter“-Deal": where attention puts it within the term's English ("butter"),
+            # as the neighbour it spreads onto ("-Deal" dropped, "Putin" after) is no better
+            attended = _by_attention(s, a, b)
+            if attended is None or not _meets(attended, (ta, tb)):
+                return ta, tb
+            return max(attended[0], ta), min(attended[1], tb)
     if not found:
         return None
     spans = found + [
@@ -396,6 +406,15 @@ def _by_term(s: SentenceResult, a: int, b: int) -> Span | None:
         if any(c.isalnum() for c in s.source[x:y]) and (span := _by_attention(s, x, y))
     ]
     return min(x for x, _ in spans), max(y for _, y in spans)
+
+
+def _meets(span: Span, other: Span) -> bool:
+    return span[0] < other[1] and other[0] < span[1]
+
+
+def _letters(text: str, start: int, end: int) -> int:
+    """How many letters and digits text[start:end] holds (none for an empty or reversed span)."""
+    return sum(c.isalnum() for c in text[start:end]) if start < end else 0
 
 
 def _outside(a: int, b: int, taken: Sequence[Span]) -> list[Span]:
