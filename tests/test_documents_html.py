@@ -384,11 +384,12 @@ def test_fake_engine_mark_over_most_of_a_term_covers_the_terms_english(
     assert balanced(out) == {"p": 1, "b": 1}
 
 
-def test_fake_engine_mark_mostly_made_of_part_of_a_term_follows_attention_inside_it(
+def test_fake_engine_mark_mostly_made_of_part_of_a_term_covers_the_terms_english(
     settings: Settings, installed: InstalledPackage, tmp_path: Path, engine: PhraseEngine
 ) -> None:
     """A mark mostly made of a small part of a term ("Butter“-Deal" of the term "Waffen für
-    Butter") goes on the English words attention gives it, within the term's English."""
+    Butter") goes on the term's English as a whole: which of its words render "Butter" the
+    glossary does not say, and attention on them is the overruled model's."""
     terms = tmp_path / "deal"
     terms.mkdir()
     create_glossary(
@@ -397,7 +398,7 @@ def test_fake_engine_mark_mostly_made_of_part_of_a_term_follows_attention_inside
     registry = EngineRegistry(settings, loader=lambda package: engine)
     service = TranslationService(dataclasses.replace(settings, terms_dir=terms), registry)
     out = translated(service, "<p>Der „Waffen für <b>Butter“-Deal</b> von Putin.</p>")
-    assert out == "<p>The „guns for <b>butter</b>“-Deal von Putin.</p>"
+    assert out == "<p>The „<b>guns for butter</b>“-Deal von Putin.</p>"
 
 
 # -- languages ---------------------------------------------------------------------------------

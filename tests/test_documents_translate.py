@@ -428,10 +428,11 @@ def real_model() -> Path:
             Term("Achse Moskau–Pjöngjang", "Moscow–Pyongyang axis"),
             "moscow–pyongyang axis",
         ),
-        (  # bold mostly on one word of a term: that word's English within the term's
-            "<p>„Waffen für <b>Butter“-Deal </b>von Putin</p>",
+        (  # bold mostly on one word of a term: the term's English, whatever attention says
+            "<p>So schreibt die Zeitung, dass er einen Deal „Waffen für <b>Butter“ </b>"
+            "eingegangen sei.</p>",
             Term("Waffen für Butter", "guns for butter"),
-            "butter",
+            "guns for butter",
         ),
     ],
 )

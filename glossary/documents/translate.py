@@ -371,13 +371,11 @@ def _in_sentence(s: SentenceResult, start: int, end: int) -> Span:
 
 
 def _by_term(s: SentenceResult, a: int, b: int) -> Span | None:
-    """A mark within a term's German words follows the term's English, as enforcement placed
-    it. A mark around terms, over most of one ("Achse <b>Moskau–Pjöngjang</b>" of the term
-    "Achse Moskau–Pjöngjang") covers their English, and the attention of the mark's other words
-    adds to it: the model's attention on an enforced term's own words says little, since the
-    English there is the glossary's, not the model's. A mark mostly made of a small part of a
-    term ("„Waffen für <b>Butter“-Deal</b>") goes where attention puts it within the term's
-    English, else on the whole of it."""
+    """A mark within a term's German words, over most of them ("Achse <b>Moskau–Pjöngjang.</b>"
+    of the term "Achse Moskau–Pjöngjang") or mostly made of some of them ("„Waffen für
+    <b>Butter“-Deal</b>") follows the term's English, as enforcement placed it: the model's
+    attention on words the glossary overruled says little ("Butter" attends to "guns"). A mark
+    around terms covers their English, and the attention of its other words adds to it."""
     found: list[Span] = []
     covered: list[Span] = []
     for r in s.terms:
@@ -387,17 +385,13 @@ def _by_term(s: SentenceResult, a: int, b: int) -> Span | None:
         ta, tb = r.target_start - s.target_start, r.target_end - s.target_start
         if ra <= a and b <= rb:
             return ta, tb
-        shared = _letters(s.source, max(a, ra), min(b, rb))
-        if (a <= ra and rb <= b) or 2 * shared > _letters(s.source, ra, rb):
+        if a <= ra and rb <= b:
             found.append((ta, tb))
             covered.append((ra, rb))
-        elif 2 * shared > _letters(s.source, a, b):
-            # "Butter“-Deal": where attention puts it within the term's English ("butter"),
-            # as the neighbour it spreads onto ("-Deal" dropped, "Putin" after) is no better
-            attended = _by_attention(s, a, b)
-            if attended is None or not _meets(attended, (ta, tb)):
-                return ta, tb
-            return max(attended[0], ta), min(attended[1], tb)
+            continue
+        shared = _letters(s.source, max(a, ra), min(b, rb))
+        if 2 * shared > _letters(s.source, ra, rb) or 2 * shared > _letters(s.source, a, b):
+            return ta, tb
     if not found:
         return None
     spans = found + [
@@ -406,10 +400,6 @@ def _by_term(s: SentenceResult, a: int, b: int) -> Span | None:
         if any(c.isalnum() for c in s.source[x:y]) and (span := _by_attention(s, x, y))
     ]
     return min(x for x, _ in spans), max(y for _, y in spans)
-
-
-def _meets(span: Span, other: Span) -> bool:
-    return span[0] < other[1] and other[0] < span[1]
 
 
 def _letters(text: str, start: int, end: int) -> int:
