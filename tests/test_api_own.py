@@ -4,6 +4,7 @@ ETag / If-Match."""
 from __future__ import annotations
 
 import dataclasses
+import re
 from pathlib import Path
 from typing import Any
 
@@ -233,8 +234,7 @@ def test_openapi_describes_every_api_route(app: Flask, client: FlaskClient) -> N
     for rule in app.url_map.iter_rules():
         if rule.endpoint.split(".")[0] not in api_blueprints:
             continue
-        path = rule.rule.replace("<path:source>", "{source}")
-        path = path.replace("<", "{").replace(">", "}")
+        path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule)  # <path:source> is {source}
         assert path in paths, path
         documented = {m.upper() for m in paths[path]}
         assert set(rule.methods or ()) - {"HEAD", "OPTIONS"} <= documented, path

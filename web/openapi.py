@@ -221,10 +221,14 @@ def _libretranslate() -> dict[str, Any]:
     )
     download = _op(
         lt,
-        "The translated file (its maker's)",
+        "The translated file (with the job's key from translatedFileUrl, or its maker's)",
         None,
         LT_ERROR,
-        params=[_path_param("job_id"), _path_param("filename")],
+        params=[
+            _path_param("job_id"),
+            _path_param("filename"),
+            {"name": "key", "in": "query", "required": False, "schema": STRING},
+        ],
     )
     download["responses"]["200"]["content"] = FILE_REPLY
     return {
