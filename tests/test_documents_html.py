@@ -454,3 +454,14 @@ def test_a_start_tags_language_is_relabelled_only_where_it_names_the_source(
     tag: str, expected: str
 ) -> None:
     assert relabel_tag(tag, Languages("de", "en")) == expected
+
+
+@pytest.mark.parametrize("html", ["", " ", "\n\n", "<!-- -->"])
+def test_fake_engine_html_without_text_comes_back_as_it_was(
+    service: TranslationService, engine: PhraseEngine, html: str
+) -> None:
+    """An empty or text-free HTML (format=html with q="", found by the API fuzz test) is no
+    error and asks the model nothing."""
+    out, terms, sentences = translate_html(service, html, "de", "en")
+    assert (out, terms, sentences) == (html, [], [])
+    assert engine.calls == []

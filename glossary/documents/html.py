@@ -104,6 +104,8 @@ def _events(text: str) -> list[_Event]:
     collector.feed(text)
     collector.close()
     found = collector.found
+    if not found:  # an empty text: no event at all
+        return []
     ends = [start for *_, start in found[1:]] + [len(text)]
     return [
         _Event(kind, tag, attrs, start, end)
