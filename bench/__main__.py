@@ -13,6 +13,7 @@ BENCHMARKS = [
     "bench.bench_terms",
     "bench.bench_load",
     "bench.bench_scale",
+    "bench.bench_documents",
 ]
 
 
