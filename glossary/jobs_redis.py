@@ -32,7 +32,7 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, replace
 from pathlib import Path
@@ -108,6 +108,40 @@ def reachable(connection: redis.Redis) -> Iterator[None]:
         raise QueueUnavailable(
             f"the job queue at {_where(connection)} cannot be reached: {exc}"
         ) from None
+
+
+def refuse_when_full(queue: Queue, what: str) -> None:
+    """Busy (429) when MAX_WAITING_JOBS of the queue's jobs are queued or running."""
+    with reachable(queue.connection):
+        waiting = queue.count + queue.started_job_registry.count
+    if waiting >= MAX_WAITING_JOBS:
+        raise Busy(f"{waiting} {what} are waiting; try again later", retry_after=30)
+
+
+def enqueue_or_forget(
+    queue: Queue,
+    work: Callable[[str], None],
+    job_id: str,
+    timeout: int,
+    on_failure: Callable[..., None],
+    forget: Callable[[str], None],
+) -> None:
+    """`work(job_id)` queued as the RQ job `job_id`, its failure reported to `on_failure`;
+    a job whose state was stored but that could not be queued is forgotten again."""
+    try:
+        with reachable(queue.connection):
+            queue.enqueue(
+                work,
+                job_id,
+                job_id=job_id,
+                job_timeout=timeout,
+                result_ttl=0,
+                failure_ttl=KEEP_SECONDS,
+                on_failure=Callback(on_failure),
+            )
+    except BaseException:
+        forget(job_id)
+        raise
 
 
 # Each script first checks that the job's hash exists: a deleted job stays deleted.
@@ -299,25 +333,9 @@ class RQJobQueue:
             # the job names them, so a worker elsewhere uses exactly these.
             chosen = self.service.glossaries_for(request.source, request.target)
             request = replace(request, glossaries=[Path(g.path or g.name).stem for g in chosen])
-        with reachable(self.connection):
-            waiting = self.queue.count + self.queue.started_job_registry.count
-        if waiting >= MAX_WAITING_JOBS:
-            raise Busy(f"{waiting} jobs are waiting; try again later", retry_after=30)
+        refuse_when_full(self.queue, "jobs")
         job = self._store.create(owner, request)
-        try:
-            with reachable(self.connection):
-                self.queue.enqueue(
-                    work,
-                    job.id,
-                    job_id=job.id,
-                    job_timeout=self.timeout,
-                    result_ttl=0,
-                    failure_ttl=KEEP_SECONDS,
-                    on_failure=Callback(failed),
-                )
-        except BaseException:
-            self._store.delete(job.id)
-            raise
+        enqueue_or_forget(self.queue, work, job.id, self.timeout, failed, self._store.delete)
         return job
 
     def start(self) -> None:

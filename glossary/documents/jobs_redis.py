@@ -44,7 +44,7 @@ from types import TracebackType
 from typing import Any, Literal, cast, get_args
 
 import redis
-from rq import Callback, Queue, Worker, get_current_job
+from rq import Queue, Worker, get_current_job
 from rq.exceptions import NoSuchJobError
 from rq.job import Job as RQJob
 from rq.results import Result
@@ -55,9 +55,17 @@ from glossary.documents.jobs import DocumentJob, prepare, text_start, valid_id
 from glossary.documents.model import Limits
 from glossary.documents.translate import TranslatedDocument, translate_document
 from glossary.enforce import DEFAULT_MODE, Mode
-from glossary.errors import Busy, GlossaryError, NotFoundError, QueueUnavailable
-from glossary.jobs import FINISHED, KEEP_SECONDS, MAX_WAITING_JOBS
-from glossary.jobs_redis import TIMEOUT_GRACE, connect, reachable, redacted, worker_service
+from glossary.errors import GlossaryError, NotFoundError, QueueUnavailable
+from glossary.jobs import FINISHED, KEEP_SECONDS
+from glossary.jobs_redis import (
+    TIMEOUT_GRACE,
+    connect,
+    enqueue_or_forget,
+    reachable,
+    redacted,
+    refuse_when_full,
+    worker_service,
+)
 from glossary.service import TranslationService
 
 log = logging.getLogger("glossary.documents.jobs")
@@ -251,25 +259,9 @@ class RQDocumentJobs:
         if glossaries is None:  # this server's defaults, by name, for a worker elsewhere
             chosen = self.service.glossaries_for(source, target)
             job.glossaries = [Path(g.path or g.name).stem for g in chosen]
-        with reachable(self.connection):
-            waiting = self.queue.count + self.queue.started_job_registry.count
-        if waiting >= MAX_WAITING_JOBS:
-            raise Busy(f"{waiting} documents are waiting; try again later", retry_after=30)
+        refuse_when_full(self.queue, "documents")
         self.store.create(job, data, self.limits)
-        try:
-            with reachable(self.connection):
-                self.queue.enqueue(
-                    work,
-                    job.id,
-                    job_id=job.id,
-                    job_timeout=self.timeout,
-                    result_ttl=0,
-                    failure_ttl=KEEP_SECONDS,
-                    on_failure=Callback(failed),
-                )
-        except BaseException:
-            self.store.delete(job.id)
-            raise
+        enqueue_or_forget(self.queue, work, job.id, self.timeout, failed, self.store.delete)
         return job
 
     def text_of(
