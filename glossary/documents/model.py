@@ -8,9 +8,9 @@ node, and what must stay untranslated (code, scripts, translate="no") is no bloc
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 
 @dataclass(frozen=True)
@@ -107,3 +107,31 @@ class Limits:
     max_ratio: int = 100  # unpacked / packed size of one archive member
     max_members: int = 10_000  # files in an archive (DOCX, PPTX, ODT)
     max_blocks: int = 50_000
+
+
+class _HasText(Protocol):
+    @property
+    def text(self) -> str: ...
+
+
+_P = TypeVar("_P", bound=_HasText)
+
+
+def runs_alike(
+    pieces: Sequence[_P], starts: Sequence[int], key: Callable[[_P], object]
+) -> list[tuple[int, int, int]]:
+    """(start, end, first piece) of each run of consecutive non-empty pieces with the same
+    key that is not None: the marks of an office paragraph's runs, by formatting or by link
+    (`starts[i]` is where piece i begins in the paragraph's text, `starts[-1]` its end)."""
+    found: list[tuple[int, int, int]] = []
+    current: object = None
+    for i, piece in enumerate(pieces):
+        if not piece.text:
+            continue
+        k = key(piece)
+        if k is not None and k == current and found and found[-1][1] == starts[i]:
+            found[-1] = (found[-1][0], starts[i + 1], found[-1][2])
+        elif k is not None:
+            found.append((starts[i], starts[i + 1], i))
+        current = k
+    return found

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from lxml import etree
@@ -29,7 +29,7 @@ from glossary.documents.archive import (
     check_odf_tree,
     open_archive,
 )
-from glossary.documents.model import Block, Languages, Limits, Mark
+from glossary.documents.model import Block, Languages, Limits, Mark, runs_alike
 from glossary.errors import DocumentError
 
 Element = etree._Element
@@ -152,12 +152,12 @@ def read_paragraph(p: Element) -> OdfParagraph:
     def format_of(q: _Piece) -> object:
         return None if q.key == base_key else (id(q.link), q.key)
 
-    for start, end, i in _groups(pieces, starts, link_of):
+    for start, end, i in runs_alike(pieces, starts, link_of):
         link = pieces[i].link
         assert link is not None
         marks.append(Mark(start, end, len(items)))
         items.append(_Link(link))
-    for start, end, i in _groups(pieces, starts, format_of):
+    for start, end, i in runs_alike(pieces, starts, format_of):
         marks.append(Mark(start, end, len(items)))
         items.append(_Format(pieces[i].chain))
     for index, item in reader.inlines:
@@ -165,25 +165,6 @@ def read_paragraph(p: Element) -> OdfParagraph:
         items.append(item)
     text = "".join(q.text for q in pieces)
     return OdfParagraph(p, text, tuple(marks), tuple(items), base)
-
-
-def _groups(
-    pieces: Sequence[_Piece], starts: Sequence[int], key: Callable[[_Piece], object]
-) -> list[tuple[int, int, int]]:
-    """(start, end, first piece) of each run of consecutive non-empty pieces with the same
-    key that is not None."""
-    found: list[tuple[int, int, int]] = []
-    current: object = None
-    for i, piece in enumerate(pieces):
-        if not piece.text:
-            continue
-        k = key(piece)
-        if k is not None and k == current and found and found[-1][1] == starts[i]:
-            found[-1] = (found[-1][0], starts[i + 1], found[-1][2])
-        elif k is not None:
-            found.append((starts[i], starts[i + 1], i))
-        current = k
-    return found
 
 
 # -- rebuilding ------------------------------------------------------------------------------

@@ -22,12 +22,12 @@ from __future__ import annotations
 
 import copy
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence, Set
+from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass, field
 
 from lxml import etree
 
-from glossary.documents.model import Block, Languages, Mark, primary
+from glossary.documents.model import Block, Languages, Mark, primary, runs_alike
 
 Element = etree._Element
 
@@ -204,14 +204,14 @@ def read_paragraph(p: Element, dialect: Dialect) -> Paragraph:
         def link_of(q: _Piece, depth: int = depth) -> int | None:
             return id(q.links[depth]) if len(q.links) > depth else None
 
-        for start, end, first in _groups(pieces, starts, link_of):
+        for start, end, first in runs_alike(pieces, starts, link_of):
             marks.append(Mark(start, end, len(items)))
             items.append(Link(pieces[first].links[depth]))
 
     def format_of(q: _Piece) -> tuple[tuple[int, ...], str] | None:
         return None if q.key == base_key else (tuple(map(id, q.links)), str(q.key))
 
-    for start, end, first in _groups(pieces, starts, format_of):
+    for start, end, first in runs_alike(pieces, starts, format_of):
         marks.append(Mark(start, end, len(items)))
         items.append(Format(pieces[first].props))
     for index, item in reader.inlines:
@@ -219,25 +219,6 @@ def read_paragraph(p: Element, dialect: Dialect) -> Paragraph:
         items.append(item)
     text = "".join(q.text for q in pieces)
     return Paragraph(p, text, tuple(marks), tuple(items), base)
-
-
-def _groups(
-    pieces: Sequence[_Piece], starts: Sequence[int], key: Callable[[_Piece], object]
-) -> list[tuple[int, int, int]]:
-    """(start, end, first piece) of each run of consecutive non-empty pieces with the same
-    key that is not None."""
-    found: list[tuple[int, int, int]] = []
-    current: object = None
-    for i, piece in enumerate(pieces):
-        if not piece.text:
-            continue
-        k = key(piece)
-        if k is not None and k == current and found and found[-1][1] == starts[i]:
-            found[-1] = (found[-1][0], starts[i + 1], found[-1][2])
-        elif k is not None:
-            found.append((starts[i], starts[i + 1], i))
-        current = k
-    return found
 
 
 # -- rebuilding ------------------------------------------------------------------------------
